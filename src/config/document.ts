@@ -1,0 +1,138 @@
+// The service file reader. We do not use the npm `ini` package on service files: it cuts
+// values at `;`/`#`, drops the `#index` of section names and gives no line numbers (GUIDE §2).
+// This reader keeps every value byte for byte and remembers where each thing came from.
+import { ConfigError } from './errors.js';
+
+export interface Entry {
+  /** keyword as written, without scope: "ipname" */
+  key: string;
+  /** text after '@' ("nodes", "deb1"), if any */
+  scope: string | undefined;
+  /** value as written: after '=' and the blanks that follow it, to the end of line (continuation lines joined by \n) */
+  value: string;
+  /** 1-based first and last line */
+  line: number;
+  endLine: number;
+}
+
+export interface Section {
+  name: string;
+  line: number;
+  entries: Entry[];
+}
+
+export interface ConfigDocument {
+  file: string;
+  lines: string[];
+  eol: '\n' | '\r\n';
+  /** the text ended with an end-of-line */
+  finalEol: boolean;
+  sections: Section[];
+}
+
+export interface ParseResult {
+  doc: ConfigDocument;
+  errors: ConfigError[];
+}
+
+const indentOf = (s: string): number => s.length - s.replace(/^[ \t]+/, '').length;
+
+export function parseDocument(text: string, file: string): ParseResult {
+  const errors: ConfigError[] = [];
+  const eol: '\n' | '\r\n' = text.includes('\r\n') ? '\r\n' : '\n';
+  const finalEol = text.length === 0 || text.endsWith('\n');
+  const body = finalEol && text.length > 0 ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text;
+  const lines = text.length === 0 ? [] : body.split(/\r?\n/);
+  const sections: Section[] = [];
+  const seen = new Map<string, number>();
+  let current: Section | undefined;
+  // after a malformed header, its keywords are skipped instead of each reported again
+  let skipping = false;
+  let lastEntry: { entry: Entry; indent: number } | undefined;
+
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1;
+    const trimmed = raw.trim();
+    if (trimmed.length === 0) {
+      lastEntry = undefined;
+      return;
+    }
+    if (trimmed.startsWith('#') || trimmed.startsWith(';')) return;
+    const indent = indentOf(raw);
+    if (lastEntry && indent > lastEntry.indent && !trimmed.startsWith('[')) {
+      // continuation of a multi-line value, as in Python's configparser
+      lastEntry.entry.value += '\n' + raw.slice(indent);
+      lastEntry.entry.endLine = lineNo;
+      return;
+    }
+    lastEntry = undefined;
+    if (trimmed.startsWith('[')) {
+      const close = trimmed.indexOf(']');
+      if (close < 0) {
+        errors.push(new ConfigError(file, lineNo, `malformed section header ${trimmed}: missing ']'`));
+        current = undefined;
+        skipping = true;
+        return;
+      }
+      if (close !== trimmed.length - 1) {
+        errors.push(new ConfigError(file, lineNo, `malformed section header ${trimmed}: text after ']'`));
+        current = undefined;
+        skipping = true;
+        return;
+      }
+      const name = trimmed.slice(1, -1).trim();
+      if (name.length === 0) {
+        errors.push(new ConfigError(file, lineNo, 'empty section name []'));
+        current = undefined;
+        skipping = true;
+        return;
+      }
+      const first = seen.get(name);
+      if (first !== undefined) {
+        errors.push(new ConfigError(file, lineNo, `duplicate section [${name}] (first defined at line ${first})`));
+      } else {
+        seen.set(name, lineNo);
+      }
+      skipping = false;
+      current = { name, line: lineNo, entries: [] };
+      sections.push(current);
+      return;
+    }
+    if (skipping) return;
+    const eq = raw.indexOf('=');
+    if (eq < 0) {
+      errors.push(new ConfigError(file, lineNo, `expected "keyword = value", "[section]" or a comment, got: ${trimmed}`));
+      return;
+    }
+    const fullKey = raw.slice(0, eq).trim();
+    if (fullKey.length === 0) {
+      errors.push(new ConfigError(file, lineNo, 'missing keyword before "="'));
+      return;
+    }
+    if (/\s/.test(fullKey)) {
+      errors.push(new ConfigError(file, lineNo, `malformed keyword "${fullKey}": blanks inside a keyword`));
+      return;
+    }
+    if (!current) {
+      errors.push(new ConfigError(file, lineNo, `keyword "${fullKey}" outside of any section`));
+      return;
+    }
+    const at = fullKey.indexOf('@');
+    const key = at < 0 ? fullKey : fullKey.slice(0, at);
+    const scope = at < 0 ? undefined : fullKey.slice(at + 1);
+    if (key.length === 0 || scope === '') {
+      errors.push(new ConfigError(file, lineNo, `malformed keyword "${fullKey}"`));
+      return;
+    }
+    const value = raw.slice(eq + 1).replace(/^[ \t]+/, '');
+    const entry: Entry = { key, scope, value, line: lineNo, endLine: lineNo };
+    current.entries.push(entry);
+    lastEntry = { entry, indent };
+  });
+
+  return { doc: { file, lines, eol, finalEol, sections }, errors };
+}
+
+export function findSection(doc: ConfigDocument, name: string): Section | undefined {
+  return doc.sections.find((s) => s.name === name);
+}

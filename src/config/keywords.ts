@@ -1,0 +1,67 @@
+// The keyword table model. Every driver declares its keywords once, here-shaped; that one
+// table drives parsing, validation, defaults, `print config --eval` and docs/keywords.md.
+
+export type KeywordType =
+  | 'string'   // kept byte for byte
+  | 'integer'
+  | 'boolean'  // true/false, yes/no, 1/0, on/off
+  | 'duration' // "10", "10s", "500ms", "2m", "1h" -> milliseconds
+  | 'list'     // whitespace separated words
+  | 'shlex';   // shell-like words, quotes honoured; kept raw, split by the driver
+
+export type KeywordValue = string | number | boolean | string[];
+
+export interface Keyword {
+  name: string;
+  aliases?: string[];
+  type: KeywordType;
+  default?: KeywordValue;
+  required?: boolean;
+  /** may be given as `key@node` / `key@nodes` */
+  scopable?: boolean;
+  candidates?: string[];
+  /** only valid for these values of the section's `type` keyword */
+  types?: string[];
+  description: string;
+}
+
+/** The [DEFAULT] section. */
+export const defaultKeywords: Keyword[] = [
+  { name: 'nodes', type: 'list', default: [], scopable: false, description: 'Nodes allowed to run the service, in placement order: the first is the preferred owner. Empty means this node only.' },
+  { name: 'drpnodes', type: 'list', default: [], description: 'Disaster recovery nodes (accepted for v1 compatibility; not used for placement).' },
+  { name: 'orchestrate', type: 'string', default: 'no', candidates: ['no', 'start', 'ha'], description: 'no: the daemon never starts or moves the service; start: the daemon starts it on the first live node of `nodes` at cluster start; ha: as start, and fails it over when its owner dies or a monitored resource fails.' },
+  { name: 'app', type: 'string', default: 'default', description: 'Application code the service belongs to (informational).' },
+  { name: 'service_type', aliases: ['env'], type: 'string', default: 'PRD', scopable: true, description: 'Service environment class shown in svcmon (PRD, DEV, TST...).' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+  { name: 'docker_data_dir', type: 'string', description: 'v1 private docker daemon data directory (accepted, not used: ferry uses the node engine).' },
+  { name: 'docker_daemon_args', type: 'string', description: 'v1 private docker daemon arguments (accepted, not used: ferry uses the node engine).' },
+  { name: 'placement', type: 'string', default: 'nodes order', candidates: ['nodes order'], description: 'How the daemon picks the node to start the service on.' },
+  { name: 'rollback', type: 'boolean', default: true, description: 'On a failed start, stop what the action started.' },
+  { name: 'stonith', type: 'boolean', default: true, description: 'Fence the old owner before a takeover (when the cluster defines STONITH for it).' },
+];
+
+/** Keywords every resource section accepts, whatever its driver. */
+export const commonResourceKeywords: Keyword[] = [
+  { name: 'type', type: 'string', description: 'Driver type within the resource group (for example docker or podman for container).' },
+  { name: 'subset', type: 'string', description: 'Subset the resource belongs to: subsets of a group run in name order, members of a `parallel` subset concurrently.' },
+  { name: 'optional', type: 'boolean', default: false, scopable: true, description: 'A failure of this resource does not fail the action, and its status does not count in avail.' },
+  { name: 'disable', type: 'boolean', default: false, scopable: true, description: 'Ignore this resource in actions and status.' },
+  { name: 'monitor', type: 'boolean', default: false, scopable: true, description: 'The daemon checks this resource continuously; a failure triggers restart then monitor_action.' },
+  { name: 'restart', type: 'integer', default: 0, scopable: true, description: 'How many times the daemon restarts a failed monitored resource before monitor_action.' },
+  { name: 'monitor_action', type: 'string', default: 'freezestop', candidates: ['freezestop', 'switch', 'reboot', 'crash', 'none'], description: 'What the daemon does once restarts are exhausted.' },
+  { name: 'encap', type: 'boolean', default: false, description: 'Resource runs inside an encapsulated service (accepted for v1 compatibility).' },
+  { name: 'tags', type: 'list', default: [], description: 'Free tags.' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+];
+
+/** [subset#<group>[.<type>]:<name>] sections. */
+export const subsetKeywords: Keyword[] = [
+  { name: 'parallel', type: 'boolean', default: false, description: 'Start and stop the members of this subset concurrently.' },
+];
+
+/** [env] section: free keys, referenced as {env.<key>}. */
+export const envSectionName = 'env';
+
+export function findKeyword(table: readonly Keyword[], name: string): Keyword | undefined {
+  return table.find((k) => k.name === name || (k.aliases?.includes(name) ?? false));
+}

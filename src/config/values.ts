@@ -1,0 +1,123 @@
+// Typed keyword values: conversion of raw strings by keyword type, defaults, aliases.
+import type { Keyword, KeywordValue } from './keywords.js';
+import { findKeyword } from './keywords.js';
+import type { KeywordValues } from '../resources/types.js';
+import { shlexSplit, ShlexError } from '../util/shlex.js';
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'on']);
+const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
+
+/** Convert a raw value; returns an error message instead of throwing. */
+export function convertValue(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
+  const v = raw.trim();
+  switch (kw.type) {
+    case 'string':
+    case 'shlex': {
+      if (kw.type === 'shlex') {
+        try {
+          shlexSplit(raw);
+        } catch (e) {
+          if (e instanceof ShlexError) return { error: `bad value for ${kw.name}: ${e.message}` };
+          throw e;
+        }
+      }
+      if (kw.candidates && !kw.candidates.includes(v)) {
+        return { error: `bad value "${v}" for ${kw.name}: expected one of ${kw.candidates.join(', ')}` };
+      }
+      return { value: kw.candidates ? v : raw };
+    }
+    case 'integer': {
+      if (!/^[+-]?\d+$/.test(v)) return { error: `bad value "${v}" for ${kw.name}: expected an integer` };
+      return { value: Number.parseInt(v, 10) };
+    }
+    case 'boolean': {
+      const l = v.toLowerCase();
+      if (TRUE.has(l)) return { value: true };
+      if (FALSE.has(l)) return { value: false };
+      return { error: `bad value "${v}" for ${kw.name}: expected true or false` };
+    }
+    case 'duration': {
+      const ms = parseDuration(v);
+      if (ms === undefined) return { error: `bad value "${v}" for ${kw.name}: expected a duration like 500ms, 10s, 2m, 1h` };
+      return { value: ms };
+    }
+    case 'list': {
+      return { value: v.length === 0 ? [] : v.split(/[\s,]+/).filter((w) => w.length > 0) };
+    }
+  }
+}
+
+/** "10" (seconds), "500ms", "10s", "2m", "1h", "1m30s" -> milliseconds */
+export function parseDuration(v: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v)) !== null) {
+    const n = Number(m[1]);
+    const unit = m[2];
+    total += unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 86_400_000;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== v.length) return undefined;
+  return Math.round(total);
+}
+
+/** KeywordValues over a table: canonical names, aliases, defaults. */
+export class TableValues implements KeywordValues {
+  constructor(
+    private readonly table: readonly Keyword[],
+    private readonly values: ReadonlyMap<string, KeywordValue>,
+  ) {}
+
+  /** Build from already-typed values keyed by canonical name or alias (tests, defaults). */
+  static from(table: readonly Keyword[], record: Record<string, KeywordValue>): TableValues {
+    const m = new Map<string, KeywordValue>();
+    for (const [k, v] of Object.entries(record)) {
+      const kw = findKeyword(table, k);
+      if (!kw) throw new Error(`unknown keyword ${k}`);
+      m.set(kw.name, typeof v === 'string' && kw.type !== 'string' && kw.type !== 'shlex' ? mustConvert(kw, v) : v);
+    }
+    return new TableValues(table, m);
+  }
+
+  get(name: string): KeywordValue | undefined {
+    const kw = findKeyword(this.table, name);
+    if (!kw) throw new Error(`keyword ${name} is not declared by this driver`);
+    return this.values.get(kw.name) ?? kw.default;
+  }
+  /** true when the keyword was given (not defaulted) */
+  has(name: string): boolean {
+    const kw = findKeyword(this.table, name);
+    return kw !== undefined && this.values.has(kw.name);
+  }
+  string(name: string): string | undefined {
+    const v = this.get(name);
+    return v === undefined ? undefined : Array.isArray(v) ? v.join(' ') : String(v);
+  }
+  integer(name: string): number | undefined {
+    const v = this.get(name);
+    return typeof v === 'number' ? v : undefined;
+  }
+  boolean(name: string): boolean {
+    return this.get(name) === true;
+  }
+  duration(name: string): number | undefined {
+    const v = this.get(name);
+    return typeof v === 'number' ? v : undefined;
+  }
+  list(name: string): string[] {
+    const v = this.get(name);
+    return Array.isArray(v) ? v : v === undefined ? [] : [String(v)];
+  }
+  entries(): [string, KeywordValue][] {
+    return [...this.values.entries()];
+  }
+}
+
+function mustConvert(kw: Keyword, raw: string): KeywordValue {
+  const r = convertValue(kw, raw);
+  if ('error' in r) throw new Error(r.error);
+  return r.value;
+}

@@ -1,0 +1,37 @@
+// sync resources. `sync#i0` is the implicit one every service has: the service configuration
+// kept identical on all its nodes ("rsync svc config to drpnodes, nodes" in v1). On a single
+// node it is up when the local configuration file is present and readable; the cluster layer
+// reports it against its peers once the daemon shares configurations.
+import fs from 'node:fs/promises';
+import type { DriverSpec, Resource, StatusReport } from './types.js';
+
+export const internalSyncRid = 'sync#i0';
+
+export const driver: DriverSpec = {
+  section: 'sync',
+  kind: 'sync',
+  types: ['config'],
+  keywords: [
+    { name: 'src', type: 'string', description: 'File whose copy is kept identical on every node of the service (set implicitly to the service file for sync#i0).' },
+  ],
+  description: 'Keeps a file identical on the nodes of the service. sync#i0 is implicit: the service configuration.',
+  create(ctx): Resource {
+    const src = ctx.kw.string('src');
+    return {
+      rid: ctx.rid,
+      kind: 'sync',
+      async start() {},
+      async stop() {},
+      async status(): Promise<StatusReport> {
+        const label = ctx.rid === internalSyncRid ? 'rsync svc config to drpnodes, nodes' : `sync ${src ?? ''}`;
+        if (!src) return { status: 'n/a', label, messages: [] };
+        try {
+          await fs.access(src, fs.constants.R_OK);
+          return { status: 'up', label, messages: [] };
+        } catch {
+          return { status: 'down', label, messages: [`${src} is not readable`] };
+        }
+      },
+    };
+  },
+};

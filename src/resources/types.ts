@@ -1,0 +1,62 @@
+// The contract between the service layer and resource drivers. Drivers know nothing of the
+// daemon or of other resources: they get their typed keywords and a logger, and act.
+import type { Keyword, KeywordValue } from '../config/keywords.js';
+import type { Logger } from '../log.js';
+import type { FerryPaths } from '../paths.js';
+import type { Status } from './status.js';
+
+/** Status/ordering class of a resource: the svcmon columns and the start order. */
+export type ResourceKind = 'ip' | 'disk' | 'fs' | 'share' | 'container' | 'app' | 'sync';
+
+export interface StatusReport {
+  status: Status;
+  /** what the status tree shows after the status, e.g. "e9828ec4620a@registry:latest" */
+  label: string;
+  /** lines shown under the resource as "# message" */
+  messages: string[];
+}
+
+export interface Resource {
+  readonly rid: string;
+  readonly kind: ResourceKind;
+  /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
+  start(): Promise<void>;
+  /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
+  stop(): Promise<void>;
+  /** Read-only. Never throws: trouble is a status with messages. */
+  status(): Promise<StatusReport>;
+}
+
+/** Typed, scoped, reference-resolved, defaulted keyword values of one section. */
+export interface KeywordValues {
+  get(name: string): KeywordValue | undefined;
+  string(name: string): string | undefined;
+  integer(name: string): number | undefined;
+  boolean(name: string): boolean;
+  /** milliseconds */
+  duration(name: string): number | undefined;
+  list(name: string): string[];
+}
+
+export interface ResourceContext {
+  rid: string;
+  svcname: string;
+  nodename: string;
+  /** value of the section's `type` keyword, or the driver's default type */
+  type: string;
+  kw: KeywordValues;
+  log: Logger;
+  paths: FerryPaths;
+}
+
+export interface DriverSpec {
+  /** section group name: `[<section>#<index>]` */
+  section: string;
+  kind: ResourceKind;
+  /** accepted values of `type`; the first is the default. Empty: `type` is not used. */
+  types: string[];
+  /** driver-specific keywords; the common resource keywords are added by the config layer */
+  keywords: Keyword[];
+  description: string;
+  create(ctx: ResourceContext): Resource;
+}
