@@ -1,13 +1,222 @@
-// STUB — to be replaced by the real driver.
-import type { DriverSpec } from './types.js';
+// container resources: one container run by the node's Docker or Podman engine (`type`), as the
+// OpenSVC v1 docker driver did. Stop removes the container, so every start runs a fresh one
+// from the current configuration; the container name ties a resource to its container.
+import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+import type { Keyword } from '../config/keywords.js';
+import { shlexSplit } from '../util/shlex.js';
+import { inspectBatched } from './container-batch.js';
+import {
+  engine,
+  engineErrorLine,
+  forceRemoveArgs,
+  EngineUnreachableError,
+  lastLogLine,
+  unreachableMessage,
+  type EngineCli,
+  type EngineTarget,
+  type InspectResult,
+} from './container-engine.js';
+
+const DEFAULT_START_TIMEOUT = 60_000;
+const DEFAULT_STOP_TIMEOUT = 10_000;
+// status must stay cheap, but a busy engine can take a few seconds to answer inspect
+const STATUS_TIMEOUT = 10_000;
+const POLL_INTERVAL = 100;
+// what the engines accept as a container name
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const keywords: Keyword[] = [
+  { name: 'run_image', aliases: ['image'], type: 'string', required: true, scopable: true, description: 'Image to run, as the engine knows it (name:tag or id).' },
+  { name: 'run_args', type: 'shlex', scopable: true, description: 'Extra arguments of the engine `run` command (volumes, ports, environment...), shell-quoted. `-d` and `--name` are set by ferry.' },
+  { name: 'run_command', aliases: ['command'], type: 'shlex', scopable: true, description: 'Command and arguments run in the container, shell-quoted (no shell involved unless you call one). Empty: the image default.' },
+  { name: 'name', type: 'string', description: 'Container name. Default: <svcname>.container.<index>.' },
+  { name: 'start_timeout', type: 'duration', default: DEFAULT_START_TIMEOUT, description: 'How long start waits for the container to be running (image pull included) before failing.' },
+  { name: 'stop_timeout', type: 'duration', default: DEFAULT_STOP_TIMEOUT, description: 'Grace period between SIGTERM and SIGKILL on stop (engine `stop -t`).' },
+  { name: 'docker_host', type: 'string', scopable: true, description: 'Engine socket, e.g. unix:///run/docker.sock: sets DOCKER_HOST (docker) or CONTAINER_HOST (podman, remote mode). Default: the node engine.' },
+];
+
+interface Settings {
+  target: EngineTarget;
+  name: string;
+  image: string;
+  args: string[];
+  command: string[];
+  startTimeout: number;
+  stopTimeout: number;
+}
+
+/** Read the keywords once; a bad value becomes an error string that start and status report,
+ *  so one broken section never breaks the status of the whole service. */
+function readSettings(ctx: ResourceContext): Settings | { error: string } {
+  const cli: EngineCli = ctx.type === 'podman' ? 'podman' : 'docker';
+  const image = ctx.kw.string('run_image') ?? '';
+  if (image.length === 0) return { error: 'run_image is not set' };
+  const index = ctx.rid.slice(ctx.rid.indexOf('#') + 1);
+  const name = ctx.kw.string('name') || `${ctx.svcname}.container.${index}`;
+  if (!NAME_RE.test(name)) return { error: `invalid container name "${name}": letters, digits, _ . - only` };
+  let args: string[];
+  let command: string[];
+  try {
+    args = shlexSplit(ctx.kw.string('run_args') ?? '');
+    command = shlexSplit(ctx.kw.string('run_command') ?? '');
+  } catch (e) {
+    return { error: `bad run_args or run_command: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return {
+    target: { cli, host: ctx.kw.string('docker_host') || undefined },
+    name,
+    image,
+    args,
+    command,
+    startTimeout: ctx.kw.duration('start_timeout') ?? DEFAULT_START_TIMEOUT,
+    stopTimeout: ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT,
+  };
+}
 
 export const driver: DriverSpec = {
   section: 'container',
   kind: 'container',
-  types: [],
-  keywords: [],
-  description: 'stub',
-  create() {
-    throw new Error('not implemented');
+  types: ['docker', 'podman'],
+  keywords,
+  description: 'A container run by the node engine (docker or podman CLI). Up when the container named `name` is running; stop removes it.',
+  create(ctx): Resource {
+    const s = readSettings(ctx);
+    if ('error' in s) return brokenResource(ctx, s.error);
+    return new ContainerResource(ctx, s);
   },
 };
+
+class ContainerResource implements Resource {
+  readonly kind = 'container' as const;
+  readonly rid: string;
+
+  constructor(
+    private readonly ctx: ResourceContext,
+    private readonly s: Settings,
+  ) {
+    this.rid = ctx.rid;
+  }
+
+  private inspect(timeoutMs = STATUS_TIMEOUT): Promise<InspectResult> {
+    return inspectBatched(this.s.target, this.s.name, timeoutMs, this.ctx.log);
+  }
+
+  /** inspect for an action: an unreachable engine is a failure of the action */
+  private async inspectForAction(): Promise<Exclude<InspectResult, { kind: 'unreachable' }>> {
+    const r = await this.inspect();
+    if (r.kind === 'unreachable') throw new EngineUnreachableError(r.message);
+    return r;
+  }
+
+  async start(): Promise<void> {
+    const { target, name, image } = this.s;
+    const deadline = Date.now() + this.s.startTimeout;
+    const cur = await this.inspectForAction();
+    if (cur.kind === 'found' && cur.container.running) {
+      this.ctx.log.info({ name, id: cur.container.id.slice(0, 12) }, 'container already running');
+      return;
+    }
+    // a stopped leftover holds the name and an old configuration: replace it
+    if (cur.kind === 'found') await this.remove();
+    const argv = ['run', '-d', '--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, ...this.s.args, image, ...this.s.command];
+    this.ctx.log.info({ name, argv }, 'container run');
+    const r = await engine(target, argv, Math.max(1_000, deadline - Date.now()), this.ctx.log);
+    if (!r.ok) {
+      // `run` may have created the container before failing (bad mount, runtime error)
+      await this.removeQuietly();
+      throw new Error(unreachableMessage(target, r) ?? `${target.cli} run ${image} failed: ${engineErrorLine(r)}`);
+    }
+    await this.waitRunning(deadline);
+  }
+
+  /** `run -d` returns once the process is started; make sure it is still there. */
+  private async waitRunning(deadline: number): Promise<void> {
+    const { name } = this.s;
+    for (;;) {
+      const r = await this.inspect();
+      if (r.kind === 'found' && r.container.running) {
+        this.ctx.log.info({ name, id: r.container.id.slice(0, 12) }, 'container running');
+        return;
+      }
+      let why: string | undefined;
+      if (r.kind === 'absent') why = 'disappeared right after start (run_args --rm?)';
+      else if (r.kind === 'found' && r.container.state !== 'created' && r.container.state !== 'configured') {
+        const line = await lastLogLine(this.s.target, name, this.ctx.log);
+        why = `exited right after start (${r.container.state}, exit code ${r.container.exitCode})${line ? `: ${line}` : ''}`;
+      } else if (Date.now() >= deadline) {
+        why = `not running after ${Math.round(this.s.startTimeout / 1000)}s (start_timeout)`;
+      }
+      if (why !== undefined) {
+        await this.removeQuietly();
+        throw new Error(`container ${name} ${why}`);
+      }
+      await sleep(POLL_INTERVAL);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const { target, name } = this.s;
+    const cur = await this.inspectForAction();
+    if (cur.kind === 'absent') return;
+    if (cur.container.running) {
+      const secs = Math.ceil(this.s.stopTimeout / 1000);
+      // the engine kills after `secs`; give the CLI that long plus room to answer
+      const r = await engine(target, ['stop', '-t', String(secs), name], this.s.stopTimeout + 30_000, this.ctx.log);
+      if (!r.ok) this.ctx.log.warn({ name, err: engineErrorLine(r) }, 'container stop failed, removing by force');
+    }
+    await this.remove();
+    this.ctx.log.info({ name }, 'container stopped and removed');
+  }
+
+  private async remove(): Promise<void> {
+    const { target, name } = this.s;
+    const r = await engine(target, forceRemoveArgs(target, name), 60_000, this.ctx.log);
+    if (r.ok || /no such container/i.test(r.stderr)) return;
+    throw new Error(unreachableMessage(target, r) ?? `${target.cli} rm -f ${name} failed: ${engineErrorLine(r)}`);
+  }
+
+  private async removeQuietly(): Promise<void> {
+    try {
+      await this.remove();
+    } catch (e) {
+      this.ctx.log.warn({ name: this.s.name, err: e instanceof Error ? e.message : String(e) }, 'cleanup of failed container');
+    }
+  }
+
+  async status(): Promise<StatusReport> {
+    const down = (messages: string[] = []): StatusReport => ({ status: 'down', label: this.s.image, messages });
+    let r: InspectResult;
+    try {
+      r = await this.inspect();
+    } catch (e) {
+      return down([e instanceof Error ? e.message : String(e)]);
+    }
+    if (r.kind === 'unreachable') return down([r.message]);
+    if (r.kind === 'absent') return down();
+    const c = r.container;
+    if (!c.running) return down([`container ${c.name} is ${c.state} (exit code ${c.exitCode})`]);
+    return { status: 'up', label: `${c.id.slice(0, 12)}@${c.image || this.s.image}`, messages: [] };
+  }
+}
+
+/** A section whose keywords cannot be used: start fails with the reason, status shows it. */
+function brokenResource(ctx: ResourceContext, error: string): Resource {
+  const label = ctx.kw.string('run_image') ?? '';
+  return {
+    rid: ctx.rid,
+    kind: 'container',
+    async start() {
+      throw new Error(error);
+    },
+    async stop() {
+      // nothing of ours can be running under a name we could not compute
+    },
+    async status() {
+      return { status: 'down', label, messages: [error] };
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

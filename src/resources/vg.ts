@@ -1,13 +1,125 @@
-// STUB — to be replaced by the real driver.
-import type { DriverSpec } from './types.js';
+// vg resources: an LVM volume group on shared disks, owned by one node at a time. Ownership
+// is an LVM host tag, as in OpenSVC: the owner's tag is the only one on the VG (with
+// `tags { hosttags = 1 }` and `activation { volume_list = ["@*"] }` in lvm.conf, only the
+// tagged host can activate its LVs). Start takes the VG over from whichever node tagged it,
+// then activates; stop deactivates then drops our tag.
+import type { Logger } from '../log.js';
+import type { VolumeGroup } from './lvm.js';
+import { hostTag, lvActive, readVg, vgchange } from './lvm.js';
+import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+
+function inactiveLvs(vg: VolumeGroup): string[] {
+  return vg.lvs.filter((lv) => !lvActive(lv)).map((lv) => lv.name);
+}
+
+class VgResource implements Resource {
+  readonly kind = 'disk' as const;
+  readonly rid: string;
+  private readonly vgname: string;
+  private readonly tag: string;
+  private readonly scsireserv: boolean;
+  private readonly log: Logger;
+
+  constructor(ctx: ResourceContext) {
+    this.rid = ctx.rid;
+    this.vgname = ctx.kw.string('vgname') ?? '';
+    this.tag = hostTag(ctx.nodename);
+    this.scsireserv = ctx.kw.boolean('scsireserv');
+    this.log = ctx.log;
+  }
+
+  async start(): Promise<void> {
+    if (this.scsireserv) this.log.warn('scsireserv is set but SCSI persistent reservations are not implemented yet: the disks are NOT reserved');
+    const vg = await readVg(this.vgname, this.log);
+    if (!vg) throw new Error(`volume group ${this.vgname} not found`);
+    const foreign = vg.tags.filter((t) => t !== this.tag);
+    if (foreign.length === 0 && vg.tags.includes(this.tag) && inactiveLvs(vg).length === 0) {
+      this.log.debug(`${this.vgname} already up`);
+      return;
+    }
+    if (foreign.length > 0) {
+      await vgchange([...foreign.flatMap((t) => ['--deltag', t]), this.vgname], this.log);
+      this.log.info(`removed tags ${foreign.join(', ')} from ${this.vgname}`);
+    }
+    if (!vg.tags.includes(this.tag)) {
+      await vgchange(['--addtag', this.tag, this.vgname], this.log);
+      this.log.info(`tagged ${this.vgname} with ${this.tag}`);
+    }
+    await vgchange(['-ay', this.vgname], this.log);
+    this.log.info(`activated ${this.vgname}`);
+  }
+
+  async stop(): Promise<void> {
+    const vg = await readVg(this.vgname, this.log);
+    if (!vg) {
+      this.log.info(`volume group ${this.vgname} not found: nothing to stop`);
+      return;
+    }
+    // our VG: deactivate even LVs whose state LVM cannot read; not ours: only what is active here
+    if (vg.tags.includes(this.tag) || vg.lvs.some(lvActive)) {
+      await vgchange(['-an', this.vgname], this.log);
+      this.log.info(`deactivated ${this.vgname}`);
+    }
+    if (vg.tags.includes(this.tag)) {
+      await vgchange(['--deltag', this.tag, this.vgname], this.log);
+      this.log.info(`removed tag ${this.tag} from ${this.vgname}`);
+    }
+  }
+
+  async status(): Promise<StatusReport> {
+    const label = this.vgname;
+    try {
+      const vg = await readVg(this.vgname, this.log);
+      // absent or owned by another node: plainly down, as on a passive node (seed 003, deb2)
+      if (!vg) return { status: 'down', label, messages: [] };
+      const inactive = inactiveLvs(vg);
+      const active = vg.lvs.length - inactive.length;
+      if (vg.tags.includes(this.tag)) {
+        if (inactive.length === 0) return { status: 'up', label, messages: [] };
+        return { status: 'warn', label, messages: [`tagged for this node but ${inactive.length} of ${vg.lvs.length} logical volumes inactive: ${inactive.join(' ')}`] };
+      }
+      if (active > 0) {
+        return { status: 'warn', label, messages: [`${active} logical volumes active but the volume group is not tagged for this node`] };
+      }
+      return { status: 'down', label, messages: [] };
+    } catch (e) {
+      return { status: 'undef', label, messages: [(e as Error).message] };
+    }
+  }
+}
 
 export const driver: DriverSpec = {
   section: 'vg',
   kind: 'disk',
   types: [],
-  keywords: [],
-  description: 'stub',
-  create() {
-    throw new Error('not implemented');
+  keywords: [
+    {
+      name: 'vgname',
+      aliases: ['name'],
+      type: 'string',
+      required: true,
+      scopable: true,
+      description: 'Name of the LVM volume group. Start removes the other nodes\' tags from it, tags it with this node name and activates it; stop deactivates it and removes the tag.',
+    },
+    {
+      name: 'scsireserv',
+      aliases: ['scsi_reserve'],
+      type: 'boolean',
+      default: false,
+      scopable: true,
+      description: 'Place a SCSI-3 persistent reservation on the volume group\'s disks before activating it. Parsed now; reservations are not implemented yet (start logs a warning when set).',
+    },
+    {
+      name: 'no_preempt_abort',
+      type: 'boolean',
+      default: false,
+      scopable: true,
+      description: 'Take over a reservation held by another node with PREEMPT instead of PREEMPT AND ABORT (some targets hang on the latter). Parsed now; used once SCSI reservations are implemented.',
+    },
+  ],
+  description:
+    'An LVM volume group owned through a host tag: start takes the tag over from the previous owner and activates the logical volumes; stop deactivates and untags. Note: start removes every tag that is not this node\'s.',
+  create(ctx: ResourceContext): Resource {
+    return new VgResource(ctx);
   },
 };

@@ -59,9 +59,12 @@ export async function runCli(
   name: 'svcmgr' | 'svcmon' | 'nodemgr',
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 120_000,
+  opts: number | { timeoutMs?: number; wrap?: (cmd: string, args: string[]) => [string, string[]] } = {},
 ): Promise<CliResult> {
-  const r = await execa(process.execPath, [distCli(name), ...args], {
+  const o = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const [cmd, argv] = o.wrap ? o.wrap(process.execPath, [distCli(name), ...args]) : [process.execPath, [distCli(name), ...args]];
+  const r = await execa(cmd, argv, {
     env,
     reject: false,
     timeout: timeoutMs,

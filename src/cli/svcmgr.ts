@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// svcmgr: act on services of this node. `svcmgr -s a,b <action>`, or the v1 habits
+// `svcmgr <svc> <action>` and `<svc> <action>` through a symlink named after the service.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { Service, locateService } from '../service/service.js';
+import type { ActionReport } from '../service/actions.js';
+import { statusExitCode } from '../resources/status.js';
+import { UserError } from './errors.js';
+import { cliContext, commaList, runMain, type CliContext } from './main.js';
+import { renderStatusTree } from './render-status.js';
+import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
+
+const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help']);
+
+/** Turn the v1 calling forms into `-s <svc>`. */
+export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
+  const [node = 'node', script = 'svcmgr', ...rest] = argv;
+  const invokedAs = path.basename(script).replace(/\.js$/, '');
+  if (invokedAs !== 'svcmgr') return [node, script, '-s', invokedAs, ...rest];
+  const first = rest[0];
+  if (first && !first.startsWith('-') && !ACTIONS.has(first)) {
+    const looksLikeService = first.endsWith('.env') || fs.existsSync(locateService(ctx.paths, first).file);
+    if (looksLikeService) return [node, script, '-s', first, ...rest.slice(1)];
+  }
+  return argv;
+}
+
+function services(program: Command): string[] {
+  const list = commaList(program.opts<{ service?: string }>().service);
+  if (list.length === 0) throw new UserError('no service given: use -s <svc>[,<svc>]');
+  return list;
+}
+
+function describeReport(svc: string, r: ActionReport): { out: string[]; err?: string } {
+  const out: string[] = [];
+  for (const o of r.outcomes) {
+    if (o.ok && o.changed) out.push(`${svc} ${o.rid} ${o.action === 'start' ? 'started' : 'stopped'} (${o.endedAt - o.startedAt} ms)`);
+    else if (o.ok) out.push(`${svc} ${o.rid} already ${o.action === 'start' ? 'up' : 'down'}`);
+    else out.push(`${svc} ${o.rid} ${o.action} failed: ${o.error ?? ''}`);
+  }
+  for (const rid of r.rolledBack) out.push(`${svc} ${rid} rolled back`);
+  for (const f of r.rollbackFailures) out.push(`${svc} ${f.rid} rollback failed: ${f.error}`);
+  if (r.ok) return { out };
+  const rb = r.rollbackFailures.length
+    ? `; rollback incomplete, still up: ${r.rollbackFailures.map((f) => f.rid).join(', ')}`
+    : r.rolledBack.length
+      ? `; rolled back ${r.rolledBack.join(', ')}`
+      : '';
+  return { out, err: `${svc}: ${r.action} failed at ${r.failed?.rid}: ${r.failed?.error}${rb}` };
+}
+
+function printReports(svc: string, reports: ActionReport[]): boolean {
+  let ok = true;
+  for (const r of reports) {
+    const { out, err } = describeReport(svc, r);
+    if (out.length) process.stdout.write(out.join('\n') + '\n');
+    if (err) {
+      process.stderr.write(`svcmgr: ${err}\n`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+async function main(): Promise<number> {
+  const ctx = cliContext();
+  let code = 0;
+  const program = new Command('svcmgr')
+    .description('Act on the services of this node')
+    .option('-s, --service <svc>', 'service name(s), comma separated, or a path to an .env file')
+    .option('--rid <rids>', 'only these resources (comma separated)')
+    .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
+    .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
+    .showHelpAfterError(false);
+
+  const actionOpts = () => {
+    const o = program.opts<{ rid?: string; subset?: string; waitlock: string }>();
+    const wait = Number(o.waitlock);
+    if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
+    return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000 };
+  };
+  const format = () => program.opts<{ format: 'text' | 'json' }>().format;
+  const open = (name: string) => Service.open(ctx.paths, name, ctx.nodename);
+
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    program.command(action).description(`${action} the service resources in order`).action(async () => {
+      const opts = actionOpts();
+      // open every service first: a bad file anywhere means nothing is touched
+      const svcs = services(program).map(open);
+      for (const svc of svcs) {
+        const reports = action === 'restart' ? await svc.restart(opts) : [await svc[action](opts)];
+        if (!printReports(svc.svcname, reports)) code = 1;
+      }
+    });
+  }
+
+  for (const action of ['freeze', 'thaw'] as const) {
+    program.command(action).description(action === 'freeze' ? 'stop the daemon from acting on the service' : 'let the daemon act on the service again').action(async () => {
+      const svcs = services(program).map(open);
+      for (const svc of svcs) await svc[action]();
+    });
+  }
+
+  const print = program.command('print').description('print status or config');
+  print.command('status').description('the status tree; exit code is the overall status').action(async () => {
+    const statuses = await Promise.all(services(program).map((n) => open(n).status()));
+    if (format() === 'json') {
+      process.stdout.write(JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2) + '\n');
+    } else {
+      process.stdout.write(statuses.map(renderStatusTree).join('\n\n') + '\n');
+    }
+    code = Math.max(...statuses.map((s) => statusExitCode[s.overall]));
+  });
+  print
+    .command('config')
+    .description('the configuration file, or with --eval every keyword with its effective value')
+    .option('--eval', 'show effective values, defaults included')
+    .action(async (o: { eval?: boolean }) => {
+      for (const name of services(program)) {
+        process.stdout.write(cmdPrintConfig(ctx.paths, name, ctx.nodename, { format: format(), evaluate: Boolean(o.eval) }));
+      }
+    });
+
+  program
+    .command('validate')
+    .argument('<what>', 'config')
+    .description('validate config: list every problem of the service file')
+    .action(async (what: string) => {
+      if (what !== 'config') throw new UserError(`validate ${what}: only "validate config" exists`);
+      for (const name of services(program)) {
+        const r = cmdValidateConfig(ctx.paths, name, ctx.nodename);
+        if (r.lines.length) process.stdout.write(r.lines.join('\n') + '\n');
+        code = Math.max(code, r.exitCode);
+      }
+    });
+
+  program
+    .command('get')
+    .description('print the raw value of <section>.<keyword> (a bare keyword means DEFAULT)')
+    .argument('[param]')
+    .option('--param <param>')
+    .option('--eval', 'print the effective value (scoping, references, default)')
+    .action(async (arg: string | undefined, o: { param?: string; eval?: boolean }) => {
+      const param = o.param ?? arg;
+      if (!param) throw new UserError('get: which keyword? use --param <section>.<keyword>');
+      const [name] = services(program);
+      process.stdout.write(`${cmdGet(ctx.paths, name!, ctx.nodename, param, { evaluate: Boolean(o.eval) })}\n`);
+    });
+
+  program
+    .command('set')
+    .description('set keywords: set <section>.<kw>=<value> ... or --param <section>.<kw> --value <value>')
+    .argument('[assignments...]')
+    .option('--param <param>')
+    .option('--value <value>')
+    .option('--kw <assignment...>', 'v1 form: --kw <kw>=<value>')
+    .action(async (args: string[], o: { param?: string; value?: string; kw?: string[] }) => {
+      const assignments = [...args, ...(o.kw ?? [])].map(parseAssignment);
+      if (o.param !== undefined || o.value !== undefined) {
+        if (o.param === undefined || o.value === undefined) throw new UserError('set: --param and --value go together');
+        assignments.push(parseAssignment(`${o.param}=${o.value}`));
+      }
+      if (assignments.length === 0) throw new UserError('set: nothing to set');
+      for (const name of services(program)) await cmdSet(ctx.paths, name, ctx.nodename, assignments);
+    });
+
+  program
+    .command('unset')
+    .description('remove keywords: unset <section>.<kw> ...')
+    .argument('[params...]')
+    .option('--param <param...>')
+    .action(async (args: string[], o: { param?: string[] }) => {
+      const params = [...args, ...(o.param ?? [])];
+      if (params.length === 0) throw new UserError('unset: nothing to unset');
+      for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params);
+    });
+
+  await program.parseAsync(normalizeArgv(process.argv, ctx));
+  return code;
+}
+
+runMain('svcmgr', main);

@@ -1,0 +1,124 @@
+// Service file -> ServiceConfig: locate, read, validate, then build the typed model the
+// service layer and drivers use. Nothing is built from a file that has errors.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FerryPaths } from '../paths.js';
+import { UserError } from '../cli/errors.js';
+import type { ConfigError } from './errors.js';
+import { ConfigInvalid } from './errors.js';
+import type { Keyword, KeywordValue } from './keywords.js';
+import { defaultKeywords } from './keywords.js';
+import type { ResourceSection, ServiceConfig, SubsetSection } from './model.js';
+import type { ResolveOptions } from './resolve.js';
+import { Resolver } from './resolve.js';
+import { keywordAppliesToType, resourceTable } from './sections.js';
+import { validateText } from './validate.js';
+import { TableValues } from './values.js';
+import type { DriverSpec } from '../resources/types.js';
+
+const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
+
+export function checkServiceName(svcname: string): void {
+  if (!SERVICE_NAME.test(svcname)) {
+    throw new UserError(`invalid service name "${svcname}": letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
+  }
+}
+
+/** Path of a service's file. */
+export function serviceFile(paths: FerryPaths, svcname: string): string {
+  checkServiceName(svcname);
+  return path.join(paths.services, `${svcname}.env`);
+}
+
+/**
+ * A service given by name, or by the path of its .env file (anything containing '/'):
+ * then the service name is the file's basename without `.env`.
+ */
+export function locateService(paths: FerryPaths, svcnameOrPath: string): { svcname: string; file: string } {
+  if (svcnameOrPath.includes('/')) {
+    const file = path.resolve(svcnameOrPath);
+    const svcname = path.basename(file).replace(/\.env$/, '');
+    checkServiceName(svcname);
+    return { svcname, file };
+  }
+  return { svcname: svcnameOrPath, file: serviceFile(paths, svcnameOrPath) };
+}
+
+/** File text; a missing file is an operator error. */
+export function readServiceText(file: string, svcname: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`service ${svcname} does not exist (no ${file})`);
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+export interface ReadResult {
+  config?: ServiceConfig;
+  errors: ConfigError[];
+  warnings: ConfigError[];
+}
+
+export function readServiceConfig(file: string, svcname: string, nodename: string, drivers?: readonly DriverSpec[]): ReadResult {
+  const text = readServiceText(file, svcname);
+  return buildServiceConfig(text, file, { svcname, nodename, drivers });
+}
+
+/** The service's configuration for this node; throws ConfigInvalid listing every error. */
+export function loadServiceConfig(paths: FerryPaths, svcnameOrPath: string, nodename: string): ServiceConfig {
+  const { svcname, file } = locateService(paths, svcnameOrPath);
+  const r = readServiceConfig(file, svcname, nodename);
+  if (!r.config) throw new ConfigInvalid(r.errors);
+  return r.config;
+}
+
+export function buildServiceConfig(text: string, file: string, opts: ResolveOptions): ReadResult {
+  const { doc, errors, warnings } = validateText(text, file, opts);
+  if (errors.length > 0) return { errors, warnings };
+  const r = new Resolver(doc, opts);
+  const resources: ResourceSection[] = [];
+  const subsets: SubsetSection[] = [];
+  const env: Record<string, string> = {};
+  for (const sec of doc.sections) {
+    const kind = r.kind(sec.name);
+    if (kind.kind === 'env') {
+      for (const e of sec.entries) {
+        const eff = r.effective(sec.name, e.key);
+        if (eff) env[e.key] = r.resolveEntry(sec.name, eff);
+      }
+    } else if (kind.kind === 'resource') {
+      const type = r.resourceType(sec.name) ?? '';
+      const table = resourceTable(kind.driver);
+      // `type` is given its resolved value (driver default included) so drivers can read it too
+      const given = table.filter((k) => k.name !== 'type' && keywordAppliesToType(k, type));
+      const kw = values(r, sec.name, given, table, type.length > 0 ? { type } : {});
+      resources.push({ rid: sec.name, group: kind.group, index: kind.index, line: sec.line, driver: kind.driver, type, kw });
+    } else if (kind.kind === 'subset') {
+      const parallel = subsetParallel(r, sec.name);
+      subsets.push({ group: kind.group, type: kind.type, name: kind.name, parallel, line: sec.line });
+    }
+  }
+  const defaults = values(r, 'DEFAULT', defaultKeywords, defaultKeywords);
+  return {
+    config: { svcname: opts.svcname, file, nodename: opts.nodename, doc, defaults, env, resources, subsets, warnings },
+    errors: [],
+    warnings,
+  };
+}
+
+function subsetParallel(r: Resolver, section: string): boolean {
+  const kw = r.table(section)?.find((k) => k.name === 'parallel');
+  return kw ? r.value(section, kw) === true : false;
+}
+
+/** TableValues over `table` holding the keywords of `set` given in the section (typed). */
+function values(r: Resolver, section: string, set: readonly Keyword[], table: readonly Keyword[], extra: Record<string, KeywordValue> = {}): TableValues {
+  const m = new Map<string, KeywordValue>(Object.entries(extra));
+  for (const kw of set) {
+    if (!r.effective(section, kw.name)) continue;
+    const v = r.value(section, kw);
+    if (v !== undefined) m.set(kw.name, v);
+  }
+  return new TableValues(table, m);
+}

@@ -1,0 +1,175 @@
+// Validation of a service file: every problem at once, each as `file:line: message`, so an
+// operator fixes a file in one pass. Warnings are problems that do not stop the service.
+import type { ConfigDocument, Entry, Section } from './document.js';
+import { parseDocument } from './document.js';
+import { ConfigError } from './errors.js';
+import type { Keyword } from './keywords.js';
+import { findKeyword } from './keywords.js';
+import { convertValue } from './values.js';
+import type { ResolveOptions } from './resolve.js';
+import { findReferences, RefError, Resolver } from './resolve.js';
+import type { SectionKind } from './sections.js';
+import { canonicalKey, keywordAppliesToType, sectionTable } from './sections.js';
+
+export interface ValidationResult {
+  errors: ConfigError[];
+  warnings: ConfigError[];
+}
+
+// a node name as it may appear after '@': hostname characters only
+const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+// keywords read before scoping and references exist (they define the scopes)
+const LITERAL_KEYS = new Set(['nodes', 'drpnodes']);
+
+/** Parse and validate a service file's text. */
+export function validateText(text: string, file: string, opts: ResolveOptions): ValidationResult & { doc: ConfigDocument } {
+  const { doc, errors } = parseDocument(text, file);
+  return { doc, ...validateDocument(doc, errors, opts) };
+}
+
+/** Validate a parsed document; `parseErrors` are the reader's, merged in line order. */
+export function validateDocument(doc: ConfigDocument, parseErrors: readonly ConfigError[], opts: ResolveOptions): ValidationResult {
+  const v = new Validator(doc, opts);
+  v.errors.push(...parseErrors);
+  for (const section of doc.sections) v.section(section);
+  v.subsets();
+  return { errors: sortUnique(v.errors), warnings: sortUnique(v.warnings) };
+}
+
+class Validator {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: ConfigError[] = [];
+  private readonly r: Resolver;
+
+  constructor(
+    private readonly doc: ConfigDocument,
+    opts: ResolveOptions,
+  ) {
+    this.r = new Resolver(doc, opts);
+  }
+
+  private error(line: number, message: string): void {
+    this.errors.push(new ConfigError(this.doc.file, line, message));
+  }
+  private warn(line: number, message: string): void {
+    this.warnings.push(new ConfigError(this.doc.file, line, message, 'warning'));
+  }
+
+  section(sec: Section): void {
+    const kind = this.r.kind(sec.name);
+    if (kind.kind === 'invalid') {
+      this.error(sec.line, kind.message);
+      return;
+    }
+    const table = sectionTable(kind);
+    const type = this.r.resourceType(sec.name);
+    const seen = new Map<string, number>();
+    for (const e of sec.entries) {
+      const kw = table ? findKeyword(table, e.key) : undefined;
+      if (table && !kw) {
+        this.error(e.line, `unknown keyword "${e.key}" in [${sec.name}]`);
+        continue;
+      }
+      if (kw && !keywordAppliesToType(kw, type)) {
+        this.error(e.line, `keyword "${e.key}" is not valid for type "${type ?? ''}" of [${sec.name}] (only for type ${kw.types?.join(', ')})`);
+        continue;
+      }
+      const id = `${canonicalKey(kind, e.key)}@${e.scope ?? ''}`;
+      const previous = seen.get(id);
+      if (previous !== undefined) this.warn(e.line, `keyword "${fullKey(e)}" set again in [${sec.name}] (overrides line ${previous})`);
+      seen.set(id, e.line);
+      this.scope(sec, e, kw);
+      this.value(sec, kind, e, kw);
+    }
+    if (table) this.required(sec, table, type);
+  }
+
+  private scope(sec: Section, e: Entry, kw: Keyword | undefined): void {
+    if (e.scope === undefined) return;
+    // [env] keys are free and scopable
+    if (kw && !kw.scopable) {
+      this.error(e.line, `keyword "${e.key}" is not scopable: "${fullKey(e)}" in [${sec.name}]`);
+      return;
+    }
+    if (e.scope === 'nodes' || e.scope === 'drpnodes') return;
+    if (!NODE_NAME.test(e.scope)) {
+      this.error(e.line, `unknown scope "@${e.scope}" in "${fullKey(e)}": expected @nodes, @drpnodes or @<nodename>`);
+      return;
+    }
+    const known = [...this.r.effectiveNodes(), ...this.r.drpnodes].map((n) => n.toLowerCase());
+    if (!known.includes(e.scope.toLowerCase())) {
+      this.warn(e.line, `"${fullKey(e)}": node "${e.scope}" is not in nodes or drpnodes`);
+    }
+  }
+
+  private value(sec: Section, kind: SectionKind, e: Entry, kw: Keyword | undefined): void {
+    if (kw && LITERAL_KEYS.has(kw.name) && kind.kind === 'default') {
+      if (findReferences(e.value).length > 0) this.error(e.line, `references are not allowed in ${kw.name}`);
+    }
+    if (kind.kind === 'resource' && kw?.name === 'type') {
+      this.type(sec, kind, e);
+      return;
+    }
+    if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
+      this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
+    }
+    let resolved: string;
+    try {
+      resolved = this.r.resolveEntry(sec.name, e);
+    } catch (err) {
+      if (!(err instanceof RefError)) throw err;
+      this.error(err.line, err.message);
+      return;
+    }
+    if (!kw) return;
+    const c = convertValue(kw, resolved);
+    if ('error' in c) this.error(e.line, c.error);
+  }
+
+  private type(sec: Section, kind: SectionKind & { kind: 'resource' }, e: Entry): void {
+    const t = e.value.trim();
+    const types = kind.driver.types;
+    if (types.length === 0) this.error(e.line, `bad type "${t}" for [${sec.name}]: ${kind.group} resources take no type`);
+    else if (!types.includes(t)) this.error(e.line, `bad type "${t}" for [${sec.name}]: expected one of ${types.join(', ')}`);
+  }
+
+  private required(sec: Section, table: readonly Keyword[], type: string | undefined): void {
+    for (const kw of table) {
+      if (!kw.required || !keywordAppliesToType(kw, type)) continue;
+      if (!this.r.effective(sec.name, kw.name)) {
+        this.error(sec.line, `missing required keyword "${kw.name}" in [${sec.name}]`);
+      }
+    }
+  }
+
+  /** A subset section no resource belongs to is probably a typo in a `subset =` value. */
+  subsets(): void {
+    for (const sec of this.doc.sections) {
+      const kind = this.r.kind(sec.name);
+      if (kind.kind !== 'subset') continue;
+      const used = this.doc.sections.some((s) => {
+        const k = this.r.kind(s.name);
+        if (k.kind !== 'resource' || k.group !== kind.group) return false;
+        if (kind.type !== undefined && this.r.resourceType(s.name) !== kind.type) return false;
+        return this.r.effective(s.name, 'subset')?.value.trim() === kind.name;
+      });
+      if (!used) this.warn(sec.line, `subset [${sec.name}] matches no resource`);
+    }
+  }
+}
+
+function fullKey(e: Entry): string {
+  return e.scope === undefined ? e.key : `${e.key}@${e.scope}`;
+}
+
+function sortUnique(list: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return list
+    .filter((e) => {
+      const k = `${e.line}\0${e.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line);
+}

@@ -1,0 +1,126 @@
+// The ip driver's dealings with the outside world: name resolution, iproute2 reads and
+// writes, the duplicate-address probe and the gratuitous ARP announce. Each one bounded in
+// time. arping here is Thomas Habets' arping (Debian package `arping`), NOT iputils:
+//   - `-S 0.0.0.0` makes the probe an RFC 5227 ARP probe, which Linux answers; without -S
+//     Habets' arping refuses to run on a device that has no IPv4 address yet;
+//   - `-w` is a deadline for the whole run, not a per-reply wait;
+//   - exit 0 = got replies, 1 = no reply (and also 1 on errors, told apart by stderr);
+//   - `-U -S ip ip` sends an unsolicited (gratuitous) ARP request; it gets no reply, so
+//     exit 1 is its normal outcome. Its `-A` is NOT iputils' "ARP reply" mode.
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import type { Logger } from '../log.js';
+import { run, runOk } from '../util/exec.js';
+import type { Family } from '../util/inet.js';
+import { familyOf } from '../util/inet.js';
+
+export interface DeviceAddress {
+  family: Family;
+  local: string;
+  prefixlen: number;
+}
+
+export interface DeviceInfo {
+  name: string;
+  flags: string[];
+  addresses: DeviceAddress[];
+}
+
+export type Resolution = { address: string; family: Family } | { error: string };
+
+/** Resolve a hostname (or pass an IP literal through), IPv4 first, within timeoutMs. */
+export async function resolveAddress(name: string, timeoutMs = 5_000): Promise<Resolution> {
+  const literal = familyOf(name);
+  if (literal) return { address: name, family: literal };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Resolution>((resolve) => {
+    timer = setTimeout(() => resolve({ error: `resolving ${name} timed out after ${timeoutMs} ms` }), timeoutMs);
+  });
+  const lookup = dns
+    .lookup(name, { all: true })
+    .then((all): Resolution => {
+      const pick = all.find((a) => a.family === 4) ?? all[0];
+      if (!pick) return { error: `${name} has no address` };
+      return { address: pick.address, family: pick.family === 6 ? 6 : 4 };
+    })
+    .catch((e: unknown): Resolution => ({ error: `cannot resolve ${name}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }));
+  try {
+    return await Promise.race([lookup, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface IpJsonAddr {
+  family?: string;
+  local?: string;
+  prefixlen?: number;
+}
+interface IpJsonLink {
+  ifname?: string;
+  flags?: string[];
+  addr_info?: IpJsonAddr[];
+}
+
+/** The device and its addresses; undefined if it does not exist. Throws if `ip` itself fails. */
+export async function readDevice(dev: string): Promise<DeviceInfo | undefined> {
+  const r = await run('ip', ['-j', 'addr', 'show', 'dev', dev], { timeout: 10_000 });
+  if (!r.ok) {
+    if (/does not exist/.test(r.stderr)) return undefined;
+    throw new Error(`ip addr show dev ${dev}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+  const links = JSON.parse(r.stdout) as IpJsonLink[];
+  const link = links[0];
+  if (!link) return undefined;
+  const addresses: DeviceAddress[] = [];
+  for (const a of link.addr_info ?? []) {
+    if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') continue;
+    const family = a.family === 'inet6' ? 6 : a.family === 'inet' ? 4 : undefined;
+    if (family) addresses.push({ family, local: a.local, prefixlen: a.prefixlen });
+  }
+  return { name: link.ifname ?? dev, flags: link.flags ?? [], addresses };
+}
+
+export async function addAddress(dev: string, address: string, prefix: number, family: Family, log: Logger): Promise<void> {
+  // `brd +` derives the IPv4 broadcast address, as ifupdown and OpenSVC do
+  const extra = family === 4 ? ['brd', '+'] : [];
+  await runOk('ip', ['addr', 'add', `${address}/${prefix}`, ...extra, 'dev', dev], { timeout: 10_000, log });
+}
+
+export async function delAddress(dev: string, address: string, prefix: number, log: Logger): Promise<void> {
+  await runOk('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev], { timeout: 10_000, log });
+}
+
+/**
+ * Does someone on the network already answer for `address` through `dev`? ARP probe on ARP
+ * devices (IPv4), ping otherwise. Throws when the probe itself cannot run: a start must not
+ * go ahead on an unproven "nobody has it".
+ */
+export async function addressAnswers(dev: DeviceInfo, address: string, family: Family, log: Logger): Promise<boolean> {
+  const arpCapable = family === 4 && !dev.flags.includes('NOARP') && !dev.flags.includes('LOOPBACK');
+  if (arpCapable) {
+    const r = await run('arping', ['-c', '3', '-w', '2', '-i', dev.name, '-S', '0.0.0.0', address], { timeout: 10_000, log });
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1 && r.stderr.trim() === '') return false;
+    if (!/command not found/.test(r.stderr)) {
+      throw new Error(`duplicate address probe failed: arping on ${dev.name}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`);
+    }
+    log.warn('arping is not installed: falling back to ping for the duplicate address probe');
+  }
+  const r = await run('ping', [family === 6 ? '-6' : '-4', '-c', '2', '-i', '0.5', '-W', '1', '-w', '2', '-n', '-q', address], { timeout: 10_000, log });
+  if (r.exitCode === 0) return true;
+  if (r.exitCode === 1) return false; // no reply
+  // exit 2 (e.g. network unreachable from this node) proves nothing is reachable from here
+  if (r.exitCode === 2 && /unreachable/i.test(r.stderr + r.stdout)) return false;
+  throw new Error(`duplicate address probe failed: ping ${address}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`);
+}
+
+/** Tell the segment the address moved here (IPv4 on ARP devices). Never throws: an announce is best effort. */
+export async function announce(dev: DeviceInfo, address: string, log: Logger): Promise<void> {
+  if (!net.isIPv4(address) || dev.flags.includes('NOARP') || dev.flags.includes('LOOPBACK')) return;
+  const r = await run('arping', ['-q', '-U', '-c', '2', '-W', '0.2', '-w', '1', '-i', dev.name, '-S', address, address], { timeout: 10_000, log });
+  // no reply is expected to an unsolicited ARP: exit 1 with an empty stderr is a success
+  if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stderr.trim() === '')) {
+    log.warn({ err: r.stderr.trim() }, `gratuitous ARP for ${address} on ${dev.name} failed`);
+  }
+}

@@ -1,0 +1,134 @@
+// start / stop of a service's resources in plan order. A failed non-optional resource stops
+// the action; on start, what this action brought up is then stopped again in reverse order
+// (unless the service says rollback = false), so a half-finished start leaves nothing behind
+// or is reported exactly.
+import type { Logger } from '../log.js';
+import type { SubsetSection } from '../config/model.js';
+import type { ServiceResource } from './resources.js';
+import { startPlan, stopPlan, type Stage } from './ordering.js';
+
+export type ActionName = 'start' | 'stop';
+
+export interface ResourceOutcome {
+  rid: string;
+  action: ActionName;
+  ok: boolean;
+  /** false when the resource was already in the wanted state */
+  changed: boolean;
+  error?: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface ActionReport {
+  action: ActionName;
+  ok: boolean;
+  outcomes: ResourceOutcome[];
+  /** the non-optional resource that failed the action */
+  failed?: { rid: string; error: string };
+  /** resources stopped again by the rollback of a failed start */
+  rolledBack: string[];
+  rollbackFailures: { rid: string; error: string }[];
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
+
+async function startOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
+  const startedAt = Date.now();
+  try {
+    const before = await r.impl.status();
+    if (before.status === 'up') {
+      return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
+    }
+    await r.impl.start();
+    log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource started');
+    return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now() };
+  } catch (e) {
+    log.error({ rid: r.rid, err: message(e) }, 'resource start failed');
+    // a failed start may have half-applied: count it as changed so rollback cleans it up
+    return { rid: r.rid, action: 'start', ok: false, changed: true, error: message(e), startedAt, endedAt: Date.now() };
+  }
+}
+
+async function stopOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
+  const startedAt = Date.now();
+  try {
+    await r.impl.stop();
+    log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource stopped');
+    return { rid: r.rid, action: 'stop', ok: true, changed: true, startedAt, endedAt: Date.now() };
+  } catch (e) {
+    log.error({ rid: r.rid, err: message(e) }, 'resource stop failed');
+    return { rid: r.rid, action: 'stop', ok: false, changed: false, error: message(e), startedAt, endedAt: Date.now() };
+  }
+}
+
+/** Run the stages in order; stop after the first stage where a non-optional member failed. */
+async function runStages(
+  stages: Stage[],
+  one: (r: ServiceResource) => Promise<ResourceOutcome>,
+  log: Logger,
+): Promise<{ outcomes: ResourceOutcome[]; failed?: { rid: string; error: string } }> {
+  const outcomes: ResourceOutcome[] = [];
+  for (const stage of stages) {
+    const results: ResourceOutcome[] = [];
+    if (stage.parallel) {
+      results.push(...(await Promise.all(stage.members.map(one))));
+    } else {
+      for (const r of stage.members) {
+        const o = await one(r);
+        results.push(o);
+        if (!o.ok && !r.optional) break;
+      }
+    }
+    outcomes.push(...results);
+    for (const o of results) {
+      const r = stage.members.find((m) => m.rid === o.rid);
+      if (!o.ok && r?.optional) log.warn({ rid: o.rid, err: o.error }, 'optional resource failed, continuing');
+    }
+    const fatal = results.find((o) => !o.ok && !stage.members.find((m) => m.rid === o.rid)?.optional);
+    if (fatal) return { outcomes, failed: { rid: fatal.rid, error: fatal.error ?? 'failed' } };
+  }
+  return { outcomes };
+}
+
+export async function startResources(
+  resources: readonly ServiceResource[],
+  subsets: readonly SubsetSection[],
+  opts: { rollback: boolean; log: Logger },
+): Promise<ActionReport> {
+  const { log } = opts;
+  log.info({ action: 'start', rids: resources.map((r) => r.rid) }, 'action begins');
+  const { outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log), log);
+  const report: ActionReport = { action: 'start', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
+  if (failed) {
+    report.failed = failed;
+    if (opts.rollback) {
+      const touched = new Set(outcomes.filter((o) => o.changed).map((o) => o.rid));
+      const toStop = resources.filter((r) => touched.has(r.rid));
+      log.warn({ rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
+      for (const stage of stopPlan(toStop, subsets)) {
+        for (const r of stage.members) {
+          const o = await stopOne(r, log);
+          if (o.ok) report.rolledBack.push(r.rid);
+          else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
+        }
+      }
+    }
+  }
+  log.info({ action: 'start', ok: report.ok }, 'action ends');
+  return report;
+}
+
+export async function stopResources(
+  resources: readonly ServiceResource[],
+  subsets: readonly SubsetSection[],
+  opts: { log: Logger },
+): Promise<ActionReport> {
+  const { log } = opts;
+  log.info({ action: 'stop', rids: resources.map((r) => r.rid) }, 'action begins');
+  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log);
+  const report: ActionReport = { action: 'stop', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
+  if (failed) report.failed = failed;
+  log.info({ action: 'stop', ok: report.ok }, 'action ends');
+  return report;
+}

@@ -1,0 +1,92 @@
+// A service's resources as the service layer sees them: the driver instance plus the flags
+// every resource carries (optional, disabled, monitored, subset...).
+import path from 'node:path';
+import type { ServiceConfig } from '../config/model.js';
+import type { Logger } from '../log.js';
+import type { FerryPaths } from '../paths.js';
+import type { Resource, ResourceKind } from '../resources/types.js';
+import { driver as syncDriver, internalSyncRid } from '../resources/sync.js';
+import { TableValues } from '../config/values.js';
+import { commonResourceKeywords } from '../config/keywords.js';
+
+export interface ServiceResource {
+  rid: string;
+  /** section group: "vg" */
+  section: string;
+  /** status/order class: "disk" */
+  kind: ResourceKind;
+  type: string;
+  subset: string | undefined;
+  optional: boolean;
+  disabled: boolean;
+  monitored: boolean;
+  encap: boolean;
+  restart: number;
+  monitorAction: string;
+  /** for fs: depth of the mount point, shallower mounts start first */
+  depth: number;
+  impl: Resource;
+}
+
+export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Logger): ServiceResource[] {
+  const list: ServiceResource[] = config.resources.map((rs) => {
+    const mnt = rs.driver.section === 'fs' ? rs.kw.string('mnt') : undefined;
+    const impl = rs.driver.create({
+      rid: rs.rid,
+      svcname: config.svcname,
+      nodename: config.nodename,
+      type: rs.type,
+      kw: rs.kw,
+      log: log.child({ rid: rs.rid }),
+      paths,
+    });
+    return {
+      rid: rs.rid,
+      section: rs.group,
+      kind: rs.driver.kind,
+      type: rs.type,
+      subset: rs.kw.string('subset') || undefined,
+      optional: rs.kw.boolean('optional'),
+      disabled: rs.kw.boolean('disable'),
+      monitored: rs.kw.boolean('monitor'),
+      encap: rs.kw.boolean('encap'),
+      restart: rs.kw.integer('restart') ?? 0,
+      monitorAction: rs.kw.string('monitor_action') ?? 'freezestop',
+      depth: mnt ? path.resolve(mnt).split('/').filter((p) => p.length > 0).length : 0,
+      impl,
+    };
+  });
+  if (!list.some((r) => r.rid === internalSyncRid)) {
+    // every service has the implicit configuration sync resource, as in v1
+    const kw = TableValues.from([...syncDriver.keywords, ...commonResourceKeywords], { src: config.file });
+    list.push({
+      rid: internalSyncRid,
+      section: 'sync',
+      kind: 'sync',
+      type: 'config',
+      subset: undefined,
+      optional: false,
+      disabled: false,
+      monitored: false,
+      encap: false,
+      restart: 0,
+      monitorAction: 'none',
+      depth: 0,
+      impl: syncDriver.create({ rid: internalSyncRid, svcname: config.svcname, nodename: config.nodename, type: 'config', kw, log: log.child({ rid: internalSyncRid }), paths }),
+    });
+  }
+  return list;
+}
+
+/** "container#10" after "container#2"; non-numeric indexes ("app#web") after numeric ones, by name. */
+export function compareRid(a: string, b: string): number {
+  const [ga, ia = ''] = a.split('#');
+  const [gb, ib = ''] = b.split('#');
+  if (ga !== gb) return (ga ?? '') < (gb ?? '') ? -1 : 1;
+  const na = /^\d+$/.test(ia) ? Number(ia) : Number.NaN;
+  const nb = /^\d+$/.test(ib) ? Number(ib) : Number.NaN;
+  if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
+  if (!Number.isNaN(na)) return -1;
+  if (!Number.isNaN(nb)) return 1;
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}

@@ -1,0 +1,147 @@
+// The service layer: the one door through which the CLI (and later the daemon) acts on a
+// service. It loads the configuration, builds the resources, serializes actions with the
+// action lock and logs every action to the service's log.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ServiceConfig } from '../config/model.js';
+import { loadServiceConfig } from '../config/load.js';
+import { serviceLogger, type Logger } from '../log.js';
+import { serviceVarDir, type FerryPaths } from '../paths.js';
+import { UserError } from '../cli/errors.js';
+import { buildResources, type ServiceResource } from './resources.js';
+import { selectResources } from './ordering.js';
+import { startResources, stopResources, type ActionReport } from './actions.js';
+import { acquireActionLock } from './lock.js';
+import { isFrozen, setFrozen } from './state.js';
+import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+
+export interface ActionOptions {
+  rids?: string[];
+  subsets?: string[];
+  /** how long to wait for another action on the same service, ms */
+  waitLockMs?: number;
+}
+
+/** Resolve a service argument: a name under <etc>/services, or a path to an .env file. */
+export function locateService(paths: FerryPaths, arg: string): { svcname: string; file: string } {
+  if (arg.includes('/')) {
+    const file = path.resolve(arg);
+    return { svcname: path.basename(file).replace(/\.env$/, ''), file };
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(arg)) {
+    throw new UserError(`invalid service name "${arg}": letters, digits, '.', '_' and '-' only`);
+  }
+  return { svcname: arg, file: path.join(paths.services, `${arg}.env`) };
+}
+
+/** Every service defined on this node, by name. */
+export function listServices(paths: FerryPaths): string[] {
+  if (!fs.existsSync(paths.services)) return [];
+  return fs
+    .readdirSync(paths.services)
+    .filter((f) => f.endsWith('.env'))
+    .map((f) => f.slice(0, -'.env'.length))
+    .sort();
+}
+
+export class Service {
+  readonly varDir: string;
+  readonly log: Logger;
+  readonly resources: ServiceResource[];
+
+  private constructor(
+    readonly paths: FerryPaths,
+    readonly config: ServiceConfig,
+  ) {
+    this.varDir = serviceVarDir(paths, config.svcname);
+    this.log = serviceLogger(paths, config.svcname, config.nodename);
+    this.resources = buildResources(config, paths, this.log);
+  }
+
+  /** Load and validate; throws UserError (missing service) or ConfigInvalid (file:line errors). */
+  static open(paths: FerryPaths, arg: string, nodename: string): Service {
+    const { svcname, file } = locateService(paths, arg);
+    if (!fs.existsSync(file)) throw new UserError(`service ${svcname} does not exist (no ${file})`);
+    return new Service(paths, loadServiceConfig(file, svcname, nodename));
+  }
+
+  get svcname(): string {
+    return this.config.svcname;
+  }
+
+  get frozen(): boolean {
+    return isFrozen(this.varDir);
+  }
+
+  private select(opts: ActionOptions): ServiceResource[] {
+    const rids = opts.rids ?? [];
+    const subsets = opts.subsets ?? [];
+    for (const rid of rids) {
+      if (!this.resources.some((r) => r.rid === rid)) throw new UserError(`service ${this.svcname}: no resource ${rid}`);
+    }
+    for (const s of subsets) {
+      if (!this.resources.some((r) => r.subset === s)) throw new UserError(`service ${this.svcname}: no subset ${s}`);
+    }
+    return selectResources(this.resources, rids, subsets);
+  }
+
+  private async locked<T>(action: string, opts: ActionOptions, fn: () => Promise<T>): Promise<T> {
+    const lock = await acquireActionLock(this.varDir, this.svcname, action, opts.waitLockMs ?? 60_000);
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  async start(opts: ActionOptions = {}): Promise<ActionReport> {
+    const selected = this.select(opts);
+    return this.locked('start', opts, () =>
+      startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log }),
+    );
+  }
+
+  async stop(opts: ActionOptions = {}): Promise<ActionReport> {
+    const selected = this.select(opts);
+    return this.locked('stop', opts, () => stopResources(selected, this.config.subsets, { log: this.log }));
+  }
+
+  /** stop then start, under one lock */
+  async restart(opts: ActionOptions = {}): Promise<ActionReport[]> {
+    const selected = this.select(opts);
+    return this.locked('restart', opts, async () => {
+      const stopped = await stopResources(selected, this.config.subsets, { log: this.log });
+      if (!stopped.ok) return [stopped];
+      const started = await startResources(selected, this.config.subsets, {
+        rollback: this.config.defaults.boolean('rollback'),
+        log: this.log,
+      });
+      return [stopped, started];
+    });
+  }
+
+  async freeze(): Promise<void> {
+    await setFrozen(this.varDir, true);
+    this.log.info({ action: 'freeze' }, 'frozen');
+  }
+
+  async thaw(): Promise<void> {
+    await setFrozen(this.varDir, false);
+    this.log.info({ action: 'thaw' }, 'thawed');
+  }
+
+  async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {
+    const resources = await resourceStatuses(this.resources);
+    return summarize(
+      {
+        svcname: this.svcname,
+        nodename: this.config.nodename,
+        service_type: this.config.defaults.string('service_type') ?? 'PRD',
+        orchestrate: this.config.defaults.string('orchestrate') ?? 'no',
+        frozen: this.frozen,
+      },
+      resources,
+      hb,
+    );
+  }
+}

@@ -1,0 +1,105 @@
+// ip driver against real namespaces: the driver runs inside namespace `ns` (via driver-run),
+// the peer namespace plays the rest of the segment. Addresses are 10.213.0.0/16, private to
+// these namespaces.
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { requireRoot, sh, uniquePrefix } from '../helpers/env.js';
+import { addressesIn, createNetPair } from '../helpers/net-ns.js';
+import type { NetPair } from '../helpers/net-ns.js';
+import { runDriver } from '../helpers/driver-exec.js';
+import type { KeywordValue } from '../../src/config/keywords.js';
+
+async function pair(t: ExecutionContext): Promise<NetPair> {
+  requireRoot();
+  const p = await createNetPair(uniquePrefix('i'));
+  t.teardown(() => p.cleanup());
+  return p;
+}
+
+const ipAction = (p: NetPair, action: 'start' | 'stop' | 'status', kw: Record<string, KeywordValue>) =>
+  runDriver({ section: 'ip', kw, action, rid: 'ip#1' }, p.ns);
+
+test('start adds the address and announces it, is idempotent; stop removes it', async (t) => {
+  const p = await pair(t);
+  const kw = { ipname: '10.213.1.10', ipdev: p.dev, netmask: '255.255.255.0' };
+  // the peer believes 10.213.1.10 is some other MAC: the gratuitous ARP must correct it
+  await sh('ip', ['-n', p.peerNs, 'addr', 'add', '10.213.1.2/24', 'dev', p.peerDev]);
+  await sh('ip', ['-n', p.peerNs, 'neigh', 'replace', '10.213.1.10', 'lladdr', '02:00:00:00:00:99', 'dev', p.peerDev, 'nud', 'stale']);
+
+  t.like(await ipAction(p, 'status', kw), { ok: true, status: { status: 'down', label: `10.213.1.10@${p.dev}`, messages: [] } });
+  t.deepEqual(await ipAction(p, 'start', kw), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.1.10/24']);
+  t.like(await ipAction(p, 'status', kw), { ok: true, status: { status: 'up', messages: [] } });
+
+  const mac = JSON.parse((await sh('ip', ['-n', p.ns, '-j', 'link', 'show', 'dev', p.dev])).stdout)[0].address as string;
+  const neigh = (await sh('ip', ['-n', p.peerNs, 'neigh', 'show', '10.213.1.10', 'dev', p.peerDev])).stdout;
+  t.true(neigh.includes(mac), `peer neighbour entry updated by gratuitous ARP: ${neigh}`);
+
+  // second start: nothing to do, and certainly no duplicate refusal against ourselves
+  t.deepEqual(await ipAction(p, 'start', kw), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.1.10/24']);
+
+  t.deepEqual(await ipAction(p, 'stop', kw), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), []);
+  t.like(await ipAction(p, 'status', kw), { ok: true, status: { status: 'down' } });
+  t.deepEqual(await ipAction(p, 'stop', kw), { ok: true });
+});
+
+test('duplicate-IP guard: an address answering from the peer is refused and nothing is configured', async (t) => {
+  const p = await pair(t);
+  await sh('ip', ['-n', p.peerNs, 'addr', 'add', '10.213.2.20/24', 'dev', p.peerDev]);
+  const r = await ipAction(p, 'start', { ipname: '10.213.2.20', ipdev: p.dev, netmask: '24' });
+  t.false(r.ok);
+  t.regex(r.ok ? '' : r.error, /10\.213\.2\.20 already answers on the network/);
+  t.deepEqual(await addressesIn(p.ns, p.dev), []);
+  // once the peer lets it go, the same start succeeds
+  await sh('ip', ['-n', p.peerNs, 'addr', 'del', '10.213.2.20/24', 'dev', p.peerDev]);
+  t.deepEqual(await ipAction(p, 'start', { ipname: '10.213.2.20', ipdev: p.dev, netmask: '24' }), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.2.20/24']);
+});
+
+test('netmask defaults to the prefix of a same-subnet address on the device, else start fails', async (t) => {
+  const p = await pair(t);
+  await sh('ip', ['-n', p.ns, 'addr', 'add', '10.213.3.1/26', 'dev', p.dev]);
+  t.deepEqual(await ipAction(p, 'start', { ipname: '10.213.3.10', ipdev: p.dev }), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.3.1/26', '10.213.3.10/26']);
+
+  const r = await ipAction(p, 'start', { ipname: '10.213.4.10', ipdev: p.dev });
+  t.false(r.ok);
+  t.regex(r.ok ? '' : r.error, /no netmask given .* set netmask/);
+  t.false((await addressesIn(p.ns, p.dev)).some((a) => a.startsWith('10.213.4.10')));
+});
+
+test('a missing device is down with a message, and start fails', async (t) => {
+  const p = await pair(t);
+  const kw = { ipname: '10.213.5.10', ipdev: 'fynosuchdev0', netmask: '24' };
+  t.deepEqual(await ipAction(p, 'status', kw), {
+    ok: true,
+    status: { status: 'down', label: '10.213.5.10@fynosuchdev0', messages: ['device fynosuchdev0 does not exist'] },
+  });
+  const r = await ipAction(p, 'start', kw);
+  t.deepEqual(r, { ok: false, error: 'device fynosuchdev0 does not exist' });
+  t.deepEqual(await ipAction(p, 'stop', kw), { ok: true });
+});
+
+test('names resolve through the resolver; an unresolvable name is down without a message', async (t) => {
+  const p = await pair(t);
+  // `ip netns exec` bind-mounts /etc/netns/<ns>/hosts over /etc/hosts for the command only
+  const etc = path.join('/etc/netns', p.ns);
+  fs.mkdirSync(etc, { recursive: true });
+  t.teardown(() => fs.rmSync(etc, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(etc, 'hosts'), '127.0.0.1 localhost\n10.213.6.10 svc1.ferry.test\n');
+
+  const kw = { name: 'svc1.ferry.test', dev: p.dev, netmask: '24' }; // modern aliases
+  t.deepEqual(await ipAction(p, 'start', kw), { ok: true });
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.6.10/24']);
+  t.deepEqual(await ipAction(p, 'status', kw), { ok: true, status: { status: 'up', label: `svc1.ferry.test@${p.dev}`, messages: [] } });
+
+  const ghost = { ipname: 'busybox.opensvc.invalid', ipdev: 'eth0' };
+  t.deepEqual(await ipAction(p, 'status', ghost), { ok: true, status: { status: 'down', label: 'busybox.opensvc.invalid@eth0', messages: [] } });
+  const r = await ipAction(p, 'start', ghost);
+  t.false(r.ok);
+  t.regex(r.ok ? '' : r.error, /cannot resolve busybox\.opensvc\.invalid/);
+});
