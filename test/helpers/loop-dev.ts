@@ -12,7 +12,7 @@ export interface LoopDev {
 
 /** A sparse backing file of `sizeMiB` in a fresh temp dir, attached to a free loop device. */
 export async function createLoop(prefix: string, sizeMiB = 64): Promise<LoopDev> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${prefix}-`));
   const file = path.join(dir, 'disk.img');
   fs.writeFileSync(file, '');
   fs.truncateSync(file, sizeMiB * 1024 * 1024);
@@ -35,7 +35,7 @@ export async function createLoop(prefix: string, sizeMiB = 64): Promise<LoopDev>
 
 /** A sparse image file (no loop device), for drivers that loop-mount regular files. */
 export function createImage(prefix: string, sizeMiB = 64): { file: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${prefix}-`));
   const file = path.join(dir, 'disk.img');
   fs.writeFileSync(file, '');
   fs.truncateSync(file, sizeMiB * 1024 * 1024);

@@ -1,0 +1,15 @@
+// `npm run bench`: every benchmark, figures printed as JSON lines. Not part of the tests.
+import { statusLatency } from './status-latency.js';
+import { parallelStart } from './parallel-start.js';
+
+const which = process.argv.slice(2);
+const benches: Record<string, () => Promise<Record<string, number>>> = {
+  'status-latency': statusLatency,
+  'parallel-start': parallelStart,
+};
+for (const [name, fn] of Object.entries(benches)) {
+  if (which.length && !which.includes(name)) continue;
+  const started = Date.now();
+  const figures = await fn();
+  console.log(JSON.stringify({ bench: name, ...figures, wall_s: (Date.now() - started) / 1000 }));
+}
