@@ -61,7 +61,10 @@ export function cmdPrintConfig(paths: FerryPaths, svcname: string, nodename: str
     const sec = (out[sname] ??= {});
     const table = r.table(sname);
     if (!table) {
-      for (const e of r.section(sname)?.entries ?? []) sec[e.key] = r.resolveEntry(sname, r.effective(sname, e.key) ?? e);
+      for (const e of r.section(sname)?.entries ?? []) {
+        const eff = r.effective(sname, e.key);
+        if (eff) sec[e.key] = r.resolveEntry(sname, eff);
+      }
       continue;
     }
     const type = r.resourceType(sname);
@@ -72,7 +75,13 @@ export function cmdPrintConfig(paths: FerryPaths, svcname: string, nodename: str
   }
   if (opts.format === 'json') return JSON.stringify(out, null, 2);
   return Object.entries(out)
-    .map(([s, kws]) => [`[${s}]`, ...Object.entries(kws).filter(([, v]) => v !== null).map(([k, v]) => `${k} = ${renderValue(v as KeywordValue)}`)].join('\n'))
+    .map(([s, kws]) => {
+      const table = r.table(s);
+      const lines = Object.entries(kws).flatMap(([k, v]) =>
+        v === null ? [] : [`${k} = ${renderValue(v, table ? findKeyword(table, k) : undefined)}`],
+      );
+      return [`[${s}]`, ...lines].join('\n');
+    })
     .join('\n\n');
 }
 
@@ -146,7 +155,7 @@ export function cmdGet(paths: FerryPaths, svcname: string, nodename: string, par
       const t = l.r.resourceType(ref.section);
       if (t !== undefined) return t;
     }
-    if (kw?.default !== undefined) return renderValue(kw.default);
+    if (kw?.default !== undefined) return renderValue(kw.default, kw);
     throw new UserError(`${param} is not set in ${l.file}`);
   }
   if (!opts.evaluate) return entry.value;
@@ -154,7 +163,7 @@ export function cmdGet(paths: FerryPaths, svcname: string, nodename: string, par
     const resolved = l.r.resolveEntry(ref.section, entry);
     if (!kw) return resolved;
     const r = l.r.value(ref.section, kw);
-    return ref.scope === undefined && r !== undefined ? renderValue(r) : resolved;
+    return ref.scope === undefined && r !== undefined ? renderValue(r, kw) : resolved;
   } catch (e) {
     if (e instanceof RefError) throw new UserError(`${l.file}:${e.line}: ${e.message}`);
     throw e;

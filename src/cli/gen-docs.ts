@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Keyword, KeywordValue } from '../config/keywords.js';
+import type { Keyword } from '../config/keywords.js';
+import { renderValue } from '../config/resolve.js';
 import { commonResourceKeywords, defaultKeywords, subsetKeywords } from '../config/keywords.js';
 import type { DriverSpec } from '../resources/types.js';
 import { drivers as registeredDrivers } from '../resources/registry.js';
@@ -11,10 +12,11 @@ import { drivers as registeredDrivers } from '../resources/registry.js';
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const code = (s: string): string => (s.length === 0 ? '' : `\`${s}\``);
 
-function renderDefault(v: KeywordValue | undefined): string {
+function renderDefault(k: Keyword): string {
+  const v = k.default;
   if (v === undefined) return '';
-  if (Array.isArray(v)) return v.length === 0 ? '(empty)' : code(v.join(' '));
-  return code(String(v));
+  if (Array.isArray(v) && v.length === 0) return '(empty)';
+  return code(renderValue(v, k));
 }
 
 function table(keywords: readonly Keyword[]): string[] {
@@ -29,7 +31,7 @@ function table(keywords: readonly Keyword[]): string[] {
           code(k.name),
           (k.aliases ?? []).map(code).join(', '),
           k.type,
-          renderDefault(k.default),
+          renderDefault(k),
           k.required ? 'yes' : '',
           k.scopable ? 'yes' : '',
           (k.candidates ?? []).map(code).join(', '),

@@ -39,7 +39,9 @@ const indentOf = (s: string): number => s.length - s.replace(/^[ \t]+/, '').leng
 
 export function parseDocument(text: string, file: string): ParseResult {
   const errors: ConfigError[] = [];
-  const eol: '\n' | '\r\n' = text.includes('\r\n') ? '\r\n' : '\n';
+  // the style new lines get on rewrite: the majority one, for files with mixed endings
+  const crlf = text.split('\r\n').length - 1;
+  const eol: '\n' | '\r\n' = crlf > 0 && crlf * 2 >= text.split('\n').length - 1 ? '\r\n' : '\n';
   const finalEol = text.length === 0 || text.endsWith('\n');
   const body = finalEol && text.length > 0 ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text;
   const lines = text.length === 0 ? [] : body.split(/\r?\n/);

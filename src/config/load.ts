@@ -65,10 +65,12 @@ export function readServiceConfig(file: string, svcname: string, nodename: strin
   return buildServiceConfig(text, file, { svcname, nodename, drivers });
 }
 
-/** The service's configuration for this node; throws ConfigInvalid listing every error. */
-export function loadServiceConfig(paths: FerryPaths, svcnameOrPath: string, nodename: string): ServiceConfig {
-  const { svcname, file } = locateService(paths, svcnameOrPath);
-  const r = readServiceConfig(file, svcname, nodename);
+/**
+ * The service's configuration for this node; throws ConfigInvalid listing every error, or
+ * UserError when the file is missing. Use locateService() to turn a name or path into `file`.
+ */
+export function loadServiceConfig(file: string, svcname: string, nodename: string, drivers?: readonly DriverSpec[]): ServiceConfig {
+  const r = readServiceConfig(file, svcname, nodename, drivers);
   if (!r.config) throw new ConfigInvalid(r.errors);
   return r.config;
 }

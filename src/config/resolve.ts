@@ -214,7 +214,7 @@ export class Resolver {
     }
     const key = r.key ?? '';
     const target = this.section(r.section);
-    if (!target && r.section !== 'DEFAULT') {
+    if (!target && r.section !== 'DEFAULT' && r.section !== 'env') {
       throw new RefError(line, `unknown reference {${r.body}}: no section [${r.section}]`);
     }
     const table = this.table(r.section);
@@ -229,7 +229,7 @@ export class Resolver {
     }
     const e = this.effective(r.section, canon);
     if (!e) {
-      if (kw?.default !== undefined) return renderValue(kw.default);
+      if (kw?.default !== undefined) return renderValue(kw.default, kw);
       throw new RefError(line, `unknown reference {${r.body}}: ${r.section}.${canon} is not set${r.section === 'env' ? '' : ' and has no default'}`);
     }
     return this.resolveValue(e.value, r.section, e.line, [...stack, id]);
@@ -249,7 +249,11 @@ export class Resolver {
   }
 }
 
-/** A typed value as text: lists space separated, booleans true/false. */
-export function renderValue(v: KeywordValue): string {
+/**
+ * A typed value as text that reads back to the same value: lists space separated, booleans
+ * true/false, durations with a unit (a bare number would read back as seconds).
+ */
+export function renderValue(v: KeywordValue, kw?: Keyword): string {
+  if (kw?.type === 'duration' && typeof v === 'number') return v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`;
   return Array.isArray(v) ? v.join(' ') : String(v);
 }

@@ -63,6 +63,8 @@ class Validator {
     }
     const table = sectionTable(kind);
     const type = this.r.resourceType(sec.name);
+    // with a bad `type` (reported on its line), per-type checks would only add noise
+    const typeKnown = kind.kind !== 'resource' || type === undefined || kind.driver.types.includes(type);
     const seen = new Map<string, number>();
     for (const e of sec.entries) {
       const kw = table ? findKeyword(table, e.key) : undefined;
@@ -70,7 +72,7 @@ class Validator {
         this.error(e.line, `unknown keyword "${e.key}" in [${sec.name}]`);
         continue;
       }
-      if (kw && !keywordAppliesToType(kw, type)) {
+      if (kw && typeKnown && !keywordAppliesToType(kw, type)) {
         this.error(e.line, `keyword "${e.key}" is not valid for type "${type ?? ''}" of [${sec.name}] (only for type ${kw.types?.join(', ')})`);
         continue;
       }
@@ -81,7 +83,7 @@ class Validator {
       this.scope(sec, e, kw);
       this.value(sec, kind, e, kw);
     }
-    if (table) this.required(sec, table, type);
+    if (table) this.required(sec, table, typeKnown ? type : undefined);
   }
 
   private scope(sec: Section, e: Entry, kw: Keyword | undefined): void {
@@ -133,6 +135,7 @@ class Validator {
     else if (!types.includes(t)) this.error(e.line, `bad type "${t}" for [${sec.name}]: expected one of ${types.join(', ')}`);
   }
 
+  /** `type` undefined when unknown: then only the keywords required for every type are checked */
   private required(sec: Section, table: readonly Keyword[], type: string | undefined): void {
     for (const kw of table) {
       if (!kw.required || !keywordAppliesToType(kw, type)) continue;

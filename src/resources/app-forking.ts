@@ -83,7 +83,13 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
         return;
       }
     }
-    const r = await exec(action, argv);
+    let r: CommandResult;
+    try {
+      r = await exec(action, argv);
+    } catch (e) {
+      // could not even set the command up: unknown user, unwritable log directory...
+      throw new Error(`${ctx.rid} ${action} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (r.exitCode !== 0 || r.timedOut) {
       throw new Error(`${ctx.rid} ${action} failed: ${shorten(r.command, 80)}: ${describeOutcome(r, timeouts[action])}`);
     }

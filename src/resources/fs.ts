@@ -1,13 +1,176 @@
-// STUB — to be replaced by the real driver.
-import type { DriverSpec } from './types.js';
+// fs resources: a filesystem on a shared (or loop-backed) device, mounted on the owner node.
+// The section's `type` is the filesystem type, as in OpenSVC v1 (`type = ext4`). Status reads
+// /proc/self/mountinfo; start checks then mounts; stop unmounts, killing the filesystem's
+// users if they hold it, because the next owner must be able to mount it cleanly.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { MountEntry } from '../util/mountinfo.js';
+import { isBelow, readMountinfo } from '../util/mountinfo.js';
+import type { DeviceIdentity } from './fs-device.js';
+import { entryMatches, identify } from './fs-device.js';
+import { fsck, mount, umount } from './fs-ops.js';
+import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+
+export { mountDepth } from '../util/mountinfo.js';
+
+/** Filesystem types with a device to check and mount; the others (tmpfs) take a source name. */
+const deviceTypes = new Set(['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat']);
+
+const DEFAULT_STOP_TIMEOUT = 10_000;
+
+interface MountState {
+  id: DeviceIdentity;
+  target: string;
+  /** every mount at the mount point, oldest first: the last one is what users see */
+  here: MountEntry[];
+  /** those of `here` that are our device */
+  ours: MountEntry[];
+  all: MountEntry[];
+}
+
+class FsResource implements Resource {
+  readonly kind = 'fs' as const;
+  readonly rid: string;
+  private readonly fsType: string;
+  private readonly dev: string;
+  private readonly mnt: string;
+  private readonly options: string[];
+  private readonly check: boolean;
+  private readonly stopTimeoutMs: number;
+  private readonly log: Logger;
+
+  constructor(ctx: ResourceContext) {
+    this.rid = ctx.rid;
+    this.fsType = ctx.type || 'ext4';
+    this.dev = ctx.kw.string('dev') ?? '';
+    this.mnt = ctx.kw.string('mnt') ?? '';
+    this.options = (ctx.kw.string('mnt_opt') ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+    this.check = ctx.kw.boolean('fsck');
+    this.stopTimeoutMs = ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT;
+    this.log = ctx.log;
+  }
+
+  private get label(): string {
+    return `${this.dev}@${this.mnt}`;
+  }
+
+  /** The mount point as the kernel writes it: symlinks resolved when it exists. */
+  private async target(): Promise<string> {
+    const abs = path.resolve('/', this.mnt);
+    return fs.realpath(abs).catch(() => abs);
+  }
+
+  private async state(): Promise<MountState> {
+    const [id, target, all] = await Promise.all([identify(this.dev), this.target(), readMountinfo()]);
+    const here = all.filter((e) => e.mountPoint === target);
+    const ours: MountEntry[] = [];
+    for (const e of here) if (await entryMatches(e, id, this.fsType)) ours.push(e);
+    return { id, target, here, ours, all };
+  }
+
+  async start(): Promise<void> {
+    if (!this.mnt.startsWith('/')) throw new Error(`mount point "${this.mnt}" is not an absolute path`);
+    let st = await this.state();
+    const top = st.here.at(-1);
+    if (top && st.ours.includes(top)) {
+      this.log.debug(`${this.label} already mounted`);
+      return;
+    }
+    if (top) throw new Error(`${st.target} is already mounted from ${top.source} (${top.fsType}): refusing to mount ${this.dev} over it`);
+    if (deviceTypes.has(this.fsType) && st.id.kind !== 'block' && st.id.kind !== 'file') {
+      throw new Error(`device ${this.dev} does not exist`);
+    }
+    await fs.mkdir(st.target, { recursive: true });
+    if (this.check && st.id.kind !== 'name') await fsck(this.fsType, this.dev, this.log);
+    // a regular file is mounted through a loop device, released again by umount (autoclear)
+    const options = st.id.kind === 'file' && !this.options.includes('loop') ? ['loop', ...this.options] : this.options;
+    const target = await this.target();
+    await mount(this.fsType, this.dev, target, options, this.log);
+    st = await this.state();
+    const now = st.here.at(-1);
+    if (!now || !st.ours.includes(now)) throw new Error(`mount reported success but ${this.dev} is not seen at ${target}`);
+    this.log.info(`mounted ${this.dev} on ${target}`);
+  }
+
+  async stop(): Promise<void> {
+    const st = await this.state();
+    if (st.ours.length === 0) return;
+    const top = st.here.at(-1)!;
+    if (!st.ours.includes(top)) {
+      throw new Error(`${this.dev} on ${st.target} is covered by a later mount of ${top.source}: unmount that first`);
+    }
+    const submounts = async (): Promise<string[]> =>
+      (await readMountinfo()).filter((e) => isBelow(e.mountPoint, st.target)).map((e) => e.mountPoint);
+    await umount(st.target, { stopTimeoutMs: this.stopTimeoutMs, submounts }, this.log);
+    this.log.info(`unmounted ${st.target}`);
+  }
+
+  async status(): Promise<StatusReport> {
+    const label = this.label;
+    try {
+      const st = await this.state();
+      const top = st.here.at(-1);
+      if (!top) return { status: 'down', label, messages: [] };
+      if (st.ours.includes(top)) return { status: 'up', label, messages: [] };
+      if (st.ours.length > 0) {
+        return { status: 'warn', label, messages: [`${this.dev} is mounted on ${st.target} but covered by a mount of ${top.source}`] };
+      }
+      return { status: 'warn', label, messages: [`${st.target} is mounted from ${top.source} (${top.fsType}), not ${this.dev}`] };
+    } catch (e) {
+      return { status: 'undef', label, messages: [(e as Error).message] };
+    }
+  }
+}
 
 export const driver: DriverSpec = {
   section: 'fs',
   kind: 'fs',
-  types: [],
-  keywords: [],
-  description: 'stub',
-  create() {
-    throw new Error('not implemented');
+  types: ['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat', 'tmpfs'],
+  keywords: [
+    {
+      name: 'dev',
+      aliases: ['device'],
+      type: 'string',
+      required: true,
+      scopable: true,
+      description:
+        'What to mount: a block device (/dev/mapper/vg-lv, /dev/sdb1), a regular file (mounted through a loop device), or for tmpfs the source name shown in the mount table.',
+    },
+    {
+      name: 'mnt',
+      aliases: ['mount_point'],
+      type: 'string',
+      required: true,
+      scopable: true,
+      description: 'Absolute mount point, created if missing. Nested mount points of one service are mounted shallowest first and unmounted deepest first.',
+    },
+    {
+      name: 'mnt_opt',
+      type: 'string',
+      scopable: true,
+      description: 'Mount options passed to mount -o, comma separated (for example rw,noatime).',
+    },
+    {
+      name: 'fsck',
+      type: 'boolean',
+      default: true,
+      scopable: true,
+      description:
+        'Check the filesystem before mounting it: e2fsck -p for ext2/3/4 (corrected errors are logged, uncorrected ones fail the start), xfs_repair -n for xfs (corruption fails the start; a dirty log is left to mount to replay). No check for other types.',
+    },
+    {
+      name: 'stop_timeout',
+      type: 'duration',
+      default: DEFAULT_STOP_TIMEOUT,
+      scopable: true,
+      description:
+        'When the filesystem is busy at stop, how long its users get between SIGTERM and SIGKILL (fuser -k on the mount point) before the unmount is retried. A busy filesystem is never lazily unmounted.',
+    },
+  ],
+  description:
+    'A filesystem mounted on the owner node; the section type is the filesystem type (ext4 by default). Stop kills processes still using it so that the next owner can mount it.',
+  create(ctx: ResourceContext): Resource {
+    return new FsResource(ctx);
   },
 };

@@ -56,6 +56,8 @@ class IpResource implements Resource {
       return;
     }
     const prefix = choosePrefix(dev, res.address, res.family, this.netmask);
+    // an administratively down device can neither probe for duplicates nor serve the address
+    if (!dev.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
     if (await addressAnswers(dev, res.address, res.family, this.log)) {
       throw new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     }

@@ -66,15 +66,6 @@ export function makeApp(fx: AppFixture, kw: Record<string, KeywordValue>, type =
   return driver.create(appContext({ ferryRoot: fx.root.root, svcname: fx.svcname }, kw, type)) as AppResource;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A zombie still answers kill -0: read its state from /proc. */
 export function isRunning(pid: number): boolean {
   try {

@@ -124,7 +124,7 @@ test('user = nobody runs the commands as nobody; an unknown user fails start', a
 
   const ghost = makeApp(fx, { user: 'ferry-no-such-user', start: '/bin/true', check: '/bin/true' });
   const e = await t.throwsAsync(ghost.start());
-  t.regex(e!.message, /unknown user ferry-no-such-user/);
+  t.is(e!.message, 'app#1 start failed: unknown user ferry-no-such-user');
   const st = await ghost.status();
   t.is(st.status, 'warn');
   t.regex(st.messages[0]!, /unknown user ferry-no-such-user/);

@@ -72,7 +72,7 @@ test('netmask defaults to the prefix of a same-subnet address on the device, els
   t.false((await addressesIn(p.ns, p.dev)).some((a) => a.startsWith('10.213.4.10')));
 });
 
-test('a missing device is down with a message, and start fails', async (t) => {
+test('a missing device is down with a message and start fails; a down device fails start', async (t) => {
   const p = await pair(t);
   const kw = { ipname: '10.213.5.10', ipdev: 'fynosuchdev0', netmask: '24' };
   t.deepEqual(await ipAction(p, 'status', kw), {
@@ -82,6 +82,10 @@ test('a missing device is down with a message, and start fails', async (t) => {
   const r = await ipAction(p, 'start', kw);
   t.deepEqual(r, { ok: false, error: 'device fynosuchdev0 does not exist' });
   t.deepEqual(await ipAction(p, 'stop', kw), { ok: true });
+
+  await sh('ip', ['-n', p.ns, 'link', 'set', p.dev, 'down']);
+  t.deepEqual(await ipAction(p, 'start', { ...kw, ipdev: p.dev }), { ok: false, error: `device ${p.dev} is down` });
+  t.deepEqual(await addressesIn(p.ns, p.dev), []);
 });
 
 test('names resolve through the resolver; an unresolvable name is down without a message', async (t) => {
@@ -102,4 +106,25 @@ test('names resolve through the resolver; an unresolvable name is down without a
   const r = await ipAction(p, 'start', ghost);
   t.false(r.ok);
   t.regex(r.ok ? '' : r.error, /cannot resolve busybox\.opensvc\.invalid/);
+});
+
+test('IPv6: added with its prefix, netmask taken from a same-subnet address, duplicate refused via ping', async (t) => {
+  const p = await pair(t);
+  const v6 = async (ns: string, dev: string) =>
+    (JSON.parse((await sh('ip', ['-n', ns, '-6', '-j', 'addr', 'show', 'dev', dev, 'scope', 'global'])).stdout) as { addr_info: { local?: string; prefixlen?: number }[] }[])[0]!.addr_info.filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen}`);
+  t.deepEqual(await ipAction(p, 'start', { ipname: 'fd00:213::10', ipdev: p.dev, netmask: '64' }), { ok: true });
+  t.deepEqual(await v6(p.ns, p.dev), ['fd00:213::10/64']);
+  t.like(await ipAction(p, 'status', { ipname: 'fd00:213:0:0::10', ipdev: p.dev }), { status: { status: 'up' } });
+  await sh('ip', ['-n', p.peerNs, 'addr', 'add', 'fd00:213::20/64', 'dev', p.peerDev, 'nodad']);
+  // wait for our side's DAD to finish so the probe has a usable source address
+  for (let i = 0; i < 30 && (await sh('ip', ['-n', p.ns, '-6', 'addr', 'show', 'dev', p.dev, 'tentative'])).stdout.trim() !== ''; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const dup = await ipAction(p, 'start', { ipname: 'fd00:213::20', ipdev: p.dev });
+  t.false(dup.ok);
+  t.regex(dup.ok ? '' : dup.error, /already answers on the network/);
+  t.deepEqual(await ipAction(p, 'start', { ipname: 'fd00:213::30', ipdev: p.dev }), { ok: true });
+  t.deepEqual((await v6(p.ns, p.dev)).sort(), ['fd00:213::10/64', 'fd00:213::30/64']);
+  t.deepEqual(await ipAction(p, 'stop', { ipname: 'fd00:213::10', ipdev: p.dev }), { ok: true });
+  t.deepEqual(await v6(p.ns, p.dev), ['fd00:213::30/64']);
 });

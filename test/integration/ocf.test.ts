@@ -30,11 +30,11 @@ test('ocf:heartbeat:Dummy: start -> monitor up (state file), stop -> down, stop 
   await app.stop();
 });
 
-test('heartbeat:Dummy (short form) gets OCF_RESOURCE_INSTANCE = <svcname>_<rid>', async (t) => {
+test('heartbeat:Dummy (short form) gets OCF_RESOURCE_INSTANCE = <svcname>_<rid> and HA_RSCTMP under ferry run', async (t) => {
   const fx = setup(t);
-  // without a state parameter Dummy keeps $HA_VARRUN/Dummy-$OCF_RESOURCE_INSTANCE.state
-  const state = `/var/run/Dummy-${fx.svcname}_app_1.state`;
-  t.teardown(() => fs.rmSync(state, { force: true }));
+  // without a state parameter Dummy keeps $HA_RSCTMP/Dummy-$OCF_RESOURCE_INSTANCE.state,
+  // and HA_RSCTMP is ferry's own run directory
+  const state = path.join(fx.root.root, 'run', 'ocf', `Dummy-${fx.svcname}_app_1.state`);
   const app = makeApp(fx, { agent: 'heartbeat:Dummy' }, 'ocf');
   await app.start();
   t.true(fs.existsSync(state), `${state} exists`);

@@ -19,7 +19,7 @@ test.serial("busybox.opensvc.com on a node where nothing runs prints the seed's 
   // no Docker engine at this address: the seed's "docker daemon is not running"
   const env = { ...root.env, DOCKER_HOST: `unix://${root.root}/no-docker.sock` };
   const r = await runCli('svcmgr', ['-s', 'busybox.opensvc.com', 'print', 'status'], env, { wrap: ns.wrap });
-  t.is(r.stdout, seedTree, r.stderr);
+  t.is(`${r.stdout}\n`, seedTree, r.stderr); // execa strips the final newline
   t.is(r.exitCode, 1, 'down exits 1');
 
   const json = await runCli('svcmgr', ['-s', 'busybox.opensvc.com', 'print', 'status', '--format', 'json'], env, { wrap: ns.wrap });

@@ -81,3 +81,10 @@ test('syntax errors carry their line', (t) => {
     'f.env:9: malformed keyword "k@"',
   ]);
 });
+
+test('mixed line endings: lines counted the same, new lines get the majority style', (t) => {
+  const { doc } = parseDocument('[env]\r\na = 1\nb = 2\r\nc = 3\r\n', 'f.env');
+  t.is(doc.eol, '\r\n');
+  t.deepEqual(doc.sections[0]!.entries.map((e) => [e.key, e.value, e.line]), [['a', '1', 2], ['b', '2', 3], ['c', '3', 4]]);
+  t.is(parseDocument('[env]\na = 1\nb = 2\r\n', 'f.env').doc.eol, '\n');
+});

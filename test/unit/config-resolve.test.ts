@@ -56,7 +56,7 @@ test('section references: env, DEFAULT, another section by alias, defaults, recu
     '[app#1]',
     'start = /bin/run {env.data} {ip#1.name} {ip#1.ipname} {DEFAULT.app} {DEFAULT.orchestrate} {app#1.timeout}',
   ].join('\n');
-  t.is(resolveAt(text, 'app#1', 'start'), '/bin/run /srv/websvc/data deb1-vip deb1-vip APP1 no 60000');
+  t.is(resolveAt(text, 'app#1', 'start'), '/bin/run /srv/websvc/data deb1-vip deb1-vip APP1 no 60s');
 });
 
 test('references use the value scoped for this node', (t) => {
@@ -75,6 +75,7 @@ test('literal braces pass through untouched', (t) => {
     'echo {foo} {a,b} {1..3} {print}',
     'echo {not.a.ref} {.x} {x.} {Default.app} {env.with space}',
     'json {"a": 1}',
+    'echo "{""nodename}"',
   ];
   for (const v of values) {
     t.deepEqual(findReferences(v), [], v);

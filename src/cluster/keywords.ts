@@ -1,0 +1,54 @@
+// Keyword tables of the cluster file (<etc>/cluster.conf), one per section kind, in the same
+// model as the service tables (src/config/keywords.ts) so the same code can document them.
+import type { Keyword } from '../config/keywords.js';
+
+export const HB_TYPES = ['unicast', 'multicast', 'disk'] as const;
+export type HbType = (typeof HB_TYPES)[number];
+
+/** [cluster] */
+export const clusterKeywords: Keyword[] = [
+  { name: 'name', type: 'string', required: true, description: 'Cluster name. Bound into the heartbeat key derivation and the clear cluster id of every message: two clusters sharing a network or a disk ignore each other ("foreign").' },
+  { name: 'nodes', type: 'list', required: true, description: 'Cluster nodes. Order matters: a node\'s position is its slot index on disk heartbeats, so append new nodes at the end.' },
+  { name: 'secret', type: 'string', description: 'Cluster secret, hex, at least 32 bytes (64 hex digits); `nodemgr` can generate one. Give this or `secret_file`, not both.' },
+  { name: 'secret_file', type: 'string', description: 'File holding the hex secret (relative paths are relative to the etc directory). Preferred over `secret`: the cluster file can then be world readable.' },
+  { name: 'quorum', type: 'boolean', default: false, description: 'Reserved for the daemon: when true, a partition without a majority of nodes (arbitrators counting) does not start services. No behaviour yet.' },
+  { name: 'split_action', type: 'string', default: 'crash', candidates: ['crash', 'reboot', 'none'], description: 'Reserved for the daemon: what a node that lost quorum does. No behaviour yet.' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+];
+
+/** [hb#N] */
+export const hbKeywords: Keyword[] = [
+  { name: 'type', type: 'string', required: true, candidates: [...HB_TYPES], description: 'unicast: UDP datagrams to each peer\'s address; multicast: UDP to a group on one interface (TTL 1); disk: one slot per node on a shared block device or file.' },
+  { name: 'interval', type: 'duration', default: 1000, description: 'Time between two beats sent on this heartbeat.' },
+  { name: 'timeout', type: 'duration', default: 3000, description: 'A peer not heard on this heartbeat for this long is down on it. A peer is dead only when it is down on every heartbeat.' },
+  { name: 'addr', type: 'string', scopable: true, types: ['unicast', 'multicast'], description: 'unicast: the address of each node, written `addr@<node> = 10.0.0.1` (the node binds its own and sends to the others\'); multicast: the group, required (use an administratively scoped 239.x.y.z group).' },
+  { name: 'port', type: 'integer', default: 10000, scopable: true, types: ['unicast', 'multicast'], description: 'UDP port. unicast: may differ per node (`port@<node>`).' },
+  { name: 'intf', type: 'string', scopable: true, types: ['unicast', 'multicast'], description: 'multicast: interface to join the group on and send from (its first IPv4 address is used); unicast: informational, the bound address decides the route.' },
+  { name: 'dev', type: 'string', scopable: true, types: ['disk'], description: 'Shared block device (O_DIRECT I/O) or regular file (lab: created if missing) holding one slot per node. May differ per node (`dev@<node>`) when device paths differ.' },
+  { name: 'slot_size', type: 'integer', default: 65536, types: ['disk'], description: 'Bytes per node slot: a multiple of 4096. Bounds the size of the state a node can publish on this heartbeat. Node i (0-based position in `nodes`) owns bytes [i*slot_size, (i+1)*slot_size).' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+];
+
+/** [stonith#<node>]: accepted and typed; the daemon will run the agent. */
+export const stonithKeywords: Keyword[] = [
+  { name: 'agent', type: 'string', required: true, description: 'Fence agent command (ClusterLabs protocol: key=value lines on stdin), e.g. fence_dummy.' },
+  { name: 'params', type: 'shlex', default: '', description: 'Agent parameters as shell words `k=v k2="v 2"`, passed as key=value lines on stdin after action= and plug=.' },
+  { name: 'timeout', type: 'duration', default: 60000, description: 'An agent run longer than this is a failed fence.' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+];
+
+/** [arbitrator#N]: accepted and typed; a quorum tie-breaker for the daemon. */
+export const arbitratorKeywords: Keyword[] = [
+  { name: 'addr', type: 'string', required: true, description: 'Arbitrator host address, or a URL (http://host:port/path).' },
+  { name: 'port', type: 'integer', default: 1215, description: 'Arbitrator port, when `addr` is not a URL.' },
+  { name: 'timeout', type: 'duration', default: 5000, description: 'Time to wait for the arbitrator\'s vote.' },
+  { name: 'comment', type: 'string', description: 'Free text.' },
+];
+
+/** Section name patterns of the cluster file and their tables, for validation and docs. */
+export const clusterSections: { pattern: RegExp; title: string; table: readonly Keyword[] }[] = [
+  { pattern: /^cluster$/, title: '[cluster]', table: clusterKeywords },
+  { pattern: /^hb#[A-Za-z0-9_-]+$/, title: '[hb#<index>]', table: hbKeywords },
+  { pattern: /^stonith#[^\s\]]+$/, title: '[stonith#<node>]', table: stonithKeywords },
+  { pattern: /^arbitrator#[A-Za-z0-9_-]+$/, title: '[arbitrator#<index>]', table: arbitratorKeywords },
+];

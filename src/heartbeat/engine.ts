@@ -1,0 +1,228 @@
+// The heartbeat engine: seals this node's state on every heartbeat at its interval, opens
+// what comes in, and turns per-heartbeat liveness into one state per peer. It runs inside
+// the heartbeat worker thread (worker.ts) so a busy main loop never delays a beat; it has
+// no worker_threads dependency itself, so tests can also drive it in-process.
+import { performance } from 'node:perf_hooks';
+import type { ClusterConfig, HbConfig } from '../cluster/config.js';
+import { Channel } from './channel.js';
+import { DiskTransport } from './disk.js';
+import type { KeyContext, MessageKind } from './envelope.js';
+import { deriveKey, open, seal } from './envelope.js';
+import { MulticastTransport } from './multicast.js';
+import type { Inbound, Transport, TransportHost } from './transport.js';
+import type { FromWorker, HbSnapshot, PeerState } from './types.js';
+import { UnicastTransport } from './unicast.js';
+
+export interface EngineOptions {
+  cluster: ClusterConfig;
+  nodename: string;
+  incarnation: bigint;
+  payload: string;
+  emit: (m: FromWorker) => void;
+  /** transports by heartbeat; tests may substitute their own */
+  makeTransport?: (cfg: HbConfig, host: TransportHost, ctx: { nodename: string; nodes: string[] }) => Transport;
+}
+
+interface PeerAgg {
+  state: PeerState;
+  since: number;
+  /** (incarnation, seq) of the goodbye, while the peer is gone; cleared by anything newer */
+  left: { incarnation: bigint; seq: bigint } | undefined;
+  /** (incarnation, seq) of the message the current payload came from: payloads only move forward */
+  payloadAt: { incarnation: bigint; seq: bigint } | undefined;
+  payload: string | undefined;
+}
+
+const newer = (a: { incarnation: bigint; seq: bigint }, b: { incarnation: bigint; seq: bigint } | undefined): boolean =>
+  b === undefined || a.incarnation > b.incarnation || (a.incarnation === b.incarnation && a.seq > b.seq);
+
+export function defaultTransport(cfg: HbConfig, host: TransportHost, ctx: { nodename: string; nodes: string[] }): Transport {
+  switch (cfg.type) {
+    case 'unicast':
+      return new UnicastTransport(cfg, ctx.nodename, host);
+    case 'multicast':
+      return new MulticastTransport(cfg, host);
+    case 'disk':
+      return new DiskTransport(cfg, ctx.nodename, ctx.nodes, host);
+  }
+}
+
+export class Engine {
+  private readonly key: KeyContext;
+  private readonly peers: string[];
+  private readonly agg = new Map<string, PeerAgg>();
+  private readonly channels: { ch: Channel; tr: Transport; timer?: NodeJS.Timeout; busy: boolean }[] = [];
+  private seq = 0n;
+  private payload: Buffer;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly o: EngineOptions) {
+    this.key = deriveKey(o.cluster.secret, o.cluster.name);
+    this.peers = o.cluster.nodes.filter((n) => n !== o.nodename);
+    this.payload = Buffer.from(o.payload, 'utf8');
+    const now = Date.now();
+    for (const p of this.peers) this.agg.set(p, { state: 'unknown', since: now, left: undefined, payloadAt: undefined, payload: undefined });
+    const start = performance.now();
+    const make = o.makeTransport ?? defaultTransport;
+    for (const cfg of o.cluster.heartbeats) {
+      const ch = new Channel(cfg, this.peers, start);
+      const host: TransportHost = {
+        receive: (buf, info) => this.receive(ch, buf, info),
+        sent: (error, stalled) => {
+          if (error === undefined && !stalled) {
+            ch.tx++;
+            ch.lastSent = Date.now();
+            ch.txState = 'up';
+            ch.txError = undefined;
+          } else {
+            if (stalled) ch.txState = 'stalled';
+            else if (ch.txError !== error) this.log('warn', 'heartbeat send failed', { hb: cfg.id, error });
+            if (!stalled) ch.txState = 'error';
+            ch.txError = error;
+          }
+        },
+        log: (level, msg, data) => this.log(level, msg, { hb: cfg.id, ...data }),
+      };
+      this.channels.push({ ch, tr: make(cfg, host, { nodename: o.nodename, nodes: o.cluster.nodes }), busy: false });
+    }
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data: Record<string, unknown> = {}): void {
+    this.o.emit({ t: 'log', level, msg, data });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.channels.map((c) => c.tr.start()));
+    for (const c of this.channels) {
+      void this.beat(c);
+      c.timer = setInterval(() => void this.beat(c), c.ch.cfg.interval);
+    }
+    // liveness is re-evaluated several times per shortest interval: detection lags a real
+    // timeout by at most one check period
+    const periods = this.o.cluster.heartbeats.map((h) => Math.min(h.interval, h.timeout / 4));
+    const check = Math.max(10, Math.floor(Math.min(1000, ...periods) / 2));
+    this.checkTimer = setInterval(() => this.evaluate(), check);
+    this.statsTimer = setInterval(() => this.o.emit({ t: 'snapshot', snap: this.snapshot() }), Math.max(check, 250));
+    this.o.emit({ t: 'snapshot', snap: this.snapshot() });
+  }
+
+  setPayload(json: string): void {
+    this.payload = Buffer.from(json, 'utf8');
+  }
+
+  private seal(hb: string, kind: MessageKind): Buffer {
+    this.seq++;
+    return seal(this.key, { kind, incarnation: this.o.incarnation, seq: this.seq, sender: this.o.nodename, hb }, this.payload);
+  }
+
+  private async beat(c: (typeof this.channels)[number], kind: MessageKind = 'beat'): Promise<void> {
+    if (this.stopping && kind === 'beat') return;
+    // a disk write that has not returned yet must not pile up behind a hung device
+    if (c.busy) {
+      c.ch.txState = 'stalled';
+      return;
+    }
+    c.busy = true;
+    try {
+      await c.tr.beat(this.seal(c.ch.cfg.id, kind));
+    } catch (e) {
+      c.ch.txState = 'error';
+      c.ch.txError = (e as Error).message;
+    } finally {
+      c.busy = false;
+    }
+  }
+
+  private receive(ch: Channel, buf: Buffer, info: Inbound): void {
+    const r = open(this.key, { self: this.o.nodename, nodes: this.o.cluster.nodes, hb: ch.cfg.id }, buf);
+    if (!r.ok) {
+      ch.drop(r.reason, r.header?.sender);
+      return;
+    }
+    const h = r.header;
+    // an authentic message in another node's disk slot was copied there: not a sign of life
+    if (info.owner !== undefined && info.owner !== h.sender) {
+      ch.drop('replayed', h.sender);
+      return;
+    }
+    if (!ch.fresh(h)) {
+      ch.drop('replayed', h.sender);
+      return;
+    }
+    if (info.baseline) return;
+    const agg = this.agg.get(h.sender);
+    if (!agg) return;
+    const at = { incarnation: h.incarnation, seq: h.seq };
+    if (h.kind === 'leaving') {
+      agg.left = at;
+      for (const c of this.channels) c.ch.forget(h.sender);
+      ch.seen(h.sender, performance.now(), Date.now());
+      ch.forget(h.sender);
+    } else {
+      // a late beat sent before the goodbye does not bring the peer back
+      if (agg.left && !newer(at, agg.left)) return;
+      agg.left = undefined;
+      ch.seen(h.sender, performance.now(), Date.now());
+    }
+    if (newer(at, agg.payloadAt)) {
+      agg.payloadAt = at;
+      const json = r.payload.toString('utf8');
+      if (json !== agg.payload) {
+        agg.payload = json;
+        this.o.emit({ t: 'payload', peer: h.sender, json, at: Date.now() });
+      }
+    }
+    this.evaluate();
+  }
+
+  /** peer state from every heartbeat: up if up on any, down only if down on all */
+  private evaluate(): void {
+    const now = performance.now();
+    for (const [peer, agg] of this.agg) {
+      const states = this.channels.map((c) => c.ch.rxState(peer, now));
+      let next: PeerState;
+      if (states.includes('up')) next = 'up';
+      else if (agg.left) next = 'left';
+      else if (states.length > 0 && states.every((s) => s === 'down')) next = 'down';
+      // some heartbeat is still in its start-up grace period: no verdict change yet
+      else next = agg.state;
+      if (next !== agg.state) {
+        const prev = agg.state;
+        agg.state = next;
+        agg.since = Date.now();
+        this.o.emit({ t: 'snapshot', snap: this.snapshot() });
+        this.o.emit({ t: 'peer', peer, state: next, prev, at: agg.since });
+        this.log(next === 'down' ? 'warn' : 'info', `peer ${peer} ${next}`, { peer, state: next, prev });
+      }
+    }
+  }
+
+  snapshot(): HbSnapshot {
+    const now = performance.now();
+    const left = (p: string): boolean => this.agg.get(p)?.left !== undefined;
+    return {
+      at: Date.now(),
+      nodename: this.o.nodename,
+      incarnation: this.o.incarnation.toString(),
+      heartbeats: this.channels.map((c) => c.ch.stats(now, left)),
+    };
+  }
+
+  /** Stop beating; when graceful, first tell every peer on every heartbeat that we leave. */
+  async stop(graceful: boolean): Promise<void> {
+    this.stopping = true;
+    for (const c of this.channels) if (c.timer) clearInterval(c.timer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    if (graceful) {
+      // wait for an in-flight disk write, bounded: a hung device must not hang the stop
+      const deadline = performance.now() + 2000;
+      while (this.channels.some((c) => c.busy) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all(this.channels.map((c) => this.beat(c, 'leaving')));
+    }
+    for (const c of this.channels) c.ch.txState = 'stopped';
+    await Promise.all(this.channels.map((c) => c.tr.stop()));
+  }
+}

@@ -1,0 +1,24 @@
+// What the engine needs from a heartbeat medium. The engine seals; a transport only moves
+// bytes and reports what came in, so crypto, replay and liveness rules live in one place.
+
+export interface Inbound {
+  /** disk: node owning the slot the bytes were read from; the sealed sender must match */
+  owner?: string;
+  /** disk: first read of a slot since start; authentic but maybe stale, so not a sign of life */
+  baseline?: boolean;
+}
+
+export interface TransportHost {
+  receive(buf: Buffer, info: Inbound): void;
+  /** outcome of one send/write: undefined = ok */
+  sent(error: string | undefined, stalled?: boolean): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface Transport {
+  /** open sockets/devices; failures are reported through host.sent and retried on the next beat */
+  start(): Promise<void>;
+  /** send (network) or write and then read the slots (disk) */
+  beat(message: Buffer): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+// Shapes shared by the heartbeat engine (worker thread) and its main-thread handle. All plain
+// data: they cross the worker boundary by structured clone.
+import type { ClusterConfig, HbConfig } from '../cluster/config.js';
+import type { DropReason } from './envelope.js';
+
+/**
+ * unknown: not heard yet and the start is more recent than the timeout;
+ * up: heard within the timeout; down: not heard for longer than the timeout;
+ * left: said goodbye (graceful stop) and not heard since.
+ */
+export type RxState = 'unknown' | 'up' | 'down' | 'left';
+/** up: the last send/write worked; error: it failed (see txError); stalled: the previous disk write has not returned yet */
+export type TxState = 'up' | 'error' | 'stalled' | 'stopped';
+/** a peer is down only when it is down on every heartbeat */
+export type PeerState = 'unknown' | 'up' | 'down' | 'left';
+
+export type DropCounts = Record<DropReason, number>;
+
+export interface HbPeerStats {
+  rxState: RxState;
+  /** epoch ms of the last accepted message, null if none */
+  lastSeen: number | null;
+  rx: number;
+  /** drops of messages claiming to come from this peer */
+  drops: DropCounts;
+}
+
+export interface HbStats {
+  id: string;
+  type: HbConfig['type'];
+  txState: TxState;
+  txError: string | undefined;
+  tx: number;
+  /** epoch ms of the last successful send/write */
+  lastSent: number | null;
+  /** every drop on this heartbeat, attributable to a peer or not (garbage, foreign...) */
+  drops: DropCounts;
+  peers: Record<string, HbPeerStats>;
+}
+
+export interface HbSnapshot {
+  /** epoch ms the worker took it */
+  at: number;
+  nodename: string;
+  incarnation: string;
+  heartbeats: HbStats[];
+}
+
+export interface PeerView {
+  state: PeerState;
+  /** epoch ms of the last state change */
+  since: number;
+  /** the peer's latest published state, undefined before the first */
+  payload: unknown;
+}
+
+export interface WorkerInit {
+  cluster: ClusterConfig;
+  nodename: string;
+  /** decimal string: bigint does not survive every transport of workerData equally */
+  incarnation: string;
+  /** initial payload, JSON text */
+  payload: string;
+}
+
+export type ToWorker = { t: 'payload'; json: string } | { t: 'stop'; graceful: boolean };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'peer'; peer: string; state: PeerState; prev: PeerState; at: number }
+  | { t: 'payload'; peer: string; json: string; at: number }
+  | { t: 'snapshot'; snap: HbSnapshot }
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> }
+  | { t: 'stopped' };
+
+export const emptyDrops = (): DropCounts => ({ malformed: 0, foreign: 0, forged: 0, replayed: 0, unknown: 0 });

@@ -1,0 +1,86 @@
+// Malformed service files: the real `svcmgr start` refuses each one before touching
+// anything, and its first stderr line is the problem as `file:line: message`.
+// Each fixture has one problem and an [app#1] whose start would create a marker file; the
+// marker path is substituted for @MARKER@ (same line count) when the fixture is installed.
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { makeFerryRoot, repoRoot, runCli } from '../helpers/env.js';
+import { drivers, findDriver } from '../../src/resources/registry.js';
+
+const known = drivers.map((d) => d.section).sort().join(', ');
+const appTypes = findDriver('app')?.types.join(', ') ?? '';
+const forms = 'expected [DEFAULT], [env], [<group>#<index>] or [subset#<group>[.<type>]:<name>]';
+
+// fixture -> [line, message]
+const expected: Record<string, [number, string]> = {
+  '01_missing_bracket': [11, "malformed section header [app#2: missing ']'"],
+  '02_text_after_header': [11, "malformed section header [app#2] start: text after ']'"],
+  '03_empty_section_name': [11, 'empty section name []'],
+  '04_no_equals': [10, 'expected "keyword = value", "[section]" or a comment, got: stop /bin/true'],
+  '05_keyword_outside_section': [2, 'keyword "orchestrate" outside of any section'],
+  '06_blank_in_keyword': [10, 'malformed keyword "stop cmd": blanks inside a keyword'],
+  '07_unknown_group': [11, `unknown section [foo#1]: no resource group "foo" (known: ${known})`],
+  '08_unknown_section': [11, `unknown section [general]: ${forms}`],
+  '09_bad_index': [11, `unknown section [app#1.5]: bad index "1.5" (letters, digits, '_' and '-' only)`],
+  '10_unknown_keyword': [10, 'unknown keyword "strat" in [app#1]'],
+  '11_keyword_not_for_type': [10, 'keyword "agent" is not valid for type "forking" of [app#1] (only for type ocf)'],
+  '12_bad_candidate': [4, 'bad value "maybe" for orchestrate: expected one of no, start, ha'],
+  '13_bad_boolean': [10, 'bad value "perhaps" for optional: expected true or false'],
+  '14_bad_integer': [10, 'bad value "many" for restart: expected an integer'],
+  '15_bad_duration': [10, 'bad value "soon" for timeout: expected a duration like 500ms, 10s, 2m, 1h'],
+  '16_bad_type': [10, `bad type "systemd" for [app#1]: expected one of ${appTypes}`],
+  '17_missing_required': [11, 'missing required keyword "agent" in [app#2]'],
+  '18_duplicate_section': [11, 'duplicate section [app#1] (first defined at line 8)'],
+  '19_unknown_env_reference': [10, 'unknown reference {env.nomarker}: env.nomarker is not set'],
+  '20_reference_cycle': [7, 'reference cycle: {env.a} -> {env.b} -> {env.a}'],
+  '21_not_scopable': [4, 'keyword "nodes" is not scopable: "nodes@node1" in [DEFAULT]'],
+  '22_unknown_scope': [10, 'unknown scope "@no*de" in "optional@no*de": expected @nodes, @drpnodes or @<nodename>'],
+  '23_unterminated_quote': [10, 'bad value for stop: unterminated double quote'],
+  '24_unknown_subset_group': [11, `unknown section [subset#nosuch:x]: no resource group "nosuch" (known: ${known})`],
+  '25_unknown_section_reference': [10, 'unknown reference {ip#1.ipname}: no section [ip#1]'],
+};
+
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'malformed');
+
+test('every fixture has an expectation and the other way round', (t) => {
+  const files = fs.readdirSync(fixtures).filter((f) => f.endsWith('.env')).map((f) => f.replace(/\.env$/, ''));
+  t.deepEqual(files.sort(), Object.keys(expected).sort());
+  t.true(files.length >= 15);
+});
+
+for (const [name, [line, message]] of Object.entries(expected)) {
+  test(`svcmgr start refuses ${name}`, async (t) => {
+    const root = makeFerryRoot('node1');
+    try {
+      const svc = `bad${name.slice(0, 2)}`;
+      const file = path.join(root.services, `${svc}.env`);
+      const marker = path.join(root.root, 'marker');
+      const text = fs.readFileSync(path.join(fixtures, `${name}.env`), 'utf8');
+      t.true(text.includes('@MARKER@'), 'the fixture references the marker');
+      fs.writeFileSync(file, text.replace('@MARKER@', marker));
+      const r = await runCli('svcmgr', ['-s', svc, 'start'], root.env);
+      t.not(r.exitCode, 0);
+      t.is(r.stderr.split('\n')[0], `${file}:${line}: ${message}`, r.stderr);
+      t.false(fs.existsSync(marker), 'nothing was started');
+    } finally {
+      root.cleanup();
+    }
+  });
+}
+
+test('the same file without its problem does start (the marker mechanism works)', async (t) => {
+  const root = makeFerryRoot('node1');
+  try {
+    const file = path.join(root.services, 'good.env');
+    const marker = path.join(root.root, 'marker');
+    const text = fs.readFileSync(path.join(fixtures, '10_unknown_keyword.env'), 'utf8').replace('strat = /bin/true\n', '');
+    fs.writeFileSync(file, text.replace('@MARKER@', marker));
+    const r = await runCli('svcmgr', ['-s', 'good', 'start'], root.env);
+    t.is(r.exitCode, 0, r.stderr);
+    t.true(fs.existsSync(marker));
+    await runCli('svcmgr', ['-s', 'good', 'stop'], root.env);
+  } finally {
+    root.cleanup();
+  }
+});

@@ -1,0 +1,95 @@
+// Every problem kind, each reported as file:line: message, all at once.
+import test from 'ava';
+import { validateText } from '../../src/config/validate.js';
+import { opts } from './config-fake-drivers.js';
+
+const check = (text: string, nodename = 'node1') => {
+  const r = validateText(text, 'svc.env', opts(nodename));
+  return { errors: r.errors.map(String), warnings: r.warnings.map(String) };
+};
+
+const head = '[DEFAULT]\nnodes = node1 node2\n';
+
+test('a clean file has no problem; aliases are accepted', (t) => {
+  const text = head + [
+    '[ip#1]', 'ipname = a.example.com', 'ipdev@node1 = eth0', 'dev@node2 = eth1',
+    '[vg#1]', 'vgname = vg1', 'scsireserv = false',
+    '[container#1]', 'type = podman', 'image = busybox', 'command = /bin/sh -c "sleep 1; true"', 'subset = 01a',
+    '[subset#container.podman:01a]', 'parallel = yes',
+    '[app#1]', 'start = /bin/true', 'timeout = 1m30s',
+    '[env]', 'x = 1', 'x@node2 = 2',
+  ].join('\n');
+  t.deepEqual(check(text), { errors: [], warnings: [] });
+});
+
+test('each error kind with its line', (t) => {
+  const cases: [string, string][] = [
+    ['[foo#1]\nx = 1\n', 'svc.env:3: unknown section [foo#1]: no resource group "foo" (known: app, container, fs, ip, vg)'],
+    ['[general]\n', 'svc.env:3: unknown section [general]: expected [DEFAULT], [env], [<group>#<index>] or [subset#<group>[.<type>]:<name>]'],
+    ['[app#a.b]\n', 'svc.env:3: unknown section [app#a.b]: bad index "a.b" (letters, digits, \'_\' and \'-\' only)'],
+    ['[subset#nope:x]\n', 'svc.env:3: unknown section [subset#nope:x]: no resource group "nope" (known: app, container, fs, ip, vg)'],
+    ['[subset#container.lxc:x]\n', 'svc.env:3: unknown section [subset#container.lxc:x]: bad type "lxc" for container: expected one of docker, podman'],
+    ['[app#1]\nstrat = /bin/true\n', 'svc.env:4: unknown keyword "strat" in [app#1]'],
+    ['[app#1]\ntype = ocf\nagent = x\nstart = /bin/true\n', 'svc.env:6: keyword "start" is not valid for type "ocf" of [app#1] (only for type forking)'],
+    ['[fs#1]\nmnt = /a\n', 'svc.env:3: missing required keyword "dev" in [fs#1]'],
+    ['[app#1]\ntype = ocf\n', 'svc.env:3: missing required keyword "agent" in [app#1]'],
+    ['[fs#1]\nmnt = /a\ndev = /b\ntype = zfs\n', 'svc.env:6: bad type "zfs" for [fs#1]: expected one of ext4, xfs'],
+    ['[app#1]\ntype = systemd\nstart = /bin/true\n', 'svc.env:4: bad type "systemd" for [app#1]: expected one of forking, ocf'],
+    ['[ip#1]\nipname = a\nipdev = b\ntype = x\n', 'svc.env:6: bad type "x" for [ip#1]: ip resources take no type'],
+    ['[app#1]\ntimeout = soon\n', 'svc.env:4: bad value "soon" for timeout: expected a duration like 500ms, 10s, 2m, 1h'],
+    ['[app#1]\noptional = perhaps\n', 'svc.env:4: bad value "perhaps" for optional: expected true or false'],
+    ['[app#1]\nrestart = many\n', 'svc.env:4: bad value "many" for restart: expected an integer'],
+    ['[app#1]\nstart = /bin/sh -c "oops\n', 'svc.env:4: bad value for start: unterminated double quote'],
+    ['[app#1]\nstart = {env.none}\n', 'svc.env:4: unknown reference {env.none}: env.none is not set'],
+    ['[env]\na = {env.a}\n', 'svc.env:4: reference cycle: {env.a} -> {env.a}'],
+    ['[app#1]\nmonitor_action@node1 = switch\n', 'svc.env:4: keyword "monitor_action" is not scopable: "monitor_action@node1" in [app#1]'],
+    ['[app#1]\noptional@no*de = true\n', 'svc.env:4: unknown scope "@no*de" in "optional@no*de": expected @nodes, @drpnodes or @<nodename>'],
+    ['[app#1]\n[app#1]\n', 'svc.env:4: duplicate section [app#1] (first defined at line 3)'],
+    ['nodes@node1 = x\n', 'svc.env:3: keyword "nodes" is not scopable: "nodes@node1" in [DEFAULT]'],
+    ['drpnodes = {env.x}\n[env]\nx = n3\n', 'svc.env:3: references are not allowed in drpnodes'],
+  ];
+  for (const [body, expected] of cases) {
+    t.deepEqual(check(head + body).errors, [expected], body);
+  }
+  t.deepEqual(check('[DEFAULT]\norchestrate = maybe\n').errors, ['svc.env:2: bad value "maybe" for orchestrate: expected one of no, start, ha']);
+});
+
+test('all problems are listed, in line order, syntax errors included', (t) => {
+  const text = ['[DEFAULT]', 'orchestrate = maybe', 'bogus', '[app#1]', 'strat = x', '[nope]', 'k = v'].join('\n');
+  t.deepEqual(check(text).errors, [
+    'svc.env:2: bad value "maybe" for orchestrate: expected one of no, start, ha',
+    'svc.env:3: expected "keyword = value", "[section]" or a comment, got: bogus',
+    'svc.env:5: unknown keyword "strat" in [app#1]',
+    'svc.env:6: unknown section [nope]: expected [DEFAULT], [env], [<group>#<index>] or [subset#<group>[.<type>]:<name>]',
+  ]);
+});
+
+test('warnings: trailing blanks, unknown node scope, unused subset, keyword set twice', (t) => {
+  const text = head + [
+    '[app#1]',
+    'start = /bin/true ',
+    'start@node9 = /bin/false',
+    'timeout = 10s ',
+    'timeout = 20s',
+    '[subset#app:zz]',
+    'parallel = true',
+  ].join('\n');
+  const r = check(text);
+  t.deepEqual(r.errors, []);
+  t.deepEqual(r.warnings, [
+    'svc.env:4: warning: trailing whitespace in the value of "start" is kept (values are used byte for byte)',
+    'svc.env:5: warning: "start@node9": node "node9" is not in nodes or drpnodes',
+    'svc.env:7: warning: keyword "timeout" set again in [app#1] (overrides line 6)',
+    'svc.env:8: warning: subset [subset#app:zz] matches no resource',
+  ]);
+});
+
+test('a resource naming a subset without a subset section is fine', (t) => {
+  t.deepEqual(check(head + '[app#1]\nsubset = 01\n[app#2]\nsubset = 01\n'), { errors: [], warnings: [] });
+});
+
+test('required keyword given only for another node is missing on this one', (t) => {
+  const text = head + '[ip#1]\nipname = a\nipdev@node2 = eth0\n';
+  t.deepEqual(check(text, 'node1').errors, ['svc.env:3: missing required keyword "ipdev" in [ip#1]']);
+  t.deepEqual(check(text, 'node2').errors, []);
+});

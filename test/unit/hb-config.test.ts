@@ -1,0 +1,137 @@
+// The cluster file: typed config for the node reading it, and file:line errors.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { generateSecret, loadClusterConfig, parseClusterConfig } from '../../src/cluster/config.js';
+import { ConfigInvalid } from '../../src/config/errors.js';
+import { ferryPaths } from '../../src/paths.js';
+import { repoRoot } from '../helpers/env.js';
+
+const SECRET = 'ab'.repeat(32);
+const base = (extra: string, secret = `secret = ${SECRET}`) =>
+  ['[cluster]', 'name = prod', 'nodes = n1 n2', secret, '', extra].join('\n');
+const parse = (text: string, node = 'n1') => parseClusterConfig(text, 'cluster.conf', node, '/nonexistent');
+const errs = (text: string, node = 'n1') => parse(text, node).errors.filter((e) => e.severity === 'error').map(String);
+
+test('unicast, multicast and disk heartbeats with defaults and per-node scoping', (t) => {
+  const text = base(
+    [
+      '[hb#1]',
+      'type = unicast',
+      'addr@n1 = 10.0.0.1',
+      'addr@n2 = 10.0.0.2',
+      'port = 10001',
+      'port@n2 = 10002',
+      '',
+      '[hb#2]',
+      'type = multicast',
+      'addr = 239.1.2.3',
+      'port = 10003',
+      'intf = eth0',
+      'intf@n2 = eth1',
+      'interval = 500ms',
+      'timeout = 2s',
+      '',
+      '[hb#3]',
+      'type = disk',
+      'dev = /dev/sdb',
+      'dev@n2 = /dev/sdc',
+      '',
+      '[stonith#n2]',
+      'agent = fence_dummy',
+      'params = type=file "comment=a b"',
+      '',
+      '[arbitrator#1]',
+      'addr = 10.0.0.9',
+    ].join('\n'),
+  );
+  const r = parse(text, 'n2');
+  t.deepEqual(r.errors.map(String), []);
+  const c = r.config!;
+  t.is(c.name, 'prod');
+  t.deepEqual(c.nodes, ['n1', 'n2']);
+  t.is(c.secret, SECRET);
+  const [u, m, d] = c.heartbeats;
+  t.deepEqual(u, { id: 'hb#1', type: 'unicast', interval: 1000, timeout: 3000, intf: undefined, endpoints: { n1: { addr: '10.0.0.1', port: 10001 }, n2: { addr: '10.0.0.2', port: 10002 } } });
+  t.deepEqual(m, { id: 'hb#2', type: 'multicast', interval: 500, timeout: 2000, group: '239.1.2.3', port: 10003, intf: 'eth1' });
+  t.deepEqual(d, { id: 'hb#3', type: 'disk', interval: 1000, timeout: 3000, dev: '/dev/sdc', slotSize: 65536 });
+  t.deepEqual(c.stonith, [{ node: 'n2', agent: 'fence_dummy', params: { type: 'file', comment: 'a b' }, timeout: 60000 }]);
+  t.deepEqual(c.arbitrators, [{ id: 'arbitrator#1', addr: '10.0.0.9', port: 1215, timeout: 5000 }]);
+  t.false(c.quorum);
+});
+
+test('errors name file and line', (t) => {
+  t.deepEqual(errs(base('[hb#1]\ntype = unicast\naddr@n1 = 10.0.0.1\n')), ['cluster.conf:6: [hb#1] no address for node n2: add addr@n2 = <ip>']);
+  t.deepEqual(errs(base('[hb#1]\ntype = unicast\naddr@n1 = 10.0.0.1\naddr@n2 = 10.0.0.300\n')), ['cluster.conf:9: [hb#1] bad address "10.0.0.300" for node n2: expected an IPv4 or IPv6 address']);
+  t.deepEqual(errs(base('[hb#1]\ntype = carrier-pigeon\n')), ['cluster.conf:7: bad value "carrier-pigeon" for type: expected one of unicast, multicast, disk']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /dev/sdb\ninterval = 5s\ntimeout = 2s\n')), ['cluster.conf:10: [hb#1] timeout (2000ms) must be longer than interval (5000ms)']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /dev/sdb\nslot_size = 1000\n')), ['cluster.conf:9: [hb#1] bad slot_size 1000: a multiple of 4096 is required (O_DIRECT alignment)']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /dev/sdb\nport = 3\n')), ['cluster.conf:9: keyword "port" does not apply to a disk heartbeat']);
+  t.deepEqual(errs(base('[hb#1]\ntype = multicast\naddr = 10.1.1.1\n')), ['cluster.conf:8: [hb#1] bad multicast group "10.1.1.1": expected an IPv4 address in 224.0.0.0/4']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev@n9 = /dev/sdb\n')), ['cluster.conf:8: scope @n9: "n9" is not a cluster node', 'cluster.conf:6: [hb#1] dev is required for a disk heartbeat (for node n1)']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /x\nfrobnicate = 1\n')), ['cluster.conf:9: unknown keyword "frobnicate" in [hb#1] (known: type, interval, timeout, addr, port, intf, dev, slot_size, comment)']);
+  t.deepEqual(errs(base('[heartbeat#1]\n')), ['cluster.conf:6: unknown section [heartbeat#1]: expected [cluster], [hb#<index>], [stonith#<node>] or [arbitrator#<index>]']);
+  t.deepEqual(errs(base('[stonith#n7]\nagent = fence_dummy\n')), ['cluster.conf:6: [stonith#n7]: "n7" is not a cluster node']);
+});
+
+test('this node must be a cluster node', (t) => {
+  t.deepEqual(errs(base(''), 'n3'), ['cluster.conf:3: this node "n3" is not in the cluster nodes (n1 n2)']);
+});
+
+test('secret: required, hex, at least 32 bytes, never echoed', (t) => {
+  t.deepEqual(errs(base('', '')), ['cluster.conf:1: [cluster] secret or secret_file is required (generate one with: nodemgr cluster secret)']);
+  t.deepEqual(errs(base('', 'secret = abcd')), ['cluster.conf:4: bad secret: 2 bytes, at least 32 required']);
+  const bad = errs(base('', `secret = ${'zz'.repeat(32)}`));
+  t.deepEqual(bad, ['cluster.conf:4: bad secret: expected an even number of hex digits']);
+  t.is(generateSecret().length, 64);
+  t.not(generateSecret(), generateSecret());
+});
+
+test('secret_file relative to etc, with a warning when others can read it', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-hbcfg-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'secret'), generateSecret() + '\n', { mode: 0o644 });
+  fs.chmodSync(path.join(dir, 'secret'), 0o644);
+  const r = parseClusterConfig(base('', 'secret_file = secret'), 'cluster.conf', 'n1', dir);
+  t.is(r.config?.secret.length, 64);
+  t.deepEqual(r.errors.filter((e) => e.line === 4).map(String), [`cluster.conf:4: warning: secret_file ${dir}/secret is readable by group or others: chmod 600 it`]);
+  const both = parseClusterConfig(base('', `secret = ${SECRET}\nsecret_file = secret`), 'cluster.conf', 'n1', dir);
+  t.deepEqual(both.errors.filter((e) => e.severity === 'error').map(String), ['cluster.conf:5: give secret or secret_file, not both']);
+});
+
+test('loadClusterConfig reads <etc>/cluster.conf and throws ConfigInvalid with every error', (t) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-hbcfg-'));
+  t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
+  const paths = ferryPaths({ FERRY_ROOT: root });
+  fs.mkdirSync(paths.etc, { recursive: true });
+  fs.writeFileSync(path.join(paths.etc, 'cluster.conf'), base('[hb#1]\ntype = disk\ndev = /tmp/x\n'));
+  t.is(loadClusterConfig(paths, 'n1').heartbeats.length, 1);
+  fs.writeFileSync(path.join(paths.etc, 'cluster.conf'), base('[hb#1]\ntype = nope\n[hb#2]\ntype = unicast\n'));
+  const e = t.throws(() => loadClusterConfig(paths, 'n1'), { instanceOf: ConfigInvalid });
+  t.deepEqual(e?.errors.map((x) => x.toString().replace(/^.*cluster\.conf/, 'cluster.conf')), [
+    'cluster.conf:7: bad value "nope" for type: expected one of unicast, multicast, disk',
+    'cluster.conf:8: [hb#2] no address for node n1: add addr@n1 = <ip>',
+    'cluster.conf:8: [hb#2] no address for node n2: add addr@n2 = <ip>',
+  ]);
+});
+
+test('the shipped examples are valid for each of their nodes', (t) => {
+  const dir = path.join(repoRoot, 'heartbeat');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.conf'));
+  t.true(files.length >= 2);
+  // the examples point at secret_file = cluster.secret: no secret is shipped
+  const etc = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-hbcfg-'));
+  t.teardown(() => fs.rmSync(etc, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(etc, 'cluster.secret'), generateSecret(), { mode: 0o600 });
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    const nodes = /^nodes\s*=\s*(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+    t.true(nodes.length >= 2, f);
+    for (const n of nodes) {
+      const r = parseClusterConfig(text, f, n, etc);
+      t.deepEqual(r.errors.filter((e) => e.severity === 'error').map(String), [], `${f} for ${n}`);
+      t.truthy(r.config, `${f} for ${n}`);
+    }
+  }
+});
