@@ -78,12 +78,15 @@ export function cmdPrintConfig(paths: FerryPaths, svcname: string, nodename: str
     .map(([s, kws]) => {
       const table = r.table(s);
       const lines = Object.entries(kws).flatMap(([k, v]) =>
-        v === null ? [] : [`${k} = ${renderValue(v, table ? findKeyword(table, k) : undefined)}`],
+        v === null ? [] : [assignment(k, renderValue(v, table ? findKeyword(table, k) : undefined))],
       );
       return [`[${s}]`, ...lines].join('\n');
     })
     .join('\n\n');
 }
+
+/** "key = value", or "key =" for an empty value (no trailing blank) */
+const assignment = (k: string, v: string): string => (v.length > 0 ? `${k} = ${v}` : `${k} =`);
 
 /** `section.keyword[@scope]`; a bare keyword is in [DEFAULT]. Keywords never contain '.'. */
 export function parseKeywordParam(param: string): KeywordRef {

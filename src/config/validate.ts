@@ -39,13 +39,38 @@ export function validateDocument(doc: ConfigDocument, parseErrors: readonly Conf
 class Validator {
   readonly errors: ConfigError[] = [];
   readonly warnings: ConfigError[] = [];
+  /** resolver for the local node: section kinds, types, node lists */
   private readonly r: Resolver;
+  /** one resolver per node the values are checked for */
+  private readonly perNode = new Map<string, Resolver>();
 
   constructor(
     private readonly doc: ConfigDocument,
-    opts: ResolveOptions,
+    private readonly opts: ResolveOptions,
   ) {
     this.r = new Resolver(doc, opts);
+  }
+
+  private resolverFor(node: string): Resolver {
+    let r = this.perNode.get(node);
+    if (!r) {
+      r = node === this.opts.nodename ? this.r : new Resolver(this.doc, { ...this.opts, nodename: node });
+      this.perNode.set(node, r);
+    }
+    return r;
+  }
+
+  /**
+   * Nodes an entry with this scope applies to. A file is checked for every node of the
+   * service (and this one), so every node gives the same verdict on the same file.
+   */
+  private nodesFor(scope: string | undefined): string[] {
+    const all = scope === undefined ? [this.opts.nodename, ...this.r.effectiveNodes(), ...this.r.drpnodes]
+      : scope === 'nodes' ? this.r.effectiveNodes()
+        : scope === 'drpnodes' ? this.r.drpnodes
+          : [scope];
+    const seen = new Set<string>();
+    return all.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()) !== undefined);
   }
 
   private error(line: number, message: string): void {
@@ -115,17 +140,20 @@ class Validator {
     if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
       this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
     }
-    let resolved: string;
-    try {
-      resolved = this.r.resolveEntry(sec.name, e);
-    } catch (err) {
-      if (!(err instanceof RefError)) throw err;
-      this.error(err.line, err.message);
-      return;
+    // references and typed values may differ per node: check each node the entry applies to
+    for (const node of this.nodesFor(e.scope)) {
+      let resolved: string;
+      try {
+        resolved = this.resolverFor(node).resolveEntry(sec.name, e);
+      } catch (err) {
+        if (!(err instanceof RefError)) throw err;
+        this.error(err.line, err.message);
+        continue;
+      }
+      if (!kw) continue;
+      const c = convertValue(kw, resolved);
+      if ('error' in c) this.error(e.line, c.error);
     }
-    if (!kw) return;
-    const c = convertValue(kw, resolved);
-    if ('error' in c) this.error(e.line, c.error);
   }
 
   private type(sec: Section, kind: SectionKind & { kind: 'resource' }, e: Entry): void {
@@ -139,9 +167,10 @@ class Validator {
   private required(sec: Section, table: readonly Keyword[], type: string | undefined): void {
     for (const kw of table) {
       if (!kw.required || !keywordAppliesToType(kw, type)) continue;
-      if (!this.r.effective(sec.name, kw.name)) {
-        this.error(sec.line, `missing required keyword "${kw.name}" in [${sec.name}]`);
-      }
+      const missing = this.nodesFor(undefined).filter((n) => !this.resolverFor(n).effective(sec.name, kw.name));
+      if (missing.length === 0) continue;
+      const where = forNodes(missing, this.nodesFor(undefined).length);
+      this.error(sec.line, `missing required keyword "${kw.name}" in [${sec.name}]${where}`);
     }
   }
 
@@ -159,6 +188,11 @@ class Validator {
       if (!used) this.warn(sec.line, `subset [${sec.name}] matches no resource`);
     }
   }
+}
+
+/** " (for node2)" when the keyword is missing on some nodes only */
+function forNodes(missing: string[], total: number): string {
+  return missing.length === total ? '' : ` (for ${missing.join(', ')})`;
 }
 
 function fullKey(e: Entry): string {

@@ -96,10 +96,14 @@ export async function delAddress(dev: string, address: string, prefix: number, l
  * devices (IPv4), ping otherwise. Throws when the probe itself cannot run: a start must not
  * go ahead on an unproven "nobody has it".
  */
-export async function addressAnswers(dev: DeviceInfo, address: string, family: Family, log: Logger): Promise<boolean> {
+export async function addressAnswers(dev: DeviceInfo, address: string, family: Family, log: Logger, timeoutMs: number): Promise<boolean> {
   const arpCapable = family === 4 && !dev.flags.includes('NOARP') && !dev.flags.includes('LOOPBACK');
+  // (ping's -w takes whole seconds only, so the window is set with -i and -W)
+  // a holder on the segment answers within microseconds to milliseconds; three probes spread
+  // over the window tolerate a lost packet without making every failover wait seconds
+  const secs = (ms: number) => (Math.max(ms, 30) / 1000).toFixed(3);
   if (arpCapable) {
-    const r = await run('arping', ['-c', '3', '-w', '2', '-i', dev.name, '-S', '0.0.0.0', address], { timeout: 10_000, log });
+    const r = await run('arping', ['-c', '3', '-W', secs(timeoutMs / 3), '-w', secs(timeoutMs), '-i', dev.name, '-S', '0.0.0.0', address], { timeout: timeoutMs + 5_000, log });
     if (r.exitCode === 0) return true;
     if (r.exitCode === 1 && r.stderr.trim() === '') return false;
     if (!/command not found/.test(r.stderr)) {
@@ -107,7 +111,7 @@ export async function addressAnswers(dev: DeviceInfo, address: string, family: F
     }
     log.warn('arping is not installed: falling back to ping for the duplicate address probe');
   }
-  const r = await run('ping', [family === 6 ? '-6' : '-4', '-c', '2', '-i', '0.5', '-W', '1', '-w', '2', '-n', '-q', address], { timeout: 10_000, log });
+  const r = await run('ping', [family === 6 ? '-6' : '-4', '-c', '3', '-i', secs(timeoutMs / 3), '-W', secs(timeoutMs), '-n', '-q', address], { timeout: timeoutMs + 5_000, log });
   if (r.exitCode === 0) return true;
   if (r.exitCode === 1) return false; // no reply
   // exit 2 (e.g. network unreachable from this node) proves nothing is reachable from here
@@ -118,7 +122,8 @@ export async function addressAnswers(dev: DeviceInfo, address: string, family: F
 /** Tell the segment the address moved here (IPv4 on ARP devices). Never throws: an announce is best effort. */
 export async function announce(dev: DeviceInfo, address: string, log: Logger): Promise<void> {
   if (!net.isIPv4(address) || dev.flags.includes('NOARP') || dev.flags.includes('LOOPBACK')) return;
-  const r = await run('arping', ['-q', '-U', '-c', '2', '-W', '0.2', '-w', '1', '-i', dev.name, '-S', address, address], { timeout: 10_000, log });
+  // -w 0: do not wait for answers, none come to an unsolicited ARP
+  const r = await run('arping', ['-q', '-U', '-c', '2', '-W', '0.05', '-w', '0', '-i', dev.name, '-S', address, address], { timeout: 10_000, log });
   // no reply is expected to an unsolicited ARP: exit 1 with an empty stderr is a success
   if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stderr.trim() === '')) {
     log.warn({ err: r.stderr.trim() }, `gratuitous ARP for ${address} on ${dev.name} failed`);

@@ -33,6 +33,7 @@ class IpResource implements Resource {
   private readonly ipdev: string;
   private readonly netmask: string | undefined;
   private readonly log: Logger;
+  private readonly probeTimeoutMs: number;
 
   constructor(ctx: ResourceContext) {
     this.rid = ctx.rid;
@@ -40,6 +41,7 @@ class IpResource implements Resource {
     this.ipdev = ctx.kw.string('ipdev') ?? '';
     this.netmask = ctx.kw.string('netmask');
     this.log = ctx.log;
+    this.probeTimeoutMs = ctx.kw.duration('dup_probe_timeout') ?? 300;
   }
 
   private get label(): string {
@@ -58,7 +60,7 @@ class IpResource implements Resource {
     const prefix = choosePrefix(dev, res.address, res.family, this.netmask);
     // an administratively down device can neither probe for duplicates nor serve the address
     if (!dev.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
-    if (await addressAnswers(dev, res.address, res.family, this.log)) {
+    if (await addressAnswers(dev, res.address, res.family, this.log, this.probeTimeoutMs)) {
       throw new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     }
     await addAddress(this.ipdev, res.address, prefix, res.family, this.log);
@@ -122,6 +124,13 @@ export const driver: DriverSpec = {
       required: true,
       scopable: true,
       description: 'Network device that carries the address on the owner node, for example eth0.',
+    },
+    {
+      name: 'dup_probe_timeout',
+      type: 'duration',
+      default: 300,
+      description:
+        'How long start listens for another holder of the address (ARP probe, or ping on non-ARP devices) before adding it. A holder on the segment answers in well under a millisecond; the window only guards against lost probes.',
     },
     {
       name: 'netmask',

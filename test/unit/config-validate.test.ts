@@ -88,8 +88,20 @@ test('a resource naming a subset without a subset section is fine', (t) => {
   t.deepEqual(check(head + '[app#1]\nsubset = 01\n[app#2]\nsubset = 01\n'), { errors: [], warnings: [] });
 });
 
-test('required keyword given only for another node is missing on this one', (t) => {
-  const text = head + '[ip#1]\nipname = a\nipdev@node2 = eth0\n';
-  t.deepEqual(check(text, 'node1').errors, ['svc.env:3: missing required keyword "ipdev" in [ip#1]']);
-  t.deepEqual(check(text, 'node2').errors, []);
+test('values are checked for every node of the service, whatever node validates', (t) => {
+  const missing = head + '[ip#1]\nipname = a\nipdev@node2 = eth0\n';
+  for (const n of ['node1', 'node2']) {
+    t.deepEqual(check(missing, n).errors, ['svc.env:3: missing required keyword "ipdev" in [ip#1] (for node1)']);
+  }
+  t.deepEqual(check(head + '[ip#1]\nipname = a\nipdev@node2 = eth0\nipdev@node1 = eth1\n').errors, []);
+  // a scoped entry is resolved for its node only
+  const scoped = head + '[env]\nx@node2 = 1\n[app#1]\nstart@node2 = /bin/echo {env.x}\nrestart@nodes = {env.n}\n';
+  t.deepEqual(check(scoped, 'node1').errors, [
+    'svc.env:7: unknown reference {env.n}: env.n is not set',
+  ]);
+  // an unscoped entry must resolve on every node
+  const plain = head + '[env]\nx@node2 = 1\n[app#1]\nstart = /bin/echo {env.x}\n';
+  t.deepEqual(check(plain, 'node2').errors, ['svc.env:6: unknown reference {env.x}: env.x is not set']);
+  const typed = head + '[env]\nn = 1\nn@node2 = lots\n[app#1]\nrestart = {env.n}\n';
+  t.deepEqual(check(typed, 'node1').errors, ['svc.env:7: bad value "lots" for restart: expected an integer']);
 });

@@ -1,0 +1,54 @@
+// A heartbeat-only node for integration tests, run inside a network namespace:
+//   ip netns exec <ns> node dist/test/helpers/hb-node.js
+// with FERRY_ROOT (holding etc/cluster.conf) and FERRY_NODENAME in the environment.
+// Prints one JSON object per line (ready, peer, payload, snapshot, unblocked, stopped) and
+// takes commands as JSON lines on stdin: {"cmd":"block","ms":N} busy-loops the main thread,
+// {"cmd":"payload","value":...}, {"cmd":"snapshot"}, {"cmd":"stop","graceful":true}.
+import readline from 'node:readline';
+import { loadClusterConfig } from '../../src/cluster/config.js';
+import type { JsonValue } from '../../src/heartbeat/envelope.js';
+import { startHeartbeats } from '../../src/heartbeat/index.js';
+import { nodeLogger } from '../../src/log.js';
+import { nodename as getNodename } from '../../src/node.js';
+import { ferryPaths } from '../../src/paths.js';
+
+type Command = { cmd: 'block'; ms: number } | { cmd: 'payload'; value: JsonValue } | { cmd: 'snapshot' } | { cmd: 'stop'; graceful: boolean };
+
+const out = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ ...o, at: Date.now() }) + '\n');
+
+const paths = ferryPaths();
+const nodename = getNodename();
+const cluster = loadClusterConfig(paths, nodename);
+const log = nodeLogger(paths, nodename, `hb-${nodename}`).child({ component: 'hb' });
+const hb = await startHeartbeats({ cluster, nodename, log, payload: { node: nodename, gen: 0 } });
+hb.on('peer', (peer, state, prev) => out({ ev: 'peer', peer, state, prev }));
+hb.on('payload', (peer, payload) => out({ ev: 'payload', peer, payload }));
+out({ ev: 'ready', incarnation: hb.incarnation.toString() });
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const c = JSON.parse(line) as Command;
+  switch (c.cmd) {
+    case 'block': {
+      // the whole point: the main loop does nothing else for c.ms
+      const end = Date.now() + c.ms;
+      while (Date.now() < end) {
+        /* busy */
+      }
+      out({ ev: 'unblocked' });
+      break;
+    }
+    case 'payload':
+      hb.setPayload(c.value);
+      break;
+    case 'snapshot':
+      out({ ev: 'snapshot', snap: hb.snapshot(), peers: hb.peers() });
+      break;
+    case 'stop':
+      void hb.stop(c.graceful).then(() => {
+        out({ ev: 'stopped' });
+        process.exit(0);
+      });
+      break;
+  }
+});

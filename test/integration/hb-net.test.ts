@@ -1,0 +1,187 @@
+// Heartbeats between real processes in separate network namespaces, over real UDP (and a
+// loop device for the disk heartbeat). Every address lives in namespaces these tests create.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { generateSecret } from '../../src/cluster/config.js';
+import { repoRoot, requireRoot, uniquePrefix } from '../helpers/env.js';
+import type { HbLab } from '../helpers/hb-lab.js';
+import { createHbLab } from '../helpers/hb-lab.js';
+import { HbProc } from '../helpers/hb-proc.js';
+import { createLoop } from '../helpers/loop-dev.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Lab {
+  lab: HbLab;
+  root: string;
+  procs: HbProc[];
+  start(name: string): HbProc;
+}
+
+/** A lab with `names` nodes and a cluster file built by `hbs` (given the nodes' addresses). */
+async function setup(t: ExecutionContext, names: string[], hbs: (lab: HbLab) => string, clusterName = 'lab'): Promise<Lab> {
+  requireRoot();
+  const lab = await createHbLab(uniquePrefix('hb'), names);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-hb-'));
+  const procs: HbProc[] = [];
+  t.teardown(async () => {
+    for (const p of procs) await p.kill();
+    await lab.cleanup();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc', 'cluster.secret'), generateSecret(), { mode: 0o600 });
+  const text = ['[cluster]', `name = ${clusterName}`, `nodes = ${names.join(' ')}`, 'secret_file = cluster.secret', '', hbs(lab)].join('\n');
+  fs.writeFileSync(path.join(root, 'etc', 'cluster.conf'), text);
+  return {
+    lab,
+    root,
+    procs,
+    start(name) {
+      const n = lab.nodes.find((x) => x.name === name)!;
+      const p = new HbProc(name, n.ns, root);
+      procs.push(p);
+      return p;
+    },
+  };
+}
+
+const unicast = (id: string, interval: string, timeout: string, port = 10001) => (lab: HbLab) =>
+  [`[${id}]`, 'type = unicast', `port = ${port}`, `interval = ${interval}`, `timeout = ${timeout}`, ...lab.nodes.map((n) => `addr@${n.name} = ${n.addr}`), ''].join('\n');
+const multicast = (id: string, interval: string, timeout: string) => () =>
+  [`[${id}]`, 'type = multicast', 'addr = 239.214.0.1', 'port = 10002', 'intf = eth0', `interval = ${interval}`, `timeout = ${timeout}`, ''].join('\n');
+
+/** Both nodes up, payload seen, then n1 crashes: n2 must say so within timeout + interval. */
+async function crashDetection(t: ExecutionContext, hb: (lab: HbLab) => string, intervalMs: number, timeoutMs: number): Promise<number> {
+  const l = await setup(t, ['n1', 'n2'], hb);
+  const a = l.start('n1');
+  const b = l.start('n2');
+  await a.waitPeer('n2', 'up', 10_000);
+  await b.waitPeer('n1', 'up', 10_000);
+  await b.waitFor((e) => e.ev === 'payload' && e.peer === 'n1', 5000, 'payload');
+  a.send({ cmd: 'payload', value: { node: 'n1', gen: 1 } });
+  const p = await b.waitFor((e) => e.ev === 'payload' && (e.payload as { gen?: number }).gen === 1, 5000, 'new payload');
+  t.deepEqual(p.payload, { node: 'n1', gen: 1 });
+  await sleep(3 * intervalMs);
+  const killedAt = await a.kill();
+  const down = await b.waitPeer('n1', 'down', timeoutMs + intervalMs + 5000);
+  const took = down.at - killedAt;
+  t.true(took <= timeoutMs + intervalMs, `detected in ${took}ms, limit ${timeoutMs + intervalMs}ms`);
+  t.deepEqual(b.peerStates('n1'), ['up', 'down']);
+  return took;
+}
+
+test.serial('unicast 1s/3s: peers see each other, exchange state, a crash is detected within timeout + interval', async (t) => {
+  const took = await crashDetection(t, unicast('hb#1', '1s', '3s'), 1000, 3000);
+  t.log(`unicast 1s/3s: crash detected after ${took}ms`);
+});
+
+test.serial('unicast 100ms/500ms: crash detected within timeout + interval', async (t) => {
+  const took = await crashDetection(t, unicast('hb#1', '100ms', '500ms'), 100, 500);
+  t.log(`unicast 100ms/500ms: crash detected after ${took}ms`);
+});
+
+test.serial('multicast 100ms/500ms: peers see each other, a crash is detected within timeout + interval', async (t) => {
+  const took = await crashDetection(t, multicast('hb#1', '100ms', '500ms'), 100, 500);
+  t.log(`multicast 100ms/500ms: crash detected after ${took}ms`);
+});
+
+test.serial('multicast 1s/3s: crash detected within timeout + interval', async (t) => {
+  const took = await crashDetection(t, multicast('hb#1', '1s', '3s'), 1000, 3000);
+  t.log(`multicast 1s/3s: crash detected after ${took}ms`);
+});
+
+test.serial('graceful stop: the peer is marked left, never down', async (t) => {
+  const l = await setup(t, ['n1', 'n2'], (lab) => unicast('hb#1', '100ms', '500ms')(lab) + multicast('hb#2', '100ms', '500ms')());
+  const a = l.start('n1');
+  const b = l.start('n2');
+  await b.waitPeer('n1', 'up', 10_000);
+  await a.waitPeer('n2', 'up', 10_000);
+  a.send({ cmd: 'stop', graceful: true });
+  await b.waitPeer('n1', 'left', 3000);
+  await sleep(1500);
+  t.deepEqual(b.peerStates('n1'), ['up', 'left']);
+  const s = await b.snapshot();
+  for (const h of s.snap!.heartbeats) t.is(h.peers.n1!.rxState, 'left', h.id);
+});
+
+test.serial('a busy main loop for 2 x timeout does not make the node look dead', async (t) => {
+  const l = await setup(t, ['n1', 'n2'], (lab) => unicast('hb#1', '200ms', '1s')(lab) + multicast('hb#2', '200ms', '1s')());
+  const a = l.start('n1');
+  const b = l.start('n2');
+  await a.waitPeer('n2', 'up', 10_000);
+  await b.waitPeer('n1', 'up', 10_000);
+  a.send({ cmd: 'block', ms: 2000 });
+  const unblocked = await a.waitFor((e) => e.ev === 'unblocked', 10_000, 'unblocked');
+  await sleep(1500);
+  t.deepEqual(b.peerStates('n1'), ['up'], 'n2 never saw n1 down');
+  t.deepEqual(a.peerStates('n2'), ['up'], 'n1 never saw n2 down either');
+  // and n1 really was stuck: its main loop answered only after the block
+  const sent = a.events.find((e) => e.ev === 'ready')!.at;
+  t.true(unblocked.at - sent >= 2000);
+  const s = await b.snapshot();
+  for (const h of s.snap!.heartbeats) t.true(Date.now() - (h.peers.n1!.lastSeen ?? 0) < 1000, h.id);
+});
+
+test.serial('disk heartbeat on a loop device alone keeps a peer alive when the network is cut', async (t) => {
+  const loop = await createLoop('ferry-hbdisk', 4);
+  t.teardown(() => loop.detach());
+  const l = await setup(t, ['n1', 'n2'], (lab) =>
+    unicast('hb#1', '200ms', '1s')(lab) + ['[hb#2]', 'type = disk', `dev = ${loop.dev}`, 'interval = 200ms', 'timeout = 1s', ''].join('\n'),
+  );
+  const a = l.start('n1');
+  const b = l.start('n2');
+  await a.waitPeer('n2', 'up', 10_000);
+  await b.waitPeer('n1', 'up', 10_000);
+  let s = await b.snapshot();
+  t.is(s.snap!.heartbeats[1]!.peers.n1!.rxState, 'up', 'disk sees n1');
+  t.is(s.snap!.heartbeats[1]!.txState, 'up');
+  await l.lab.cutUdp(l.lab.nodes[0]!, true);
+  await sleep(2500);
+  s = await b.snapshot();
+  t.is(s.snap!.heartbeats[0]!.peers.n1!.rxState, 'down', 'network heartbeat is down');
+  t.is(s.snap!.heartbeats[1]!.peers.n1!.rxState, 'up', 'disk heartbeat still up');
+  t.deepEqual(b.peerStates('n1'), ['up']);
+  t.deepEqual(a.peerStates('n2'), ['up']);
+  const killedAt = await a.kill();
+  const down = await b.waitPeer('n1', 'down', 5000);
+  t.log(`disk 200ms/1s (network cut): crash detected after ${down.at - killedAt}ms`);
+  t.true(down.at - killedAt <= 1200);
+});
+
+test.serial('forged, foreign, replayed, unknown and garbage datagrams are dropped, counted and change nothing', async (t) => {
+  // n3 is never started: the injector runs in its namespace with its address, so it receives n1's genuine beats to replay them
+  const l = await setup(t, ['n1', 'n2', 'n3'], (lab) => unicast('hb#1', '200ms', '1s')(lab));
+  const n3 = l.lab.nodes[2]!;
+  const a = l.start('n1');
+  const b = l.start('n2');
+  await b.waitPeer('n1', 'up', 10_000);
+  await b.waitFor((e) => e.ev === 'payload' && e.peer === 'n1', 5000, 'payload');
+  const before = (await b.snapshot()).snap!.heartbeats[0]!;
+  const script = path.join(repoRoot, 'dist', 'test', 'helpers', 'hb-inject.js');
+  const spec = { etc: path.join(l.root, 'etc'), cluster: 'lab', hb: 'hb#1', listen: { addr: n3.addr, port: 10001 }, target: { addr: l.lab.nodes[1]!.addr, port: 10001 } };
+  const inj = spawn('ip', ['netns', 'exec', n3.ns, process.execPath, script, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  inj.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  inj.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => inj.on('exit', r));
+  t.is(code, 0, err);
+  const sent = JSON.parse(out) as Record<string, number>;
+  t.deepEqual(sent, { malformed: 2, foreign: 1, forged: 2, unknown: 1, replayed: 2 });
+  await sleep(300);
+  const after = (await b.snapshot());
+  const h = after.snap!.heartbeats[0]!;
+  for (const r of ['malformed', 'foreign', 'forged', 'unknown', 'replayed'] as const) {
+    t.is(h.drops[r] - before.drops[r], sent[r], r);
+  }
+  t.deepEqual(b.peerStates('n1'), ['up'], 'n1 state unchanged');
+  t.false(b.events.some((e) => e.ev === 'payload' && JSON.stringify(e.payload).includes('evil')), 'no injected payload delivered');
+  t.is(after.peers!.n1!.state, 'up');
+  t.is(after.peers!.n3!.state, 'down', 'n3 never came up: its address was only used to capture');
+  await a.kill();
+});
