@@ -8,7 +8,7 @@ const RUNS = Number(process.env.BENCH_RUNS_START ?? 5);
 
 function service(parallel: boolean): string {
   const c = (i: number, subset: string) =>
-    `[container#${i}]\ntype = docker\nrun_image = ferry/busybox:latest\nrun_args = --network none\nrun_command = sleep 100000\nsubset = ${subset}\n`;
+    `[container#${i}]\ntype = docker\nrun_image = ferry/busybox:latest\nrun_args = --network none\nrun_command = /bin/sh -c \"trap 'exit 0' TERM; sleep 100000 & wait\"\nsubset = ${subset}\n`;
   return [
     '[DEFAULT]\nnodes = bench1\n',
     c(1, '00database'),

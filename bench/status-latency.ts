@@ -20,7 +20,7 @@ export async function statusLatency(): Promise<Record<string, number>> {
     const sections: string[] = ['[DEFAULT]\nnodes = bench1\n'];
     for (let i = 1; i <= 4; i++) sections.push(`[ip#${i}]\nipname = 10.213.77.${10 + i}\nipdev = eth0\nnetmask = 24\n`);
     for (let i = 1; i <= 4; i++) sections.push(`[fs#${i}]\ntype = tmpfs\ndev = tmpfs\nmnt = ${mnts[i - 1]}\n`);
-    for (let i = 1; i <= 4; i++) sections.push(`[container#${i}]\ntype = docker\nrun_image = ferry/busybox:latest\nrun_args = --network none\nrun_command = sleep 100000\n`);
+    for (let i = 1; i <= 4; i++) sections.push(`[container#${i}]\ntype = docker\nrun_image = ferry/busybox:latest\nrun_args = --network none\nrun_command = /bin/sh -c \"trap 'exit 0' TERM; sleep 100000 & wait\"\n`);
     for (let i = 1; i <= 8; i++) sections.push(`[app#${i}]\nstart = /bin/touch ${b.root}/app${i}\nstop = /bin/rm -f ${b.root}/app${i}\ncheck = /usr/bin/test -e ${b.root}/app${i}\n`);
     fs.writeFileSync(path.join(b.services, `${svc}.env`), sections.join('\n'));
     const inNs = (args: string[]) => ['--net=/run/netns/' + ns, process.execPath, cli('svcmgr'), '-s', svc, ...args];

@@ -60,7 +60,7 @@ type = ext4
 type = docker
 run_image = ferry/busybox:latest
 run_args = --network none -v $work/data:/data
-run_command = /bin/sh -c "date > /data/written-by-container; exec sleep 100000"
+run_command = /bin/sh -c "date > /data/written-by-container; trap 'exit 0' TERM; sleep 100000 & wait"
 
 [app#web]
 start = /bin/busybox httpd -p 10.213.99.10:8080 -h $work/data

@@ -13,7 +13,8 @@ function describe(lab: Lab): string {
   const lines = [`lab ${rec.id}  dir ${rec.dir}`];
   for (const n of rec.nodes) {
     const addrs = rec.networks.map((net) => `eth${net.index}=${net.subnet}.${n.index}`).join(' ');
-    lines.push(`  ${n.name}  ${n.state.padEnd(4)} netns ${n.netns}  ${addrs}  FERRY_ROOT=${n.root}${n.agentPid ? `  agent ${n.agentPid}` : ''}`);
+    const pids = `${n.initPid ? `  init ${n.initPid}` : ''}${n.agentPid ? `  agent ${n.agentPid}` : ''}`;
+    lines.push(`  ${n.name}  ${n.state.padEnd(4)} netns ${n.netns}  ${addrs}  FERRY_ROOT=${n.root}${pids}`);
   }
   for (const d of rec.disks) lines.push(`  disk ${d.role.padEnd(9)} ${d.dev ?? '-'}  (${d.file})`);
   return lines.join('\n');

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { Service, locateService } from '../service/service.js';
+import { Service } from '../service/service.js';
+import { locateService } from '../config/load.js';
 import type { ActionReport } from '../service/actions.js';
 import { statusExitCode } from '../resources/status.js';
 import { UserError } from './errors.js';

@@ -69,8 +69,10 @@ class Validator {
       : scope === 'nodes' ? this.r.effectiveNodes()
         : scope === 'drpnodes' ? this.r.drpnodes
           : [scope];
-    const seen = new Set<string>();
-    return all.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()) !== undefined);
+    // node names compare case-insensitively: keep the first spelling of each
+    const byName = new Map<string, string>();
+    for (const n of all) if (!byName.has(n.toLowerCase())) byName.set(n.toLowerCase(), n);
+    return [...byName.values()];
   }
 
   private error(line: number, message: string): void {

@@ -38,6 +38,19 @@ export interface ExecOptions {
   input?: string;
 }
 
+/**
+ * The environment of a node process: the caller's, minus node_modules/.bin on PATH (under
+ * npx it shadows system tools: @vercel/nft installs a do-nothing `nft`), plus the node's
+ * FERRY_* variables, plus the caller's extras.
+ */
+function processEnv(nodeEnv: NodeEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const PATH = (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .filter((p) => !p.includes(`${path.sep}node_modules${path.sep}.bin`))
+    .join(':');
+  return { PATH, ...nodeEnv, ...extra };
+}
+
 const DEFAULT_DISKS = { heartbeat: 16, data: 64 };
 
 function newId(prefix: string): string {
@@ -158,6 +171,16 @@ export class Lab {
     return this.rec.networks.length;
   }
 
+  /** FERRY_ROOT of a node (<lab dir>/<node>) */
+  root(node: string): string {
+    return this.node(node).root;
+  }
+
+  /** name of the node's network namespace (/run/netns/<name>), for `ip -n` and `ip netns exec` */
+  netns(node: string): string {
+    return this.node(node).netns;
+  }
+
   /** Address of node on network net (0-based), e.g. 10.215.0.1. */
   address(node: string, net = 0): string {
     const n = this.rec.networks[net];
@@ -186,7 +209,7 @@ export class Lab {
   async exec(node: string, cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<RunResult> {
     const n = this.upNode(node);
     return run('nsenter', [...nsenterArgv(n.initPid!), cmd, ...args], {
-      env: { ...this.env(node), ...opts.env },
+      env: processEnv(this.env(node), opts.env),
       timeout: opts.timeout,
       input: opts.input,
       cwd: n.root,
@@ -194,15 +217,15 @@ export class Lab {
   }
 
   /** argv + env that run cmd in the node, for callers that spawn it themselves (stdio inherit). */
-  execArgv(node: string, cmd: string, args: readonly string[] = []): { file: string; args: string[]; env: NodeEnv; cwd: string } {
+  execArgv(node: string, cmd: string, args: readonly string[] = []): { file: string; args: string[]; env: Record<string, string>; cwd: string } {
     const n = this.upNode(node);
-    return { file: 'nsenter', args: [...nsenterArgv(n.initPid!), cmd, ...args], env: this.env(node), cwd: n.root };
+    return { file: 'nsenter', args: [...nsenterArgv(n.initPid!), cmd, ...args], env: processEnv(this.env(node)), cwd: n.root };
   }
 
   /** Start a long-running process in the node; output appended to logFile if given. */
   spawn(node: string, cmd: string, args: readonly string[] = [], opts: { env?: Record<string, string>; logFile?: string } = {}): Spawned {
     const n = this.upNode(node);
-    return spawnIn(n.initPid!, cmd, args, { env: { ...this.env(node), ...opts.env }, logFile: opts.logFile, cwd: n.root });
+    return spawnIn(n.initPid!, cmd, args, { env: processEnv(this.env(node), opts.env), logFile: opts.logFile, cwd: n.root });
   }
 
   /** Processes currently in the node (by namespace and lab mark). */

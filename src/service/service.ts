@@ -2,9 +2,8 @@
 // service. It loads the configuration, builds the resources, serializes actions with the
 // action lock and logs every action to the service's log.
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ServiceConfig } from '../config/model.js';
-import { loadServiceConfig } from '../config/load.js';
+import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { UserError } from '../cli/errors.js';
@@ -20,18 +19,6 @@ export interface ActionOptions {
   subsets?: string[];
   /** how long to wait for another action on the same service, ms */
   waitLockMs?: number;
-}
-
-/** Resolve a service argument: a name under <etc>/services, or a path to an .env file. */
-export function locateService(paths: FerryPaths, arg: string): { svcname: string; file: string } {
-  if (arg.includes('/')) {
-    const file = path.resolve(arg);
-    return { svcname: path.basename(file).replace(/\.env$/, ''), file };
-  }
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(arg)) {
-    throw new UserError(`invalid service name "${arg}": letters, digits, '.', '_' and '-' only`);
-  }
-  return { svcname: arg, file: path.join(paths.services, `${arg}.env`) };
 }
 
 /** Every service defined on this node, by name. */

@@ -72,7 +72,7 @@ check = /bin/sh -c "test -e ${w.dir}/app.up"
 [container#1]
 type = docker
 run_image = ${testImage}
-run_command = sleep 100000
+run_command = /bin/sh -c "trap 'exit 0' TERM; sleep 100000 & wait"
 
 [fs#1]
 dev = ${w.loop.dev}
@@ -178,7 +178,7 @@ type = ext4
 [container#1]
 type = docker
 run_image = ${testImage}
-run_command = sleep 100000
+run_command = /bin/sh -c "trap 'exit 0' TERM; sleep 100000 & wait"
 
 [app#1]
 start = /bin/touch ${w.dir}/app1.up
@@ -213,7 +213,7 @@ nodes = node1
 [container#1]
 type = docker
 run_image = ${testImage}
-run_command = sleep 100000
+run_command = /bin/sh -c "trap 'exit 0' TERM; sleep 100000 & wait"
 `,
   );
   t.is((await w.cli(['-s', w.svc, 'start'])).exitCode, 0);
