@@ -21,6 +21,15 @@ export function nodeAddress(net: LabNetwork, node: LabNode): string {
   return `${net.subnet}.${node.index}`;
 }
 
+/**
+ * Fixed, locally administered MAC of eth<net> in node K: a rebooted node keeps its hardware
+ * address, as a real machine does, so peers' ARP caches stay right across restartNode.
+ */
+export function nodeMac(net: LabNetwork, node: LabNode): string {
+  const hex = (n: number): string => n.toString(16).padStart(2, '0');
+  return `02:fe:21:50:${hex(net.index)}:${hex(node.index)}`;
+}
+
 export async function createSwitch(switchNs: string, nets: LabNetwork[]): Promise<void> {
   for (const n of nets) {
     // multicast snooping off: link-local multicast heartbeats (VRRP, our own) must flood
@@ -34,7 +43,7 @@ export async function plugNode(switchNs: string, nets: LabNetwork[], node: LabNo
   for (const n of nets) {
     const port = switchPort(node, n.index);
     const dev = `eth${n.index}`;
-    await runOk('ip', ['-n', switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', dev, 'netns', node.netns], T);
+    await runOk('ip', ['-n', switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', dev, 'address', nodeMac(n, node), 'netns', node.netns], T);
     await runOk('ip', ['-n', switchNs, 'link', 'set', port, 'master', n.bridge, 'up'], T);
     await runOk('ip', ['-n', node.netns, 'addr', 'add', `${nodeAddress(n, node)}/24`, 'dev', dev], T);
     await runOk('ip', ['-n', node.netns, 'link', 'set', dev, 'up'], T);

@@ -118,7 +118,7 @@ class ContainerResource implements Resource {
     }
     // a stopped leftover holds the name and an old configuration: replace it
     if (cur.kind === 'found') await this.remove();
-    const argv = ['run', '-d', '--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, ...this.s.args, image, ...this.s.command];
+    const argv = ['run', '-d', '--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels(), ...this.s.args, image, ...this.s.command];
     this.ctx.log.info({ name, argv }, 'container run');
     const r = await engine(target, argv, Math.max(1_000, deadline - Date.now()), this.ctx.log);
     if (!r.ok) {
@@ -215,6 +215,15 @@ function brokenResource(ctx: ResourceContext, error: string): Resource {
       return { status: 'down', label, messages: [error] };
     },
   };
+}
+
+/**
+ * Labels the host asks every container to carry, from FERRY_CONTAINER_LABELS ("k=v k2=v2"):
+ * a lab cluster tags its nodes' containers so that killing a lab node can end them too.
+ */
+function extraLabels(): string[] {
+  const raw = process.env.FERRY_CONTAINER_LABELS?.trim();
+  return raw ? raw.split(/\s+/).flatMap((l) => ['--label', l]) : [];
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 // Hostile sender for the heartbeat tests, run inside a namespace. Captures one genuine beat
 // addressed to it, then sends the target a set of bad datagrams and prints how many of each
 // kind it sent: {"malformed":2,"foreign":1,"forged":2,"unknown":1,"replayed":2}.
-// argv[2]: {"etc": dir with cluster.secret, "cluster": name, "hb": id, "listen": {addr,port}, "target": {addr,port}}
+// argv[2]: {"etc": dir with cluster.secret, "cluster": name, "hb": id, "listen": {addr,port}, "from": addr, "target": {addr,port}}
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,8 @@ interface Spec {
   cluster: string;
   hb: string;
   listen: { addr: string; port: number };
+  /** capture only a beat from this address (the victim's peer) */
+  from: string;
   target: { addr: string; port: number };
 }
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
@@ -25,10 +27,14 @@ const sock = dgram.createSocket('udp4');
 await new Promise<void>((r) => sock.bind(spec.listen.port, spec.listen.addr, () => r()));
 const captured = await new Promise<Buffer>((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('no genuine beat captured within 5s')), 5000);
-  sock.once('message', (m) => {
+  // n2 beats to us as well: its own message replayed at it would only be "unknown" (self)
+  const onMessage = (m: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (rinfo.address !== spec.from) return;
     clearTimeout(timer);
+    sock.off('message', onMessage);
     resolve(m);
-  });
+  };
+  sock.on('message', onMessage);
 });
 // let the target receive the original first: what follows is a replay, not a race
 await new Promise((r) => setTimeout(r, 100));

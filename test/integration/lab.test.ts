@@ -35,8 +35,11 @@ async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeou
 
 /** Start the UDP echo server in node as its agent and wait until it listens. */
 async function serveAsAgent(lab: Lab, node: string): Promise<number> {
+  // the log is appended to across agent restarts: only a "ready" written after this start counts
+  const log = lab.agentLog(node);
+  const offset = fs.existsSync(log) ? fs.statSync(log).size : 0;
   const pid = lab.startAgent(node, [process.execPath, udp, 'serve', String(PORT)]);
-  await waitFor(`${node} echo server`, () => fs.existsSync(lab.agentLog(node)) && fs.readFileSync(lab.agentLog(node), 'utf8').includes('ready'));
+  await waitFor(`${node} echo server`, () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').slice(offset).includes('ready'));
   return pid;
 }
 
