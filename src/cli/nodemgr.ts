@@ -1,29 +1,110 @@
 #!/usr/bin/env node
-// nodemgr: the node agent. The daemon (heartbeats, orchestration) comes with the cluster work;
-// until then it says so plainly instead of pretending.
+// nodemgr: the node agent. `daemon run` is the daemon in the foreground; start/stop/status
+// drive it through its control socket.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { Daemon } from '../daemon/daemon.js';
+import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import { nodeLogger } from '../log.js';
 import { UserError } from './errors.js';
 import { cliContext, runMain } from './main.js';
+import { renderHeartbeats } from './render-cluster.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ping(ctx: ReturnType<typeof cliContext>): Promise<boolean> {
+  try {
+    return (await askDaemon(ctx.paths, { op: 'ping' }, 2_000)).ok;
+  } catch (e) {
+    if (e instanceof DaemonUnreachable) return false;
+    throw e;
+  }
+}
 
 async function main(): Promise<number> {
   const ctx = cliContext();
+  let code = 0;
   const program = new Command('nodemgr')
     .description('The ferry node agent')
     .configureOutput({ outputError: (str, write) => write(`nodemgr: ${str.replace(/^error: /, '')}`) });
-  program
-    .command('nodename')
-    .description('print the name of this node')
-    .action(() => {
-      process.stdout.write(`${ctx.nodename}\n`);
-    });
+  program.command('nodename').description('print the name of this node').action(() => {
+    process.stdout.write(`${ctx.nodename}\n`);
+  });
+
   const daemon = program.command('daemon').description('the agent daemon');
-  for (const verb of ['run', 'start', 'stop', 'status']) {
-    daemon.command(verb).action(() => {
-      throw new UserError(`daemon ${verb}: the cluster daemon is not part of this build yet`);
+  daemon.command('run').description('run the daemon in the foreground').action(async () => {
+    const d = new Daemon({ paths: ctx.paths, nodename: ctx.nodename, log: nodeLogger(ctx.paths, ctx.nodename, 'daemon'), tickMs: Number(process.env.FERRY_TICK_MS ?? 1000) });
+    const onSignal = () => void d.stop(true);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await d.start();
+    process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
+    await d.wait();
+  });
+  daemon.command('start').description('start the daemon in the background').action(async () => {
+    if (await ping(ctx)) {
+      process.stdout.write('nodemgr: the daemon is already running\n');
+      return;
+    }
+    fs.mkdirSync(ctx.paths.log, { recursive: true });
+    const out = fs.openSync(path.join(ctx.paths.log, 'daemon.out'), 'a');
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'daemon', 'run'], { detached: true, stdio: ['ignore', out, out], env: process.env });
+    child.unref();
+    for (let i = 0; i < 150; i++) {
+      await sleep(100);
+      if (await ping(ctx)) {
+        process.stdout.write(`nodemgr: daemon started (pid ${child.pid})\n`);
+        return;
+      }
+      if (child.exitCode !== null) break;
+    }
+    throw new UserError(`the daemon did not start: see ${path.join(ctx.paths.log, 'daemon.out')}`);
+  });
+  daemon.command('stop').description('stop the daemon; peers are told, and do not fail its services over').action(async () => {
+    if (!(await ping(ctx))) {
+      process.stdout.write('nodemgr: the daemon is not running\n');
+      return;
+    }
+    await askDaemon(ctx.paths, { op: 'shutdown' });
+    for (let i = 0; i < 150; i++) {
+      await sleep(100);
+      if (!(await ping(ctx))) {
+        process.stdout.write('nodemgr: daemon stopped\n');
+        return;
+      }
+    }
+    throw new UserError('the daemon did not stop within 15 s');
+  });
+  daemon.command('status').description('is the daemon running; heartbeats').action(async () => {
+    let r;
+    try {
+      r = await askDaemon(ctx.paths, { op: 'view' });
+    } catch (e) {
+      if (e instanceof DaemonUnreachable) {
+        process.stdout.write(`nodemgr: ${e.message}\n`);
+        code = 1;
+        return;
+      }
+      throw e;
+    }
+    if (!r.ok || !r.view) throw new UserError(r.ok ? 'empty answer' : r.error);
+    const v = r.view;
+    process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);
+    for (const [n, nv] of Object.entries(v.nodes)) process.stdout.write(`  ${n.padEnd(20)} ${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}\n`);
+    process.stdout.write(renderHeartbeats(v.hb) + '\n');
+  });
+
+  for (const verb of ['freeze', 'thaw'] as const) {
+    program.command(verb).description(`${verb} this node: the daemon ${verb === 'freeze' ? 'stops' : 'resumes'} orchestrating here`).action(async () => {
+      const r = await askDaemon(ctx.paths, { op: verb === 'freeze' ? 'freeze-node' : 'thaw-node' });
+      if (!r.ok) throw new UserError(r.error);
     });
   }
   await program.parseAsync(process.argv);
-  return 0;
+  return code;
 }
 
 runMain('nodemgr', main);

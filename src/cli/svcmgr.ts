@@ -11,9 +11,10 @@ import { statusExitCode } from '../resources/status.js';
 import { UserError } from './errors.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
+import { hbRows, relocate } from './relocate.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 
-const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help']);
+const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback']);
 
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
     const o = program.opts<{ rid?: string; subset?: string; waitlock: string }>();
     const wait = Number(o.waitlock);
     if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
-    return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000 };
+    return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000, operator: true };
   };
   const format = () => program.opts<{ format: 'text' | 'json' }>().format;
   const open = (name: string) => Service.open(ctx.paths, name, ctx.nodename);
@@ -108,7 +109,8 @@ async function main(): Promise<number> {
 
   const print = program.command('print').description('print status or config');
   print.command('status').description('the status tree; exit code is the overall status').action(async () => {
-    const statuses = await Promise.all(services(program).map((n) => open(n).status()));
+    const hb = await hbRows(ctx);
+    const statuses = await Promise.all(services(program).map((n) => open(n).status(hb)));
     if (format() === 'json') {
       process.stdout.write(JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2) + '\n');
     } else {
@@ -179,6 +181,26 @@ async function main(): Promise<number> {
       if (params.length === 0) throw new UserError('unset: nothing to unset');
       for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params);
     });
+
+  const moves: [string, string][] = [
+    ['relocate', 'move the service to --to <node> through the daemons, and wait for the result'],
+    ['switch', 'alias of relocate'],
+    ['takeover', 'move the service to this node'],
+    ['giveback', 'move the service back to its preferred node (the first of nodes)'],
+  ];
+  for (const [verb, description] of moves) {
+    const cmd = program.command(verb).description(description).option('--wait <seconds>', 'how long to wait for the result', '300');
+    if (verb === 'relocate' || verb === 'switch') cmd.requiredOption('--to <node>', 'target node');
+    cmd.action(async (o: { to?: string; wait: string }) => {
+      for (const name of services(program)) {
+        const svc = open(name);
+        const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
+        const waitS = Number(o.wait);
+        if (!Number.isFinite(waitS) || waitS <= 0) throw new UserError(`--wait: "${o.wait}" is not a number of seconds`);
+        process.stdout.write(`${await relocate(ctx, svc.svcname, to, waitS * 1000)}\n`);
+      }
+    });
+  }
 
   await program.parseAsync(normalizeArgv(process.argv, ctx));
   return code;

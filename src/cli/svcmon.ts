@@ -6,6 +6,21 @@ import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
 import { UserError } from './errors.js';
+import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import type { ClusterView } from '../daemon/control-protocol.js';
+import { renderClusterSvcmon, renderHeartbeats } from './render-cluster.js';
+
+/** The cluster view from the local daemon, or undefined when no daemon runs here. */
+async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | undefined> {
+  try {
+    const r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
+    if (!r.ok) throw new UserError(`daemon: ${r.error}`);
+    return r.view;
+  } catch (e) {
+    if (e instanceof DaemonUnreachable) return undefined;
+    throw e;
+  }
+}
 
 async function main(): Promise<number> {
   const ctx = cliContext();
@@ -19,6 +34,12 @@ async function main(): Promise<number> {
   const wanted = commaList(opts.service);
   const known = listServices(ctx.paths);
   for (const w of wanted) if (!known.includes(w)) throw new UserError(`service ${w} does not exist`);
+  const view = await clusterView(ctx);
+  if (view) {
+    if (opts.format === 'json') process.stdout.write(JSON.stringify(view, null, 2) + '\n');
+    else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb)}\n`);
+    return 0;
+  }
   const names = wanted.length ? wanted : known;
   let code = 0;
   // a broken service file must not hide the others: report it and go on

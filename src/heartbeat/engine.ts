@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { ClusterConfig, HbConfig } from '../cluster/config.js';
 import { Channel } from './channel.js';
 import { DiskTransport } from './disk.js';
-import type { KeyContext, MessageKind } from './envelope.js';
+import type { DropReason, KeyContext, MessageKind } from './envelope.js';
 import { deriveKey, open, seal } from './envelope.js';
 import { MulticastTransport } from './multicast.js';
 import type { Inbound, Transport, TransportHost } from './transport.js';
@@ -138,17 +138,17 @@ export class Engine {
   private receive(ch: Channel, buf: Buffer, info: Inbound): void {
     const r = open(this.key, { self: this.o.nodename, nodes: this.o.cluster.nodes, hb: ch.cfg.id }, buf);
     if (!r.ok) {
-      ch.drop(r.reason, r.header?.sender);
+      this.drop(ch, r.reason, r.header?.sender);
       return;
     }
     const h = r.header;
     // an authentic message in another node's disk slot was copied there: not a sign of life
     if (info.owner !== undefined && info.owner !== h.sender) {
-      ch.drop('replayed', h.sender);
+      this.drop(ch, 'replayed', h.sender);
       return;
     }
     if (!ch.fresh(h)) {
-      ch.drop('replayed', h.sender);
+      this.drop(ch, 'replayed', h.sender);
       return;
     }
     if (info.baseline) return;
@@ -175,6 +175,12 @@ export class Engine {
       }
     }
     this.evaluate();
+  }
+
+  /** count; log only the first of each reason per heartbeat, so a flood cannot flood the log */
+  private drop(ch: Channel, reason: DropReason, claimed: string | undefined): void {
+    ch.drop(reason, claimed);
+    if (ch.drops[reason] === 1) this.log('warn', `dropped a ${reason} heartbeat message (further ones are only counted)`, { hb: ch.cfg.id, reason, claimedSender: claimed });
   }
 
   /** peer state from every heartbeat: up if up on any, down only if down on all */

@@ -390,7 +390,7 @@ export class Lab {
     for (const d of ['etc/services', 'log', 'var', 'run']) fs.mkdirSync(path.join(node.root, d), { recursive: true });
     await addNetns(node.netns);
     await plugNode(this.rec.switchNs, this.rec.networks, node);
-    const init = await startInit(node.netns, node.name, { ...this.env(node.name) });
+    const init = await startInit(node.netns, node.name, { ...this.env(node.name) }, path.join(node.root, 'log', 'init.out'));
     Object.assign(node, { initPid: init.pid, initStart: init.start, mntNs: init.mntNs, state: 'up' });
     this.save();
   }

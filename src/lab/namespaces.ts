@@ -48,12 +48,15 @@ export interface NodeInit {
  * Start the init of a node inside netns `netns`, with hostname `hostname`, and wait until its
  * namespaces are in place (it has exec'd `sleep`). `env` marks it as a lab process.
  */
-export async function startInit(netns: string, hostname: string, env: Record<string, string>, timeoutMs = 10_000): Promise<NodeInit> {
+export async function startInit(netns: string, hostname: string, env: Record<string, string>, logFile: string, timeoutMs = 10_000): Promise<NodeInit> {
+  // the init's own complaints (nsenter, unshare, the script) land in logFile
+  const out = fs.openSync(logFile, 'a');
   const child = spawn(
     'nsenter',
     [`--net=/run/netns/${netns}`, '--', 'unshare', '--mount', '--uts', '--propagation', 'slave', '--', 'sh', '-c', INIT_SCRIPT, 'ferry-lab-init', hostname],
-    { detached: true, stdio: 'ignore', env: { ...process.env, ...env } },
+    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } },
   );
+  fs.closeSync(out);
   // nsenter and unshare exec in place (no pid namespace, no --fork), so this pid ends up being
   // `sleep infinity` itself once the script is done.
   const pid = child.pid;
@@ -63,7 +66,10 @@ export async function startInit(netns: string, hostname: string, env: Record<str
   const hostMnt = nsOf(1, 'mnt');
   for (;;) {
     const state = procState(pid);
-    if (state === null || state === 'Z') throw new Error(`the init of ${hostname} exited during start-up`);
+    if (state === null || state === 'Z') {
+      const why = fs.readFileSync(logFile, 'utf8').trim().split('\n').pop() ?? '';
+      throw new Error(`the init of ${hostname} exited during start-up${why ? `: ${why}` : ''}`);
+    }
     const mnt = nsOf(pid, 'mnt');
     if (comm(pid) === 'sleep' && mnt && mnt !== hostMnt) {
       const start = startTime(pid);

@@ -11,7 +11,7 @@ import { buildResources, type ServiceResource } from './resources.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
 import { acquireActionLock } from './lock.js';
-import { isFrozen, setFrozen } from './state.js';
+import { isFrozen, readExpect, setFrozen, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
 
 export interface ActionOptions {
@@ -19,6 +19,11 @@ export interface ActionOptions {
   subsets?: string[];
   /** how long to wait for another action on the same service, ms */
   waitLockMs?: number;
+  /**
+   * The operator asked for it (CLI): a stop is remembered, so the daemon neither restarts
+   * monitored resources nor fails the service over. The daemon's own stops pass false.
+   */
+  operator?: boolean;
 }
 
 /** Every service defined on this node, by name. */
@@ -56,6 +61,11 @@ export class Service {
     return this.config.svcname;
   }
 
+  /** the operator's last start/stop here, if any */
+  get expect(): Expect | undefined {
+    return readExpect(this.varDir);
+  }
+
   get frozen(): boolean {
     return isFrozen(this.varDir);
   }
@@ -83,20 +93,25 @@ export class Service {
 
   async start(opts: ActionOptions = {}): Promise<ActionReport> {
     const selected = this.select(opts);
-    return this.locked('start', opts, () =>
-      startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log }),
-    );
+    return this.locked('start', opts, async () => {
+      if (opts.operator !== false) await writeExpect(this.varDir, 'up');
+      return startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log });
+    });
   }
 
   async stop(opts: ActionOptions = {}): Promise<ActionReport> {
     const selected = this.select(opts);
-    return this.locked('stop', opts, () => stopResources(selected, this.config.subsets, { log: this.log }));
+    return this.locked('stop', opts, async () => {
+      if (opts.operator) await writeExpect(this.varDir, 'down');
+      return stopResources(selected, this.config.subsets, { log: this.log });
+    });
   }
 
   /** stop then start, under one lock */
   async restart(opts: ActionOptions = {}): Promise<ActionReport[]> {
     const selected = this.select(opts);
     return this.locked('restart', opts, async () => {
+      if (opts.operator !== false) await writeExpect(this.varDir, 'up');
       const stopped = await stopResources(selected, this.config.subsets, { log: this.log });
       if (!stopped.ok) return [stopped];
       const started = await startResources(selected, this.config.subsets, {

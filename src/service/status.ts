@@ -79,9 +79,9 @@ export function summarize(
   const optional = mergeAll(counted.filter((r) => availKinds.includes(r.kind) && r.optional).map((r) => r.status));
   const sync = mergeAll(counted.filter((r) => r.kind === 'sync').map((r) => r.status));
   const hbStatus = mergeAll(hb.map((h) => h.status));
-  // A healthy sync is neutral for overall: a stopped service with its config in sync is
+  // A healthy sync or heartbeat is neutral for overall: a stopped service with its config in sync is
   // "down", not "warn" (seed 003, deb2). A sync problem does show.
-  const overall = mergeAll([avail, optional, sync === 'up' ? 'n/a' : sync, hbStatus]);
+  const overall = mergeAll([avail, optional, sync === 'up' ? 'n/a' : sync, hbStatus === 'up' ? 'n/a' : hbStatus]);
   const byKind = (k: ResourceKind): Status => mergeAll(counted.filter((r) => r.kind === k).map((r) => r.status));
   return {
     ...head,

@@ -1,0 +1,66 @@
+// relocate / switch / takeover / giveback through the daemons: ask the local daemon for the
+// move, then watch the cluster view until the target runs the service or someone reports
+// why it cannot.
+import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import type { ClusterView } from '../daemon/control-protocol.js';
+import type { ServiceStatus } from '../service/status.js';
+import type { Status } from '../resources/status.js';
+import { UserError } from './errors.js';
+import type { CliContext } from './main.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function view(ctx: CliContext): Promise<ClusterView> {
+  const r = await askDaemon(ctx.paths, { op: 'view' });
+  if (!r.ok || !r.view) throw new UserError(r.ok ? 'the daemon sent no view' : r.error);
+  return r.view;
+}
+
+export async function relocate(ctx: CliContext, svc: string, to: string, waitMs: number): Promise<string> {
+  let r;
+  try {
+    r = await askDaemon(ctx.paths, { op: 'relocate', svc, to });
+  } catch (e) {
+    if (e instanceof DaemonUnreachable) throw new UserError(`${svc}: relocate needs the daemon: ${e.message}`);
+    throw e;
+  }
+  if (!r.ok) throw new UserError(`${svc}: relocate to ${to} refused: ${r.error}`);
+  const intent = r.intent!;
+  const t0 = Date.now();
+  for (;;) {
+    const v = await view(ctx);
+    const target = v.nodes[to];
+    const s = target?.payload?.services[svc];
+    if (s && (s.avail === 'up' || s.avail === 'warn') && s.monitor === 'idle') {
+      return `${svc} relocated to ${to} in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    }
+    if (s && s.monitor === 'start failed' && s.updated > intent.at) throw new UserError(`${svc}: start on ${to} failed: ${s.error ?? 'unknown error'}`);
+    for (const [node, nv] of Object.entries(v.nodes)) {
+      const other = nv.payload?.services[svc];
+      if (node !== to && other?.monitor === 'stop failed' && other.updated > intent.at) {
+        throw new UserError(`${svc}: stop on ${node} failed: ${other.error ?? 'unknown error'}; not started on ${to}`);
+      }
+    }
+    if (target && target.state !== 'up' && target.state !== 'self') throw new UserError(`${svc}: ${to} went ${target.state} during the relocation`);
+    const cur = v.intents[svc];
+    if (cur && cur.id !== intent.id) throw new UserError(`${svc}: superseded by another relocation to ${cur.target}`);
+    if (Date.now() - t0 > waitMs) throw new UserError(`${svc}: not running on ${to} after ${waitMs / 1000} s`);
+    await sleep(100);
+  }
+}
+
+/** The heartbeat rows of `print status`, from the local daemon when it runs. */
+export async function hbRows(ctx: CliContext): Promise<ServiceStatus['hb']> {
+  let v: ClusterView;
+  try {
+    v = await view(ctx);
+  } catch {
+    return [];
+  }
+  return v.hb.heartbeats.map((h) => {
+    const peers = Object.entries(h.peers);
+    const rxUp = peers.filter(([, p]) => p.rxState === 'up').length;
+    const status: Status = h.txState !== 'up' ? 'warn' : rxUp === peers.length ? 'up' : rxUp === 0 && peers.length > 0 ? 'down' : 'warn';
+    return { name: h.id, status, label: `${h.type} tx ${h.txState}, rx ${peers.map(([n, p]) => `${n} ${p.rxState}`).join(', ')}` };
+  });
+}

@@ -1,0 +1,62 @@
+// What each node tells its peers in every heartbeat: its services' state here, whether it is
+// frozen, and the placement intents (relocations) it knows of. Plain JSON.
+import type { Status } from '../resources/status.js';
+
+/** What this node's daemon is doing with a service. */
+export type MonitorState = 'idle' | 'starting' | 'stopping' | 'start failed' | 'stop failed' | 'switched';
+
+export interface ServiceGroups {
+  container: Status;
+  ip: Status;
+  disk: Status;
+  fs: Status;
+  share: Status;
+  app: Status;
+  sync: Status;
+}
+
+export interface ServiceState {
+  avail: Status;
+  overall: Status;
+  frozen: boolean;
+  orchestrate: string;
+  service_type: string;
+  nodes: string[];
+  monitor: MonitorState;
+  /** why the last orchestrated action failed, or why the daemon is waiting */
+  error?: string;
+  groups: ServiceGroups;
+  /** the operator's last start (up) or stop (down) of the service on this node */
+  expect?: { state: 'up' | 'down'; at: number };
+  /** epoch ms of the last status refresh */
+  updated: number;
+}
+
+/** A request to move a service to `target`, gossiped until the target runs it. */
+export interface Intent {
+  id: string;
+  svc: string;
+  target: string;
+  /** node that took the request */
+  by: string;
+  at: number;
+  done: boolean;
+}
+
+export interface NodeState {
+  v: 1;
+  frozen: boolean;
+  services: Record<string, ServiceState>;
+  intents: Record<string, Intent>;
+}
+
+export function isNodeState(x: unknown): x is NodeState {
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === 1 && typeof (x as { services?: unknown }).services === 'object';
+}
+
+/** avail values that mean "this node runs it" (warn: running but degraded) */
+export const runningStatuses: readonly Status[] = ['up', 'warn', 'stdby up'];
+
+export function runsHere(s: ServiceState | undefined): boolean {
+  return s !== undefined && (runningStatuses.includes(s.avail) || s.monitor === 'starting' || s.monitor === 'stopping');
+}

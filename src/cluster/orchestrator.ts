@@ -1,0 +1,115 @@
+// Placement decisions, as a pure function of what this node knows: its own service state,
+// its peers' heartbeat state and published states, and the placement intents. The daemon
+// acts on the decision; keeping it pure keeps the safety rules in one readable place.
+//
+// Safety rules, in order:
+//  - never act while an action on the service is under way here;
+//  - an explicit relocation (intent) wins over every HA rule until it is done or stale;
+//  - never start while a peer we have not heard from yet might run the service;
+//  - never start while a live (or gracefully departed) peer reports it running, starting
+//    or stopping: a node whose daemon left still holds what it ran;
+//  - only the first eligible node of `nodes` starts it.
+import type { PeerState } from '../heartbeat/index.js';
+import { activeIntent } from './intents.js';
+import type { Intent, NodeState, ServiceState } from './node-state.js';
+import { runsHere } from './node-state.js';
+
+export interface PeerInfo {
+  state: PeerState;
+  payload: NodeState | undefined;
+}
+
+export interface DecisionInput {
+  self: string;
+  svc: string;
+  local: ServiceState;
+  nodeFrozen: boolean;
+  peers: Record<string, PeerInfo>;
+  intents: Record<string, Intent>;
+  now: number;
+  /** orchestrate = start acts only once, when the cluster forms */
+  bootPhase: boolean;
+}
+
+export type Decision =
+  | { action: 'none'; why: string }
+  | { action: 'start'; why: string; intent?: string }
+  | { action: 'stop'; why: string; intent?: string };
+
+const none = (why: string): Decision => ({ action: 'none', why });
+
+/** Peers (alive or departed) that report the service running, starting or stopping. */
+export function holders(input: Pick<DecisionInput, 'peers' | 'svc'>): string[] {
+  return Object.entries(input.peers)
+    .filter(([, p]) => (p.state === 'up' || p.state === 'left') && runsHere(p.payload?.services[input.svc]))
+    .map(([n]) => n);
+}
+
+/**
+ * The node where the operator's latest word on the service was "stop", if it is: a service
+ * an operator stopped stays stopped until someone starts it again.
+ */
+function operatorStop(input: DecisionInput, nodes: string[]): string | undefined {
+  let latest: { node: string; state: 'up' | 'down'; at: number } | undefined;
+  const consider = (node: string, s: ServiceState | undefined) => {
+    if (s?.expect && (!latest || s.expect.at > latest.at)) latest = { node, ...s.expect };
+  };
+  consider(input.self, input.local);
+  for (const n of nodes) {
+    const p = input.peers[n];
+    if (p && (p.state === 'up' || p.state === 'left')) consider(n, p.payload?.services[input.svc]);
+  }
+  return latest?.state === 'down' ? latest.node : undefined;
+}
+
+function eligible(input: DecisionInput, node: string): boolean {
+  if (node === input.self) {
+    return !input.nodeFrozen && !input.local.frozen && !['start failed', 'switched', 'stop failed'].includes(input.local.monitor);
+  }
+  const p = input.peers[node];
+  if (!p || p.state !== 'up' || !p.payload) return false;
+  const s = p.payload.services[input.svc];
+  return !p.payload.frozen && s !== undefined && !s.frozen && !['start failed', 'switched', 'stop failed'].includes(s.monitor);
+}
+
+export function decide(input: DecisionInput): Decision {
+  const { self, local, svc } = input;
+  const nodes = local.nodes.length ? local.nodes : [self];
+  if (!nodes.includes(self)) return none(`${self} is not in nodes`);
+  if (local.monitor === 'starting' || local.monitor === 'stopping') return none(`${local.monitor} here`);
+  const runningHere = runsHere(local);
+
+  const intent = activeIntent(input.intents, svc, input.now);
+  if (intent) {
+    const targetAlive = intent.target === self || input.peers[intent.target]?.state === 'up';
+    if (targetAlive) {
+      if (intent.target !== self) {
+        return runningHere ? { action: 'stop', why: `relocating to ${intent.target}`, intent: intent.id } : none(`relocating to ${intent.target}`);
+      }
+      if (runningHere) return none('relocated here');
+      const busy = holders(input);
+      if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
+      return { action: 'start', why: 'relocation target', intent: intent.id };
+    }
+    // target died: ordinary rules decide
+  }
+
+  const orchestrate = local.orchestrate;
+  if (orchestrate === 'no') return none('orchestrate = no');
+  if (orchestrate === 'start' && !input.bootPhase) return none('orchestrate = start acts at cluster start only');
+  if (input.nodeFrozen) return none('node frozen');
+  if (local.frozen) return none('service frozen');
+  if (runningHere) return none('running here');
+  const stoppedBy = operatorStop(input, nodes);
+  if (stoppedBy) return none(`stopped by the operator on ${stoppedBy}`);
+
+  const unknown = Object.entries(input.peers).filter(([n, p]) => nodes.includes(n) && p.state === 'unknown').map(([n]) => n);
+  if (unknown.length) return none(`waiting to hear from ${unknown.join(', ')}`);
+  const busy = holders(input);
+  if (busy.length) return none(`running on ${busy.join(', ')}`);
+
+  const first = nodes.find((n) => eligible(input, n));
+  if (first !== self) return none(first ? `${first} is the first eligible node` : 'no eligible node');
+  const dead = nodes.filter((n) => n !== self && input.peers[n]?.state === 'down');
+  return { action: 'start', why: dead.length ? `not running anywhere (${dead.join(', ')} dead)` : 'not running anywhere' };
+}

@@ -1,0 +1,360 @@
+// The node agent: heartbeats with the peers, the cluster view, orchestration and resource
+// monitoring. It talks to services only through the service layer.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type net from 'node:net';
+import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
+import { mergeIntents } from '../cluster/intents.js';
+import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
+import { decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
+import { startHeartbeats, type Heartbeats, type JsonValue } from '../heartbeat/index.js';
+import type { Logger } from '../log.js';
+import type { FerryPaths } from '../paths.js';
+import { run } from '../util/exec.js';
+import { Service, listServices } from '../service/service.js';
+import type { ActionReport } from '../service/actions.js';
+import type { ServiceStatus } from '../service/status.js';
+import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
+import { listenControl } from './control-server.js';
+import { RestartCounters, monitorStep } from './monitor.js';
+
+export interface DaemonOptions {
+  paths: FerryPaths;
+  nodename: string;
+  log: Logger;
+  /** status refresh and orchestration period, ms */
+  tickMs?: number;
+}
+
+const FAILED_BACKOFF_MS = [5_000, 10_000, 20_000, 40_000, 60_000];
+const SWITCHED_HOLD_MS = 60_000;
+
+function emptyState(svc: string, error: string): ServiceState {
+  const na = 'n/a' as const;
+  return {
+    avail: 'undef', overall: 'undef', frozen: false, orchestrate: 'no', service_type: '', nodes: [], monitor: 'idle', error,
+    groups: { container: na, ip: na, disk: na, fs: na, share: na, app: na, sync: na }, updated: Date.now(),
+  };
+}
+
+export class Daemon {
+  private cluster!: ClusterConfig;
+  private hb!: Heartbeats;
+  private server: net.Server | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly local = new Map<string, ServiceState>();
+  private intents: Record<string, Intent> = {};
+  private readonly busy = new Set<string>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private readonly lastWhy = new Map<string, string>();
+  private readonly counters = new RestartCounters();
+  private readonly bootDone = new Set<string>();
+  private refreshing: Promise<void> | undefined;
+  private kicked = false;
+  private stopped = false;
+  private done!: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(private readonly opts: DaemonOptions) {}
+
+  private get log(): Logger {
+    return this.opts.log;
+  }
+
+  private get nodeFrozenFile(): string {
+    return path.join(this.opts.paths.var, 'node.frozen');
+  }
+
+  get nodeFrozen(): boolean {
+    return fs.existsSync(this.nodeFrozenFile);
+  }
+
+  async start(): Promise<void> {
+    const { paths, nodename } = this.opts;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.cluster = loadClusterConfig(paths, nodename);
+    if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
+    await this.refresh();
+    this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload() });
+    this.hb.on('peer', (peer, state, prev) => {
+      this.log.info({ peer, state, prev }, `peer ${peer} ${state}`);
+      this.kick();
+    });
+    this.hb.on('payload', (_peer, payload) => {
+      if (isNodeState(payload) && mergeIntents(this.intents, payload.intents)) this.publish();
+      this.kick();
+    });
+    this.hb.on('error', (e) => this.log.error({ err: e.message }, 'heartbeat worker died'));
+    this.server = await listenControl(controlSocketPath(paths), (req) => this.handle(req), this.log);
+    this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
+    this.log.info({ cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
+    this.kick();
+  }
+
+  /** Resolves when the daemon has stopped. */
+  wait(): Promise<void> {
+    return this.done;
+  }
+
+  /** Graceful: peers are told we leave, so they do not fail our services over. */
+  async stop(graceful = true): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.hb?.stop(graceful);
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
+    this.log.info({ graceful }, 'daemon stopped');
+    this.resolveDone();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private payload(): JsonValue {
+    const state: NodeState = { v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents };
+    return JSON.parse(JSON.stringify(state)) as JsonValue;
+  }
+
+  private publish(): void {
+    this.hb?.setPayload(this.payload());
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    await this.refresh();
+    this.publish();
+    this.evaluate();
+  }
+
+  /** Re-read every service's status here (services under action keep their state). */
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      const names = listServices(this.opts.paths);
+      for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) this.local.delete(gone);
+      await Promise.all(names.filter((n) => !this.busy.has(n)).map((n) => this.refreshOne(n)));
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async refreshOne(name: string): Promise<ServiceStatus | undefined> {
+    const prev = this.local.get(name);
+    let svc: Service;
+    let st: ServiceStatus;
+    try {
+      svc = Service.open(this.opts.paths, name, this.opts.nodename);
+      st = await svc.status();
+    } catch (e) {
+      this.local.set(name, emptyState(name, `config: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
+      return undefined;
+    }
+    const now = Date.now();
+    let monitor = prev?.monitor ?? 'idle';
+    let error = prev?.error;
+    if ((monitor === 'start failed' || monitor === 'switched') && now >= (this.retryAt.get(name) ?? 0)) monitor = 'idle';
+    if (monitor === 'stop failed' && st.avail === 'down') monitor = 'idle';
+    if (st.avail === 'up') error = undefined;
+    const { groups } = st;
+    this.local.set(name, {
+      avail: st.avail, overall: st.overall, frozen: st.frozen, orchestrate: st.orchestrate, service_type: st.service_type,
+      nodes: svc.config.defaults.list('nodes'), monitor, ...(error ? { error } : {}), ...(svc.expect ? { expect: svc.expect } : {}),
+      groups: { container: groups.container, ip: groups.ip, disk: groups.disk, fs: groups.fs, share: groups.share, app: groups.app, sync: groups.sync },
+      updated: now,
+    });
+    // monitoring applies to what this node runs and the operator has not stopped
+    if (prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
+    return st;
+  }
+
+  // ---------------------------------------------------------------- monitoring
+
+  private checkMonitored(svc: Service, st: ServiceStatus): void {
+    const step = monitorStep(
+      st,
+      (rid) => {
+        const r = svc.resources.find((x) => x.rid === rid);
+        return { restart: r?.restart ?? 0, action: r?.monitorAction ?? 'freezestop' };
+      },
+      this.counters,
+    );
+    if (!step) return;
+    const name = svc.svcname;
+    if (step.kind === 'restart') {
+      this.log.warn({ svc: name, rid: step.rid, attempt: step.attempt, of: step.of }, `${name} ${step.rid} failed: restart ${step.attempt}/${step.of}`);
+      void this.runAction(name, 'restart-rid', (s) => s.start({ rids: [step.rid] }));
+      return;
+    }
+    this.log.error({ svc: name, rid: step.rid, action: step.action }, `${name} ${step.rid} failed, restarts exhausted: ${step.action}`);
+    const reason = `${step.rid} failed, restarts exhausted`;
+    switch (step.action) {
+      case 'freezestop':
+        void this.runAction(name, 'stop', async (s) => {
+          await s.freeze();
+          return s.stop();
+        }, reason);
+        break;
+      case 'switch':
+        void this.runAction(name, 'switch', (s) => s.stop(), reason);
+        break;
+      case 'reboot':
+      case 'crash': {
+        const cmd = (step.action === 'reboot' ? process.env.FERRY_REBOOT_CMD : process.env.FERRY_CRASH_CMD) ??
+          (step.action === 'reboot' ? 'systemctl reboot --force' : 'echo c > /proc/sysrq-trigger');
+        this.log.fatal({ svc: name, cmd }, `monitor_action ${step.action}`);
+        void run('/bin/sh', ['-c', cmd], { timeout: 30_000 });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- orchestration
+
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.evaluate();
+    });
+  }
+
+  private peerInfo(): Record<string, PeerInfo> {
+    const out: Record<string, PeerInfo> = {};
+    for (const [n, v] of Object.entries(this.hb.peers())) out[n] = { state: v.state, payload: isNodeState(v.payload) ? v.payload : undefined };
+    return out;
+  }
+
+  private evaluate(): void {
+    if (this.stopped || !this.hb) return;
+    const peers = this.peerInfo();
+    const allKnown = Object.values(peers).every((p) => p.state !== 'unknown');
+    const now = Date.now();
+    for (const [name, local] of this.local) {
+      if (this.busy.has(name)) continue;
+      const d = decide({
+        self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
+        bootPhase: !this.bootDone.has(name),
+      });
+      if (allKnown) this.bootDone.add(name);
+      if (this.lastWhy.get(name) !== d.why) {
+        this.lastWhy.set(name, d.why);
+        this.log.info({ svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
+      }
+      if (d.action !== 'none') void this.orchestrated(name, d);
+    }
+  }
+
+  private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
+    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start() : s.stop()), d.why);
+    if (report?.ok && d.action === 'start') {
+      this.counters.reset(name);
+      const intent = this.intents[name];
+      if (intent && intent.id === d.intent) intent.done = true;
+      this.publish();
+    }
+  }
+
+  /** Run one action on a service with its state published as it goes. */
+  private async runAction(
+    name: string,
+    kind: 'start' | 'stop' | 'switch' | 'restart-rid',
+    fn: (s: Service) => Promise<ActionReport>,
+    why?: string,
+  ): Promise<ActionReport | undefined> {
+    const state = this.local.get(name);
+    if (!state || this.busy.has(name)) return undefined;
+    this.busy.add(name);
+    state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
+    this.publish();
+    const t0 = Date.now();
+    let report: ActionReport | undefined;
+    let error: string | undefined;
+    try {
+      report = await fn(Service.open(this.opts.paths, name, this.opts.nodename));
+      if (!report.ok) error = `${report.action} failed at ${report.failed?.rid}: ${report.failed?.error}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    }
+    const ms = Date.now() - t0;
+    if (error) {
+      const n = (this.failures.get(name) ?? 0) + 1;
+      this.failures.set(name, n);
+      this.retryAt.set(name, Date.now() + FAILED_BACKOFF_MS[Math.min(n, FAILED_BACKOFF_MS.length) - 1]!);
+      state.monitor = kind === 'stop' || kind === 'switch' ? 'stop failed' : 'start failed';
+      state.error = error;
+      this.log.error({ svc: name, kind, why, ms, err: error }, `${name} ${kind} failed: ${error}`);
+    } else {
+      this.failures.delete(name);
+      state.monitor = kind === 'switch' ? 'switched' : 'idle';
+      if (kind === 'switch') this.retryAt.set(name, Date.now() + SWITCHED_HOLD_MS);
+      if (kind === 'switch' && why) state.error = `switched away: ${why}`;
+      else delete state.error;
+      this.log.info({ svc: name, kind, why, ms }, `${name} ${kind} done in ${ms} ms`);
+    }
+    this.busy.delete(name);
+    await this.refreshOne(name);
+    const after = this.local.get(name);
+    if (after) {
+      after.monitor = state.monitor;
+      if (state.error) after.error = state.error;
+    }
+    this.publish();
+    this.kick();
+    return report;
+  }
+
+  // ---------------------------------------------------------------- control
+
+  view(): ClusterView {
+    const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.payload() as unknown as NodeState } };
+    for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
+    return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents };
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    switch (req.op) {
+      case 'ping':
+        return { ok: true, nodename: this.opts.nodename };
+      case 'view':
+        return { ok: true, view: this.view() };
+      case 'relocate':
+        return this.relocate(req.svc, req.to);
+      case 'freeze-node':
+      case 'thaw-node':
+        if (req.op === 'freeze-node') fs.writeFileSync(this.nodeFrozenFile, `${new Date().toISOString()}\n`);
+        else fs.rmSync(this.nodeFrozenFile, { force: true });
+        this.publish();
+        return { ok: true };
+      case 'shutdown':
+        setImmediate(() => void this.stop(true));
+        return { ok: true };
+      default:
+        return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
+    }
+  }
+
+  private relocate(svc: string, to: string): Response {
+    const local = this.local.get(svc);
+    if (!local) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
+    if (local.nodes.length && !local.nodes.includes(to)) return { ok: false, error: `${to} is not in the nodes of ${svc} (${local.nodes.join(' ')})` };
+    if (to !== this.opts.nodename) {
+      const p = this.peerInfo()[to];
+      if (!p) return { ok: false, error: `${to} is not a node of cluster ${this.cluster.name}` };
+      if (p.state !== 'up') return { ok: false, error: `${to} is ${p.state}: its daemon must be running` };
+      const s = p.payload?.services[svc];
+      if (!s) return { ok: false, error: `${to} does not have service ${svc}` };
+      if (p.payload?.frozen) return { ok: false, error: `${to} is frozen` };
+    }
+    const intent: Intent = { id: crypto.randomUUID(), svc, target: to, by: this.opts.nodename, at: Date.now(), done: false };
+    this.intents[svc] = intent;
+    // an operator's request clears a failed state on the target
+    if (to === this.opts.nodename && local.monitor !== 'starting' && local.monitor !== 'stopping') local.monitor = 'idle';
+    this.log.info({ svc, to, id: intent.id }, `relocate ${svc} to ${to}`);
+    this.publish();
+    this.kick();
+    return { ok: true, intent };
+  }
+}
