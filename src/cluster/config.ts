@@ -269,7 +269,7 @@ function readSecret(cs: Scoped, file: string, etcDir: string, err: Report, warn:
     return undefined;
   }
   if (!inline && !fromFile) {
-    err(cs.section.line, '[cluster] secret or secret_file is required (generate one with: nodemgr cluster secret)');
+    err(cs.section.line, '[cluster] secret or secret_file is required (generate one with: openssl rand -hex 32)');
     return undefined;
   }
   let hex: string;

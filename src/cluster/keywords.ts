@@ -9,7 +9,7 @@ export type HbType = (typeof HB_TYPES)[number];
 export const clusterKeywords: Keyword[] = [
   { name: 'name', type: 'string', required: true, description: 'Cluster name. Bound into the heartbeat key derivation and the clear cluster id of every message: two clusters sharing a network or a disk ignore each other ("foreign").' },
   { name: 'nodes', type: 'list', required: true, description: 'Cluster nodes. Order matters: a node\'s position is its slot index on disk heartbeats, so append new nodes at the end.' },
-  { name: 'secret', type: 'string', description: 'Cluster secret, hex, at least 32 bytes (64 hex digits); `nodemgr` can generate one. Give this or `secret_file`, not both.' },
+  { name: 'secret', type: 'string', description: 'Cluster secret, hex, at least 32 bytes (64 hex digits), e.g. from `openssl rand -hex 32`. Give this or `secret_file`, not both.' },
   { name: 'secret_file', type: 'string', description: 'File holding the hex secret (relative paths are relative to the etc directory). Preferred over `secret`: the cluster file can then be world readable.' },
   { name: 'quorum', type: 'boolean', default: false, description: 'Reserved for the daemon: when true, a partition without a majority of nodes (arbitrators counting) does not start services. No behaviour yet.' },
   { name: 'split_action', type: 'string', default: 'crash', candidates: ['crash', 'reboot', 'none'], description: 'Reserved for the daemon: what a node that lost quorum does. No behaviour yet.' },

@@ -86,7 +86,7 @@ export class Daemon {
       if (isNodeState(payload) && mergeIntents(this.intents, payload.intents)) this.publish();
       this.kick();
     });
-    this.hb.on('error', (e) => this.log.error({ err: e.message }, 'heartbeat worker died'));
+    this.hb.on('error', (e) => void this.heartbeatsLost(e));
     this.server = await listenControl(controlSocketPath(paths), (req) => this.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
     this.log.info({ cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
@@ -107,6 +107,25 @@ export class Daemon {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
     this.log.info({ graceful }, 'daemon stopped');
+    this.resolveDone();
+  }
+
+  /**
+   * Our heartbeats stopped: peers will soon declare this node dead and take its services
+   * over. Stop them here first, so two nodes never run them, then leave.
+   */
+  private async heartbeatsLost(e: Error): Promise<void> {
+    this.log.fatal({ err: e.message }, 'heartbeat worker died: stopping local services before peers take them over');
+    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    await Promise.all(
+      [...this.local.entries()]
+        .filter(([, s]) => runsHere(s))
+        .map(([name]) => Service.open(this.opts.paths, name, this.opts.nodename).stop().catch(() => undefined)),
+    );
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
+    process.exitCode = 1;
     this.resolveDone();
   }
 

@@ -16,7 +16,7 @@ import { clearLoss, setLoss, type LossOptions } from './packet-loss.js';
 import { isAlive, nodePids, startTime } from './procfs.js';
 import { killAll, signal, signalAll, spawnIn, waitGone, type Spawned } from './processes.js';
 import { isOrphan, listRecords, loadRecord, saveRecord } from './registry.js';
-import { nodeMatch, teardown } from './teardown.js';
+import { teardown, withNode } from './teardown.js';
 import type { LabDisk, LabNode, LabOptions, LabRecord, NodeEnv } from './types.js';
 
 export type { LabOptions, LabRecord, LabNode, NodeEnv } from './types.js';
@@ -208,7 +208,7 @@ export class Lab {
   /** Run a command to completion inside the node (its network, mount and UTS namespaces). */
   async exec(node: string, cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<RunResult> {
     const n = this.upNode(node);
-    return run('nsenter', [...nsenterArgv(n.initPid!), cmd, ...args], {
+    return run('nsenter', [...nsenterArgv(n.initPid), cmd, ...args], {
       env: processEnv(this.env(node), opts.env),
       timeout: opts.timeout,
       input: opts.input,
@@ -219,18 +219,18 @@ export class Lab {
   /** argv + env that run cmd in the node, for callers that spawn it themselves (stdio inherit). */
   execArgv(node: string, cmd: string, args: readonly string[] = []): { file: string; args: string[]; env: Record<string, string>; cwd: string } {
     const n = this.upNode(node);
-    return { file: 'nsenter', args: [...nsenterArgv(n.initPid!), cmd, ...args], env: processEnv(this.env(node)), cwd: n.root };
+    return { file: 'nsenter', args: [...nsenterArgv(n.initPid), cmd, ...args], env: processEnv(this.env(node)), cwd: n.root };
   }
 
   /** Start a long-running process in the node; output appended to logFile if given. */
   spawn(node: string, cmd: string, args: readonly string[] = [], opts: { env?: Record<string, string>; logFile?: string } = {}): Spawned {
     const n = this.upNode(node);
-    return spawnIn(n.initPid!, cmd, args, { env: processEnv(this.env(node), opts.env), logFile: opts.logFile, cwd: n.root });
+    return spawnIn(n.initPid, cmd, args, { env: processEnv(this.env(node), opts.env), logFile: opts.logFile, cwd: n.root });
   }
 
   /** Processes currently in the node (by namespace and lab mark). */
-  pids(node: string): number[] {
-    return nodePids(nodeMatch(this.rec, this.node(node)));
+  async pids(node: string): Promise<number[]> {
+    return withNode(this.rec, this.node(node), (m) => nodePids(m));
   }
 
   // ---- the agent ----------------------------------------------------------------------
@@ -263,7 +263,9 @@ export class Lab {
     const pid = this.agentPid(node);
     let clean = true;
     if (pid !== null) {
+      // CONT after TERM: a paused agent must be able to act on the TERM
       signal([pid], 'SIGTERM');
+      signal([pid], 'SIGCONT');
       clean = await waitGone(pid, n.agentStart, timeoutMs);
       if (!clean) {
         signal([pid], 'SIGKILL');
@@ -294,14 +296,14 @@ export class Lab {
   /** SIGSTOP every process of the node (and pause its containers): a frozen machine. */
   async pauseNode(node: string): Promise<void> {
     const n = this.upNode(node);
-    await signalAll(nodeMatch(this.rec, n), 'SIGSTOP');
+    await withNode(this.rec, n, (m) => signalAll(m, 'SIGSTOP'));
     await pauseContainers(this.id, n.name, true);
   }
 
   async resumeNode(node: string): Promise<void> {
     const n = this.upNode(node);
     await pauseContainers(this.id, n.name, false);
-    await signalAll(nodeMatch(this.rec, n), 'SIGCONT');
+    await withNode(this.rec, n, (m) => signalAll(m, 'SIGCONT'));
   }
 
   /**
@@ -314,7 +316,7 @@ export class Lab {
     const n = this.node(node);
     for (const net of this.rec.networks) await cutPort(this.rec.switchNs, n, net.index, 'down').catch(() => undefined);
     await removeContainers(this.id, n.name);
-    const left = await killAll(nodeMatch(this.rec, n));
+    const left = await withNode(this.rec, n, (m) => killAll(m));
     // delete the legs explicitly: a namespace is freed asynchronously, and a reboot must be
     // able to plug new legs of the same names at once
     for (const net of this.rec.networks) await unplugPort(this.rec.switchNs, n, net.index);
@@ -374,10 +376,10 @@ export class Lab {
     return n;
   }
 
-  private upNode(name: string): LabNode {
+  private upNode(name: string): LabNode & { initPid: number } {
     const n = this.node(name);
     if (n.state !== 'up' || n.initPid === null) throw new Error(`node ${name} of lab ${this.id} is down`);
-    return n;
+    return n as LabNode & { initPid: number };
   }
 
   private selectNets(which: 'all' | number): number[] {

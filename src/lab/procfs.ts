@@ -43,13 +43,39 @@ export function nsOf(pid: number | 'self', kind: 'net' | 'mnt' | 'uts'): string 
   }
 }
 
-/** Identity of the network namespace bound at /run/netns/<name>, in the same form as nsOf. */
-export function netnsId(name: string): string | null {
+/**
+ * A namespace pinned by an open file descriptor. Namespace inode numbers are handed out
+ * lowest-free-first, so the moment a node's namespace dies its number goes to the next
+ * namespace anyone creates (another lab's node, a container): an identity read earlier and
+ * matched later would then select strangers' processes. Holding the fd while we scan and
+ * kill keeps the namespace, and so its number, ours.
+ */
+export interface HeldNs {
+  id: string;
+  release(): void;
+}
+
+export function holdNs(file: string, kind: 'net' | 'mnt'): HeldNs | null {
+  let fd: number;
   try {
-    return `net:[${fs.statSync(`/run/netns/${name}`).ino}]`;
+    fd = fs.openSync(file, 'r');
   } catch {
     return null;
   }
+  const st = fs.fstatSync(fd);
+  // an unmounted /run/netns/<name> is a plain file, whose inode number means nothing here
+  if (st.dev !== fs.statSync(`/proc/self/ns/${kind}`).dev) {
+    fs.closeSync(fd);
+    return null;
+  }
+  let open = true;
+  return {
+    id: `${kind}:[${st.ino}]`,
+    release() {
+      if (open) fs.closeSync(fd);
+      open = false;
+    },
+  };
 }
 
 export function allPids(): number[] {

@@ -7,16 +7,28 @@ import { removeContainers } from './containers.js';
 import { detachDisk, loopsOf } from './disks.js';
 import { delNetns, netnsExists } from './namespaces.js';
 import { killAll } from './processes.js';
-import { isAlive, mountedAnywhere, netnsId } from './procfs.js';
+import { holdNs, isAlive, mountedAnywhere, type NodeMatch } from './procfs.js';
 import { removeRecord } from './registry.js';
 import type { LabNode, LabRecord } from './types.js';
 
-/** How to recognise a node's processes, from its record alone. */
-export function nodeMatch(rec: LabRecord, node: LabNode): { netNs: string | null; mntNs: string | null; envMark: string } {
-  // namespace inode numbers are reused once a namespace dies: trust the recorded mount
-  // namespace only while the init that holds it is provably the same process
-  const mntNs = isAlive(node.initPid, node.initStart) ? node.mntNs : null;
-  return { netNs: netnsId(node.netns), mntNs, envMark: `FERRY_LAB_NODE=${rec.id}:${node.name}` };
+/**
+ * Run f with the means to recognise a node's processes, from its record alone: its network
+ * namespace (from /run/netns), its mount namespace (only while the recorded init is provably
+ * the same process) and its environment mark. Both namespaces stay pinned while f runs.
+ */
+export async function withNode<T>(rec: LabRecord, node: LabNode, f: (m: NodeMatch) => Promise<T> | T): Promise<T> {
+  const net = holdNs(`/run/netns/${node.netns}`, 'net');
+  let mnt = isAlive(node.initPid, node.initStart) ? holdNs(`/proc/${node.initPid}/ns/mnt`, 'mnt') : null;
+  if (mnt && !isAlive(node.initPid, node.initStart)) {
+    mnt.release();
+    mnt = null;
+  }
+  try {
+    return await f({ netNs: net?.id ?? null, mntNs: mnt?.id ?? null, envMark: `FERRY_LAB_NODE=${rec.id}:${node.name}` });
+  } finally {
+    net?.release();
+    mnt?.release();
+  }
 }
 
 export async function teardown(rec: LabRecord): Promise<string[]> {
@@ -32,7 +44,7 @@ export async function teardown(rec: LabRecord): Promise<string[]> {
   await step('containers', () => removeContainers(rec.id));
   for (const node of rec.nodes) {
     await step(`processes of ${node.name}`, async () => {
-      const left = await killAll(nodeMatch(rec, node));
+      const left = await withNode(rec, node, (m) => killAll(m));
       if (left.length) throw new Error(`still alive: ${left.join(' ')}`);
     });
   }

@@ -38,7 +38,7 @@ export interface LabNode {
   initPid: number | null;
   /** start time (jiffies since boot, /proc/<pid>/stat field 22): guards against pid reuse */
   initStart: number | null;
-  /** "mnt:[inode]" of the node's mount namespace, to find its processes after the init died */
+  /** "mnt:[inode]" of the node's mount namespace, for people reading the record; code finds it through the live init (numbers are reused) */
   mntNs: string | null;
   agentPid: number | null;
   agentStart: number | null;

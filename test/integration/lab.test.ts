@@ -204,11 +204,11 @@ test.serial('killNode leaves no process of the node and no mount; restartNode bo
   t.true((await lab.exec('n1', 'mount', [lab.dataDisk!, mnt])).ok);
   // a grandchild in its own session, as a daemonising agent would leave behind
   t.true((await lab.exec('n1', 'sh', ['-c', 'setsid sleep 1000 >/dev/null 2>&1 < /dev/null &'])).ok);
-  const before = lab.pids('n1');
+  const before = await lab.pids('n1');
   t.true(before.length >= 3, `n1 processes: ${before.join(' ')}`);
   await lab.killNode('n1');
   t.deepEqual(before.filter((p) => isAlive(p)), []);
-  t.deepEqual(lab.pids('n1'), []);
+  t.deepEqual(await lab.pids('n1'), []);
   t.false(lab.isUp('n1'));
   const dev = lab.dataDisk!;
   await waitFor('the data disk to be unmounted everywhere', () => !mountedAnywhere((src) => src === dev));

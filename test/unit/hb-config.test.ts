@@ -80,7 +80,7 @@ test('this node must be a cluster node', (t) => {
 });
 
 test('secret: required, hex, at least 32 bytes, never echoed', (t) => {
-  t.deepEqual(errs(base('', '')), ['cluster.conf:1: [cluster] secret or secret_file is required (generate one with: nodemgr cluster secret)']);
+  t.deepEqual(errs(base('', '')), ['cluster.conf:1: [cluster] secret or secret_file is required (generate one with: openssl rand -hex 32)']);
   t.deepEqual(errs(base('', 'secret = abcd')), ['cluster.conf:4: bad secret: 2 bytes, at least 32 required']);
   const bad = errs(base('', `secret = ${'zz'.repeat(32)}`));
   t.deepEqual(bad, ['cluster.conf:4: bad secret: expected an even number of hex digits']);
