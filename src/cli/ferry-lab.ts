@@ -56,6 +56,16 @@ async function main(): Promise<number> {
     });
 
   program
+    .command('cluster-conf <id>')
+    .description("write the same cluster.conf (unicast hb per network + disk hb) and secret into every node's etc")
+    .option('--interval <d>', 'network heartbeat interval, e.g. 1s')
+    .option('--timeout <d>', 'network heartbeat timeout, e.g. 3s')
+    .option('--no-disk', 'no disk heartbeat')
+    .action((id: string, o: { interval?: string; timeout?: string; disk: boolean }) => {
+      process.stdout.write(Lab.attach(id).writeClusterConf({ interval: o.interval, timeout: o.timeout, disk: o.disk }));
+    });
+
+  program
     .command('list')
     .description('list the labs on this machine')
     .action(() => {
@@ -64,12 +74,13 @@ async function main(): Promise<number> {
 
   program
     .command('exec <id> <node> <cmd...>')
-    .description('run a command inside a node (use -- before the command); exits with its code')
+    .description('run a command inside a node, in the current directory (use -- before the command); exits with its code')
     .action((id: string, node: string, cmd: string[]) => {
       const lab = Lab.attach(id);
       const [file, ...args] = cmd;
-      const a = lab.execArgv(node, file!, args);
-      const r = spawnSync(a.file, a.args, { stdio: 'inherit', env: { ...process.env, ...a.env }, cwd: a.cwd });
+      // in the caller's directory, so relative paths mean what they mean in the shell
+      const a = lab.execArgv(node, file!, args, process.cwd());
+      const r = spawnSync(a.file, a.args, { stdio: 'inherit', env: { ...process.env, ...a.env } });
       code = r.status ?? 128 + 9;
     });
 

@@ -32,6 +32,10 @@ export function reportError(prog: string, e: unknown): number {
 
 /** Run a CLI body and exit with its code; errors become one line on stderr. */
 export function runMain(prog: string, body: () => Promise<number>): void {
+  // `svcmon | head`: a reader that went away is not an error worth a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   body().then(
     (code) => {
       process.exitCode = code;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../util/exec.js';
+import { writeClusterConf, type ClusterConfOptions } from './cluster-conf.js';
 import { pauseContainers, removeContainers } from './containers.js';
 import { createDisk } from './disks.js';
 import { createSwitch, cutPort, healPort, networkPlan, nodeAddress, plugNode, portConnected, unplugPort, type CutMode } from './links.js';
@@ -22,6 +23,7 @@ import type { LabDisk, LabNode, LabOptions, LabRecord, NodeEnv } from './types.j
 export type { LabOptions, LabRecord, LabNode, NodeEnv } from './types.js';
 export type { CutMode } from './links.js';
 export type { LossOptions } from './packet-loss.js';
+export type { ClusterConfOptions } from './cluster-conf.js';
 
 /** repo root, from dist/src/lab/lab.js */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,6 +38,8 @@ export interface ExecOptions {
   /** ms, default 60 s */
   timeout?: number;
   input?: string;
+  /** working directory; default the node's FERRY_ROOT */
+  cwd?: string;
 }
 
 /**
@@ -208,29 +212,36 @@ export class Lab {
   /** Run a command to completion inside the node (its network, mount and UTS namespaces). */
   async exec(node: string, cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<RunResult> {
     const n = this.upNode(node);
-    return run('nsenter', [...nsenterArgv(n.initPid), cmd, ...args], {
+    return run('nsenter', [...nsenterArgv(n.initPid, opts.cwd ?? n.root), cmd, ...args], {
       env: processEnv(this.env(node), opts.env),
       timeout: opts.timeout,
       input: opts.input,
-      cwd: n.root,
     });
   }
 
   /** argv + env that run cmd in the node, for callers that spawn it themselves (stdio inherit). */
-  execArgv(node: string, cmd: string, args: readonly string[] = []): { file: string; args: string[]; env: Record<string, string>; cwd: string } {
+  execArgv(node: string, cmd: string, args: readonly string[] = [], cwd?: string): { file: string; args: string[]; env: Record<string, string> } {
     const n = this.upNode(node);
-    return { file: 'nsenter', args: [...nsenterArgv(n.initPid), cmd, ...args], env: processEnv(this.env(node)), cwd: n.root };
+    return { file: 'nsenter', args: [...nsenterArgv(n.initPid, cwd ?? n.root), cmd, ...args], env: processEnv(this.env(node)) };
   }
 
   /** Start a long-running process in the node; output appended to logFile if given. */
-  spawn(node: string, cmd: string, args: readonly string[] = [], opts: { env?: Record<string, string>; logFile?: string } = {}): Spawned {
+  spawn(node: string, cmd: string, args: readonly string[] = [], opts: { env?: Record<string, string>; logFile?: string; cwd?: string } = {}): Spawned {
     const n = this.upNode(node);
-    return spawnIn(n.initPid, cmd, args, { env: processEnv(this.env(node), opts.env), logFile: opts.logFile, cwd: n.root });
+    return spawnIn(n.initPid, cmd, args, { env: processEnv(this.env(node), opts.env), logFile: opts.logFile, cwd: opts.cwd ?? n.root });
   }
 
   /** Processes currently in the node (by namespace and lab mark). */
   async pids(node: string): Promise<number[]> {
     return withNode(this.rec, this.node(node), (m) => nodePids(m));
+  }
+
+  /**
+   * Write the same cluster.conf (a unicast heartbeat per network, the disk heartbeat) and
+   * secret into every node's etc, so agents can start. Returns the file's text.
+   */
+  writeClusterConf(opts: ClusterConfOptions = {}): string {
+    return writeClusterConf(this.rec, opts);
   }
 
   // ---- the agent ----------------------------------------------------------------------

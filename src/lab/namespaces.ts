@@ -91,9 +91,12 @@ function comm(pid: number): string {
   }
 }
 
-/** argv prefix that runs a command inside the node's network, mount and UTS namespaces. */
-export function nsenterArgv(initPid: number): string[] {
-  return ['-t', String(initPid), '-n', '-m', '-u', '--'];
+/**
+ * argv prefix that runs a command inside the node's network, mount and UTS namespaces, in
+ * directory cwd (nsenter -m would otherwise start it in "/").
+ */
+export function nsenterArgv(initPid: number, cwd: string): string[] {
+  return ['-t', String(initPid), '-n', '-m', '-u', `--wd=${cwd}`, '--'];
 }
 
 export function initAlive(pid: number | null, start: number | null): boolean {

@@ -16,6 +16,7 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** stdout and stderr go there (appended); default discarded */
   logFile?: string;
+  /** working directory of the process; default / */
   cwd?: string;
 }
 
@@ -31,11 +32,10 @@ export function spawnIn(initPid: number, cmd: string, args: readonly string[], o
     out = fs.openSync(opts.logFile, 'a');
   }
   try {
-    const child = spawn('nsenter', [...nsenterArgv(initPid), cmd, ...args], {
+    const child = spawn('nsenter', [...nsenterArgv(initPid, opts.cwd ?? '/'), cmd, ...args], {
       detached: true,
       stdio: ['ignore', out, out],
       env: { ...process.env, ...opts.env },
-      cwd: opts.cwd,
     });
     child.on('error', () => undefined);
     child.unref();

@@ -73,6 +73,6 @@ export interface NodeEnv {
   FERRY_LAB: string;
   /** <lab id>:<node>: marks the processes of one node */
   FERRY_LAB_NODE: string;
-  /** extra labels for containers the node's agent starts ("k=v,k=v"); the driver adds ferry.node itself */
+  /** extra labels for containers the node's agent starts ("k=v k2=v2", space-separated); the driver adds ferry.node itself */
   FERRY_CONTAINER_LABELS: string;
 }

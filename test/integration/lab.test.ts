@@ -303,3 +303,17 @@ test.serial('ferry-lab CLI: create, list, exec, kill, destroy', async (t) => {
   t.is((await cli('destroy', id)).exitCode, 0);
   t.deepEqual(await leftovers(rec), []);
 });
+
+test.serial('real agents: writeClusterConf + startAgent give a cluster whose nodes see each other; a killed node goes down', async (t) => {
+  const lab = await newLab(t, { nodes: 2, links: 2, disks: { heartbeat: 8, data: 0 } });
+  const conf = lab.writeClusterConf({ interval: '1s', timeout: '3s' });
+  t.regex(conf, /addr@n2 = 10\.215\.1\.2/);
+  t.regex(conf, new RegExp(`type = disk\\ndev = ${lab.heartbeatDisk!}`));
+  for (const n of lab.nodeNames) lab.startAgent(n);
+  const status = async (): Promise<string> => (await lab.exec('n1', process.execPath, [distCli('nodemgr'), 'daemon', 'status'])).stdout;
+  await waitFor('n1 to see n2 up', async () => /^\s*n2\s+up\b/m.test(await status()), 15_000);
+  await lab.killNode('n2');
+  await waitFor('n1 to see n2 down', async () => /^\s*n2\s+down\b/m.test(await status()), 15_000);
+  t.not(lab.agentPid('n1'), null);
+  t.true(await lab.stopAgent('n1'));
+});
