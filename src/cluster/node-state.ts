@@ -58,5 +58,8 @@ export function isNodeState(x: unknown): x is NodeState {
 export const runningStatuses: readonly Status[] = ['up', 'warn', 'stdby up'];
 
 export function runsHere(s: ServiceState | undefined): boolean {
-  return s !== undefined && (runningStatuses.includes(s.avail) || s.monitor === 'starting' || s.monitor === 'stopping');
+  if (s === undefined) return false;
+  if (runningStatuses.includes(s.avail) || s.monitor === 'starting' || s.monitor === 'stopping') return true;
+  // nothing in the service can report a status (apps without check): trust the last start
+  return s.avail === 'n/a' && s.expect?.state === 'up';
 }

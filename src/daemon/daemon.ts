@@ -366,6 +366,11 @@ export class Daemon {
       const s = p.payload?.services[svc];
       if (!s) return { ok: false, error: `${to} does not have service ${svc}` };
       if (p.payload?.frozen) return { ok: false, error: `${to} is frozen` };
+      // a frozen instance is never started by the daemon: the move could only stop the service
+      if (s.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
+    } else {
+      if (this.nodeFrozen) return { ok: false, error: `${to} is frozen` };
+      if (local.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
     }
     const intent: Intent = { id: crypto.randomUUID(), svc, target: to, by: this.opts.nodename, at: Date.now(), done: false };
     this.intents[svc] = intent;

@@ -22,6 +22,8 @@ export interface ContainerState {
   /** engine state word: created, running, exited, dead, paused... */
   state: string;
   exitCode: number;
+  /** the node that started it (label ferry.node), when labelled */
+  node?: string;
 }
 
 export type InspectResult =
@@ -141,6 +143,7 @@ function toState(raw: unknown): ContainerState | undefined {
   const o = raw as Record<string, unknown>;
   const cfg = (o.Config ?? {}) as Record<string, unknown>;
   const st = (o.State ?? {}) as Record<string, unknown>;
+  const labels = (typeof cfg.Labels === 'object' && cfg.Labels !== null ? cfg.Labels : {}) as Record<string, unknown>;
   if (typeof o.Id !== 'string' || typeof o.Name !== 'string') return undefined;
   return {
     id: o.Id,
@@ -150,6 +153,7 @@ function toState(raw: unknown): ContainerState | undefined {
     running: st.Running === true,
     state: typeof st.Status === 'string' ? st.Status : st.Running === true ? 'running' : 'unknown',
     exitCode: typeof st.ExitCode === 'number' ? st.ExitCode : 0,
+    ...(typeof labels['ferry.node'] === 'string' && labels['ferry.node'] !== '' ? { node: labels['ferry.node'] } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   type EngineCli,
   type EngineTarget,
   type InspectResult,
+  type ContainerState,
 } from './container-engine.js';
 
 const DEFAULT_START_TIMEOUT = 60_000;
@@ -97,6 +98,11 @@ class ContainerResource implements Resource {
     this.rid = ctx.rid;
   }
 
+  /** started by another node on an engine this node shares with it */
+  private foreign(c: ContainerState): boolean {
+    return c.node !== undefined && c.node !== this.ctx.nodename;
+  }
+
   private inspect(timeoutMs = STATUS_TIMEOUT): Promise<InspectResult> {
     return inspectBatched(this.s.target, this.s.name, timeoutMs, this.ctx.log);
   }
@@ -112,6 +118,10 @@ class ContainerResource implements Resource {
     const { target, name, image } = this.s;
     const deadline = Date.now() + this.s.startTimeout;
     const cur = await this.inspectForAction();
+    if (cur.kind === 'found' && cur.container.running && this.foreign(cur.container)) {
+      // an engine shared by several nodes (lab, remote docker_host): another node's container is not ours to adopt
+      throw new Error(`container ${name} already runs for node ${cur.container.node}: refusing to start it twice`);
+    }
     if (cur.kind === 'found' && cur.container.running) {
       this.ctx.log.info({ name, id: cur.container.id.slice(0, 12) }, 'container already running');
       return;
@@ -158,6 +168,10 @@ class ContainerResource implements Resource {
     const { target, name } = this.s;
     const cur = await this.inspectForAction();
     if (cur.kind === 'absent') return;
+    if (this.foreign(cur.container)) {
+      this.ctx.log.info({ name, node: cur.container.node }, 'container belongs to another node: left alone');
+      return;
+    }
     if (cur.container.running) {
       const secs = Math.ceil(this.s.stopTimeout / 1000);
       // the engine kills after `secs`; give the CLI that long plus room to answer
@@ -194,6 +208,7 @@ class ContainerResource implements Resource {
     if (r.kind === 'unreachable') return down([r.message]);
     if (r.kind === 'absent') return down();
     const c = r.container;
+    if (this.foreign(c)) return down([`container ${c.name} is ${c.running ? 'running' : c.state} for node ${c.node}`]);
     if (!c.running) return down([`container ${c.name} is ${c.state} (exit code ${c.exitCode})`]);
     return { status: 'up', label: `${c.id.slice(0, 12)}@${c.image || this.s.image}`, messages: [] };
   }

@@ -1,0 +1,362 @@
+// Failover, ferry against keepalived, in one lab and the same runs (docs/benchmarks.md,
+// "Failover (cluster)"). Lab of 3 nodes: n1 and n2 run a ferry agent each (service `web`:
+// ip#1 on eth0 + a busybox httpd bound to the service address) AND a keepalived each (VRRP
+// moving a bare VIP, busybox httpd on 0.0.0.0 in both nodes); n3 runs the TCP client, which
+// fetches a page from both addresses every 20 ms. Each kill run powers off the node that owns
+// both addresses (lab killNode) and times, from the instant of the kill:
+//   - ferry: the service address on the survivor (ip monitor), the service up there (the
+//     survivor's daemon log: "web start done"), and the client served again by the survivor;
+//   - keepalived: its VIP on the survivor, and the client served again by the survivor.
+// Then the killed node is booted again (agent, keepalived, httpd) and becomes the standby.
+// Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap.
+// Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3).
+//
+//   npm run build && node dist/bench/run.js failover      (FAILOVER_RUNS=n, default 7)
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Lab } from '../src/lab/lab.js';
+import { cli, median, repoRoot } from './common.js';
+import { startHttpd, startKeepalived, stopKeepalived, type VrrpOptions } from './failover-keepalived.js';
+
+const FERRY_VIP = '10.215.0.100';
+const KA_VIP = '10.215.0.200';
+const FERRY_PORT = 8080;
+const KA_PORT = 8081;
+const CLIENT_INTERVAL_MS = 20;
+const CLIENT_TIMEOUT_MS = 200;
+const SVC = 'web';
+const PAIR = ['n1', 'n2'] as const;
+const CLIENT = 'n3';
+
+interface Config {
+  name: string;
+  interval: string;
+  timeout: string;
+  vrrp: Omit<VrrpOptions, 'vip'>;
+  tickMs?: number;
+}
+
+const CONFIGS: Config[] = [
+  { name: 'hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 } },
+  { name: 'hb 100ms/500ms vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 } },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const other = (n: string) => (n === 'n1' ? 'n2' : 'n1');
+
+interface LogLine {
+  time: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** JSON lines of a file from a byte offset (pino logs, the client's output). */
+function readLines<T>(file: string, offset = 0): T[] {
+  if (!fs.existsSync(file)) return [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= offset) return [];
+    const buf = Buffer.alloc(size - offset);
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    const out: T[] = [];
+    for (const l of buf.toString('utf8').split('\n')) {
+      if (!l.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(l) as T);
+      } catch {
+        // a line being written
+      }
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+
+async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** `ip -ts monitor address` in a node's netns: the time each address appears. */
+class AddrMonitor {
+  private readonly proc: ChildProcess;
+  readonly seen = new Map<string, number>();
+  private buf = '';
+  constructor(netns: string) {
+    this.proc = spawn('ip', ['-ts', '-n', netns, 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.proc.stdout!.setEncoding('utf8');
+    this.proc.stdout!.on('data', (d: string) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        // [2026-11-22T02:28:51.658497] 2: eth0    inet 10.215.0.100/24 ...   (local time)
+        const m = /^\[(\S+)\] (Deleted )?\d+: \S+\s+inet (\d+\.\d+\.\d+\.\d+)\//.exec(line);
+        if (m && !m[2] && !this.seen.has(m[3]!)) this.seen.set(m[3]!, new Date(m[1]!.slice(0, 23)).getTime());
+      }
+    });
+  }
+  stop(): void {
+    this.proc.kill('SIGTERM');
+  }
+}
+
+function serviceFile(lab: Lab): string {
+  return `[DEFAULT]
+nodes = ${PAIR.join(' ')}
+orchestrate = ha
+
+[ip#1]
+ipname = ${FERRY_VIP}
+ipdev = eth0
+netmask = 24
+
+[app#1]
+start = /bin/busybox httpd -p ${FERRY_VIP}:${FERRY_PORT} -h ${lab.dir}/{nodename}/www
+stop = /bin/sh -c "kill $(ss -Hltnp 'sport = :${FERRY_PORT}' | grep -o 'pid=[0-9]*' | cut -d= -f2) 2>/dev/null; true"
+check = /bin/sh -c "ss -Hltn 'sport = :${FERRY_PORT}' | grep -q ."
+`;
+}
+
+/** cluster.conf for the pair only (n3 is the client host, not a member): every heartbeat at the same setting. */
+function clusterConf(lab: Lab, c: Config): string {
+  const hb = (k: number, lines: string[]) => [`[hb#${k}]`, ...lines, `interval = ${c.interval}`, `timeout = ${c.timeout}`, ''];
+  return [
+    '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', '',
+    ...hb(1, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 0)}`), 'port = 10001']),
+    ...hb(2, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 1)}`), 'port = 10002']),
+    ...hb(3, ['type = disk', `dev = ${lab.heartbeatDisk}`]),
+  ].join('\n');
+}
+
+interface Stats {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+}
+const stats = (xs: number[]): Stats | undefined =>
+  xs.length ? { n: xs.length, median: Math.round(median(xs)), min: Math.round(Math.min(...xs)), max: Math.round(Math.max(...xs)) } : undefined;
+
+interface ClientEvent {
+  target: 'ferry' | 'ka';
+  ok: boolean;
+  start: number;
+  end: number;
+  body?: string;
+}
+
+class Bench {
+  private owner = 'n1';
+  private kaPids = new Map<string, number>();
+  private clientLog: string;
+  constructor(
+    private readonly lab: Lab,
+    private readonly c: Config,
+  ) {
+    this.clientLog = path.join(lab.root(CLIENT), 'log', 'client.out');
+  }
+
+  private daemonLog(n: string): string {
+    return path.join(this.lab.root(n), 'log', 'daemon.log');
+  }
+  private agentEnv(): Record<string, string> {
+    return this.c.tickMs ? { FERRY_TICK_MS: String(this.c.tickMs) } : {};
+  }
+  private vrrp(): VrrpOptions {
+    return { vip: KA_VIP, ...this.c.vrrp };
+  }
+
+  /** First JSON log line at or after offset matching msg. */
+  private logTime(n: string, offset: number, re: RegExp): number | undefined {
+    return readLines<LogLine>(this.daemonLog(n), offset).find((l) => re.test(l.msg))?.time;
+  }
+
+  private async hasAddr(n: string, addr: string): Promise<boolean> {
+    const r = await this.lab.exec(n, 'ip', ['-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    return r.stdout.includes(` ${addr}/`);
+  }
+
+  /** Latest client state per target, from the client's transitions. */
+  private clientState(): Record<string, ClientEvent | undefined> {
+    const ev = readLines<ClientEvent>(this.clientLog);
+    return { ferry: ev.filter((e) => e.target === 'ferry').at(-1), ka: ev.filter((e) => e.target === 'ka').at(-1) };
+  }
+
+  private async bootPair(n: string): Promise<void> {
+    for (const d of ['www']) fs.mkdirSync(path.join(this.lab.root(n), d), { recursive: true });
+    fs.writeFileSync(path.join(this.lab.root(n), 'www', 'index.html'), `${n}\n`);
+    this.lab.startAgent(n, undefined, this.agentEnv());
+    await startHttpd(this.lab, n, KA_PORT);
+  }
+
+  async setup(): Promise<void> {
+    const conf = clusterConf(this.lab, this.c);
+    const secret = `${crypto.randomBytes(32).toString('hex')}\n`;
+    for (const n of PAIR) {
+      const etc = path.join(this.lab.root(n), 'etc');
+      fs.writeFileSync(path.join(etc, 'cluster.conf'), conf);
+      fs.writeFileSync(path.join(etc, 'cluster.secret'), secret, { mode: 0o600 });
+      fs.writeFileSync(path.join(etc, 'services', `${SVC}.env`), serviceFile(this.lab));
+    }
+    for (const n of PAIR) await this.bootPair(n);
+    await waitFor('web up on n1', () => this.logTime('n1', 0, /^web start done/), 30_000, 50);
+    // keepalived: the owner's first, so it becomes master; nopreempt keeps the other backup
+    this.kaPids.set('n1', startKeepalived(this.lab, 'n1', this.vrrp()));
+    await waitFor('keepalived VIP on n1', () => this.hasAddr('n1', KA_VIP), 15_000, 100);
+    this.kaPids.set('n2', startKeepalived(this.lab, 'n2', this.vrrp()));
+    this.lab.spawn(CLIENT, process.execPath, [path.join(repoRoot, 'dist', 'bench', 'failover-client.js'), String(CLIENT_INTERVAL_MS), String(CLIENT_TIMEOUT_MS), `ferry=${FERRY_VIP}:${FERRY_PORT}`, `ka=${KA_VIP}:${KA_PORT}`], { logFile: this.clientLog });
+    await this.steady();
+  }
+
+  /** Both addresses owned by this.owner, served to the client by it, the pair seeing each other. */
+  private async steady(): Promise<void> {
+    const o = this.owner;
+    if (!(await this.hasAddr(o, KA_VIP))) {
+      // keepalived master on the wrong node: make it resign there (SIGTERM sends priority 0)
+      const wrong = other(o);
+      await stopKeepalived(this.kaPids.get(wrong)!);
+      await waitFor(`keepalived VIP on ${o}`, () => this.hasAddr(o, KA_VIP), 15_000, 100);
+      this.kaPids.set(wrong, startKeepalived(this.lab, wrong, this.vrrp()));
+    }
+    await waitFor(`client served by ${o}`, () => {
+      const s = this.clientState();
+      return s.ferry?.ok && s.ferry.body === o && s.ka?.ok && s.ka.body === o;
+    }, 30_000, 50);
+    // the standby must have the owner's full state before the owner dies
+    await sleep(1_500);
+  }
+
+  async killRun(): Promise<Record<string, number | undefined>> {
+    const victim = this.owner;
+    const peer = other(victim);
+    const mon = new AddrMonitor(this.lab.netns(peer));
+    await sleep(200);
+    const logOff = sizeOf(this.daemonLog(peer));
+    const clientOff = sizeOf(this.clientLog);
+    const svcLog = path.join(this.lab.root(peer), 'log', `${SVC}.log`);
+    const svcOff = sizeOf(svcLog);
+    const k = Date.now();
+    await this.lab.killNode(victim);
+    const killMs = Date.now() - k;
+    this.kaPids.delete(victim);
+    const firstOk = (t: string) => readLines<ClientEvent>(this.clientLog, clientOff).find((e) => e.target === t && e.ok && e.body === peer && e.end > k);
+    try {
+      await waitFor('takeover on both sides', () =>
+        mon.seen.has(FERRY_VIP) && mon.seen.has(KA_VIP) && this.logTime(peer, logOff, /^web start done/) && firstOk('ferry') && firstOk('ka'), 60_000, 50);
+    } catch (e) {
+      const state = {
+        seen: Object.fromEntries(mon.seen), started: this.logTime(peer, logOff, /^web start done/), ferry: firstOk('ferry'), ka: firstOk('ka'),
+        client: readLines<ClientEvent>(this.clientLog, clientOff).slice(-6),
+        daemon: readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => l.msg).slice(-15),
+      };
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`);
+    } finally {
+      mon.stop();
+    }
+    const svcLines = readLines<LogLine>(svcLog, svcOff);
+    const at = (re: RegExp) => svcLines.find((l) => re.test(l.msg))?.time;
+    const since = (t: number | undefined) => (t === undefined ? undefined : t - k);
+    const r = {
+      ferry_vip_ms: since(mon.seen.get(FERRY_VIP)),
+      ferry_up_ms: since(this.logTime(peer, logOff, /^web start done/)),
+      ferry_client_ms: since(firstOk('ferry')!.end),
+      ka_vip_ms: since(mon.seen.get(KA_VIP)),
+      ka_client_ms: since(firstOk('ka')!.end),
+      // the ferry takeover path, from the survivor's logs
+      ferry_detect_ms: since(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`))),
+      ferry_decide_ms: since(this.logTime(peer, logOff, /^web: start/)),
+      ferry_ip_added_ms: since(at(/^added /)),
+      ferry_app_started_ms: since(at(/app#1.*(started|start)|start.*app#1/)),
+      kill_call_ms: killMs,
+    };
+    this.owner = peer;
+    // boot the dead node again as the standby
+    await this.lab.restartNode(victim);
+    const peerOff = sizeOf(this.daemonLog(peer));
+    await this.bootPair(victim);
+    this.kaPids.set(victim, startKeepalived(this.lab, victim, this.vrrp()));
+    await waitFor(`${peer} sees ${victim} up`, () => this.logTime(peer, peerOff, new RegExp(`^peer ${victim} up`)), 30_000, 50);
+    await this.steady();
+    return r;
+  }
+
+  async relocateRun(): Promise<Record<string, number | undefined>> {
+    const from = this.owner;
+    const to = other(from);
+    const clientOff = sizeOf(this.clientLog);
+    const r0 = Date.now();
+    const res = await this.lab.exec(from, process.execPath, [cli('svcmgr'), '-s', SVC, 'relocate', '--to', to], { timeout: 120_000 });
+    const cmdMs = Date.now() - r0;
+    if (!res.ok) throw new Error(`relocate ${from} -> ${to}: ${res.stderr || res.stdout}`);
+    const ev = () => readLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ferry');
+    const back = await waitFor('client served by the target', () => ev().find((e) => e.ok && e.body === to), 30_000, 20);
+    const outage = ev().find((e) => !e.ok && e.start >= r0 && e.end <= back.end);
+    this.owner = to;
+    await this.steady();
+    return {
+      relocate_client_gap_ms: outage ? back.end - outage.start : 0,
+      relocate_cmd_ms: cmdMs,
+      relocate_client_from_cmd_ms: back.end - r0,
+    };
+  }
+}
+
+const pick = (rs: Record<string, number | undefined>[], k: string): number[] => rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
+
+export async function failover(): Promise<Record<string, number>> {
+  if (process.getuid?.() !== 0) throw new Error('the failover bench needs root (lab namespaces)');
+  const runs = Number(process.env.FAILOVER_RUNS ?? 7);
+  const only = process.env.FAILOVER_CONFIGS?.split(',').map(Number);
+  const summary: Record<string, number> = {};
+  for (const [ci, c] of CONFIGS.entries()) {
+    if (only && !only.includes(ci)) continue;
+    const load0 = os.loadavg()[0]!;
+    const started = Date.now();
+    const lab = await Lab.create({ nodes: 3, links: 2, disks: { heartbeat: 16, data: 0 } });
+    const kills: Record<string, number | undefined>[] = [];
+    const relocs: Record<string, number | undefined>[] = [];
+    try {
+      const b = new Bench(lab, c);
+      await b.setup();
+      for (let i = 0; i < runs; i++) kills.push(await b.killRun());
+      for (let i = 0; i < runs; i++) relocs.push(await b.relocateRun());
+    } finally {
+      const problems = await lab.destroy();
+      if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
+    }
+    const keys = Object.keys(kills[0] ?? {});
+    const fig: Record<string, unknown> = { bench: 'failover', config: c.name, variant: 'ip+app', runs };
+    for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms']) {
+      fig[k] = stats(pick(k.startsWith('relocate') ? relocs : kills, k));
+    }
+    const med = (k: string) => (fig[k] as Stats | undefined)?.median;
+    const ratio = (a?: number, b?: number) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
+    fig.ratio_up_vs_vip = ratio(med('ferry_up_ms'), med('ka_vip_ms'));
+    fig.ratio_vip_vs_vip = ratio(med('ferry_vip_ms'), med('ka_vip_ms'));
+    fig.ratio_client = ratio(med('ferry_client_ms'), med('ka_client_ms'));
+    fig.raw = { kills, relocs };
+    fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
+    fig.wall_s = (Date.now() - started) / 1000;
+    console.log(JSON.stringify(fig));
+    const tag = c.interval;
+    for (const k of ['ferry_up_ms', 'ferry_client_ms', 'ka_vip_ms', 'ka_client_ms', 'relocate_client_gap_ms']) {
+      const m = med(k);
+      if (m !== undefined) summary[`${tag}_${k}_median`] = m;
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,152 @@
+// A running ferry cluster in a lab: real agents (nodemgr daemon run) in 2 or 3 lab nodes, real
+// UDP heartbeats (200ms / 1s) on every lab network plus the disk heartbeat, and one failover
+// service made of a real address, a real ext4 mount of the lab's data disk and a real docker
+// container. The lab is destroyed in t.teardown, even when the test failed.
+import type { ExecutionContext } from 'ava';
+import { Lab } from '../../src/lab/lab.js';
+import type { RunResult } from '../../src/util/exec.js';
+import type { ClusterView } from '../../src/daemon/control-protocol.js';
+import { distCli, requireRoot, testImage, uniquePrefix } from './env.js';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The service address: inside the lab's first network, never used by a node. */
+export const SVC_ADDR = '10.215.0.100';
+/** Agent refresh period in the tests. */
+export const TICK_MS = 500;
+export const HB = { interval: '200ms', timeout: '1s' };
+
+export interface ServiceSpec {
+  name: string;
+  nodes: string[];
+  /** extra lines of the [DEFAULT] section */
+  defaults?: string[];
+  /** extra lines of the [container#1] section (e.g. restart = 1) */
+  container?: string[];
+  /** leave the fs out (e.g. when two services would share the data disk) */
+  noFs?: boolean;
+}
+
+export interface ClusterLab {
+  lab: Lab;
+  svc: string;
+  /** where the service's fs is mounted (same path in every node) */
+  mnt: string | undefined;
+  /** nodes whose agent was started */
+  agents: string[];
+}
+
+export function serviceText(lab: Lab, s: ServiceSpec): string {
+  const lines = ['[DEFAULT]', `nodes = ${s.nodes.join(' ')}`, 'orchestrate = ha', ...(s.defaults ?? []), ''];
+  lines.push('[ip#1]', `ipname = ${SVC_ADDR}`, 'ipdev = eth0', 'netmask = 24', '');
+  if (!s.noFs) lines.push('[fs#1]', `dev = ${lab.dataDisk}`, `mnt = ${lab.dir}/mnt-${s.name}`, 'type = ext4', '');
+  lines.push(
+    '[container#1]',
+    'type = docker',
+    `run_image = ${testImage}`,
+    'run_args = --network none',
+    `run_command = /bin/sh -c "trap 'exit 0' TERM; sleep 100000 & wait"`,
+    'stop_timeout = 5s',
+    'monitor = true',
+    ...(s.container ?? []),
+    '',
+  );
+  return lines.join('\n');
+}
+
+export interface ClusterOptions {
+  nodes: 2 | 3;
+  links?: 1 | 2;
+  /** nodes listed in the service (default: all lab nodes) */
+  svcNodes?: string[];
+  /** nodes whose agent is started (default: all) */
+  agents?: string[];
+  /** disk heartbeat (default true) */
+  disk?: boolean;
+  service?: Partial<ServiceSpec>;
+  /** wait for the service to run on this node before returning (default: the first of svcNodes) */
+  expectOn?: string | null;
+}
+
+/** Create the lab, write the cluster and service files, start the agents, wait for placement. */
+export async function startCluster(t: ExecutionContext, o: ClusterOptions): Promise<ClusterLab> {
+  requireRoot();
+  const lab = await Lab.create({ nodes: o.nodes, links: o.links ?? 2, prefix: uniquePrefix('c').slice(0, 6), disks: { heartbeat: o.disk === false ? 0 : 8, data: 32 } });
+  t.teardown(async () => {
+    const problems = await lab.destroy();
+    if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
+  });
+  const nets = lab.networkCount;
+  // the disk heartbeat at the network's pace: a node is dead 1 s after its last beat anywhere
+  const disk = o.disk === false ? '' : ['[hb#' + (nets + 1) + ']', 'type = disk', `dev = ${lab.heartbeatDisk}`, `interval = ${HB.interval}`, `timeout = ${HB.timeout}`].join('\n');
+  lab.writeClusterConf({ ...HB, disk: false, extra: disk });
+  // named after the lab: the docker engine (container names) is shared with concurrent tests
+  const spec: ServiceSpec = { name: `s${lab.id}`, nodes: o.svcNodes ?? lab.nodeNames, ...o.service };
+  const text = serviceText(lab, spec);
+  const { writeFileSync } = await import('node:fs');
+  for (const n of lab.nodeNames) writeFileSync(`${lab.root(n)}/etc/services/${spec.name}.env`, text);
+  const agents = o.agents ?? lab.nodeNames;
+  for (const n of agents) startAgentIn(lab, n);
+  const cl: ClusterLab = { lab, svc: spec.name, mnt: spec.noFs ? undefined : `${lab.dir}/mnt-${spec.name}`, agents };
+  const expectOn = o.expectOn === undefined ? spec.nodes[0]! : o.expectOn;
+  const t0 = Date.now();
+  await waitFor(`cluster formed (${agents.join(', ')} see each other up)`, async () => {
+    for (const n of agents) {
+      const v = await view(lab, n).catch(() => undefined);
+      if (!v || agents.some((p) => p !== n && v.nodes[p]?.state !== 'up')) return false;
+    }
+    return true;
+  }, 20_000);
+  if (expectOn) await waitRunning(cl, expectOn, 30_000);
+  t.log(`lab ${lab.id}: cluster of ${agents.join(', ')} formed${expectOn ? `, ${spec.name} up on ${expectOn}` : ''} in ${Date.now() - t0} ms`);
+  return cl;
+}
+
+export function startAgentIn(lab: Lab, node: string): number {
+  return lab.startAgent(node, undefined, { FERRY_TICK_MS: String(TICK_MS) });
+}
+
+/** Run one of our CLIs inside a lab node. */
+export function cli(lab: Lab, node: string, name: 'svcmgr' | 'svcmon' | 'nodemgr', args: string[], timeout = 60_000): Promise<RunResult> {
+  return lab.exec(node, process.execPath, [distCli(name), ...args], { timeout });
+}
+
+/** The cluster view of a node's daemon (svcmon --format json). */
+export async function view(lab: Lab, node: string): Promise<ClusterView> {
+  const r = await cli(lab, node, 'svcmon', ['--format', 'json'], 15_000);
+  if (!r.ok) throw new Error(`svcmon on ${node}: ${r.stderr.trim() || r.stdout.trim()}`);
+  const v = JSON.parse(r.stdout) as ClusterView | { node: string };
+  if (!('nodes' in v)) throw new Error(`svcmon on ${node}: no daemon answers`);
+  return v;
+}
+
+/** The text svcmon of a node (table + notes + heartbeats). */
+export async function svcmonText(lab: Lab, node: string): Promise<string> {
+  return (await cli(lab, node, 'svcmon', [], 15_000)).stdout;
+}
+
+export async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await f()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** Wait until node's daemon reports the service up and idle there. */
+export async function waitRunning(cl: ClusterLab, node: string, timeoutMs: number): Promise<number> {
+  return waitFor(`${cl.svc} up on ${node}`, async () => {
+    const v = await view(cl.lab, node).catch(() => undefined);
+    const s = v?.nodes[node]?.payload?.services[cl.svc];
+    return s?.avail === 'up' && s.monitor === 'idle';
+  }, timeoutMs);
+}
+
+/** Lines of a daemon's log (pino JSON lines) whose msg matches re. */
+export async function agentLogLines(cl: ClusterLab, node: string, re: RegExp): Promise<string[]> {
+  const { readFileSync, existsSync } = await import('node:fs');
+  const f = `${cl.lab.root(node)}/log/daemon.log`;
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').split('\n').filter((l) => re.test(l));
+}
