@@ -262,6 +262,7 @@ class Bench {
         seen: Object.fromEntries(mon.seen), started: this.logTime(peer, logOff, /^web start done/), ferry: firstOk('ferry'), ka: firstOk('ka'),
         client: readLines<ClientEvent>(this.clientLog, clientOff).slice(-6),
         daemon: readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => l.msg).slice(-15),
+        keepalived: fs.readFileSync(path.join(this.lab.root(peer), 'log', 'keepalived.out'), 'utf8').split('\n').slice(-25),
       };
       throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`);
     } finally {
