@@ -11,7 +11,7 @@ import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
 import { nodeLogger } from '../log.js';
 import { UserError } from './errors.js';
 import { cliContext, runMain } from './main.js';
-import { renderHeartbeats } from './render-cluster.js';
+import { renderHeartbeats } from './render-heartbeats.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     const v = r.view;
     process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);
     for (const [n, nv] of Object.entries(v.nodes)) process.stdout.write(`  ${n.padEnd(20)} ${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}\n`);
-    process.stdout.write(renderHeartbeats(v.hb) + '\n');
+    process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');
   });
 
   for (const verb of ['freeze', 'thaw'] as const) {

@@ -1,20 +1,8 @@
 // Cluster-wide human output: the svcmon table with a node column, notes saying why a node
 // waits or failed, and the heartbeat table.
-import Table from 'cli-table3';
+import { headerRows, plainTable as table } from './table.js';
 import type { HbSnapshot } from '../heartbeat/index.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
-
-const blank = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-};
-
-function table(rows: string[][]): string {
-  const t = new Table({ chars: blank, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true } });
-  for (const r of rows) t.push(r);
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
-}
 
 const HEAD: [string, string][] = [
   ['service', 'name'], ['', 'node'], ['service', 'type'], ['container', 'type'], ['container', 'status'], ['ip', 'status'],
@@ -29,7 +17,7 @@ function hbStatus(hb: HbSnapshot): string {
 }
 
 export function renderClusterSvcmon(v: ClusterView, only: string[] = []): string {
-  const rows: string[][] = [HEAD.map(([a]) => a), HEAD.map(([, b]) => b), HEAD.map(([a, b]) => '-'.repeat(Math.max(a.length, b.length, 6)))];
+  const rows: string[][] = headerRows(HEAD);
   const notes: string[] = [];
   const names = new Set<string>();
   for (const nv of Object.values(v.nodes)) for (const s of Object.keys(nv.payload?.services ?? {})) names.add(s);
@@ -51,23 +39,4 @@ export function renderClusterSvcmon(v: ClusterView, only: string[] = []): string
   const intents = Object.values(v.intents).filter((i) => !i.done);
   for (const i of intents) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
   return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : [])].join('\n');
-}
-
-function ago(ms: number | null, now: number): string {
-  return ms === null ? 'never' : `${((now - ms) / 1000).toFixed(1)}s ago`;
-}
-
-export function renderHeartbeats(hb: HbSnapshot): string {
-  const rows: string[][] = [['heartbeat', 'type', 'peer', 'rx', 'tx', 'last seen', 'rx msgs', 'tx msgs', 'drops']];
-  for (const h of hb.heartbeats) {
-    const dropsAll = Object.entries(h.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(',') || '0';
-    const peers = Object.entries(h.peers);
-    if (peers.length === 0) rows.push([h.id, h.type, '-', '-', h.txState, '-', '-', String(h.tx), dropsAll]);
-    for (const [peer, p] of peers) {
-      const drops = Object.entries(p.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(',') || '0';
-      rows.push([h.id, h.type, peer, p.rxState, h.txState, ago(p.lastSeen, hb.at), String(p.rx), String(h.tx), drops]);
-    }
-    if (Object.values(h.drops).some((n) => n > 0)) rows.push([h.id, h.type, '(all)', '', '', '', '', '', dropsAll]);
-  }
-  return table(rows);
 }

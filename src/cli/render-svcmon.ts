@@ -1,5 +1,5 @@
 // The v1 `svcmon` table (seed 003), drawn with cli-table3 without borders.
-import Table from 'cli-table3';
+import { headerRows, plainTable } from './table.js';
 import type { ServiceStatus } from '../service/status.js';
 
 const HEAD: [string, string][] = [
@@ -18,12 +18,6 @@ const HEAD: [string, string][] = [
   ['overall', 'status'],
   ['', 'frozen'],
 ];
-
-const blank = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-};
 
 export function svcmonRow(s: ServiceStatus): string[] {
   return [
@@ -45,14 +39,5 @@ export function svcmonRow(s: ServiceStatus): string[] {
 }
 
 export function renderSvcmon(statuses: ServiceStatus[]): string {
-  const table = new Table({ chars: blank, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true } });
-  table.push(HEAD.map(([a]) => a));
-  table.push(HEAD.map(([, b]) => b));
-  table.push(HEAD.map(([a, b]) => '-'.repeat(Math.max(a.length, b.length, 6))));
-  for (const s of statuses) table.push(svcmonRow(s));
-  return table
-    .toString()
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n');
+  return plainTable([...headerRows(HEAD), ...statuses.map(svcmonRow)]);
 }

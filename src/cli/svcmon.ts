@@ -8,7 +8,8 @@ import { renderSvcmon } from './render-svcmon.js';
 import { UserError } from './errors.js';
 import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
-import { renderClusterSvcmon, renderHeartbeats } from './render-cluster.js';
+import { renderClusterSvcmon } from './render-cluster.js';
+import { renderHeartbeats } from './render-heartbeats.js';
 
 /** The cluster view from the local daemon, or undefined when no daemon runs here. */
 async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | undefined> {
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
   const view = await clusterView(ctx);
   if (view) {
     if (opts.format === 'json') process.stdout.write(JSON.stringify(view, null, 2) + '\n');
-    else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb)}\n`);
+    else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb).join('\n')}\n`);
     return 0;
   }
   const names = wanted.length ? wanted : known;

@@ -1,6 +1,6 @@
 // svcmon's heartbeat block: tx per heartbeat, rx per peer, drops by reason.
 import test from 'ava';
-import { renderHeartbeats } from '../../src/heartbeat/render.js';
+import { renderHeartbeats } from '../../src/cli/render-heartbeats.js';
 import { emptyDrops } from '../../src/heartbeat/types.js';
 
 test('one line per heartbeat, one per peer', (t) => {

@@ -1,6 +1,6 @@
 // The heartbeat block of svcmon: one line per heartbeat (tx side), one per peer under it
 // (rx side), from a snapshot. Plain text rows; the CLI decides where to print them.
-import type { HbSnapshot } from './types.js';
+import type { HbSnapshot } from '../heartbeat/types.js';
 
 const ago = (at: number | null, now: number): string => (at === null ? '-' : `${((now - at) / 1000).toFixed(1)}s ago`);
 

@@ -1,0 +1,23 @@
+// Borderless tables in the v1 style (svcmon): columns separated by one space, no frame.
+import Table from 'cli-table3';
+
+const blank = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
+};
+
+export function plainTable(rows: string[][]): string {
+  const t = new Table({ chars: blank, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true } });
+  for (const r of rows) t.push(r);
+  return t
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
+}
+
+/** The three header rows of svcmon: two label lines and the dashes. */
+export function headerRows(head: readonly [string, string][]): string[][] {
+  return [head.map(([a]) => a), head.map(([, b]) => b), head.map(([a, b]) => '-'.repeat(Math.max(a.length, b.length, 6)))];
+}
