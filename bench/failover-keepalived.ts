@@ -55,6 +55,8 @@ export function startKeepalived(lab: Lab, node: string, o: VrrpOptions): number 
   const f = files(lab, node);
   fs.mkdirSync(path.dirname(f.conf), { recursive: true });
   fs.writeFileSync(f.conf, keepalivedConf(node, o));
+  // pid files left by a killed node: keepalived would take a recycled pid for itself running
+  for (const p of [f.pid, f.vrrpPid, f.checkersPid]) fs.rmSync(p, { force: true });
   const p = lab.spawn(node, '/usr/sbin/keepalived', ['--dont-fork', '--log-console', '--log-detail', '--vrrp', '-f', f.conf, '-p', f.pid, '-r', f.vrrpPid, '-c', f.checkersPid], { logFile: f.log });
   return p.pid;
 }

@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     }
     throw new UserError('the daemon did not stop within 15 s');
   });
-  daemon.command('status').description('is the daemon running; heartbeats').action(async () => {
+  daemon.command('status').description('is the daemon running; heartbeats').option('--format <format>', 'text or json', 'text').action(async (o: { format: string }) => {
     let r;
     try {
       r = await askDaemon(ctx.paths, { op: 'view' });
@@ -92,6 +92,10 @@ async function main(): Promise<number> {
     }
     if (!r.ok || !r.view) throw new UserError(r.ok ? 'empty answer' : r.error);
     const v = r.view;
+    if (o.format === 'json') {
+      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, { state: nv.state, frozen: nv.payload?.frozen ?? false }])), hb: v.hb }, null, 2) + '\n');
+      return;
+    }
     process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);
     for (const [n, nv] of Object.entries(v.nodes)) process.stdout.write(`  ${n.padEnd(20)} ${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}\n`);
     process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');

@@ -46,6 +46,8 @@ export class Daemon {
   private readonly local = new Map<string, ServiceState>();
   private intents: Record<string, Intent> = {};
   private readonly busy = new Set<string>();
+  /** actions started per service: a status read that spans one is stale */
+  private readonly actionGen = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly lastWhy = new Map<string, string>();
@@ -157,17 +159,27 @@ export class Daemon {
     return this.refreshing;
   }
 
-  private async refreshOne(name: string): Promise<ServiceStatus | undefined> {
-    const prev = this.local.get(name);
+  /**
+   * afterAction: the refresh that closes an action of ours (the service is still marked busy).
+   * It never triggers monitoring: the previous state is the one from before the action, so a
+   * resource our own stop took down would look failed.
+   */
+  private async refreshOne(name: string, afterAction = false): Promise<ServiceStatus | undefined> {
     let svc: Service;
     let st: ServiceStatus;
+    const gen = this.actionGen.get(name);
+    // an action started while we read: it owns the state, and what we read may be half-way
+    const superseded = () => !afterAction && (this.busy.has(name) || this.actionGen.get(name) !== gen);
     try {
       svc = Service.open(this.opts.paths, name, this.opts.nodename);
       st = await svc.status();
+      if (superseded()) return undefined;
     } catch (e) {
+      if (superseded()) return undefined;
       this.local.set(name, emptyState(name, `config: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
       return undefined;
     }
+    const prev = this.local.get(name);
     const now = Date.now();
     let monitor = prev?.monitor ?? 'idle';
     let error = prev?.error;
@@ -182,7 +194,7 @@ export class Daemon {
       updated: now,
     });
     // monitoring applies to what this node runs and the operator has not stopped
-    if (prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
+    if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
     return st;
   }
 
@@ -286,6 +298,7 @@ export class Daemon {
     const state = this.local.get(name);
     if (!state || this.busy.has(name)) return undefined;
     this.busy.add(name);
+    this.actionGen.set(name, (this.actionGen.get(name) ?? 0) + 1);
     state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
     this.publish();
     const t0 = Date.now();
@@ -313,13 +326,13 @@ export class Daemon {
       else delete state.error;
       this.log.info({ svc: name, kind, why, ms }, `${name} ${kind} done in ${ms} ms`);
     }
-    this.busy.delete(name);
-    await this.refreshOne(name);
+    await this.refreshOne(name, true);
     const after = this.local.get(name);
     if (after) {
       after.monitor = state.monitor;
       if (state.error) after.error = state.error;
     }
+    this.busy.delete(name);
     this.publish();
     this.kick();
     return report;
