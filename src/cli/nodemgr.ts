@@ -12,6 +12,7 @@ import { nodeLogger } from '../log.js';
 import { UserError } from './errors.js';
 import { cliContext, runMain } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
+import { stonithCommand } from './stonith.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,6 +108,15 @@ async function main(): Promise<number> {
       if (!r.ok) throw new UserError(r.error);
     });
   }
+  program
+    .command('stonith')
+    .description('fence a node by hand with its [stonith#<node>] agent: off (then confirmed with status), reboot, or status')
+    .requiredOption('--node <node>', 'node to fence')
+    .option('--action <action>', 'off, reboot or status', 'off')
+    .option('--force', 'allow fencing this node itself')
+    .action(async (o: { node: string; action: string; force?: boolean }) => {
+      code = await stonithCommand(ctx, o);
+    });
   await program.parseAsync(process.argv);
   return code;
 }

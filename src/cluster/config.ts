@@ -16,7 +16,7 @@ import { convertValue } from '../config/values.js';
 import type { FerryPaths } from '../paths.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { HbType } from './keywords.js';
-import { clusterSections } from './keywords.js';
+import { clusterSections, FENCE_DELAY_DEFAULT } from './keywords.js';
 
 interface HbCommon {
   /** section name, "hb#1": also bound into every message of this heartbeat */
@@ -68,6 +68,8 @@ export interface ClusterConfig {
   secret: string;
   quorum: boolean;
   splitAction: string;
+  /** ms the second of two nodes waits before fencing the first ([cluster] fence_delay); see fence/race.ts */
+  fenceDelay?: number;
   heartbeats: HbConfig[];
   stonith: StonithConfig[];
   arbitrators: ArbitratorConfig[];
@@ -251,6 +253,7 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
       secret,
       quorum: value(cs, 'quorum') === true,
       splitAction: str(cs, 'split_action') ?? 'crash',
+      fenceDelay: num(cs, 'fence_delay') ?? FENCE_DELAY_DEFAULT,
       heartbeats,
       stonith,
       arbitrators,

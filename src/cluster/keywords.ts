@@ -5,6 +5,9 @@ import type { Keyword } from '../config/keywords.js';
 export const HB_TYPES = ['unicast', 'multicast', 'disk'] as const;
 export type HbType = (typeof HB_TYPES)[number];
 
+/** Default [cluster] fence_delay, ms: above a typical IPMI power-off (a few seconds) plus heartbeat skew. */
+export const FENCE_DELAY_DEFAULT = 10_000;
+
 /** [cluster] */
 export const clusterKeywords: Keyword[] = [
   { name: 'name', type: 'string', required: true, description: 'Cluster name. Bound into the heartbeat key derivation and the clear cluster id of every message: two clusters sharing a network or a disk ignore each other ("foreign").' },
@@ -13,6 +16,7 @@ export const clusterKeywords: Keyword[] = [
   { name: 'secret_file', type: 'string', description: 'File holding the hex secret (relative paths are relative to the etc directory). Preferred over `secret`: the cluster file can then be world readable.' },
   { name: 'quorum', type: 'boolean', default: false, description: 'Reserved for the daemon: when true, a partition without a majority of nodes (arbitrators counting) does not start services. No behaviour yet.' },
   { name: 'split_action', type: 'string', default: 'crash', candidates: ['crash', 'reboot', 'none'], description: 'Reserved for the daemon: what a node that lost quorum does. No behaviour yet.' },
+  { name: 'fence_delay', type: 'duration', default: FENCE_DELAY_DEFAULT, description: 'Two-node clusters: how long the second node of `nodes` waits before fencing the first (the first fences at once), so that when the nodes lose each other both ways only one fence wins the race (as Pacemaker\'s priority-fencing-delay). Make it longer than a fence takes plus the heartbeat timeout skew; 0 disables the delay (both may fence each other). Ignored with more than two nodes.' },
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
 
@@ -29,10 +33,10 @@ export const hbKeywords: Keyword[] = [
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
 
-/** [stonith#<node>]: accepted and typed; the daemon will run the agent. */
+/** [stonith#<node>]: how to fence a node; run by src/fence (nodemgr stonith, the daemon before a takeover). */
 export const stonithKeywords: Keyword[] = [
-  { name: 'agent', type: 'string', required: true, description: 'Fence agent command (ClusterLabs protocol: key=value lines on stdin), e.g. fence_dummy.' },
-  { name: 'params', type: 'shlex', default: '', description: 'Agent parameters as shell words `k=v k2="v 2"`, passed as key=value lines on stdin after action= and plug=.' },
+  { name: 'agent', type: 'string', required: true, description: 'Fence agent (ClusterLabs protocol: key=value lines on stdin), an absolute path or a name looked up in /usr/sbin, /usr/bin, /sbin (not PATH), e.g. fence_ipmilan, fence_dummy.' },
+  { name: 'params', type: 'shlex', default: '', description: 'Agent parameters as shell words `k=v k2="v 2"`, passed as key=value lines on stdin after action= and nodename=<node>, plus plug=<node> unless a plug or port is given here. Values of keys containing "passw" never appear in logs or messages.' },
   { name: 'timeout', type: 'duration', default: 60000, description: 'An agent run longer than this is a failed fence.' },
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
