@@ -9,9 +9,16 @@
 //   - keepalived: its VIP on the survivor, and the client served again by the survivor.
 // Then the killed node is booted again (agent, keepalived, httpd) and becomes the standby.
 // Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap.
-// Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3).
+// Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3),
+// each for the ip+app service and the "full" ip+fs+app one (ext4 on the lab's shared disk);
+// informative extras: 100ms/300ms, and both settings without the disk heartbeat.
+// Every JSON line also carries the survivor's takeover path from its logs (detect, action
+// begins, ip added, ip started = after the gratuitous ARP, fs started), when the victim's
+// last heartbeat / VRRP advert reached the survivor (tcpdump, if installed) and the raw runs.
 //
-//   npm run build && node dist/bench/run.js failover      (FAILOVER_RUNS=n, default 7)
+//   npm run build && node dist/bench/run.js failover
+//   FAILOVER_RUNS=n (default 9), FAILOVER_CONFIGS=0,1 (indexes in CONFIGS),
+//   FAILOVER_TIMELINE=1 (the survivor's log lines of each takeover/relocation on stderr)
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -37,13 +44,27 @@ interface Config {
   timeout: string;
   vrrp: Omit<VrrpOptions, 'vip'>;
   tickMs?: number;
+  /** "full service": an ext4 fs on the lab's shared data disk, the page served from it */
+  fs?: boolean;
+  /** the disk heartbeat too (default); false: the two network heartbeats only */
+  disk?: boolean;
+  /** informative, not one of the compared settings */
+  extra?: boolean;
 }
 
 const CONFIGS: Config[] = [
   { name: 'hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 } },
   { name: 'hb 100ms/500ms vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 } },
+  { name: 'hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, fs: true },
+  { name: 'hb 100ms/500ms vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 }, fs: true },
+  // VRRP declares the master dead after 3 adverts + skew: the same multiple for ferry
+  { name: 'hb 100ms/300ms vs advert 0.1s', interval: '100ms', timeout: '300ms', vrrp: { advert: 0.1, version: 3 }, extra: true },
+  // what the disk heartbeat adds to detection (a peer is dead only when every heartbeat is)
+  { name: 'hb 1s/3s, network heartbeats only, vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, disk: false, extra: true },
+  { name: 'hb 100ms/500ms, network heartbeats only, vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 }, disk: false, extra: true },
 ];
 
+const intervalMs = (d: string): number => (d.endsWith('ms') ? Number(d.slice(0, -2)) : Number(d.replace(/s$/, '')) * 1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const other = (n: string) => (n === 'n1' ? 'n2' : 'n1');
 
@@ -114,7 +135,50 @@ class AddrMonitor {
   }
 }
 
-function serviceFile(lab: Lab): string {
+/**
+ * tcpdump (if installed) in the survivor's netns: when the last network heartbeat and the
+ * last VRRP advert of the victim arrived, so detection can be read against the timeout.
+ */
+class LastPackets {
+  private readonly proc: ChildProcess | undefined;
+  lastHb: number | undefined;
+  lastVrrp: number | undefined;
+  ready: Promise<void> = Promise.resolve();
+  private buf = '';
+  constructor(netns: string, victimAddrs: string[]) {
+    if (!['/usr/bin/tcpdump', '/usr/sbin/tcpdump'].some((f) => fs.existsSync(f))) return;
+    const hosts = victimAddrs.map((a) => `src host ${a}`).join(' or ');
+    this.proc = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', 'any', '-n', '-tt', '-l', `(${hosts}) and (udp port 10001 or udp port 10002 or ip proto 112)`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = this.proc;
+    this.ready = new Promise((resolve) => {
+      proc.stderr!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+      proc.on('exit', () => resolve());
+    });
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        const t = Number(line.split(' ', 1)[0]) * 1000;
+        if (!Number.isFinite(t)) continue;
+        if (/VRRP/.test(line)) this.lastVrrp = t;
+        else if (/UDP/.test(line)) this.lastHb = t;
+      }
+    });
+  }
+  stop(): void {
+    this.proc?.kill('SIGTERM');
+  }
+}
+
+function serviceFile(lab: Lab, c: Config): string {
+  const mnt = `${lab.dir}/{nodename}/data`;
+  const start = c.fs
+    ? `/bin/sh -c "echo {nodename} > ${mnt}/index.html && exec /bin/busybox httpd -p ${FERRY_VIP}:${FERRY_PORT} -h ${mnt}"`
+    : `/bin/busybox httpd -p ${FERRY_VIP}:${FERRY_PORT} -h ${lab.dir}/{nodename}/www`;
+  const fsSection = c.fs ? `\n[fs#1]\ntype = ext4\ndev = ${lab.dataDisk}\nmnt = ${mnt}\n` : '';
   return `[DEFAULT]
 nodes = ${PAIR.join(' ')}
 orchestrate = ha
@@ -123,9 +187,9 @@ orchestrate = ha
 ipname = ${FERRY_VIP}
 ipdev = eth0
 netmask = 24
-
+${fsSection}
 [app#1]
-start = /bin/busybox httpd -p ${FERRY_VIP}:${FERRY_PORT} -h ${lab.dir}/{nodename}/www
+start = ${start}
 stop = /bin/sh -c "kill $(ss -Hltnp 'sport = :${FERRY_PORT}' | grep -o 'pid=[0-9]*' | cut -d= -f2) 2>/dev/null; true"
 check = /bin/sh -c "ss -Hltn 'sport = :${FERRY_PORT}' | grep -q ."
 `;
@@ -138,7 +202,7 @@ function clusterConf(lab: Lab, c: Config): string {
     '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', '',
     ...hb(1, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 0)}`), 'port = 10001']),
     ...hb(2, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 1)}`), 'port = 10002']),
-    ...hb(3, ['type = disk', `dev = ${lab.heartbeatDisk}`]),
+    ...(c.disk === false ? [] : hb(3, ['type = disk', `dev = ${lab.heartbeatDisk}`])),
   ].join('\n');
 }
 
@@ -210,7 +274,7 @@ class Bench {
       const etc = path.join(this.lab.root(n), 'etc');
       fs.writeFileSync(path.join(etc, 'cluster.conf'), conf);
       fs.writeFileSync(path.join(etc, 'cluster.secret'), secret, { mode: 0o600 });
-      fs.writeFileSync(path.join(etc, 'services', `${SVC}.env`), serviceFile(this.lab));
+      fs.writeFileSync(path.join(etc, 'services', `${SVC}.env`), serviceFile(this.lab, this.c));
     }
     for (const n of PAIR) await this.bootPair(n);
     await waitFor('web up on n1', () => this.logTime('n1', 0, /^web start done/), 30_000, 50);
@@ -244,7 +308,11 @@ class Bench {
     const victim = this.owner;
     const peer = other(victim);
     const mon = new AddrMonitor(this.lab.netns(peer));
-    await sleep(200);
+    const cap = new LastPackets(this.lab.netns(peer), [this.lab.address(victim, 0), this.lab.address(victim, 1)]);
+    await Promise.race([cap.ready, sleep(3_000)]);
+    // the waits above end on the agents' own events (a beat arrives, the client is served):
+    // without a random offset every kill would fall at the same phase of ferry's beat timer
+    await sleep(200 + Math.random() * Math.max(intervalMs(this.c.interval), this.c.vrrp.advert * 1000));
     const logOff = sizeOf(this.daemonLog(peer));
     const clientOff = sizeOf(this.clientLog);
     const svcLog = path.join(this.lab.root(peer), 'log', `${SVC}.log`);
@@ -267,10 +335,12 @@ class Bench {
       throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`);
     } finally {
       mon.stop();
+      cap.stop();
     }
     const svcLines = readLines<LogLine>(svcLog, svcOff);
     const at = (re: RegExp) => svcLines.find((l) => re.test(l.msg))?.time;
-    const since = (t: number | undefined) => (t === undefined ? undefined : t - k);
+    const after = (t: number | undefined, from: number | undefined) => (t === undefined || from === undefined ? undefined : Math.round(t - from));
+    const since = (t: number | undefined) => (t === undefined ? undefined : Math.round(t - k));
     const r = {
       ferry_vip_ms: since(mon.seen.get(FERRY_VIP)),
       ferry_up_ms: since(this.logTime(peer, logOff, /^web start done/)),
@@ -280,10 +350,26 @@ class Bench {
       // the ferry takeover path, from the survivor's logs
       ferry_detect_ms: since(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`))),
       ferry_decide_ms: since(this.logTime(peer, logOff, /^web: start/)),
+      ferry_action_begins_ms: since(at(/^action begins/)),
       ferry_ip_added_ms: since(at(/^added /)),
-      ferry_app_started_ms: since(at(/app#1.*(started|start)|start.*app#1/)),
+      ferry_ip_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'ip#1')?.time),
+      ferry_fs_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'fs#1')?.time),
       kill_call_ms: killMs,
+      // from the last packet of the victim received by the survivor (tcpdump): the real timeouts
+      ferry_detect_after_last_beat_ms: after(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`)), cap.lastHb),
+      ka_vip_after_last_advert_ms: after(mon.seen.get(KA_VIP), cap.lastVrrp),
+      last_beat_before_kill_ms: after(k, cap.lastHb),
+      last_advert_before_kill_ms: after(k, cap.lastVrrp),
+      ferry_up_after_last_beat_ms: after(this.logTime(peer, logOff, /^web start done/), cap.lastHb),
+      ferry_client_after_last_beat_ms: after(firstOk('ferry')!.end, cap.lastHb),
+      ka_client_after_last_advert_ms: after(firstOk('ka')!.end, cap.lastVrrp),
     };
+    if (process.env.FAILOVER_TIMELINE) {
+      const tl = [...readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => ({ ...l, src: 'daemon' })), ...svcLines.map((l) => ({ ...l, src: SVC }))]
+        .sort((a, b) => a.time - b.time)
+        .map((l) => `${l.time - k} ${l.src} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([x]) => !['time', 'msg', 'src', 'level', 'pid', 'hostname', 'node', 'svc'].includes(x))))}`);
+      console.error(`timeline ${victim} killed:\n  ${tl.join('\n  ')}`);
+    }
     this.owner = peer;
     // boot the dead node again as the standby
     await this.lab.restartNode(victim);
@@ -299,6 +385,7 @@ class Bench {
     const from = this.owner;
     const to = other(from);
     const clientOff = sizeOf(this.clientLog);
+    const offs = Object.fromEntries(PAIR.flatMap((n) => [[`${n}d`, sizeOf(this.daemonLog(n))], [`${n}s`, sizeOf(path.join(this.lab.root(n), 'log', `${SVC}.log`))]]));
     const r0 = Date.now();
     const res = await this.lab.exec(from, process.execPath, [cli('svcmgr'), '-s', SVC, 'relocate', '--to', to], { timeout: 120_000 });
     const cmdMs = Date.now() - r0;
@@ -306,12 +393,22 @@ class Bench {
     const ev = () => readLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ferry');
     const back = await waitFor('client served by the target', () => ev().find((e) => e.ok && e.body === to), 30_000, 20);
     const outage = ev().find((e) => !e.ok && e.start >= r0 && e.end <= back.end);
+    if (process.env.FAILOVER_TIMELINE) {
+      const tl = PAIR.flatMap((n) => [
+        ...readLines<LogLine>(this.daemonLog(n), offs[`${n}d`]).map((l): LogLine => ({ ...l, src: `${n} daemon` })),
+        ...readLines<LogLine>(path.join(this.lab.root(n), 'log', `${SVC}.log`), offs[`${n}s`]).map((l): LogLine => ({ ...l, src: `${n} ${SVC}` })),
+      ])
+        .filter((l) => !/check/.test(l.msg))
+        .sort((a, b) => a.time - b.time)
+        .map((l) => `${l.time - r0} ${String(l['src'])} ${l.msg} ${typeof l['rid'] === 'string' ? l['rid'] : ''}`);
+      console.error(`timeline relocate ${from} -> ${to} (client down ${outage ? Math.round(outage.start - r0) : '?'}..${Math.round(back.end - r0)}):\n  ${tl.join('\n  ')}`);
+    }
     this.owner = to;
     await this.steady();
     return {
-      relocate_client_gap_ms: outage ? back.end - outage.start : 0,
+      relocate_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0,
       relocate_cmd_ms: cmdMs,
-      relocate_client_from_cmd_ms: back.end - r0,
+      relocate_client_from_cmd_ms: Math.round(back.end - r0),
     };
   }
 }
@@ -320,14 +417,14 @@ const pick = (rs: Record<string, number | undefined>[], k: string): number[] => 
 
 export async function failover(): Promise<Record<string, number>> {
   if (process.getuid?.() !== 0) throw new Error('the failover bench needs root (lab namespaces)');
-  const runs = Number(process.env.FAILOVER_RUNS ?? 7);
+  const runs = Number(process.env.FAILOVER_RUNS ?? 9);
   const only = process.env.FAILOVER_CONFIGS?.split(',').map(Number);
   const summary: Record<string, number> = {};
   for (const [ci, c] of CONFIGS.entries()) {
     if (only && !only.includes(ci)) continue;
     const load0 = os.loadavg()[0]!;
     const started = Date.now();
-    const lab = await Lab.create({ nodes: 3, links: 2, disks: { heartbeat: 16, data: 0 } });
+    const lab = await Lab.create({ nodes: 3, links: 2, disks: { heartbeat: 16, data: c.fs ? 64 : 0 } });
     const kills: Record<string, number | undefined>[] = [];
     const relocs: Record<string, number | undefined>[] = [];
     try {
@@ -340,7 +437,7 @@ export async function failover(): Promise<Record<string, number>> {
       if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
     }
     const keys = Object.keys(kills[0] ?? {});
-    const fig: Record<string, unknown> = { bench: 'failover', config: c.name, variant: 'ip+app', runs };
+    const fig: Record<string, unknown> = { bench: 'failover', config: c.name, variant: c.fs ? 'ip+fs+app' : 'ip+app', heartbeats: c.disk === false ? 'unicast x2' : 'unicast x2 + disk', ...(c.extra ? { extra: true } : {}), runs };
     for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms']) {
       fig[k] = stats(pick(k.startsWith('relocate') ? relocs : kills, k));
     }
@@ -349,11 +446,14 @@ export async function failover(): Promise<Record<string, number>> {
     fig.ratio_up_vs_vip = ratio(med('ferry_up_ms'), med('ka_vip_ms'));
     fig.ratio_vip_vs_vip = ratio(med('ferry_vip_ms'), med('ka_vip_ms'));
     fig.ratio_client = ratio(med('ferry_client_ms'), med('ka_client_ms'));
+    // independent of where the kill fell between two beats/adverts
+    fig.ratio_up_vs_vip_after_last = ratio(med('ferry_up_after_last_beat_ms'), med('ka_vip_after_last_advert_ms'));
+    fig.ratio_client_after_last = ratio(med('ferry_client_after_last_beat_ms'), med('ka_client_after_last_advert_ms'));
     fig.raw = { kills, relocs };
     fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
     fig.wall_s = (Date.now() - started) / 1000;
     console.log(JSON.stringify(fig));
-    const tag = c.interval;
+    const tag = `${c.interval}_${c.timeout}${c.fs ? '_fs' : ''}${c.disk === false ? '_nodisk' : ''}`;
     for (const k of ['ferry_up_ms', 'ferry_client_ms', 'ka_vip_ms', 'ka_client_ms', 'relocate_client_gap_ms']) {
       const m = med(k);
       if (m !== undefined) summary[`${tag}_${k}_median`] = m;

@@ -8,6 +8,7 @@
 //  - never start while a peer we have not heard from yet might run the service;
 //  - never start while a live (or gracefully departed) peer reports it running, starting
 //    or stopping: a node whose daemon left still holds what it ran;
+//  - never start a service frozen on any of its nodes (as last heard from it);
 //  - only the first eligible node of `nodes` starts it.
 import type { PeerState } from '../heartbeat/index.js';
 import { activeIntent } from './intents.js';
@@ -99,6 +100,12 @@ export function decide(input: DecisionInput): Decision {
   if (orchestrate === 'start' && !input.bootPhase) return none('orchestrate = start acts at cluster start only');
   if (input.nodeFrozen) return none('node frozen');
   if (local.frozen) return none('service frozen');
+  // a freeze is the operator's "hands off" for the whole service (OpenSVC freezes every
+  // instance): frozen on a peer, as last heard from it even if it died since, it is not
+  // started here either; freeze-then-reboot a node, or a freezestop, fails nothing over.
+  // An operator's takeover (intent, above) still moves it.
+  const frozenOn = nodes.filter((n) => n !== self && input.peers[n]?.payload?.services[svc]?.frozen === true);
+  if (frozenOn.length) return none(`service frozen on ${frozenOn.join(', ')}`);
   if (runningHere) return none('running here');
   const stoppedBy = operatorStop(input, nodes);
   if (stoppedBy) return none(`stopped by the operator on ${stoppedBy}`);

@@ -138,8 +138,9 @@ export class Daemon {
     return JSON.parse(JSON.stringify(state)) as JsonValue;
   }
 
-  private publish(): void {
-    this.hb?.setPayload(this.payload());
+  /** urgent: a change peers act on (action begun/ended, intent): sent now, not at the next beat */
+  private publish(urgent = false): void {
+    this.hb?.setPayload(this.payload(), urgent);
   }
 
   private async tick(): Promise<void> {
@@ -284,7 +285,7 @@ export class Daemon {
       this.counters.reset(name);
       const intent = this.intents[name];
       if (intent && intent.id === d.intent) intent.done = true;
-      this.publish();
+      this.publish(true);
     }
   }
 
@@ -300,7 +301,7 @@ export class Daemon {
     this.busy.add(name);
     this.actionGen.set(name, (this.actionGen.get(name) ?? 0) + 1);
     state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
-    this.publish();
+    this.publish(true);
     const t0 = Date.now();
     let report: ActionReport | undefined;
     let error: string | undefined;
@@ -333,7 +334,7 @@ export class Daemon {
       if (state.error) after.error = state.error;
     }
     this.busy.delete(name);
-    this.publish();
+    this.publish(true);
     this.kick();
     return report;
   }
@@ -390,7 +391,7 @@ export class Daemon {
     // an operator's request clears a failed state on the target
     if (to === this.opts.nodename && local.monitor !== 'starting' && local.monitor !== 'stopping') local.monitor = 'idle';
     this.log.info({ svc, to, id: intent.id }, `relocate ${svc} to ${to}`);
-    this.publish();
+    this.publish(true);
     this.kick();
     return { ok: true, intent };
   }

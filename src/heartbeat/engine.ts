@@ -102,7 +102,9 @@ export class Engine {
     // liveness is re-evaluated several times per shortest interval: detection lags a real
     // timeout by at most one check period
     const periods = this.o.cluster.heartbeats.map((h) => Math.min(h.interval, h.timeout / 4));
-    const check = Math.max(10, Math.floor(Math.min(1000, ...periods) / 2));
+    // evaluating timestamps is cheap: a short period keeps detection within ~50 ms of the
+    // timeout instead of up to a quarter of it (375 ms at 1s/3s, measured by the bench)
+    const check = Math.max(10, Math.min(50, Math.floor(Math.min(...periods) / 2)));
     this.checkTimer = setInterval(() => this.evaluate(), check);
     this.statsTimer = setInterval(() => this.o.emit({ t: 'snapshot', snap: this.snapshot() }), Math.max(check, 250));
     this.o.emit({ t: 'snapshot', snap: this.snapshot() });
@@ -110,6 +112,12 @@ export class Engine {
 
   setPayload(json: string): void {
     this.payload = Buffer.from(json, 'utf8');
+  }
+
+  /** An extra beat on every channel now (a busy disk write is not stacked up). */
+  beatNow(): void {
+    if (this.stopping) return;
+    for (const c of this.channels) void this.beat(c);
   }
 
   private seal(hb: string, kind: MessageKind): Buffer {

@@ -36,7 +36,8 @@ export interface StartOptions {
 
 export interface Heartbeats extends EventEmitter<HeartbeatEvents> {
   readonly incarnation: bigint;
-  setPayload(payload: JsonValue): void;
+  /** urgent: send it on every heartbeat now, not at the next interval */
+  setPayload(payload: JsonValue, urgent?: boolean): void;
   snapshot(): HbSnapshot;
   peers(): Record<string, PeerView>;
   stop(graceful: boolean): Promise<void>;
@@ -101,8 +102,8 @@ class HeartbeatHandle extends EventEmitter<HeartbeatEvents> implements Heartbeat
     }
   }
 
-  setPayload(payload: JsonValue): void {
-    const m: ToWorker = { t: 'payload', json: JSON.stringify(payload) };
+  setPayload(payload: JsonValue, urgent = false): void {
+    const m: ToWorker = { t: 'payload', json: JSON.stringify(payload), ...(urgent ? { urgent } : {}) };
     if (!this.exited) this.worker.postMessage(m);
   }
 

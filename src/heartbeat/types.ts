@@ -63,7 +63,7 @@ export interface WorkerInit {
   payload: string;
 }
 
-export type ToWorker = { t: 'payload'; json: string } | { t: 'stop'; graceful: boolean };
+export type ToWorker = { t: 'payload'; json: string; urgent?: boolean } | { t: 'stop'; graceful: boolean };
 
 export type FromWorker =
   | { t: 'ready' }

@@ -19,7 +19,10 @@ const engine = new Engine({
 });
 
 port.on('message', (m: ToWorker) => {
-  if (m.t === 'payload') engine.setPayload(m.json);
+  if (m.t === 'payload') {
+    engine.setPayload(m.json);
+    if (m.urgent) engine.beatNow();
+  }
   else if (m.t === 'stop') {
     void engine
       .stop(m.graceful)

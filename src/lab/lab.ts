@@ -319,15 +319,25 @@ export class Lab {
 
   /**
    * Power the node off: its links go dark first (so it stops answering at once, even ARP for
-   * addresses its agent had added), its containers are removed, every process in its
+   * addresses its agent had added), its processes are stopped, its containers are removed, every process in its
    * namespaces is SIGKILLed (init included, so its mounts go with its mount namespace), and
    * its network namespace is deleted. restartNode boots it again, fresh.
    */
   async killNode(node: string): Promise<void> {
     const n = this.node(node);
+    const disks = this.mountedDisks(n);
     for (const net of this.rec.networks) await cutPort(this.rec.switchNs, n, net.index, 'down').catch(() => undefined);
+    // stop the whole node first: a machine losing power does not see its containers go and
+    // react (monitor restart, freezestop published over the disk heartbeat)
+    await withNode(this.rec, n, (m) => signalAll(m, 'SIGSTOP'));
     await removeContainers(this.id, n.name);
     const left = await withNode(this.rec, n, (m) => killAll(m));
+    // again: a `docker run` the engine had received before the stop may have completed since
+    await removeContainers(this.id, n.name);
+    // the kernel drops a dead mount namespace's mounts asynchronously (a second or more for an
+    // ext4 on a loop device under load): a peer's fsck/mount of the shared disk must not find
+    // it still in use by a machine that is off
+    await this.waitDisksReleased(disks, node, 10_000);
     // delete the legs explicitly: a namespace is freed asynchronously, and a reboot must be
     // able to plug new legs of the same names at once
     for (const net of this.rec.networks) await unplugPort(this.rec.switchNs, n, net.index);
@@ -335,6 +345,35 @@ export class Lab {
     Object.assign(n, { initPid: null, initStart: null, mntNs: null, agentPid: null, agentStart: null, state: 'down' });
     this.save();
     if (left.length) throw new Error(`${node}: processes survived SIGKILL: ${left.join(' ')}`);
+  }
+
+  /** The lab's shared disks mounted in a node's mount namespace. */
+  private mountedDisks(n: LabNode): string[] {
+    if (!isAlive(n.initPid, n.initStart)) return [];
+    const devs = this.rec.disks.map((d) => d.dev).filter((d): d is string => Boolean(d));
+    try {
+      const text = fs.readFileSync(`/proc/${n.initPid}/mountinfo`, 'utf8');
+      return devs.filter((d) => text.split('\n').some((l) => l.split(' - ')[1]?.split(' ')[1] === d));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Wait until no one holds these devices exclusively (a mount does), unless a living node mounts them. */
+  private async waitDisksReleased(devs: string[], killed: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const dev of devs) {
+      for (;;) {
+        if (this.rec.nodes.some((o) => o.name !== killed && this.mountedDisks(o).includes(dev))) break;
+        try {
+          fs.closeSync(fs.openSync(dev, fs.constants.O_RDONLY | fs.constants.O_EXCL));
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   /** Boot a killed node again: new namespaces, links plugged and healthy, no agent. */

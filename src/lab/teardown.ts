@@ -53,6 +53,9 @@ export async function teardown(rec: LabRecord): Promise<string[]> {
     const left = await killAll({ envMark: `FERRY_LAB=${rec.id}` });
     if (left.length) throw new Error(`still alive: ${left.join(' ')}`);
   });
+  // again, now that no agent is left: between the first sweep and their end, agents saw their
+  // containers gone and started them again (monitor restart, takeover)
+  await step('containers', () => removeContainers(rec.id));
   for (const ns of [...rec.nodes.map((n) => n.netns), rec.switchNs]) {
     await step(`netns ${ns}`, async () => {
       await delNetns(ns);

@@ -41,7 +41,7 @@ class IpResource implements Resource {
     this.ipdev = ctx.kw.string('ipdev') ?? '';
     this.netmask = ctx.kw.string('netmask');
     this.log = ctx.log;
-    this.probeTimeoutMs = ctx.kw.duration('dup_probe_timeout') ?? 300;
+    this.probeTimeoutMs = ctx.kw.duration('dup_probe_timeout') ?? 200;
   }
 
   private get label(): string {
@@ -65,7 +65,8 @@ class IpResource implements Resource {
     }
     await addAddress(this.ipdev, res.address, prefix, res.family, this.log);
     this.log.info(`added ${res.address}/${prefix} to ${this.ipdev}`);
-    await announce(dev, res.address, this.log);
+    // best effort and ~90 ms of arping: the next resources need not wait for it
+    void announce(dev, res.address, this.log);
   }
 
   async stop(): Promise<void> {
@@ -128,7 +129,7 @@ export const driver: DriverSpec = {
     {
       name: 'dup_probe_timeout',
       type: 'duration',
-      default: 300,
+      default: 200,
       description:
         'How long start listens for another holder of the address (ARP probe, or ping on non-ARP devices) before adding it. A holder on the segment answers in well under a millisecond; the window only guards against lost probes.',
     },

@@ -112,7 +112,8 @@ export class Sampler {
   private readonly loop: Promise<void>;
   private readonly report: SampleReport = { samples: 0, violations: [], seen: [] };
 
-  constructor(private readonly cl: ClusterLab, periodMs = 150) {
+  constructor(t: ExecutionContext, private readonly cl: ClusterLab, periodMs = 150) {
+    t.teardown(() => this.stop().then(() => undefined));
     this.loop = (async () => {
       while (!this.stopped) {
         const t0 = Date.now();

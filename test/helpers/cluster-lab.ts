@@ -2,6 +2,7 @@
 // UDP heartbeats (200ms / 1s) on every lab network plus the disk heartbeat, and one failover
 // service made of a real address, a real ext4 mount of the lab's data disk and a real docker
 // container. The lab is destroyed in t.teardown, even when the test failed.
+import fs from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { Lab } from '../../src/lab/lab.js';
 import type { RunResult } from '../../src/util/exec.js';
@@ -73,6 +74,7 @@ export async function startCluster(t: ExecutionContext, o: ClusterOptions): Prom
   requireRoot();
   const lab = await Lab.create({ nodes: o.nodes, links: o.links ?? 2, prefix: uniquePrefix('c').slice(0, 6), disks: { heartbeat: o.disk === false ? 0 : 8, data: 32 } });
   t.teardown(async () => {
+    if (!t.passed) await diagnose(lab).then((d) => console.error(d), () => undefined);
     const problems = await lab.destroy();
     if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
   });
@@ -83,8 +85,7 @@ export async function startCluster(t: ExecutionContext, o: ClusterOptions): Prom
   // named after the lab: the docker engine (container names) is shared with concurrent tests
   const spec: ServiceSpec = { name: `s${lab.id}`, nodes: o.svcNodes ?? lab.nodeNames, ...o.service };
   const text = serviceText(lab, spec);
-  const { writeFileSync } = await import('node:fs');
-  for (const n of lab.nodeNames) writeFileSync(`${lab.root(n)}/etc/services/${spec.name}.env`, text);
+  for (const n of lab.nodeNames) fs.writeFileSync(`${lab.root(n)}/etc/services/${spec.name}.env`, text);
   const agents = o.agents ?? lab.nodeNames;
   for (const n of agents) startAgentIn(lab, n);
   const cl: ClusterLab = { lab, svc: spec.name, mnt: spec.noFs ? undefined : `${lab.dir}/mnt-${spec.name}`, agents };
@@ -143,10 +144,40 @@ export async function waitRunning(cl: ClusterLab, node: string, timeoutMs: numbe
   }, timeoutMs);
 }
 
-/** Lines of a daemon's log (pino JSON lines) whose msg matches re. */
-export async function agentLogLines(cl: ClusterLab, node: string, re: RegExp): Promise<string[]> {
-  const { readFileSync, existsSync } = await import('node:fs');
-  const f = `${cl.lab.root(node)}/log/daemon.log`;
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8').split('\n').filter((l) => re.test(l));
+export interface LogLine {
+  time: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** Entries of a node's daemon log (pino JSON lines) whose msg matches re. */
+export async function daemonLog(lab: Lab, node: string, re: RegExp = /./): Promise<LogLine[]> {
+  const f = `${lab.root(node)}/log/daemon.log`;
+  if (!fs.existsSync(f)) return [];
+  const out: LogLine[] = [];
+  for (const l of fs.readFileSync(f, 'utf8').split('\n')) {
+    if (!l.trim()) continue;
+    try {
+      const e = JSON.parse(l) as LogLine;
+      if (typeof e.msg === 'string' && re.test(e.msg)) out.push(e);
+    } catch {
+      // a line being written
+    }
+  }
+  return out;
+}
+
+/** What each living node says, for a failed test's output: svcmon and the daemon's last decisions. */
+export async function diagnose(lab: Lab): Promise<string> {
+  const out = [`--- lab ${lab.id} at failure`];
+  for (const n of lab.nodeNames) {
+    if (!lab.isUp(n)) {
+      out.push(`[${n}] node down`);
+      continue;
+    }
+    out.push(`[${n}] svcmon:`, (await svcmonText(lab, n).catch((e: Error) => e.message)).trimEnd());
+    const log = (await daemonLog(lab, n)).slice(-25).map((e) => `  ${new Date(e.time).toISOString().slice(11, 23)} ${e.msg}`);
+    out.push(`[${n}] daemon log (last ${log.length}):`, ...log);
+  }
+  return out.join('\n');
 }

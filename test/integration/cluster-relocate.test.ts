@@ -3,6 +3,7 @@
 // asks every living node, the kernel, the mount tables and the engine where the service runs.
 import test from 'ava';
 import type { Lab } from '../../src/lab/lab.js';
+import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit } from '../helpers/cluster-audit.js';
 import { cli, startCluster, view, waitFor } from '../helpers/cluster-lab.js';
 
@@ -21,6 +22,7 @@ async function frozenSeenBy(lab: Lab, observer: string, node: string, frozen: bo
 }
 
 test.serial('relocate there and back: the CLI waits and exits 0; refusals exit non-zero with one line and move nothing', async (t) => {
+  requireRoot();
   const cl = await startCluster(t, { nodes: 2 });
   const { lab, svc } = cl;
   await audit(t, cl, 'n1');
@@ -46,14 +48,14 @@ test.serial('relocate there and back: the CLI waits and exits 0; refusals exit n
   await audit(t, cl, 'n1');
 
   // there...
-  const sampler = new Sampler(cl);
-  const there = await cli(lab, 'n1', 'svcmgr', ['-s', svc, 'relocate', '--to', 'n2'], 120_000);
+  const sampler = new Sampler(t, cl);
+  const there = await cli(lab, 'n1', 'svcmgr', ['-s', svc, 'relocate', '--to', 'n2', '--wait', '60'], 90_000);
   t.is(there.exitCode, 0, there.stderr);
   t.regex(there.stdout, new RegExp(`^${svc} relocated to n2 in \\d+\\.\\d s\n$`));
   t.log(`relocate: ${there.stdout.trim()} (CLI ${there.durationMs} ms)`);
   await audit(t, cl, 'n2');
   // ... and back, asked on the node that runs it
-  const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback'], 120_000);
+  const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback', '--wait', '60'], 90_000);
   t.is(back.exitCode, 0, back.stderr);
   t.regex(back.stdout, new RegExp(`^${svc} relocated to n1 in \\d+\\.\\d s\n$`));
   t.log(`giveback: ${back.stdout.trim()} (CLI ${back.durationMs} ms)`);
