@@ -18,4 +18,6 @@ grep -E ' /tmp/ferry-[^ ]*' /proc/mounts | awk '{print $2}' | sort -r | while re
 for vg in $(vgs --noheadings -o vg_name 2>/dev/null | grep '^ *fy'); do vgremove -f "$vg" >/dev/null 2>&1; done
 losetup -a 2>/dev/null | grep -E '/tmp/ferry-' | cut -d: -f1 | while read -r l; do losetup -d "$l" 2>/dev/null; done
 rm -rf /tmp/ferry-lab-* 2>/dev/null
+# VM lane scratch dirs of a run that was killed outright
+for d in /tmp/ferry-vm.* /tmp/ferry-vmtest-*; do [ -e "$d" ] || continue; pgrep -f "$d/" >/dev/null || rm -rf "$d"; done
 exit 0
