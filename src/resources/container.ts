@@ -79,7 +79,8 @@ export const driver: DriverSpec = {
   kind: 'container',
   types: ['docker', 'podman'],
   keywords,
-  description: 'A container run by the node engine (docker or podman CLI). Up when the container named `name` is running; stop removes it.',
+  description:
+    'A container run by the node engine (docker or podman CLI). Up when the container named `name` is running; stop removes it. Every container is labelled ferry.svc, ferry.rid and ferry.node; one labelled for another node (an engine shared between nodes) is never adopted: it shows down here with a message, start refuses while it runs and stop leaves it alone.',
   create(ctx): Resource {
     const s = readSettings(ctx);
     if ('error' in s) return brokenResource(ctx, s.error);
