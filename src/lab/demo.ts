@@ -111,6 +111,19 @@ check = /bin/sh -c "ip -o addr show to ${VIP} | grep -q . && exec /bin/busybox w
     }
     process.stdout.write(bold(`failover: ${SVC} up on n2 ${((upAt - killedAt) / 1000).toFixed(2)} s after n1 died; the web app answered again after ${((servedAt - killedAt) / 1000).toFixed(2)} s\n`));
     process.stdout.write(body);
+    // the survivor's own account, from its daemon log: when it declared n1 dead, how long
+    // the takeover itself took (the kill above also waits for the lab to release n1's disk)
+    const events = fs
+      .readFileSync(path.join(lab.root('n2'), 'log', 'daemon.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { time: number; msg: string; ms?: number })
+      .filter((e) => e.time >= killedAt);
+    const down = events.find((e) => e.msg === 'peer n1 down');
+    const done = events.find((e) => e.msg.startsWith(`${SVC} start done`));
+    if (down && done) {
+      process.stdout.write(`n2's log: n1 declared dead ${((down.time - killedAt) / 1000).toFixed(2)} s after the kill began (heartbeat timeout 1 s); takeover start took ${done.ms ?? '?'} ms\n`);
+    }
     step('svcmon (on n2)');
     await show('n2', [], 'svcmon');
   } finally {
