@@ -18,6 +18,7 @@ import type { ServiceStatus } from '../service/status.js';
 import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
 import { listenControl } from './control-server.js';
 import { RestartCounters, monitorStep } from './monitor.js';
+import { Fencing } from './fencing.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -41,6 +42,9 @@ function emptyState(svc: string, error: string): ServiceState {
 export class Daemon {
   private cluster!: ClusterConfig;
   private hb!: Heartbeats;
+  private fencing!: Fencing;
+  /** the services' `stonith` keyword: may a takeover of them wait for fencing */
+  private readonly stonithOf = new Map<string, boolean>();
   private server: net.Server | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly local = new Map<string, ServiceState>();
@@ -80,8 +84,10 @@ export class Daemon {
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     await this.refresh();
     this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload() });
+    this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
     this.hb.on('peer', (peer, state, prev) => {
       this.log.info({ peer, state, prev }, `peer ${peer} ${state}`);
+      if (state === 'up') this.fencing.peerBack(peer);
       this.kick();
     });
     this.hb.on('payload', (_peer, payload) => {
@@ -181,6 +187,7 @@ export class Daemon {
       return undefined;
     }
     const prev = this.local.get(name);
+    this.stonithOf.set(name, svc.config.defaults.boolean('stonith'));
     const now = Date.now();
     let monitor = prev?.monitor ?? 'idle';
     let error = prev?.error;
@@ -274,6 +281,19 @@ export class Daemon {
       if (this.lastWhy.get(name) !== d.why) {
         this.lastWhy.set(name, d.why);
         this.log.info({ svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
+      }
+      if (d.action === 'start' && this.stonithOf.get(name) !== false) {
+        // never start in place of a dead node that is not fenced yet (when it can be fenced)
+        const dead = local.nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
+        const clear = this.fencing.clearToTakeOver(dead);
+        if (!clear.ok) {
+          if (local.error !== clear.why) {
+            local.error = clear.why;
+            this.log.warn({ svc: name, why: clear.why }, `${name}: not starting: ${clear.why}`);
+            this.publish();
+          }
+          continue;
+        }
       }
       if (d.action !== 'none') void this.orchestrated(name, d);
     }

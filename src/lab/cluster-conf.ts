@@ -16,13 +16,15 @@ export interface ClusterConfOptions {
   timeout?: string;
   /** disk heartbeat on the lab's heartbeat device; default true when the lab has one */
   disk?: boolean;
-  /** extra lines appended as is (e.g. [arbitrator#1] sections, quorum settings) */
+  /** extra lines appended as is (e.g. [stonith#n1] or [arbitrator#1] sections) */
   extra?: string;
+  /** extra lines of the [cluster] section (e.g. fence_delay = 1s) */
+  cluster?: string[];
 }
 
 export function clusterConfText(rec: LabRecord, opts: ClusterConfOptions = {}): string {
   const port = opts.port ?? 10001;
-  const lines = ['[cluster]', `name = ${opts.name ?? rec.id}`, `nodes = ${rec.nodes.map((n) => n.name).join(' ')}`, 'secret_file = cluster.secret', ''];
+  const lines = ['[cluster]', `name = ${opts.name ?? rec.id}`, `nodes = ${rec.nodes.map((n) => n.name).join(' ')}`, 'secret_file = cluster.secret', ...(opts.cluster ?? []), ''];
   let k = 0;
   for (const net of rec.networks) {
     k++;

@@ -67,6 +67,9 @@ export interface ClusterOptions {
   service?: Partial<ServiceSpec>;
   /** wait for the service to run on this node before returning (default: the first of svcNodes) */
   expectOn?: string | null;
+  /** extra cluster file: [cluster] lines and whole sections (e.g. [stonith#n1]) */
+  clusterLines?: string[];
+  clusterExtra?: string;
 }
 
 /** Create the lab, write the cluster and service files, start the agents, wait for placement. */
@@ -81,7 +84,7 @@ export async function startCluster(t: ExecutionContext, o: ClusterOptions): Prom
   const nets = lab.networkCount;
   // the disk heartbeat at the network's pace: a node is dead 1 s after its last beat anywhere
   const disk = o.disk === false ? '' : ['[hb#' + (nets + 1) + ']', 'type = disk', `dev = ${lab.heartbeatDisk}`, `interval = ${HB.interval}`, `timeout = ${HB.timeout}`].join('\n');
-  lab.writeClusterConf({ ...HB, disk: false, extra: disk });
+  lab.writeClusterConf({ ...HB, disk: false, extra: [disk, o.clusterExtra ?? ''].join('\n'), cluster: o.clusterLines ?? [] });
   // named after the lab: the docker engine (container names) is shared with concurrent tests
   const spec: ServiceSpec = { name: `s${lab.id}`, nodes: o.svcNodes ?? lab.nodeNames, ...o.service };
   const text = serviceText(lab, spec);
