@@ -14,8 +14,11 @@ run_ava() {
   npx ava "$@" 2>&1 | tee "$log"
   local r=${PIPESTATUS[0]}
   local p f
-  p=$(grep -Eo '[0-9]+ tests? passed' "$log" | tail -1 | grep -Eo '^[0-9]+' || echo 0)
+  # ava prints "N tests passed" only when none failed: count the per-test lines instead
+  p=$(grep -Ec '^\s*✔' "$log" || true)
   f=$(grep -Eo '[0-9]+ tests? failed' "$log" | tail -1 | grep -Eo '^[0-9]+' || echo 0)
+  local marks; marks=$(grep -Ec '^\s*✘' "$log" || true)
+  [ "$marks" -gt "$f" ] && f=$marks
   [ "$r" -ne 0 ] && [ "$f" -eq 0 ] && f=1
   passed=$((passed + p)); failed=$((failed + f))
   [ "$r" -ne 0 ] && rc=$r

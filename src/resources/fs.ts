@@ -10,6 +10,7 @@ import { isBelow, readMountinfo } from '../util/mountinfo.js';
 import type { DeviceIdentity } from './fs-device.js';
 import { entryMatches, identify } from './fs-device.js';
 import { fsck, mount, umount } from './fs-ops.js';
+import { run } from '../util/exec.js';
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
 
 export { mountDepth } from '../util/mountinfo.js';
@@ -104,6 +105,7 @@ class FsResource implements Resource {
       (await readMountinfo()).filter((e) => isBelow(e.mountPoint, st.target)).map((e) => e.mountPoint);
     await umount(st.target, { stopTimeoutMs: this.stopTimeoutMs, submounts }, this.log);
     this.log.info(`unmounted ${st.target}`);
+    if (st.id.kind === 'file') await loopReleased(top.source, this.log);
   }
 
   async status(): Promise<StatusReport> {
@@ -174,3 +176,19 @@ export const driver: DriverSpec = {
     return new FsResource(ctx);
   },
 };
+
+/**
+ * The kernel frees an autoclear loop device after the last umount asynchronously: wait for
+ * it (bounded), so that when stop returns the image is free for the next owner; detach it
+ * ourselves if it lingers.
+ */
+async function loopReleased(loopDev: string, log: Logger): Promise<void> {
+  const name = path.basename(loopDev);
+  if (!/^loop\d+$/.test(name)) return;
+  const attached = () => fs.access(`/sys/block/${name}/loop/backing_file`).then(() => true, () => false);
+  for (let i = 0; i < 30 && (await attached()); i++) await new Promise((r) => setTimeout(r, 100));
+  if (await attached()) {
+    const r = await run('losetup', ['-d', loopDev], { timeout: 10_000, log });
+    if (!r.ok) log.warn({ dev: loopDev, err: r.stderr.trim() }, `${loopDev} still attached after umount`);
+  }
+}
