@@ -165,7 +165,17 @@ test('a regular file is loop-mounted, recognised by its backing file (even at a 
   await r.start();
   await r.stop();
   t.is(await mountedAt(mnt), undefined);
-  t.is((await sh('losetup', ['-j', img.file])).stdout.trim(), '', 'loop device released');
+  // stop waits for the kernel to free the autoclear loop device; a mount namespace created by a
+  // concurrent test while this mount existed (a container, a lab node) can hold a copy of the
+  // mount a little longer, so poll, and name the holders if it never goes
+  let attached = '';
+  for (let i = 0; i < 100; i++) {
+    attached = (await sh('losetup', ['-j', img.file])).stdout.trim();
+    if (attached === '') break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const holders = attached ? (await sh('sh', ['-c', `grep -l -F '${mnt.replace(/ /g, '\\040')}' /proc/[0-9]*/mountinfo 2>/dev/null | head -5 | while read f; do p=\${f#/proc/}; p=\${p%%/*}; echo "$p $(tr '\\0' ' ' < /proc/$p/cmdline | cut -c1-80)"; done`], { reject: false })).stdout : '';
+  t.is(attached, '', `loop device released (mount still seen by: ${holders || 'nobody'})`);
 });
 
 test('xfs: checked with xfs_repair -n, mounted, unmounted', async (t) => {
