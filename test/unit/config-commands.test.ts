@@ -32,8 +32,15 @@ const text = [
   '',
 ].join('\n');
 
+// every scratch FERRY_ROOT made here is removed when the file's tests are done
+const scratch: string[] = [];
+test.after.always(() => {
+  for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+});
+
 const setup = (content = text) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cmd-'));
+  scratch.push(root);
   const paths = ferryPaths({ FERRY_ROOT: root });
   fs.mkdirSync(paths.services, { recursive: true });
   const file = path.join(paths.services, 'web.env');

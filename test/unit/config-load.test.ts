@@ -80,8 +80,15 @@ test('no config is built from a file with errors', (t) => {
   t.is(r.errors.length, 1);
 });
 
+// every scratch FERRY_ROOT made here is removed when the file's tests are done
+const scratch: string[] = [];
+test.after.always(() => {
+  for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
+});
+
 const tmpRoot = () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-load-'));
+  scratch.push(root);
   const paths = ferryPaths({ FERRY_ROOT: root });
   fs.mkdirSync(paths.services, { recursive: true });
   return paths;
