@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import type { MulticastHbConfig } from '../cluster/config.js';
 import type { Transport, TransportHost } from './transport.js';
+import { adoptSocket } from './transport.js';
 
 /** First IPv4 address of an interface, read in the calling thread's network namespace. */
 export function interfaceIPv4(intf: string): string | undefined {
@@ -54,9 +55,7 @@ export class MulticastTransport implements Transport {
           fail(e as Error);
           return;
         }
-        sock.off('error', fail);
-        sock.on('error', (e) => this.host.log('warn', 'socket error', { error: e.message }));
-        sock.on('message', (msg) => this.host.receive(msg, {}));
+        adoptSocket(sock, fail, this.host);
         this.sock = sock;
         this.opening = undefined;
         this.host.log('info', 'multicast heartbeat joined', { group, port, intf, ifaddr });

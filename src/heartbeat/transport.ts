@@ -1,5 +1,6 @@
 // What the engine needs from a heartbeat medium. The engine seals; a transport only moves
 // bytes and reports what came in, so crypto, replay and liveness rules live in one place.
+import type dgram from 'node:dgram';
 
 export interface Inbound {
   /** disk: node owning the slot the bytes were read from; the sealed sender must match */
@@ -21,4 +22,14 @@ export interface Transport {
   /** send (network) or write and then read the slots (disk) */
   beat(message: Buffer): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * A UDP socket that finished opening: the one-shot start-up error handler goes, later errors
+ * are logged (a heartbeat keeps going), datagrams go to the engine.
+ */
+export function adoptSocket(sock: dgram.Socket, startupError: (e: Error) => void, host: TransportHost): void {
+  sock.off('error', startupError);
+  sock.on('error', (e) => host.log('warn', 'socket error', { error: e.message }));
+  sock.on('message', (msg) => host.receive(msg, {}));
 }

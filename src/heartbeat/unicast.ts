@@ -3,6 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { UnicastHbConfig } from '../cluster/config.js';
 import type { Transport, TransportHost } from './transport.js';
+import { adoptSocket } from './transport.js';
 
 export class UnicastTransport implements Transport {
   private sock: dgram.Socket | undefined;
@@ -40,9 +41,7 @@ export class UnicastTransport implements Transport {
       };
       sock.once('error', fail);
       sock.bind({ address: this.own.addr, port: this.own.port, exclusive: true }, () => {
-        sock.off('error', fail);
-        sock.on('error', (e) => this.host.log('warn', 'socket error', { error: e.message }));
-        sock.on('message', (msg) => this.host.receive(msg, {}));
+        adoptSocket(sock, fail, this.host);
         this.sock = sock;
         this.opening = undefined;
         this.host.log('info', 'unicast heartbeat bound', { addr: this.own.addr, port: this.own.port });
