@@ -31,7 +31,7 @@ export interface DaemonOptions {
 const FAILED_BACKOFF_MS = [5_000, 10_000, 20_000, 40_000, 60_000];
 const SWITCHED_HOLD_MS = 60_000;
 
-function emptyState(svc: string, error: string): ServiceState {
+function emptyState(error: string): ServiceState {
   const na = 'n/a' as const;
   return {
     avail: 'undef', overall: 'undef', frozen: false, orchestrate: 'no', service_type: '', nodes: [], monitor: 'idle', error,
@@ -183,7 +183,7 @@ export class Daemon {
       if (superseded()) return undefined;
     } catch (e) {
       if (superseded()) return undefined;
-      this.local.set(name, emptyState(name, `config: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
+      this.local.set(name, emptyState(`config: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
       return undefined;
     }
     const prev = this.local.get(name);

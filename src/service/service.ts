@@ -50,10 +50,9 @@ export class Service {
     this.resources = buildResources(config, paths, this.log);
   }
 
-  /** Load and validate; throws UserError (missing service) or ConfigInvalid (file:line errors). */
+  /** Load and validate; throws UserError (missing service, from the reader) or ConfigInvalid (file:line errors). */
   static open(paths: FerryPaths, arg: string, nodename: string): Service {
     const { svcname, file } = locateService(paths, arg);
-    if (!fs.existsSync(file)) throw new UserError(`service ${svcname} does not exist (no ${file})`);
     return new Service(paths, loadServiceConfig(file, svcname, nodename));
   }
 
