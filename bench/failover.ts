@@ -199,7 +199,7 @@ check = /bin/sh -c "ss -Hltn 'sport = :${FERRY_PORT}' | grep -q ."
 function clusterConf(lab: Lab, c: Config): string {
   const hb = (k: number, lines: string[]) => [`[hb#${k}]`, ...lines, `interval = ${c.interval}`, `timeout = ${c.timeout}`, ''];
   return [
-    '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', '',
+    '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', 'quorum = false', '',
     ...hb(1, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 0)}`), 'port = 10001']),
     ...hb(2, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 1)}`), 'port = 10002']),
     ...(c.disk === false ? [] : hb(3, ['type = disk', `dev = ${lab.heartbeatDisk}`])),

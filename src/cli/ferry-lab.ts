@@ -61,8 +61,12 @@ async function main(): Promise<number> {
     .option('--interval <d>', 'network heartbeat interval, e.g. 1s')
     .option('--timeout <d>', 'network heartbeat timeout, e.g. 3s')
     .option('--no-disk', 'no disk heartbeat')
-    .action((id: string, o: { interval?: string; timeout?: string; disk: boolean }) => {
-      process.stdout.write(Lab.attach(id).writeClusterConf({ interval: o.interval, timeout: o.timeout, disk: o.disk }));
+    .option('--no-stonith', 'no [stonith#<node>] sections (by default every node is fenced by the lab fence agent)')
+    .option('--quorum <bool>', 'write quorum = true|false (two nodes without STONITH need one of them)')
+    .action((id: string, o: { interval?: string; timeout?: string; disk: boolean; stonith: boolean; quorum?: string }) => {
+      if (o.quorum !== undefined && !['true', 'false'].includes(o.quorum)) throw new Error(`--quorum: expected true or false, got "${o.quorum}"`);
+      const cluster = o.quorum === undefined ? [] : [`quorum = ${o.quorum}`];
+      process.stdout.write(Lab.attach(id).writeClusterConf({ interval: o.interval, timeout: o.timeout, disk: o.disk, stonith: o.stonith, cluster }));
     });
 
   program

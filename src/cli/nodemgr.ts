@@ -7,12 +7,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
+import { clusterConfigPath, parseClusterConfig } from '../cluster/config.js';
 import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
 import { nodeLogger } from '../log.js';
 import { UserError } from './errors.js';
 import { cliContext, runMain } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
 import { stonithCommand } from './stonith.js';
+import { registerArbitratorCommand } from './arbitrator-command.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,6 +36,23 @@ async function main(): Promise<number> {
   program.command('nodename').description('print the name of this node').action(() => {
     process.stdout.write(`${ctx.nodename}\n`);
   });
+
+  program
+    .command('validate')
+    .description('validate the cluster file: every problem as file:line: message (exit 1 on an error)')
+    .action(() => {
+      const file = clusterConfigPath(ctx.paths);
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      const r = parseClusterConfig(text, file, ctx.nodename, ctx.paths.etc);
+      for (const e of r.errors) process.stdout.write(`${String(e)}\n`);
+      if (r.errors.some((e) => e.severity === 'error') || !r.config) code = 1;
+      else if (r.errors.length === 0) process.stdout.write(`${file}: ok\n`);
+    });
 
   const daemon = program.command('daemon').description('the agent daemon');
   daemon.command('run').description('run the daemon in the foreground').action(async () => {
@@ -117,6 +136,7 @@ async function main(): Promise<number> {
     .action(async (o: { node: string; action: string; force?: boolean }) => {
       code = await stonithCommand(ctx, o);
     });
+  registerArbitratorCommand(program, ctx, (c) => (code = c));
   await program.parseAsync(process.argv);
   return code;
 }

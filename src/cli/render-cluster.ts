@@ -1,8 +1,9 @@
 // Cluster-wide human output: the svcmon table with a node column, notes saying why a node
-// waits or failed, and the heartbeat table.
+// waits or failed, and the node table (quorum, fencing).
 import { headerRows, plainTable as table } from './table.js';
 import type { HbSnapshot } from '../heartbeat/index.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
+import type { FenceInfo } from '../cluster/node-state.js';
 
 const HEAD: [string, string][] = [
   ['service', 'name'], ['', 'node'], ['service', 'type'], ['container', 'type'], ['container', 'status'], ['ip', 'status'],
@@ -38,5 +39,27 @@ export function renderClusterSvcmon(v: ClusterView, only: string[] = []): string
   }
   const intents = Object.values(v.intents).filter((i) => !i.done);
   for (const i of intents) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
-  return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : [])].join('\n');
+  return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : []), '', ...renderNodes(v)].join('\n');
+}
+
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+function fenceText(f: FenceInfo): string {
+  if (f.state === 'fenced') return `fenced at ${clock(f.at)}`;
+  if (f.state === 'fencing') return 'fencing';
+  return `fence failed ${f.failures ?? 1}x (${f.error ?? '?'}), next at ${f.nextAt ? clock(f.nextAt) : '?'}`;
+}
+
+/** One line per node: its agent's state, its quorum as it last said, and its fencing of peers. */
+export function renderNodes(v: ClusterView): string[] {
+  const rows: string[][] = [['node', 'agent', 'quorum', 'votes', 'fencing']];
+  for (const [node, nv] of Object.entries(v.nodes)) {
+    const live = nv.state === 'self' || nv.state === 'up';
+    const q = live ? nv.payload?.quorum : undefined;
+    const arbs = Object.entries(q?.arbitrators ?? {}).map(([id, a]) => `${id} ${a.granted ? 'granted' : `no: ${a.error ?? ''}`}`);
+    const fences = Object.entries((live ? nv.payload?.fence : undefined) ?? {}).map(([peer, f]) => `${peer} ${fenceText(f)}`);
+    rows.push([node, nv.state, q ? q.state : '-', q ? `${q.votes}/${q.total} (${q.needed} needed)${arbs.length ? `; ${arbs.join('; ')}` : ''}` : '-', fences.join('; ') || '-']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd());
 }

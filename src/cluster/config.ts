@@ -16,7 +16,7 @@ import { convertValue } from '../config/values.js';
 import type { FerryPaths } from '../paths.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { HbType } from './keywords.js';
-import { clusterSections, FENCE_DELAY_DEFAULT } from './keywords.js';
+import { clusterSections, FENCE_DELAY_DEFAULT, SPLIT_GRACE_DEFAULT, type SplitAction } from './keywords.js';
 
 interface HbCommon {
   /** section name, "hb#1": also bound into every message of this heartbeat */
@@ -66,8 +66,11 @@ export interface ClusterConfig {
   nodes: string[];
   /** hex, >= 64 digits */
   secret: string;
+  /** [cluster] quorum: act only with a majority of votes (docs/quorum.md) */
   quorum: boolean;
-  splitAction: string;
+  splitAction: SplitAction;
+  /** ms a quorate node waits before taking over from a lost peer it cannot fence */
+  splitGrace?: number;
   /** ms the second of two nodes waits before fencing the first ([cluster] fence_delay); see fence/race.ts */
   fenceDelay?: number;
   heartbeats: HbConfig[];
@@ -239,10 +242,12 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
       stonith.push({ node, agent: str(s, 'agent') ?? '', params, timeout: num(s, 'timeout') ?? 60000 });
     } else if (secName.startsWith('arbitrator#')) {
       requireKeys(s);
-      arbitrators.push({ id: secName, addr: str(s, 'addr') ?? '', port: num(s, 'port') ?? 1215, timeout: num(s, 'timeout') ?? 5000 });
+      arbitrators.push({ id: secName, addr: str(s, 'addr') ?? '', port: num(s, 'port') ?? 1215, timeout: num(s, 'timeout') ?? 2000 });
     }
   }
   if (heartbeats.length === 0 && nodes.length > 1) warn(clusterSec.line, 'no [hb#N] section: peers will never be seen alive');
+  const quorum = value(cs, 'quorum') !== false;
+  checkSplitSafety({ nodes, quorum, quorumSet: cs.has('quorum'), stonith, arbitrators, line: cs.has('quorum') ? lineOf(cs, 'quorum') : clusterSec.line, err, warn });
 
   if (errors.some((e) => e.severity === 'error') || secret === undefined) return { config: undefined, errors };
   return {
@@ -251,8 +256,9 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
       name,
       nodes,
       secret,
-      quorum: value(cs, 'quorum') === true,
-      splitAction: str(cs, 'split_action') ?? 'crash',
+      quorum,
+      splitAction: (str(cs, 'split_action') ?? 'stop') as SplitAction,
+      splitGrace: num(cs, 'split_grace') ?? SPLIT_GRACE_DEFAULT,
       fenceDelay: num(cs, 'fence_delay') ?? FENCE_DELAY_DEFAULT,
       heartbeats,
       stonith,
@@ -263,6 +269,30 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
 }
 
 type Report = (line: number, msg: string) => void;
+
+/**
+ * The configurations that cannot settle a split safely or cannot fail over at all get a
+ * word from `validate`: a two-node cluster is a tie whenever the nodes lose each other, so
+ * it needs a tie-breaker (arbitrator, STONITH for both nodes) or an explicit `quorum`.
+ */
+function checkSplitSafety(c: {
+  nodes: string[]; quorum: boolean; quorumSet: boolean; stonith: StonithConfig[]; arbitrators: ArbitratorConfig[];
+  line: number; err: Report; warn: Report;
+}): void {
+  if (c.nodes.length < 2) return;
+  const unfenceable = c.nodes.filter((n) => !c.stonith.some((s) => s.node === n));
+  if (!c.quorum) {
+    if (unfenceable.length) {
+      c.warn(c.line, `quorum = false and no [stonith#<node>] for ${unfenceable.join(', ')}: when the nodes lose each other, both sides run the failover services (split brain)`);
+    }
+    return;
+  }
+  if (c.nodes.length === 2 && c.arbitrators.length === 0 && unfenceable.length > 0) {
+    const fix = 'add an [arbitrator#1] (nodemgr arbitrator), [stonith#<node>] sections for both nodes, or set quorum explicitly (true: no failover without an arbitrator; false: a split runs both sides)';
+    if (!c.quorumSet) c.err(c.line, `two-node cluster without a tie-breaker: a node alone never has a majority, so a dead peer's services would never be taken over; ${fix}`);
+    else c.warn(c.line, 'two-node cluster with quorum and no tie-breaker (arbitrator, or STONITH for both nodes): a dead peer\'s services are never taken over, and when the nodes lose each other both stop them');
+  }
+}
 
 function readSecret(cs: Scoped, file: string, etcDir: string, err: Report, warn: Report): string | undefined {
   const inline = cs.entryFor('secret', '');

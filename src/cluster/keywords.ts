@@ -8,14 +8,21 @@ export type HbType = (typeof HB_TYPES)[number];
 /** Default [cluster] fence_delay, ms: above a typical IPMI power-off (a few seconds) plus heartbeat skew. */
 export const FENCE_DELAY_DEFAULT = 10_000;
 
+/** Default [cluster] split_grace, ms: a service stop of a few seconds plus heartbeat skew. */
+export const SPLIT_GRACE_DEFAULT = 10_000;
+
+export const SPLIT_ACTIONS = ['stop', 'freeze', 'crash'] as const;
+export type SplitAction = (typeof SPLIT_ACTIONS)[number];
+
 /** [cluster] */
 export const clusterKeywords: Keyword[] = [
   { name: 'name', type: 'string', required: true, description: 'Cluster name. Bound into the heartbeat key derivation and the clear cluster id of every message: two clusters sharing a network or a disk ignore each other ("foreign").' },
   { name: 'nodes', type: 'list', required: true, description: 'Cluster nodes. Order matters: a node\'s position is its slot index on disk heartbeats, so append new nodes at the end.' },
   { name: 'secret', type: 'string', description: 'Cluster secret, hex, at least 32 bytes (64 hex digits), e.g. from `openssl rand -hex 32`. Give this or `secret_file`, not both.' },
   { name: 'secret_file', type: 'string', description: 'File holding the hex secret (relative paths are relative to the etc directory). Preferred over `secret`: the cluster file can then be world readable.' },
-  { name: 'quorum', type: 'boolean', default: false, description: 'Reserved for the daemon: when true, a partition without a majority of nodes (arbitrators counting) does not start services. No behaviour yet.' },
-  { name: 'split_action', type: 'string', default: 'crash', candidates: ['crash', 'reboot', 'none'], description: 'Reserved for the daemon: what a node that lost quorum does. No behaviour yet.' },
+  { name: 'quorum', type: 'boolean', default: true, description: 'A node acts only while it sees a majority of the cluster\'s votes (one per node, one per `[arbitrator#N]`; a node that left or is not heard has no vote): without it, it never takes a service over and applies `split_action` to the failover services it runs. In a two-node cluster without arbitrator the lost peer is a tie, settled by fencing when both nodes have a `[stonith#<node>]` section (the node that fences the other wins), else a loss. `false` turns all of this off: a split is then settled by STONITH alone, or not at all (both sides run the services) — an explicit choice `validate` warns about. Two-node clusters must set it explicitly or have an arbitrator or STONITH for both nodes. See docs/quorum.md.' },
+  { name: 'split_action', type: 'string', default: 'stop', candidates: [...SPLIT_ACTIONS], description: 'What a node without quorum does with the failover services it runs. stop: stop them (and crash the node if they are not down within 80% of `split_grace`, so the majority never starts them while they still run here); freeze: leave them running, frozen — the majority then takes them over only after fencing this node; crash: crash the node at once (`echo c > /proc/sysrq-trigger`, `FERRY_CRASH_CMD` overrides).' },
+  { name: 'split_grace', type: 'duration', default: SPLIT_GRACE_DEFAULT, description: 'How long a node with quorum waits, after losing a peer it cannot fence, before taking that peer\'s services over: the time the lost peer needs to notice it lost quorum and apply `split_action`. Make it longer than the slowest service stop plus a heartbeat interval. Not used for peers that are fenced (a confirmed fence is the proof) nor with `quorum = false`.' },
   { name: 'fence_delay', type: 'duration', default: FENCE_DELAY_DEFAULT, description: 'Two-node clusters: how long the second node of `nodes` waits before fencing the first (the first fences at once), so that when the nodes lose each other both ways only one fence wins the race (as Pacemaker\'s priority-fencing-delay). Make it longer than a fence takes plus the heartbeat timeout skew; 0 disables the delay (both may fence each other). Ignored with more than two nodes.' },
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
@@ -41,11 +48,11 @@ export const stonithKeywords: Keyword[] = [
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
 
-/** [arbitrator#N]: accepted and typed; a quorum tie-breaker for the daemon. */
+/** [arbitrator#N]: an extra vote, granted to one partition at a time (docs/arbitrator.md). */
 export const arbitratorKeywords: Keyword[] = [
-  { name: 'addr', type: 'string', required: true, description: 'Arbitrator host address, or a URL (http://host:port/path).' },
+  { name: 'addr', type: 'string', required: true, description: 'Arbitrator (`nodemgr arbitrator`) host address, or a URL (http://host:port/path). Every node must reach it; it gives its vote to one partition at a time.' },
   { name: 'port', type: 'integer', default: 1215, description: 'Arbitrator port, when `addr` is not a URL.' },
-  { name: 'timeout', type: 'duration', default: 5000, description: 'Time to wait for the arbitrator\'s vote.' },
+  { name: 'timeout', type: 'duration', default: 2000, description: 'Time to wait for the arbitrator\'s answer; no answer is no vote.' },
   { name: 'comment', type: 'string', description: 'Free text.' },
 ];
 

@@ -1,6 +1,8 @@
 // What each node tells its peers in every heartbeat: its services' state here, whether it is
-// frozen, and the placement intents (relocations) it knows of. Plain JSON.
+// frozen, its quorum, its fencing of peers and the placement intents (relocations) it knows
+// of. Plain JSON.
 import type { Status } from '../resources/status.js';
+import type { QuorumState } from './quorum.js';
 
 /** What this node's daemon is doing with a service. */
 export type MonitorState = 'idle' | 'starting' | 'stopping' | 'start failed' | 'stop failed' | 'switched';
@@ -43,9 +45,34 @@ export interface Intent {
   done: boolean;
 }
 
+/** A node's word on quorum, as it computed it (src/cluster/quorum.ts). */
+export interface QuorumInfo {
+  state: QuorumState;
+  votes: number;
+  total: number;
+  needed: number;
+  why: string;
+  /** per arbitrator: does this partition hold its vote, or why not */
+  arbitrators?: Record<string, { granted: boolean; error?: string }>;
+}
+
+/** This node's fencing of a peer: under way, done (confirmed off), or failed and retried later. */
+export interface FenceInfo {
+  state: 'fencing' | 'fenced' | 'failed';
+  /** epoch ms: when it was fenced, or the last failure */
+  at: number;
+  failures?: number;
+  error?: string;
+  /** epoch ms of the next attempt after a failure */
+  nextAt?: number;
+}
+
 export interface NodeState {
   v: 1;
   frozen: boolean;
+  quorum?: QuorumInfo;
+  /** peers this node fenced or is fencing */
+  fence?: Record<string, FenceInfo>;
   services: Record<string, ServiceState>;
   intents: Record<string, Intent>;
 }

@@ -5,6 +5,7 @@
 // Safety rules, in order:
 //  - never act while an action on the service is under way here;
 //  - an explicit relocation (intent) wins over every HA rule until it is done or stale;
+//  - never start without quorum (the other partition may have it);
 //  - never start while a peer we have not heard from yet might run the service;
 //  - never start while a live (or gracefully departed) peer reports it running, starting
 //    or stopping: a node whose daemon left still holds what it ran;
@@ -30,6 +31,8 @@ export interface DecisionInput {
   now: number;
   /** orchestrate = start acts only once, when the cluster forms */
   bootPhase: boolean;
+  /** may this node start services now (src/cluster/quorum.ts)? why not */
+  quorum: { ok: boolean; why: string };
 }
 
 export type Decision =
@@ -88,6 +91,7 @@ export function decide(input: DecisionInput): Decision {
         return runningHere ? { action: 'stop', why: `relocating to ${intent.target}`, intent: intent.id } : none(`relocating to ${intent.target}`);
       }
       if (runningHere) return none('relocated here');
+      if (!input.quorum.ok) return none(input.quorum.why);
       const busy = holders(input);
       if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
       return { action: 'start', why: 'relocation target', intent: intent.id };
@@ -110,6 +114,7 @@ export function decide(input: DecisionInput): Decision {
   const stoppedBy = operatorStop(input, nodes);
   if (stoppedBy) return none(`stopped by the operator on ${stoppedBy}`);
 
+  if (!input.quorum.ok) return none(input.quorum.why);
   const unknown = Object.entries(input.peers).filter(([n, p]) => nodes.includes(n) && p.state === 'unknown').map(([n]) => n);
   if (unknown.length) return none(`waiting to hear from ${unknown.join(', ')}`);
   const busy = holders(input);

@@ -11,7 +11,6 @@ import { decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js
 import { startHeartbeats, type Heartbeats, type JsonValue } from '../heartbeat/index.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
-import { run } from '../util/exec.js';
 import { Service, listServices } from '../service/service.js';
 import type { ActionReport } from '../service/actions.js';
 import type { ServiceStatus } from '../service/status.js';
@@ -19,6 +18,9 @@ import { controlSocketPath, type ClusterView, type Request, type Response } from
 import { listenControl } from './control-server.js';
 import { RestartCounters, monitorStep } from './monitor.js';
 import { Fencing } from './fencing.js';
+import { ArbitratorVotes } from './arbitrator-votes.js';
+import { selfFence } from './self-fence.js';
+import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -43,6 +45,11 @@ export class Daemon {
   private cluster!: ClusterConfig;
   private hb!: Heartbeats;
   private fencing!: Fencing;
+  private votes!: ArbitratorVotes;
+  private quorum: QuorumView | undefined;
+  /** split_action = stop: when the node crashes itself if its failover services still run */
+  private splitDeadline: number | undefined;
+  private selfFenced = false;
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
   private server: net.Server | undefined;
@@ -85,9 +92,11 @@ export class Daemon {
     await this.refresh();
     this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload() });
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
+    this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.hb.on('peer', (peer, state, prev) => {
       this.log.info({ peer, state, prev }, `peer ${peer} ${state}`);
       if (state === 'up') this.fencing.peerBack(peer);
+      if (state === 'down') this.fencing.peerDown(peer);
       this.kick();
     });
     this.hb.on('payload', (_peer, payload) => {
@@ -140,7 +149,11 @@ export class Daemon {
   // ---------------------------------------------------------------- state
 
   private payload(): JsonValue {
-    const state: NodeState = { v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents };
+    const state: NodeState = {
+      v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents,
+      ...(this.quorum ? { quorum: { state: this.quorum.state, votes: this.quorum.votes, total: this.quorum.total, needed: this.quorum.needed, why: this.quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
+      ...(this.fencing ? { fence: this.fencing.snapshot() } : {}),
+    };
     return JSON.parse(JSON.stringify(state)) as JsonValue;
   }
 
@@ -237,13 +250,9 @@ export class Daemon {
         void this.runAction(name, 'switch', (s) => s.stop(), reason);
         break;
       case 'reboot':
-      case 'crash': {
-        const cmd = (step.action === 'reboot' ? process.env.FERRY_REBOOT_CMD : process.env.FERRY_CRASH_CMD) ??
-          (step.action === 'reboot' ? 'systemctl reboot --force' : 'echo c > /proc/sysrq-trigger');
-        this.log.fatal({ svc: name, cmd }, `monitor_action ${step.action}`);
-        void run('/bin/sh', ['-c', cmd], { timeout: 30_000 });
+      case 'crash':
+        selfFence(step.action, `${name}: ${reason} (monitor_action ${step.action})`, this.log.child({ svc: name }));
         break;
-      }
       default:
         break;
     }
@@ -266,26 +275,95 @@ export class Daemon {
     return out;
   }
 
+  /** This node's quorum now; asks the arbitrators when the nodes heard are not a majority. */
+  private computeQuorum(peers: Record<string, PeerInfo>): QuorumView {
+    const self = this.opts.nodename;
+    const nodes = this.cluster.nodes;
+    const up = nodes.filter((n) => n !== self && peers[n]?.state === 'up');
+    const unknown = nodes.filter((n) => n !== self && (peers[n] === undefined || peers[n]!.state === 'unknown'));
+    const peer = nodes.length === 2 ? nodes.find((n) => n !== self) : undefined;
+    const input = {
+      enabled: this.cluster.quorum, self, nodes, up, unknown, arbitrators: this.cluster.arbitrators.length, granted: 0,
+      peerFenceable: peer !== undefined && this.fencing.canFence(peer), peerFenced: peer !== undefined && this.fencing.isFenced(peer),
+    };
+    if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state !== 'quorate') this.votes.ask(up);
+    else this.votes.release();
+    const view = quorumOf({ ...input, granted: this.votes.granted() });
+    // a tie of two nodes: race to fence the peer (fence_delay lets the first node of `nodes` win)
+    if (view.state === 'tie' && peer) this.fencing.ensureFence(peer);
+    if (view.canTakeOver && this.quorum && !this.quorum.canTakeOver) this.fencing.quorumGained();
+    if (this.quorum?.why !== view.why) {
+      const level = view.canTakeOver ? 'info' : 'warn';
+      this.log[level]({ quorum: view.state, votes: view.votes, total: view.total, needed: view.needed }, view.why);
+      this.quorum = view;
+      this.publish(true);
+    }
+    this.quorum = view;
+    return view;
+  }
+
+  /**
+   * No quorum: the other partition may have it and take our failover services over after its
+   * split_grace. Apply split_action to them, as long as the state lasts.
+   */
+  private enforceSplit(q: QuorumView): void {
+    const now = Date.now();
+    const mine = [...this.local.entries()].filter(([, s]) => runsHere(s) && s.nodes.length > 1 && s.orchestrate !== 'no').map(([n]) => n);
+    if (!q.mustSplit || mine.length === 0 || this.selfFenced) {
+      this.splitDeadline = undefined;
+      return;
+    }
+    const action = this.cluster.splitAction;
+    if (action === 'crash') {
+      this.selfFenced = true;
+      selfFence('crash', `${q.why}: split_action = crash while running ${mine.join(', ')}`, this.log);
+      return;
+    }
+    if (action === 'freeze') {
+      for (const name of mine.filter((n) => !this.local.get(n)!.frozen)) {
+        this.log.warn({ svc: name }, `${q.why}: freezing ${name} (split_action = freeze)`);
+        this.local.get(name)!.frozen = true;
+        void Service.open(this.opts.paths, name, this.opts.nodename).freeze().catch((e: unknown) => this.log.error({ svc: name, err: String(e) }, 'freeze failed'));
+      }
+      return;
+    }
+    const grace = this.cluster.splitGrace ?? 10_000;
+    this.splitDeadline ??= now + Math.floor(grace * 0.8);
+    if (now >= this.splitDeadline) {
+      this.selfFenced = true;
+      selfFence('crash', `${q.why}: ${mine.join(', ')} still running ${Math.floor(grace * 0.8)} ms after quorum was lost (split_grace ${grace} ms): the majority may start them`, this.log);
+      return;
+    }
+    for (const name of mine) {
+      const s = this.local.get(name)!;
+      if (this.busy.has(name) || (s.monitor === 'stop failed' && now < (this.retryAt.get(name) ?? 0))) continue;
+      void this.runAction(name, 'stop', (svc) => svc.stop(), `${q.why} (split_action = stop)`);
+    }
+  }
+
   private evaluate(): void {
     if (this.stopped || !this.hb) return;
     const peers = this.peerInfo();
     const allKnown = Object.values(peers).every((p) => p.state !== 'unknown');
     const now = Date.now();
+    const q = this.computeQuorum(peers);
+    this.enforceSplit(q);
     for (const [name, local] of this.local) {
       if (this.busy.has(name)) continue;
       const d = decide({
         self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
-        bootPhase: !this.bootDone.has(name),
+        bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why },
       });
       if (allKnown) this.bootDone.add(name);
       if (this.lastWhy.get(name) !== d.why) {
         this.lastWhy.set(name, d.why);
         this.log.info({ svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
       }
-      if (d.action === 'start' && this.stonithOf.get(name) !== false) {
-        // never start in place of a dead node that is not fenced yet (when it can be fenced)
+      if (d.action === 'start') {
+        // never start in place of a dead node that is not fenced yet (when it can be fenced),
+        // or, when it cannot, before its split grace
         const dead = local.nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
-        const clear = this.fencing.clearToTakeOver(dead);
+        const clear = this.fencing.clearToTakeOver(dead, this.stonithOf.get(name) !== false);
         if (!clear.ok) {
           if (local.error !== clear.why) {
             local.error = clear.why;

@@ -10,10 +10,12 @@ import type { ClusterConfig } from '../cluster/config.js';
  * in `nodes` fences at once and the second waits `[cluster] fence_delay`: in a true split the
  * first one's fence lands while the second is still waiting (and kills it), and when the first
  * really died the second only loses the delay. With three or more nodes quorum decides who
- * may fence, so no delay. A node fencing itself or a stranger: no delay (nothing to race).
+ * may fence, so no delay; likewise with an arbitrator (and quorum on): only the side holding its
+ * vote fences. A node fencing itself or a stranger: no delay (nothing to race).
  */
-export function fenceDelayMs(cluster: Pick<ClusterConfig, 'nodes' | 'fenceDelay'>, self: string, victim: string): number {
+export function fenceDelayMs(cluster: Pick<ClusterConfig, 'nodes' | 'fenceDelay'> & Partial<Pick<ClusterConfig, 'quorum' | 'arbitrators'>>, self: string, victim: string): number {
   if (cluster.nodes.length !== 2 || self === victim) return 0;
+  if (cluster.quorum && (cluster.arbitrators?.length ?? 0) > 0) return 0;
   if (!cluster.nodes.includes(self) || !cluster.nodes.includes(victim)) return 0;
   return cluster.nodes[0] === self ? 0 : Math.max(0, cluster.fenceDelay ?? FENCE_DELAY_DEFAULT);
 }

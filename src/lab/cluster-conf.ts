@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LabRecord } from './types.js';
 
 export interface ClusterConfOptions {
@@ -20,16 +21,24 @@ export interface ClusterConfOptions {
   extra?: string;
   /** extra lines of the [cluster] section (e.g. fence_delay = 1s) */
   cluster?: string[];
+  /** a [stonith#<node>] section for every node, with the lab fence agent (default false) */
+  stonith?: boolean;
+  /** cluster members, default every lab node (others can then host an arbitrator or a client) */
+  members?: string[];
 }
+
+/** The lab fence agent (scripts/fence_ferry_lab): powers a lab node off. */
+export const labFenceAgent = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'fence_ferry_lab');
 
 export function clusterConfText(rec: LabRecord, opts: ClusterConfOptions = {}): string {
   const port = opts.port ?? 10001;
-  const lines = ['[cluster]', `name = ${opts.name ?? rec.id}`, `nodes = ${rec.nodes.map((n) => n.name).join(' ')}`, 'secret_file = cluster.secret', ...(opts.cluster ?? []), ''];
+  const members = opts.members ? rec.nodes.filter((n) => opts.members!.includes(n.name)) : rec.nodes;
+  const lines = ['[cluster]', `name = ${opts.name ?? rec.id}`, `nodes = ${members.map((n) => n.name).join(' ')}`, 'secret_file = cluster.secret', ...(opts.cluster ?? []), ''];
   let k = 0;
   for (const net of rec.networks) {
     k++;
     lines.push(`[hb#${k}]`, 'type = unicast');
-    for (const n of rec.nodes) lines.push(`addr@${n.name} = ${net.subnet}.${n.index}`);
+    for (const n of members) lines.push(`addr@${n.name} = ${net.subnet}.${n.index}`);
     lines.push(`port = ${port + k - 1}`);
     if (opts.interval) lines.push(`interval = ${opts.interval}`);
     if (opts.timeout) lines.push(`timeout = ${opts.timeout}`);
@@ -40,6 +49,7 @@ export function clusterConfText(rec: LabRecord, opts: ClusterConfOptions = {}): 
     k++;
     lines.push(`[hb#${k}]`, 'type = disk', `dev = ${hb.dev}`, '');
   }
+  if (opts.stonith) for (const n of members) lines.push(`[stonith#${n.name}]`, `agent = ${labFenceAgent}`, 'timeout = 30s', '');
   if (opts.extra) lines.push(opts.extra, '');
   return lines.join('\n');
 }

@@ -54,7 +54,9 @@ start = /bin/sh -c "echo served by {nodename} from the shared disk > ${mnt}/inde
 stop = /usr/bin/pkill -f "httpd -p ${VIP}:8080"
 check = /bin/sh -c "ip -o addr show to ${VIP} | grep -q . && exec /bin/busybox wget -q -O /dev/null http://${VIP}:8080/"
 `;
-    lab.writeClusterConf({ interval: '200ms', timeout: '1s' });
+    // STONITH for both nodes with the lab fence agent: n2 powers n1 off (confirmed) before it
+    // takes over; a lab power-off is instant, so the two-node fence race delay can be short
+    lab.writeClusterConf({ interval: '200ms', timeout: '1s', stonith: true, cluster: ['fence_delay = 1s'] });
     for (const n of ['n1', 'n2']) fs.writeFileSync(path.join(lab.root(n), 'etc', 'services', `${SVC}.env`), svcFile);
     const node = process.execPath;
     const show = async (n: string, args: string[], tool = 'svcmgr') => {
@@ -120,9 +122,11 @@ check = /bin/sh -c "ip -o addr show to ${VIP} | grep -q . && exec /bin/busybox w
       .map((l) => JSON.parse(l) as { time: number; msg: string; ms?: number })
       .filter((e) => e.time >= killedAt);
     const down = events.find((e) => e.msg === 'peer n1 down');
+    const fenced = events.find((e) => e.msg.startsWith('fenced n1'));
     const done = events.find((e) => e.msg.startsWith(`${SVC} start done`));
     if (down && done) {
-      process.stdout.write(`n2's log: n1 declared dead ${((down.time - killedAt) / 1000).toFixed(2)} s after the kill began (heartbeat timeout 1 s); takeover start took ${done.ms ?? '?'} ms\n`);
+      const fence = fenced ? `, fenced it (lab power-off, after the 1 s two-node fence delay) at ${((fenced.time - killedAt) / 1000).toFixed(2)} s` : '';
+      process.stdout.write(`n2's log: n1 declared dead ${((down.time - killedAt) / 1000).toFixed(2)} s after the kill began (heartbeat timeout 1 s)${fence}; takeover start took ${done.ms ?? '?'} ms\n`);
     }
     step('svcmon (on n2)');
     await show('n2', [], 'svcmon');

@@ -14,7 +14,8 @@ import { createDisk } from './disks.js';
 import { createSwitch, cutPort, healPort, networkPlan, nodeAddress, plugNode, portConnected, unplugPort, type CutMode } from './links.js';
 import { addNetns, delNetns, nsenterArgv, startInit } from './namespaces.js';
 import { clearLoss, setLoss, type LossOptions } from './packet-loss.js';
-import { isAlive, nodePids, startTime } from './procfs.js';
+import { setBlocked } from './partition.js';
+import { isAlive, nodePids, nsOf, startTime } from './procfs.js';
 import { killAll, signal, signalAll, spawnIn, waitGone, type Spawned } from './processes.js';
 import { isOrphan, listRecords, loadRecord, saveRecord } from './registry.js';
 import { teardown, withNode } from './teardown.js';
@@ -31,6 +32,18 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** The agent a node runs unless told otherwise. */
 export function defaultAgentCommand(): string[] {
   return [process.execPath, path.join(repoRoot, 'dist', 'src', 'cli', 'nodemgr.js'), 'daemon', 'run'];
+}
+
+/**
+ * A lab agent's crash or reboot (monitor_action, split_action) powers its own lab node off,
+ * never the machine: the lab fence agent, detached (setsid) so that it outlives the daemon,
+ * run from inside the node (killNode spares the process that runs it). A reboot is an
+ * off too: a node cannot be booted from inside one (see fence-agent.ts).
+ */
+export function selfFenceEnv(lab: string, node: string): Record<string, string> {
+  const agent = path.join(repoRoot, 'scripts', 'fence_ferry_lab');
+  const off = `setsid -f ${agent} -o off -n ${node} --lab=${lab} </dev/null >/dev/null 2>&1`;
+  return { FERRY_CRASH_CMD: off, FERRY_REBOOT_CMD: off };
 }
 
 export interface ExecOptions {
@@ -261,7 +274,7 @@ export class Lab {
     if (this.agentPid(node) !== null) throw new Error(`the agent of ${node} is already running (pid ${n.agentPid})`);
     const [file, ...args] = cmd;
     if (!file) throw new Error('empty agent command');
-    const p = this.spawn(node, file, args, { env, logFile: this.agentLog(node) });
+    const p = this.spawn(node, file, args, { env: { ...selfFenceEnv(this.id, node), ...env }, logFile: this.agentLog(node) });
     n.agentPid = p.pid;
     n.agentStart = p.start;
     this.save();
@@ -337,7 +350,9 @@ export class Lab {
     // the kernel drops a dead mount namespace's mounts asynchronously (a second or more for an
     // ext4 on a loop device under load): a peer's fsck/mount of the shared disk must not find
     // it still in use by a machine that is off
-    await this.waitDisksReleased(disks, node, 10_000);
+    // (unless this process is in the node: the lab fence agent run by the node's own crash
+    // holds the node's mount namespace until it exits, right after this)
+    if (nsOf(process.pid, 'mnt') !== n.mntNs) await this.waitDisksReleased(disks, node, 10_000);
     // delete the legs explicitly: a namespace is freed asynchronously, and a reboot must be
     // able to plug new legs of the same names at once
     for (const net of this.rec.networks) await unplugPort(this.rec.switchNs, n, net.index);
@@ -407,6 +422,23 @@ export class Lab {
 
   async clearDrops(node: string): Promise<void> {
     await clearLoss(this.upNode(node).netns);
+  }
+
+  /**
+   * Split the listed nodes into groups that cannot reach each other on any lab network;
+   * every node keeps reaching the nodes of its group and the lab nodes not listed (e.g. an
+   * arbitrator host). Replaces a previous partition; `heal` removes it.
+   */
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    for (const group of groups) {
+      const others = groups.filter((g) => g !== group).flat();
+      const addrs = others.flatMap((o) => this.rec.networks.map((net) => this.address(o, net.index)));
+      for (const n of group) await setBlocked(this.upNode(n).netns, addrs);
+    }
+  }
+
+  async heal(): Promise<void> {
+    for (const n of this.rec.nodes) if (this.isUp(n.name)) await setBlocked(n.netns, []);
   }
 
   /**

@@ -113,7 +113,8 @@ export function nodePids(m: NodeMatch): number[] {
   const mnt = m.mntNs && m.mntNs !== hostMnt ? m.mntNs : null;
   const out: number[] = [];
   for (const pid of allPids()) {
-    if (procState(pid) === 'Z') continue;
+    // a node's own crash runs the lab fence agent inside it: the agent must not kill itself
+    if (pid === process.pid || procState(pid) === 'Z') continue;
     if ((net && nsOf(pid, 'net') === net) || (mnt && nsOf(pid, 'mnt') === mnt) || (m.envMark && environHas(pid, m.envMark))) {
       out.push(pid);
     }

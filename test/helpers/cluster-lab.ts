@@ -70,6 +70,22 @@ export interface ClusterOptions {
   /** extra cluster file: [cluster] lines and whole sections (e.g. [stonith#n1]) */
   clusterLines?: string[];
   clusterExtra?: string;
+  /** cluster members (default: every lab node; the others may host an arbitrator) */
+  members?: string[];
+  /** [stonith#<node>] with the lab fence agent for every member */
+  stonith?: boolean;
+}
+
+/**
+ * [cluster] lines: the caller's, after defaults for tests that are not about quorum (those
+ * set `quorum` themselves): two nodes without a tie-breaker must choose, and these tests are
+ * about failover, so quorum is off; with three nodes quorum stays on with a short split grace
+ * (nodes here are killed, not split, and the tests measure the takeover).
+ */
+function clusterLines(o: ClusterOptions): string[] {
+  const lines = o.clusterLines ?? [];
+  if (lines.some((l) => /^\s*quorum\s*=/.test(l))) return lines;
+  return [...((o.members?.length ?? o.nodes) === 2 ? ['quorum = false'] : ['split_grace = 2s']), ...lines];
 }
 
 /** Create the lab, write the cluster and service files, start the agents, wait for placement. */
@@ -84,12 +100,13 @@ export async function startCluster(t: ExecutionContext, o: ClusterOptions): Prom
   const nets = lab.networkCount;
   // the disk heartbeat at the network's pace: a node is dead 1 s after its last beat anywhere
   const disk = o.disk === false ? '' : ['[hb#' + (nets + 1) + ']', 'type = disk', `dev = ${lab.heartbeatDisk}`, `interval = ${HB.interval}`, `timeout = ${HB.timeout}`].join('\n');
-  lab.writeClusterConf({ ...HB, disk: false, extra: [disk, o.clusterExtra ?? ''].join('\n'), cluster: o.clusterLines ?? [] });
+  const members = o.members ?? lab.nodeNames;
+  lab.writeClusterConf({ ...HB, disk: false, extra: [disk, o.clusterExtra ?? ''].join('\n'), cluster: clusterLines(o), members, stonith: o.stonith ?? false });
   // named after the lab: the docker engine (container names) is shared with concurrent tests
-  const spec: ServiceSpec = { name: `s${lab.id}`, nodes: o.svcNodes ?? lab.nodeNames, ...o.service };
+  const spec: ServiceSpec = { name: `s${lab.id}`, nodes: o.svcNodes ?? members, ...o.service };
   const text = serviceText(lab, spec);
   for (const n of lab.nodeNames) fs.writeFileSync(`${lab.root(n)}/etc/services/${spec.name}.env`, text);
-  const agents = o.agents ?? lab.nodeNames;
+  const agents = o.agents ?? members;
   for (const n of agents) startAgentIn(lab, n);
   const cl: ClusterLab = { lab, svc: spec.name, mnt: spec.noFs ? undefined : `${lab.dir}/mnt-${spec.name}`, agents };
   const expectOn = o.expectOn === undefined ? spec.nodes[0]! : o.expectOn;

@@ -32,7 +32,7 @@ export async function setup(t: ExecutionContext, names: string[], hbs: (lab: HbL
   });
   fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
   fs.writeFileSync(path.join(root, 'etc', 'cluster.secret'), generateSecret(), { mode: 0o600 });
-  const text = ['[cluster]', `name = ${clusterName}`, `nodes = ${names.join(' ')}`, 'secret_file = cluster.secret', '', hbs(lab)].join('\n');
+  const text = ['[cluster]', `name = ${clusterName}`, `nodes = ${names.join(' ')}`, 'secret_file = cluster.secret', 'quorum = false', '', hbs(lab)].join('\n');
   fs.writeFileSync(path.join(root, 'etc', 'cluster.conf'), text);
   return {
     lab,

@@ -306,8 +306,10 @@ test.serial('ferry-lab CLI: create, list, exec, kill, destroy', async (t) => {
 
 test.serial('real agents: writeClusterConf + startAgent give a cluster whose nodes see each other; a killed node goes down', async (t) => {
   const lab = await newLab(t, { nodes: 2, links: 2, disks: { heartbeat: 8, data: 0 } });
-  const conf = lab.writeClusterConf({ interval: '1s', timeout: '3s' });
+  // STONITH for both nodes with the lab agent: the two-node tie-breaker a cluster file needs
+  const conf = lab.writeClusterConf({ interval: '1s', timeout: '3s', stonith: true });
   t.regex(conf, /addr@n2 = 10\.215\.1\.2/);
+  t.regex(conf, /^\[stonith#n2\]\nagent = \/.*\/scripts\/fence_ferry_lab$/m);
   t.regex(conf, new RegExp(`type = disk\\ndev = ${lab.heartbeatDisk!}`));
   for (const n of lab.nodeNames) lab.startAgent(n);
   const status = async (): Promise<string> => (await lab.exec('n1', process.execPath, [distCli('nodemgr'), 'daemon', 'status'])).stdout;

@@ -49,6 +49,6 @@ test('the one line: last error on failure, last output on success, fence-agents 
 });
 
 test('[cluster] fence_delay is a duration', (t) => {
-  const text = ['[cluster]', 'name = c', 'nodes = n1 n2', `secret = ${SECRET}`, 'fence_delay = 3s', '[hb#1]', 'type = unicast', 'addr@n1 = 10.0.0.1', 'addr@n2 = 10.0.0.2'].join('\n');
+  const text = ['[cluster]', 'name = c', 'nodes = n1 n2', `secret = ${SECRET}`, 'quorum = false', 'fence_delay = 3s', '[hb#1]', 'type = unicast', 'addr@n1 = 10.0.0.1', 'addr@n2 = 10.0.0.2'].join('\n');
   t.is(parseClusterConfig(text, 'cluster.conf', 'n1', '/nonexistent').config?.fenceDelay, 3000);
 });

@@ -10,7 +10,8 @@ import { repoRoot } from '../helpers/env.js';
 
 const SECRET = 'ab'.repeat(32);
 const base = (extra: string, secret = `secret = ${SECRET}`) =>
-  ['[cluster]', 'name = prod', 'nodes = n1 n2', secret, '', extra].join('\n');
+  // quorum explicit: a two-node cluster without tie-breaker must say what it wants (tested below)
+  ['[cluster]', 'name = prod', 'nodes = n1 n2', secret, 'quorum = false', extra].join('\n');
 const parse = (text: string, node = 'n1') => parseClusterConfig(text, 'cluster.conf', node, '/nonexistent');
 const errs = (text: string, node = 'n1') => parse(text, node).errors.filter((e) => e.severity === 'error').map(String);
 
@@ -47,7 +48,7 @@ test('unicast, multicast and disk heartbeats with defaults and per-node scoping'
     ].join('\n'),
   );
   const r = parse(text, 'n2');
-  t.deepEqual(r.errors.map(String), []);
+  t.deepEqual(r.errors.map(String), ['cluster.conf:5: warning: quorum = false and no [stonith#<node>] for n1: when the nodes lose each other, both sides run the failover services (split brain)']);
   const c = r.config!;
   t.is(c.name, 'prod');
   t.deepEqual(c.nodes, ['n1', 'n2']);
@@ -57,7 +58,7 @@ test('unicast, multicast and disk heartbeats with defaults and per-node scoping'
   t.deepEqual(m, { id: 'hb#2', type: 'multicast', interval: 500, timeout: 2000, group: '239.1.2.3', port: 10003, intf: 'eth1' });
   t.deepEqual(d, { id: 'hb#3', type: 'disk', interval: 1000, timeout: 3000, dev: '/dev/sdc', slotSize: 65536 });
   t.deepEqual(c.stonith, [{ node: 'n2', agent: 'fence_dummy', params: { type: 'file', comment: 'a b' }, timeout: 60000 }]);
-  t.deepEqual(c.arbitrators, [{ id: 'arbitrator#1', addr: '10.0.0.9', port: 1215, timeout: 5000 }]);
+  t.deepEqual(c.arbitrators, [{ id: 'arbitrator#1', addr: '10.0.0.9', port: 1215, timeout: 2000 }]);
   t.false(c.quorum);
 });
 
@@ -134,4 +135,25 @@ test('the shipped examples are valid for each of their nodes', (t) => {
       t.truthy(r.config, `${f} for ${n}`);
     }
   }
+});
+
+test('two nodes need a tie-breaker or an explicit quorum; quorum = false without STONITH is warned about', (t) => {
+  const text = (cluster: string[], extra = '') =>
+    ['[cluster]', 'name = prod', 'nodes = n1 n2', `secret = ${SECRET}`, ...cluster, '', '[hb#1]', 'type = unicast', 'addr@n1 = 10.0.0.1', 'addr@n2 = 10.0.0.2', '', extra].join('\n');
+  const all = (s: string) => parse(s).errors.map(String);
+  t.deepEqual(errs(text([])), [
+    'cluster.conf:1: two-node cluster without a tie-breaker: a node alone never has a majority, so a dead peer\'s services would never be taken over; add an [arbitrator#1] (nodemgr arbitrator), [stonith#<node>] sections for both nodes, or set quorum explicitly (true: no failover without an arbitrator; false: a split runs both sides)',
+  ]);
+  t.deepEqual(all(text(['quorum = true'])), [
+    'cluster.conf:5: warning: two-node cluster with quorum and no tie-breaker (arbitrator, or STONITH for both nodes): a dead peer\'s services are never taken over, and when the nodes lose each other both stop them',
+  ]);
+  t.deepEqual(all(text(['quorum = false'])), ['cluster.conf:5: warning: quorum = false and no [stonith#<node>] for n1, n2: when the nodes lose each other, both sides run the failover services (split brain)']);
+  const stonith = ['[stonith#n1]', 'agent = fence_dummy', '[stonith#n2]', 'agent = fence_dummy'].join('\n');
+  t.deepEqual(all(text([], stonith)), [], 'STONITH for both nodes: the tie is settled by fencing');
+  t.deepEqual(all(text([], '[arbitrator#1]\naddr = 10.0.0.9')), [], 'an arbitrator');
+  t.deepEqual(errs(text([], '[stonith#n1]\nagent = fence_dummy')).length, 1, 'STONITH for one node only is not a tie-breaker');
+  const c = parse(text([], stonith)).config!;
+  t.like(c, { quorum: true, splitAction: 'stop', splitGrace: 10_000 });
+  t.deepEqual(errs(text(['quorum = false', 'split_action = reboot'])), ['cluster.conf:6: bad value "reboot" for split_action: expected one of stop, freeze, crash']);
+  t.like(parse(text(['quorum = false', 'split_action = freeze', 'split_grace = 3s'])).config, { splitAction: 'freeze', splitGrace: 3000 });
 });

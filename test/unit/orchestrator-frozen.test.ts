@@ -16,7 +16,7 @@ const peer = (state: PeerInfo['state'], s: ServiceState, frozenNode = false): Pe
   payload: { v: 1, frozen: frozenNode, services: { web: s }, intents: {} } satisfies NodeState,
 });
 const input = (peers: Record<string, PeerInfo>, intents: Record<string, Intent> = {}): DecisionInput => ({
-  self: 'n2', svc: 'web', local: svc(), nodeFrozen: false, peers, intents, now: 1_000_000, bootPhase: false,
+  self: 'n2', svc: 'web', local: svc(), nodeFrozen: false, peers, intents, now: 1_000_000, bootPhase: false, quorum: { ok: true, why: 'quorum' },
 });
 
 test('owner died unfrozen: the peer takes over', (t) => {

@@ -1,0 +1,64 @@
+// Quorum: does this node's partition hold a majority of the cluster's votes? A pure function
+// of what the node sees, so the rules are in one readable place (docs/quorum.md):
+//  - one vote per node of `nodes`, one per [arbitrator#N]; a majority is floor(total/2)+1;
+//  - this node votes for itself; a peer votes when it is heard (up); a peer that left
+//    gracefully, is dead or was never heard has no vote (counting a departed node would let
+//    both halves of a later split count it);
+//  - an arbitrator votes when it granted its vote to this partition (it grants one
+//    partition at a time: src/arbitrator);
+//  - two nodes, no arbitrator: losing the peer is a tie, which only a confirmed fence of the
+//    peer breaks (and only if the peer can be fenced at all);
+//  - while a peer is not known yet (daemon just started), nothing is decided.
+
+export type QuorumState = 'off' | 'waiting' | 'quorate' | 'tie' | 'lost';
+
+export interface QuorumInput {
+  enabled: boolean;
+  self: string;
+  nodes: readonly string[];
+  /** peers heard now */
+  up: readonly string[];
+  /** peers not heard from since this daemon started */
+  unknown: readonly string[];
+  arbitrators: number;
+  /** arbitrators whose vote this partition holds now */
+  granted: number;
+  /** two-node tie only: the peer has a [stonith#] section */
+  peerFenceable: boolean;
+  /** two-node tie only: the peer was fenced (confirmed off) since it was last heard */
+  peerFenced: boolean;
+}
+
+export interface QuorumView {
+  state: QuorumState;
+  votes: number;
+  total: number;
+  needed: number;
+  /** may this node take services over? */
+  canTakeOver: boolean;
+  /** must this node apply split_action to what it runs? */
+  mustSplit: boolean;
+  why: string;
+}
+
+export function majority(total: number): number {
+  return Math.floor(total / 2) + 1;
+}
+
+export function quorumOf(q: QuorumInput): QuorumView {
+  const total = q.nodes.length + q.arbitrators;
+  const needed = majority(total);
+  const nodeVotes = 1 + q.up.filter((n) => n !== q.self && q.nodes.includes(n)).length;
+  const votes = nodeVotes + q.granted;
+  const base = { votes, total, needed };
+  const count = `${votes}/${total} votes, ${needed} needed`;
+  if (!q.enabled) return { ...base, state: 'off', canTakeOver: true, mustSplit: false, why: 'quorum disabled' };
+  if (votes >= needed) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: `quorum (${count})` };
+  if (q.unknown.length) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, why: `waiting to hear from ${q.unknown.join(', ')} (${count})` };
+  if (q.nodes.length === 2 && q.arbitrators === 0 && q.peerFenceable) {
+    if (q.peerFenced) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: 'tie won: the peer is fenced' };
+    // keep what runs here: the side that fences the other wins, and a takeover always waits for that fence
+    return { ...base, state: 'tie', canTakeOver: false, mustSplit: false, why: `tie (${count}): fencing the peer decides` };
+  }
+  return { ...base, state: 'lost', canTakeOver: false, mustSplit: true, why: `no quorum (${count})` };
+}
