@@ -50,13 +50,18 @@ export async function relocate(ctx: CliContext, svc: string, to: string, waitMs:
 }
 
 /** The heartbeat rows of `print status`, from the local daemon when it runs. */
-export async function hbRows(ctx: CliContext): Promise<ServiceStatus['hb']> {
-  let v: ClusterView;
+/** The daemon's cluster view, or undefined when no daemon answers (print status works without one). */
+export async function daemonView(ctx: CliContext): Promise<ClusterView | undefined> {
   try {
-    v = await view(ctx);
+    return await view(ctx);
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** The heartbeat rows of `print status`, from the daemon's view. */
+export function hbRows(v: ClusterView | undefined): ServiceStatus['hb'] {
+  if (!v) return [];
   return v.hb.heartbeats.map((h) => {
     const peers = Object.entries(h.peers);
     const rxUp = peers.filter(([, p]) => p.rxState === 'up').length;

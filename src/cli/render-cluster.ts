@@ -34,12 +34,27 @@ export function renderClusterSvcmon(v: ClusterView, only: string[] = []): string
         svc, stale ? `${node} (${nv.state})` : node, s.service_type, 'hosted', g.container, g.ip, g.disk, g.fs, g.share, g.app, hb, g.sync,
         s.avail, s.overall, s.frozen || nv.payload?.frozen ? 'True' : 'False', s.monitor,
       ]);
-      if (s.error) notes.push(`${svc}@${node}: ${s.error}`);
     }
+    notes.push(...serviceNotes(v, svc, false));
   }
   const intents = Object.values(v.intents).filter((i) => !i.done);
   for (const i of intents) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
   return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : []), '', ...renderNodes(v)].join('\n');
+}
+
+/**
+ * Why the daemons wait or failed for a service: each node's published error for it (a failed
+ * fence, a split grace, a failed start), and this node's quorum when it has none.
+ */
+export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): string[] {
+  const notes: string[] = [];
+  for (const [node, nv] of Object.entries(v.nodes)) {
+    const error = nv.payload?.services[svc]?.error;
+    if (error) notes.push(`${svc}@${node}: ${error}`);
+  }
+  const q = v.nodes[v.nodename]?.payload?.quorum;
+  if (withQuorum && q && (q.state !== 'quorate' && q.state !== 'off')) notes.push(`${v.nodename}: ${q.why}`);
+  return notes;
 }
 
 const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);

@@ -11,7 +11,8 @@ import { statusExitCode } from '../resources/status.js';
 import { UserError } from './errors.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
-import { hbRows, relocate } from './relocate.js';
+import { daemonView, hbRows, relocate } from './relocate.js';
+import { serviceNotes } from './render-cluster.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback']);
@@ -76,14 +77,15 @@ async function main(): Promise<number> {
     .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
+    .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation')
     .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
     .showHelpAfterError(false);
 
   const actionOpts = () => {
-    const o = program.opts<{ rid?: string; subset?: string; waitlock: string }>();
+    const o = program.opts<{ rid?: string; subset?: string; waitlock: string; force?: boolean }>();
     const wait = Number(o.waitlock);
     if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
-    return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000, operator: true };
+    return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000, operator: true, force: Boolean(o.force) };
   };
   const format = () => program.opts<{ format: 'text' | 'json' }>().format;
   const open = (name: string) => Service.open(ctx.paths, name, ctx.nodename);
@@ -109,12 +111,14 @@ async function main(): Promise<number> {
 
   const print = program.command('print').description('print status or config');
   print.command('status').description('the status tree; exit code is the overall status').action(async () => {
-    const hb = await hbRows(ctx);
-    const statuses = await Promise.all(services(program).map((n) => open(n).status(hb)));
+    const v = await daemonView(ctx);
+    const statuses = await Promise.all(services(program).map((n) => open(n).status(hbRows(v))));
     if (format() === 'json') {
       process.stdout.write(JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2) + '\n');
     } else {
-      process.stdout.write(statuses.map(renderStatusTree).join('\n\n') + '\n');
+      // the daemon's word on why it waits or failed (a failed fence, no quorum) under the tree
+      const text = (s: (typeof statuses)[number]) => [renderStatusTree(s), ...(v ? serviceNotes(v, s.svcname).map((n) => `# ${n}`) : [])].join('\n');
+      process.stdout.write(statuses.map(text).join('\n\n') + '\n');
     }
     code = Math.max(...statuses.map((s) => statusExitCode[s.overall]));
   });

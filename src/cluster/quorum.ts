@@ -7,10 +7,11 @@
 //  - an arbitrator votes when it granted its vote to this partition (it grants one
 //    partition at a time: src/arbitrator);
 //  - two nodes, no arbitrator: losing the peer is a tie, which only a confirmed fence of the
-//    peer breaks (and only if the peer can be fenced at all);
+//    peer breaks (and only if the peer can be fenced at all, and was heard since this daemon
+//    started); a peer whose daemon left gracefully is neither fenced nor taken over from;
 //  - while a peer is not known yet (daemon just started), nothing is decided.
 
-export type QuorumState = 'off' | 'waiting' | 'quorate' | 'tie' | 'lost';
+export type QuorumState = 'off' | 'waiting' | 'quorate' | 'tie' | 'hold' | 'lost';
 
 export interface QuorumInput {
   enabled: boolean;
@@ -25,6 +26,10 @@ export interface QuorumInput {
   granted: number;
   /** two-node tie only: the peer has a [stonith#] section */
   peerFenceable: boolean;
+  /** two-node tie only: the peer's daemon left gracefully (its node is up, not to be fenced) */
+  peerLeft?: boolean;
+  /** two-node tie only: the peer was heard at least once since this daemon started */
+  peerSeen?: boolean;
   /** two-node tie only: the peer was fenced (confirmed off) since it was last heard */
   peerFenced: boolean;
 }
@@ -57,6 +62,11 @@ export function quorumOf(q: QuorumInput): QuorumView {
   if (q.unknown.length) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, why: `waiting to hear from ${q.unknown.join(', ')} (${count})` };
   if (q.nodes.length === 2 && q.arbitrators === 0 && q.peerFenceable) {
     if (q.peerFenced) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: 'tie won: the peer is fenced' };
+    // a peer whose daemon was stopped is alive and keeps what it runs: nobody moves, nobody fences
+    if (q.peerLeft) return { ...base, state: 'hold', canTakeOver: false, mustSplit: false, why: `the peer's daemon left (${count}): holding, no takeover, no fence` };
+    // never heard since start (this node just booted alone): fencing it could start a fence loop
+    // of two nodes rebooting each other (as corosync's wait_for_all)
+    if (q.peerSeen === false) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, why: `not heard the peer since start (${count}): a tie is settled by fencing only after the peer was seen once` };
     // keep what runs here: the side that fences the other wins, and a takeover always waits for that fence
     return { ...base, state: 'tie', canTakeOver: false, mustSplit: false, why: `tie (${count}): fencing the peer decides` };
   }

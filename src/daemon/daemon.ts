@@ -20,6 +20,7 @@ import { RestartCounters, monitorStep } from './monitor.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
 import { selfFence } from './self-fence.js';
+import { nextIncarnation } from './incarnation.js';
 import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 
 export interface DaemonOptions {
@@ -50,6 +51,8 @@ export class Daemon {
   /** split_action = stop: when the node crashes itself if its failover services still run */
   private splitDeadline: number | undefined;
   private selfFenced = false;
+  /** peers heard at least once since this daemon started */
+  private readonly seen = new Set<string>();
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
   private server: net.Server | undefined;
@@ -90,12 +93,15 @@ export class Daemon {
     this.cluster = loadClusterConfig(paths, nodename);
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     await this.refresh();
-    this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload() });
+    this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.hb.on('peer', (peer, state, prev) => {
       this.log.info({ peer, state, prev }, `peer ${peer} ${state}`);
-      if (state === 'up') this.fencing.peerBack(peer);
+      if (state === 'up') {
+        this.seen.add(peer);
+        this.fencing.peerBack(peer);
+      }
       if (state === 'down') this.fencing.peerDown(peer);
       this.kick();
     });
@@ -285,6 +291,7 @@ export class Daemon {
     const input = {
       enabled: this.cluster.quorum, self, nodes, up, unknown, arbitrators: this.cluster.arbitrators.length, granted: 0,
       peerFenceable: peer !== undefined && this.fencing.canFence(peer), peerFenced: peer !== undefined && this.fencing.isFenced(peer),
+      peerLeft: peer !== undefined && peers[peer]?.state === 'left', peerSeen: peer !== undefined && this.seen.has(peer),
     };
     if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state !== 'quorate') this.votes.ask(up);
     else this.votes.release();
@@ -378,7 +385,7 @@ export class Daemon {
   }
 
   private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
-    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start() : s.stop()), d.why);
+    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : s.stop()), d.why);
     if (report?.ok && d.action === 'start') {
       this.counters.reset(name);
       const intent = this.intents[name];

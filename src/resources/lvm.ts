@@ -67,6 +67,19 @@ export async function readVg(vgname: string, log: Logger): Promise<VolumeGroup |
   };
 }
 
+/**
+ * The disks of a VG as this node's LVM sees them: its PVs' device paths (`vgs -o pv_name`),
+ * deduplicated, in LVM's order. Throws when LVM fails or does not see the VG.
+ */
+export async function vgDisks(vgname: string, log: Logger): Promise<string[]> {
+  const r = await run('vgs', [...configArgs(), '--reportformat', 'json', '-o', 'pv_name', vgname], { env, timeout: LVM_TIMEOUT, log });
+  if (!r.ok) throw new Error(`vgs -o pv_name ${vgname}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`);
+  const rows = (JSON.parse(r.stdout) as Report<'vg', { pv_name: string }>).report[0]?.vg ?? [];
+  const disks = [...new Set(rows.map((row) => row.pv_name).filter((p) => p.length > 0 && p !== '[unknown]'))];
+  if (disks.length === 0) throw new Error(`volume group ${vgname}: LVM lists no physical volume`);
+  return disks;
+}
+
 /** vgchange with our udev-less configuration; throws a one-line error on failure. */
 export async function vgchange(args: string[], log: Logger): Promise<void> {
   const r = await run('vgchange', [...configArgs(), ...args], { env, timeout: LVM_TIMEOUT, log });

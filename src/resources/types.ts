@@ -16,11 +16,22 @@ export interface StatusReport {
   messages: string[];
 }
 
+/** How a start was asked for. Drivers that have nothing to take over ignore it. */
+export interface StartOptions {
+  /**
+   * The caller has decided this node takes the resource over (the daemon's orchestrated
+   * start, after its failover decision and fencing; an operator's `svcmgr start --force`):
+   * shared storage held by another node is taken from it (SCSI PR preempt). Without it, a
+   * resource that finds its storage held elsewhere fails instead.
+   */
+  force?: boolean;
+}
+
 export interface Resource {
   readonly rid: string;
   readonly kind: ResourceKind;
   /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
-  start(): Promise<void>;
+  start(opts?: StartOptions): Promise<void>;
   /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
   stop(): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */

@@ -3,10 +3,16 @@
 // `tags { hosttags = 1 }` and `activation { volume_list = ["@*"] }` in lvm.conf, only the
 // tagged host can activate its LVs). Start takes the VG over from whichever node tagged it,
 // then activates; stop deactivates then drops our tag.
+// With scsireserv, the VG's disks (its PVs as this node's LVM sees them) also carry a SCSI-3
+// persistent reservation (type 5) with this node's key (pr-disks.ts): taken before any LVM
+// metadata write on start, given back after deactivation on stop.
 import type { Logger } from '../log.js';
+import type { FerryPaths } from '../paths.js';
 import type { VolumeGroup } from './lvm.js';
-import { hostTag, lvActive, readVg, vgchange } from './lvm.js';
-import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+import { hostTag, lvActive, readVg, vgchange, vgDisks } from './lvm.js';
+import { acquire, inspect, relinquish } from './pr-disks.js';
+import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
+import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
 
 function inactiveLvs(vg: VolumeGroup): string[] {
   return vg.lvs.filter((lv) => !lvActive(lv)).map((lv) => lv.name);
@@ -18,6 +24,8 @@ class VgResource implements Resource {
   private readonly vgname: string;
   private readonly tag: string;
   private readonly scsireserv: boolean;
+  private readonly preemptAbort: boolean;
+  private readonly paths: FerryPaths;
   private readonly log: Logger;
 
   constructor(ctx: ResourceContext) {
@@ -25,11 +33,16 @@ class VgResource implements Resource {
     this.vgname = ctx.kw.string('vgname') ?? '';
     this.tag = hostTag(ctx.nodename);
     this.scsireserv = ctx.kw.boolean('scsireserv');
+    this.preemptAbort = !ctx.kw.boolean('no_preempt_abort');
+    this.paths = ctx.paths;
     this.log = ctx.log;
   }
 
-  async start(): Promise<void> {
-    if (this.scsireserv) this.log.warn('scsireserv is set but SCSI persistent reservations are not implemented yet: the disks are NOT reserved');
+  async start(opts: StartOptions = {}): Promise<void> {
+    if (this.scsireserv) {
+      const disks = await vgDisks(this.vgname, this.log);
+      await acquire(disks, nodePrKey(this.paths), { force: opts.force ?? false, preemptAbort: this.preemptAbort, owner: `vg ${this.vgname}` }, this.log);
+    }
     const vg = await readVg(this.vgname, this.log);
     if (!vg) throw new Error(`volume group ${this.vgname} not found`);
     const foreign = vg.tags.filter((t) => t !== this.tag);
@@ -64,9 +77,42 @@ class VgResource implements Resource {
       await vgchange(['--deltag', this.tag, this.vgname], this.log);
       this.log.info(`removed tag ${this.tag} from ${this.vgname}`);
     }
+    if (this.scsireserv) {
+      const key = storedPrKey(this.paths);
+      if (key) await relinquish(await vgDisks(this.vgname, this.log), key, this.log);
+    }
   }
 
   async status(): Promise<StatusReport> {
+    const lvm = await this.lvmStatus();
+    if (!this.scsireserv || lvm.status === 'undef') return lvm;
+    let disks: string[];
+    try {
+      disks = await vgDisks(this.vgname, this.log);
+    } catch (e) {
+      if (lvm.status === 'down') return lvm; // VG not visible here: plainly down
+      return { ...lvm, status: 'warn', messages: [...lvm.messages, (e as Error).message] };
+    }
+    let key: string | undefined;
+    try {
+      key = storedPrKey(this.paths);
+    } catch (e) {
+      return { ...lvm, status: 'warn', messages: [...lvm.messages, (e as Error).message] };
+    }
+    const pr = await inspect(disks, key, this.log);
+    if (lvm.status === 'up') {
+      // up only when every disk is ours: a preempted (fenced) node still has its LVs active
+      if (pr.all) return lvm;
+      return { ...lvm, status: 'warn', messages: [...lvm.messages, ...pr.messages] };
+    }
+    if (lvm.status === 'down') {
+      if (pr.none) return { ...lvm, messages: [...lvm.messages, ...pr.messages] };
+      return { ...lvm, status: 'warn', messages: [...lvm.messages, `volume group down but this node holds the reservation on ${pr.held.join(' ') || 'none of its disks'}`, ...pr.messages] };
+    }
+    return { ...lvm, messages: [...lvm.messages, ...pr.messages] };
+  }
+
+  private async lvmStatus(): Promise<StatusReport> {
     const label = this.vgname;
     try {
       const vg = await readVg(this.vgname, this.log);
@@ -107,14 +153,14 @@ export const driver: DriverSpec = {
       type: 'boolean',
       default: false,
       scopable: true,
-      description: 'Place a SCSI-3 persistent reservation on the volume group\'s disks before activating it. Parsed now; reservations are not implemented yet (start logs a warning when set).',
+      description: 'Hold a SCSI-3 persistent reservation (type 5, Write Exclusive - Registrants Only, with this node\'s key from `<var>/scsi_pr_key`) on every disk of the volume group (its physical volumes as this node\'s LVM lists them). Start registers the key and reserves before any LVM change: a free disk is reserved, a disk held by another node is preempted only when the start is forced (the daemon\'s failover, `svcmgr start --force`), otherwise the start fails. Stop releases and unregisters after deactivation. Status is up only when this node holds every disk. See docs/fencing.md.',
     },
     {
       name: 'no_preempt_abort',
       type: 'boolean',
       default: false,
       scopable: true,
-      description: 'Take over a reservation held by another node with PREEMPT instead of PREEMPT AND ABORT (some targets hang on the latter). Parsed now; used once SCSI reservations are implemented.',
+      description: 'With scsireserv: take a reservation over from another node with PREEMPT instead of PREEMPT AND ABORT (which also aborts the commands the old holder has in flight, but hangs on some targets, e.g. Linux tcm_loop).',
     },
   ],
   description:

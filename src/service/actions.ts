@@ -33,14 +33,14 @@ export interface ActionReport {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-async function startOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
+async function startOne(r: ServiceResource, log: Logger, force: boolean): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   try {
     const before = await r.impl.status();
     if (before.status === 'up') {
       return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
     }
-    await r.impl.start();
+    await r.impl.start({ force });
     log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource started');
     return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now() };
   } catch (e) {
@@ -94,11 +94,12 @@ async function runStages(
 export async function startResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { rollback: boolean; log: Logger },
+  opts: { rollback: boolean; log: Logger; force?: boolean },
 ): Promise<ActionReport> {
   const { log } = opts;
-  log.info({ action: 'start', rids: resources.map((r) => r.rid) }, 'action begins');
-  const { outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log), log);
+  const force = opts.force ?? false;
+  log.info({ action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}) }, 'action begins');
+  const { outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log, force), log);
   const report: ActionReport = { action: 'start', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) {
     report.failed = failed;

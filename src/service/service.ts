@@ -24,6 +24,12 @@ export interface ActionOptions {
    * monitored resources nor fails the service over. The daemon's own stops pass false.
    */
   operator?: boolean;
+  /**
+   * start/restart: take the service's shared storage over even when another node holds it
+   * (SCSI PR preempt). The daemon's orchestrated starts pass it (it has decided and fenced);
+   * the CLI only with `--force`.
+   */
+  force?: boolean;
 }
 
 /** Every service defined on this node, by name. */
@@ -94,7 +100,7 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('start', opts, async () => {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
-      return startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log });
+      return startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force });
     });
   }
 
@@ -116,6 +122,7 @@ export class Service {
       const started = await startResources(selected, this.config.subsets, {
         rollback: this.config.defaults.boolean('rollback'),
         log: this.log,
+        force: opts.force,
       });
       return [stopped, started];
     });

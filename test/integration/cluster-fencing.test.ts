@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, requireRoot } from '../helpers/env.js';
 import { Sampler, audit, placement } from '../helpers/cluster-audit.js';
-import { daemonLog, sleep, startCluster, svcmonText, waitRunning } from '../helpers/cluster-lab.js';
+import { cli, daemonLog, sleep, startCluster, svcmonText, waitRunning } from '../helpers/cluster-lab.js';
 
 const labAgent = path.join(repoRoot, 'scripts', 'fence_ferry_lab');
 
@@ -34,6 +34,9 @@ test.serial('owner killed, its fence fails: the service is not started on the pe
   t.deepEqual(starts.map((e) => e.msg), [], 'n2 never started the service');
   const mon = await svcmonText(cl.lab, 'n2');
   t.regex(mon, new RegExp(`# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`));
+  t.regex(mon, /^n2\s+self\s+off\s.*n1 fence failed \d+x/m, 'the node table shows the failed fence');
+  const st = await cli(cl.lab, 'n2', 'svcmgr', ['-s', cl.svc, 'print', 'status']);
+  t.regex(st.stdout, new RegExp(`^# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`, 'm'), 'print status shows it too');
 });
 
 test.serial('owner killed, fenced by the lab agent: the peer fences first, then takes over', async (t) => {

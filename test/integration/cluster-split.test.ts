@@ -135,6 +135,19 @@ test.serial('2 nodes, no disk heartbeat, STONITH on both: the tie goes to the fe
   t.deepEqual((await daemonLog(cl.lab, 'n1', new RegExp(`^${cl.svc} (start|stop) `))).filter((e) => e.time >= t0), [], 'the service never moved');
 });
 
+test.serial('2 nodes, STONITH on both, the peer daemon stopped gracefully: no fence, nothing stops or moves', async (t) => {
+  requireRoot();
+  const cl = await startCluster(t, { nodes: 2, disk: false, stonith: true, clusterLines: ['quorum = true', 'fence_delay = 1s', ...GRACE] });
+  const t0 = Date.now();
+  await withSampler(t, cl, async () => {
+    t.true(await cl.lab.stopAgent('n2'), 'n2 daemon stopped on TERM');
+    await stays(t, cl, 'n1', 5_000, t0);
+  });
+  t.true(cl.lab.isUp('n2'), 'n2 not fenced');
+  t.deepEqual((await daemonLog(cl.lab, 'n1', /^fenc/)).filter((e) => e.time >= t0), []);
+  t.is((await quorumOf(cl, 'n1'))?.state, 'hold');
+});
+
 test.serial('2 nodes + arbitrator, no STONITH: the arbitrator votes for one side, the other stops, exactly one runs it', async (t) => {
   requireRoot();
   const cl = await arbitratorCluster(t, {});

@@ -49,3 +49,10 @@ test('two nodes, no arbitrator: a tie broken only by fencing a fenceable peer', 
 test('quorum = false: always acts, never splits', (t) => {
   t.like(q({ enabled: false }), { state: 'off', canTakeOver: true, mustSplit: false });
 });
+
+test('two nodes, tie: a peer whose daemon left is held (no fence, no split), a peer never heard is waited for', (t) => {
+  const two = { nodes: ['n1', 'n2'], peerFenceable: true };
+  t.like(q({ ...two, peerLeft: true, peerSeen: true }), { state: 'hold', canTakeOver: false, mustSplit: false });
+  t.like(q({ ...two, peerSeen: false }), { state: 'waiting', canTakeOver: false, mustSplit: false });
+  t.like(q({ ...two, peerSeen: true }), { state: 'tie' });
+});

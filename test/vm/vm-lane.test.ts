@@ -188,3 +188,51 @@ test.serial('vm lane: known limit, PREEMPT AND ABORT hangs uninterruptibly with 
   const r = await runLane(guestScript('preempt-abort.sh'));
   assertChecks(t, r, ['lio-setup', 'pa-setup', 'pa-hangs', 'pa-unkillable']);
 });
+
+test.serial('vm lane: daemon failover of vg (scsireserv) + fs + ip + app from a killed node, the reservation moving', async (t) => {
+  t.timeout(8 * 60_000);
+  const r = await runLane(guestScript('daemon-failover.sh'), { timeoutS: 420 });
+  const timing = r.checks.find((c) => c.name === 'dfo-timing');
+  if (timing) t.log(timing.detail);
+  assertChecks(t, r, [
+    'lio-setup',
+    'dfo-vg',
+    'dfo-lab',
+    // manual svcmgr: unforced start refused while the peer holds the disk, --force preempts
+    'dfo-manual-n2-start',
+    'dfo-manual-n2-holds',
+    'dfo-manual-start-refused',
+    'dfo-manual-start-message',
+    'dfo-manual-refused-no-register',
+    'dfo-manual-force',
+    'dfo-manual-force-holds',
+    'dfo-manual-force-n2-key-gone',
+    'dfo-manual-stop',
+    'dfo-manual-clean',
+    // the daemons: n1 runs the service, is killed, n2 takes over
+    'dfo-n1-up',
+    'dfo-n1-holder',
+    'dfo-n1-type5',
+    'dfo-n1-tag',
+    'dfo-n2-sees-n1',
+    'dfo-n2-standby',
+    'dfo-kill-n1',
+    'dfo-n1-app-dead',
+    'dfo-n1-dm-removed',
+    'dfo-n2-app',
+    'dfo-n2-holder',
+    'dfo-n2-holder-from-n1-path',
+    'dfo-n1-key-gone',
+    'dfo-n2-preempt-logged',
+    'dfo-n2-tag',
+    'dfo-n2-lv-active',
+    'dfo-n2-dm-on-sdb',
+    'dfo-n2-fs',
+    'dfo-n2-ip',
+    'dfo-n2-app-writes',
+    'dfo-n1-write-refused',
+    'dfo-n2-status',
+    'dfo-n2-status-vg',
+    'dfo-timing',
+  ]);
+});

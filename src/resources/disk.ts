@@ -1,0 +1,123 @@
+// disk resources: raw shared disks (block devices used as they are: a database's raw
+// devices, a disk some other resource mounts by path) protected by a SCSI-3 persistent
+// reservation with this node's key (pr-disks.ts). Start reserves every disk (preempting
+// another holder only when forced), stop releases and unregisters, status is up only when
+// this node holds every disk. Without scsireserv the resource has nothing to do.
+import fs from 'node:fs';
+import type { Logger } from '../log.js';
+import type { FerryPaths } from '../paths.js';
+import { acquire, inspect, relinquish } from './pr-disks.js';
+import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
+import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+
+class DiskResource implements Resource {
+  readonly kind = 'disk' as const;
+  readonly rid: string;
+  private readonly disks: string[];
+  private readonly scsireserv: boolean;
+  private readonly preemptAbort: boolean;
+  private readonly paths: FerryPaths;
+  private readonly log: Logger;
+
+  constructor(ctx: ResourceContext) {
+    this.rid = ctx.rid;
+    this.disks = [...new Set(ctx.kw.list('disks'))];
+    this.scsireserv = ctx.kw.boolean('scsireserv');
+    this.preemptAbort = !ctx.kw.boolean('no_preempt_abort');
+    this.paths = ctx.paths;
+    this.log = ctx.log;
+  }
+
+  private get owner(): string {
+    return this.rid;
+  }
+
+  private checkDevices(): void {
+    for (const d of this.disks) {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(d);
+      } catch {
+        throw new Error(`disk ${d} not found`);
+      }
+      if (!st.isBlockDevice()) throw new Error(`${d} is not a block device`);
+    }
+  }
+
+  async start(opts: StartOptions = {}): Promise<void> {
+    if (this.disks.length === 0) throw new Error(`no disk given (keyword disks)`);
+    this.checkDevices();
+    if (!this.scsireserv) {
+      this.log.debug('scsireserv = false: nothing to do');
+      return;
+    }
+    await acquire(this.disks, nodePrKey(this.paths), { force: opts.force ?? false, preemptAbort: this.preemptAbort, owner: this.owner }, this.log);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.scsireserv) return;
+    const key = storedPrKey(this.paths);
+    if (!key) {
+      this.log.info('this node has no reservation key yet: nothing to release');
+      return;
+    }
+    const present = this.disks.filter((d) => fs.existsSync(d));
+    for (const d of this.disks.filter((x) => !present.includes(x))) this.log.warn(`disk ${d} not found: nothing to release on it`);
+    await relinquish(present, key, this.log);
+  }
+
+  async status(): Promise<StatusReport> {
+    const label = this.disks.join(' ');
+    try {
+      this.checkDevices();
+    } catch (e) {
+      return { status: 'warn', label, messages: [(e as Error).message] };
+    }
+    if (!this.scsireserv) return { status: 'n/a', label, messages: ['scsireserv = false: no reservation to hold'] };
+    let key: string | undefined;
+    try {
+      key = storedPrKey(this.paths);
+    } catch (e) {
+      return { status: 'warn', label, messages: [(e as Error).message] };
+    }
+    const pr = await inspect(this.disks, key, this.log);
+    if (pr.all) return { status: 'up', label, messages: [] };
+    if (pr.none) return { status: 'down', label, messages: pr.messages };
+    return { status: 'warn', label, messages: pr.messages };
+  }
+}
+
+export const driver: DriverSpec = {
+  section: 'disk',
+  kind: 'disk',
+  types: [],
+  keywords: [
+    {
+      name: 'disks',
+      type: 'list',
+      required: true,
+      scopable: true,
+      description: 'Block devices of the resource, whitespace separated (e.g. `/dev/sdb /dev/sdc`); scope per node (`disks@n2 = ...`) when nodes name the same LUN differently.',
+    },
+    {
+      name: 'scsireserv',
+      aliases: ['scsi_reserve'],
+      type: 'boolean',
+      default: true,
+      scopable: true,
+      description: 'Hold a SCSI-3 persistent reservation (type 5, Write Exclusive - Registrants Only, with this node\'s key from `<var>/scsi_pr_key`) on every disk. Start registers and reserves; a disk held by another node is preempted only when the start is forced (the daemon\'s failover, `svcmgr start --force`), otherwise the start fails. Stop releases and unregisters. Status is up only when this node holds every disk. Default true: without it a disk resource does nothing (status n/a).',
+    },
+    {
+      name: 'no_preempt_abort',
+      type: 'boolean',
+      default: false,
+      scopable: true,
+      description: 'Take a reservation over from another node with PREEMPT instead of PREEMPT AND ABORT (which also aborts the commands the old holder has in flight, but hangs on some targets, e.g. Linux tcm_loop).',
+    },
+  ],
+  description:
+    'Raw shared disks guarded by a SCSI-3 persistent reservation: start reserves them for this node (taking them from another node only when forced), stop releases them. Ordered with the other disk resources, before fs.',
+  create(ctx: ResourceContext): Resource {
+    return new DiskResource(ctx);
+  },
+};
