@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
-import { acquire, inspect, relinquish } from './pr-disks.js';
+import { acquire, inspect, noPreemptAbortKeyword, relinquish } from './pr-disks.js';
 import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
 import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
 
@@ -107,13 +107,7 @@ export const driver: DriverSpec = {
       scopable: true,
       description: 'Hold a SCSI-3 persistent reservation (type 5, Write Exclusive - Registrants Only, with this node\'s key from `<var>/scsi_pr_key`) on every disk. Start registers and reserves; a disk held by another node is preempted only when the start is forced (the daemon\'s failover, `svcmgr start --force`), otherwise the start fails. Stop releases and unregisters. Status is up only when this node holds every disk. Default true: without it a disk resource does nothing (status n/a).',
     },
-    {
-      name: 'no_preempt_abort',
-      type: 'boolean',
-      default: false,
-      scopable: true,
-      description: 'Take a reservation over from another node with PREEMPT instead of PREEMPT AND ABORT (which also aborts the commands the old holder has in flight, but hangs on some targets, e.g. Linux tcm_loop).',
-    },
+    noPreemptAbortKeyword,
   ],
   description:
     'Raw shared disks guarded by a SCSI-3 persistent reservation: start reserves them for this node (taking them from another node only when forced), stop releases them. Ordered with the other disk resources, before fs.',

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import type { VolumeGroup } from './lvm.js';
 import { hostTag, lvActive, readVg, vgchange, vgDisks } from './lvm.js';
-import { acquire, inspect, relinquish } from './pr-disks.js';
+import { acquire, inspect, noPreemptAbortKeyword, relinquish } from './pr-disks.js';
 import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
 import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
 
@@ -155,13 +155,7 @@ export const driver: DriverSpec = {
       scopable: true,
       description: 'Hold a SCSI-3 persistent reservation (type 5, Write Exclusive - Registrants Only, with this node\'s key from `<var>/scsi_pr_key`) on every disk of the volume group (its physical volumes as this node\'s LVM lists them). Start registers the key and reserves before any LVM change: a free disk is reserved, a disk held by another node is preempted only when the start is forced (the daemon\'s failover, `svcmgr start --force`), otherwise the start fails. Stop releases and unregisters after deactivation. Status is up only when this node holds every disk. See docs/fencing.md.',
     },
-    {
-      name: 'no_preempt_abort',
-      type: 'boolean',
-      default: false,
-      scopable: true,
-      description: 'With scsireserv: take a reservation over from another node with PREEMPT instead of PREEMPT AND ABORT (which also aborts the commands the old holder has in flight, but hangs on some targets, e.g. Linux tcm_loop).',
-    },
+    noPreemptAbortKeyword,
   ],
   description:
     'An LVM volume group owned through a host tag: start takes the tag over from the previous owner and activates the logical volumes; stop deactivates and untags. Note: start removes every tag that is not this node\'s.',
