@@ -55,6 +55,23 @@ export interface CommandResult extends CommandOutput {
 const maxReadBack = 64 * 1024;
 let scratchCounter = 0;
 
+/** An appended output file larger than this is moved to `<file>.1` before the next run. */
+export const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Keep one previous generation: a long-lived service's output never fills the disk. A
+ * process still writing to the old file keeps writing there (to `.1`) until its next start.
+ */
+export function rotateIfLarge(file: string, maxBytes: number): boolean {
+  try {
+    if (fs.statSync(file).size <= maxBytes) return false;
+    fs.renameSync(file, `${file}.1`);
+    return true;
+  } catch {
+    return false; // absent: nothing to rotate
+  }
+}
+
 export async function runAppCommand(argv: readonly string[], opts: CommandOptions): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('empty command');
@@ -63,6 +80,7 @@ export async function runAppCommand(argv: readonly string[], opts: CommandOption
   fs.mkdirSync(path.dirname(files.stdoutPath), { recursive: true });
   fs.mkdirSync(path.dirname(files.stderrPath), { recursive: true });
   const flag = opts.output.mode === 'log' ? 'a' : 'w';
+  if (flag === 'a') for (const f of new Set([files.stdoutPath, files.stderrPath])) rotateIfLarge(f, LOG_ROTATE_BYTES);
   const outFd = fs.openSync(files.stdoutPath, flag, 0o640);
   const errFd = fs.openSync(files.stderrPath, flag, 0o640);
   const outStart = fs.fstatSync(outFd).size;

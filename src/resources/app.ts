@@ -36,7 +36,7 @@ export const driver: DriverSpec = {
   kind: 'app',
   types: ['forking', 'ocf'],
   keywords: appKeywords,
-  description: 'An application: start/stop/check commands or a v1 launcher script (type forking), or an OCF resource agent (type ocf). Output of start/stop goes to `<log>/app/<svcname>.<rid>.out|.err`.',
+  description: 'An application: start/stop/check commands or a v1 launcher script (type forking), or an OCF resource agent (type ocf). Output of start/stop goes to `<log>/app/<svcname>.<rid>.out|.err` (moved to `.1` past 16 MiB, one generation kept).',
   create(ctx): Resource {
     return ctx.type === 'ocf' ? createOcfApp(ctx) : createForkingApp(ctx);
   },
