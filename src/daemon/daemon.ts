@@ -22,6 +22,7 @@ import { ArbitratorVotes } from './arbitrator-votes.js';
 import { selfFence } from './self-fence.js';
 import { nextIncarnation } from './incarnation.js';
 import { quorumOf, type QuorumView } from '../cluster/quorum.js';
+import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -334,7 +335,7 @@ export class Daemon {
       }
       return;
     }
-    const grace = this.cluster.splitGrace ?? 10_000;
+    const grace = this.cluster.splitGrace ?? SPLIT_GRACE_DEFAULT;
     this.splitDeadline ??= now + Math.floor(grace * 0.8);
     if (now >= this.splitDeadline) {
       this.selfFenced = true;
