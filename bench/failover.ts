@@ -11,13 +11,26 @@
 // Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap.
 // Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3),
 // each for the ip+app service and the "full" ip+fs+app one (ext4 on the lab's shared disk);
-// informative extras: 100ms/300ms, and both settings without the disk heartbeat.
+// informative extras: 100ms/300ms, and both settings without the disk heartbeat. These run
+// with `quorum = false` and no STONITH: the no-fencing reference.
+// Fencing settings (docs/fencing.md, docs/quorum.md), full service, quorum on (the default):
+//   - "fence+arb": [stonith#n1]/[stonith#n2] with the lab fence agent and an [arbitrator#1]
+//     (`nodemgr arbitrator` in n3): the survivor gets the arbitrator's vote, fences the dead
+//     node at once (no fence_delay), then takes over;
+//   - "fence-tie": the same STONITH, no arbitrator: the two-node tie is settled by the fence
+//     race, n2 (second of `nodes`) waits fence_delay (2 s here) before fencing n1, n1 fences n2
+//     at once. Kills alternate n1/n2, so half the runs pay the delay: figures also per victim.
+// The bench kills the node itself first (lab killNode, same instant as the other settings);
+// the survivor's fence then finds it off ("Already OFF"), so the fence duration measured is the
+// agent's protocol round (off + status confirmation, processes spawned in the survivor), not a
+// real power-off, which takes seconds.
 // Every JSON line also carries the survivor's takeover path from its logs (detect, action
 // begins, ip added, ip started = after the gratuitous ARP, fs started), when the victim's
 // last heartbeat / VRRP advert reached the survivor (tcpdump, if installed) and the raw runs.
 //
 //   npm run build && node dist/bench/run.js failover
 //   FAILOVER_RUNS=n (default 9), FAILOVER_CONFIGS=0,1 (indexes in CONFIGS),
+//   FAILOVER_RELOCATE_RUNS=n (default FAILOVER_RUNS),
 //   FAILOVER_TIMELINE=1 (the survivor's log lines of each takeover/relocation on stderr)
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -25,6 +38,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Lab } from '../src/lab/lab.js';
+import { labFenceAgent } from '../src/lab/cluster-conf.js';
+import { LEASE_MS } from '../src/daemon/arbitrator-votes.js';
 import { cli, median, repoRoot } from './common.js';
 import { startHttpd, startKeepalived, stopKeepalived, type VrrpOptions } from './failover-keepalived.js';
 
@@ -37,6 +52,9 @@ const CLIENT_TIMEOUT_MS = 200;
 const SVC = 'web';
 const PAIR = ['n1', 'n2'] as const;
 const CLIENT = 'n3';
+/** the arbitrator of the fence+arb settings runs in the client host */
+const ARBITRATOR = 'n3';
+const ARB_PORT = 1215;
 
 interface Config {
   name: string;
@@ -50,6 +68,14 @@ interface Config {
   disk?: boolean;
   /** informative, not one of the compared settings */
   extra?: boolean;
+  /**
+   * fencing: STONITH for both nodes (lab fence agent), quorum on (default); 'arb' adds an
+   * arbitrator in n3, 'tie' has none (two-node fence race, fence_delay below). Unset: the
+   * reference settings, `quorum = false` and no STONITH.
+   */
+  fence?: 'arb' | 'tie';
+  /** [cluster] fence_delay of the 'tie' setting */
+  fenceDelay?: string;
 }
 
 const CONFIGS: Config[] = [
@@ -62,6 +88,14 @@ const CONFIGS: Config[] = [
   // what the disk heartbeat adds to detection (a peer is dead only when every heartbeat is)
   { name: 'hb 1s/3s, network heartbeats only, vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, disk: false, extra: true },
   { name: 'hb 100ms/500ms, network heartbeats only, vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 }, disk: false, extra: true },
+  // fencing (issue 4): full service, quorum on, STONITH for both nodes
+  // 7: the recommended setting: an arbitrator settles who fences, no fence_delay
+  { name: 'fence+arb, hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, fs: true, fence: 'arb' },
+  // 8: no arbitrator: the fence race, n2 waits fence_delay before fencing n1 (a lab power-off is
+  //    instantaneous; a real one takes seconds, so a real fence_delay is longer)
+  { name: 'fence-tie (fence_delay 2s), hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, fs: true, fence: 'tie', fenceDelay: '2s' },
+  // 9
+  { name: 'fence+arb, hb 100ms/500ms vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 }, fs: true, fence: 'arb' },
 ];
 
 const intervalMs = (d: string): number => (d.endsWith('ms') ? Number(d.slice(0, -2)) : Number(d.replace(/s$/, '')) * 1000);
@@ -195,14 +229,22 @@ check = /bin/sh -c "ss -Hltn 'sport = :${FERRY_PORT}' | grep -q ."
 `;
 }
 
-/** cluster.conf for the pair only (n3 is the client host, not a member): every heartbeat at the same setting. */
+/**
+ * cluster.conf for the pair only (n3 is the client host, not a member): every heartbeat at the
+ * same setting. Reference settings: `quorum = false`, no STONITH. Fencing settings: quorum on
+ * (the default, no line), a [stonith#] section per node with the lab fence agent, and either
+ * an [arbitrator#1] in n3 or `fence_delay`.
+ */
 function clusterConf(lab: Lab, c: Config): string {
   const hb = (k: number, lines: string[]) => [`[hb#${k}]`, ...lines, `interval = ${c.interval}`, `timeout = ${c.timeout}`, ''];
+  const clusterLines = c.fence ? (c.fence === 'tie' && c.fenceDelay ? [`fence_delay = ${c.fenceDelay}`] : []) : ['quorum = false'];
   return [
-    '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', 'quorum = false', '',
+    '[cluster]', `name = ${lab.id}`, `nodes = ${PAIR.join(' ')}`, 'secret_file = cluster.secret', ...clusterLines, '',
     ...hb(1, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 0)}`), 'port = 10001']),
     ...hb(2, ['type = unicast', ...PAIR.map((n) => `addr@${n} = ${lab.address(n, 1)}`), 'port = 10002']),
     ...(c.disk === false ? [] : hb(3, ['type = disk', `dev = ${lab.heartbeatDisk}`])),
+    ...(c.fence ? PAIR.flatMap((n) => [`[stonith#${n}]`, `agent = ${labFenceAgent}`, 'timeout = 30s', '']) : []),
+    ...(c.fence === 'arb' ? ['[arbitrator#1]', `addr = ${lab.address(ARBITRATOR, 0)}`, `port = ${ARB_PORT}`, 'timeout = 1s', ''] : []),
   ].join('\n');
 }
 
@@ -225,6 +267,8 @@ interface ClientEvent {
 
 class Bench {
   private owner = 'n1';
+  /** when the last takeover's survivor heard the rebooted node again (it stops renewing the arbitrator's vote then) */
+  private healedAt = 0;
   private kaPids = new Map<string, number>();
   private clientLog: string;
   constructor(
@@ -276,8 +320,19 @@ class Bench {
       fs.writeFileSync(path.join(etc, 'cluster.secret'), secret, { mode: 0o600 });
       fs.writeFileSync(path.join(etc, 'services', `${SVC}.env`), serviceFile(this.lab, this.c));
     }
+    if (this.c.fence === 'arb') {
+      // the arbitrator shares the cluster's secret (as test/integration/cluster-split.test.ts)
+      const secretFile = path.join(this.lab.root(ARBITRATOR), 'etc', 'cluster.secret');
+      fs.mkdirSync(path.dirname(secretFile), { recursive: true });
+      fs.writeFileSync(secretFile, secret, { mode: 0o600 });
+      const addr = this.lab.address(ARBITRATOR, 0);
+      this.lab.startAgent(ARBITRATOR, [process.execPath, cli('nodemgr'), 'arbitrator', '--listen', `${addr}:${ARB_PORT}`, '--secret-file', secretFile, '--cluster', this.lab.id, '--restart-hold', '0']);
+    }
     for (const n of PAIR) await this.bootPair(n);
     await waitFor('web up on n1', () => this.logTime('n1', 0, /^web start done/), 30_000, 50);
+    // the first agent up may have asked the arbitrator for its vote before it heard the other
+    // (it keeps renewing until then): the lease wait of killRun counts from that moment too
+    this.healedAt = await waitFor('n1 sees n2', () => this.logTime('n1', 0, /^peer n2 up/), 30_000, 50);
     // keepalived: the owner's first, so it becomes master; nopreempt keeps the other backup
     this.kaPids.set('n1', startKeepalived(this.lab, 'n1', this.vrrp()));
     await waitFor('keepalived VIP on n1', () => this.hasAddr('n1', KA_VIP), 15_000, 100);
@@ -310,6 +365,14 @@ class Bench {
     const mon = new AddrMonitor(this.lab.netns(peer));
     const cap = new LastPackets(this.lab.netns(peer), [this.lab.address(victim, 0), this.lab.address(victim, 1)]);
     await Promise.race([cap.ready, sleep(3_000)]);
+    if (this.c.fence === 'arb') {
+      // the arbitrator keeps the vote of the last takeover's survivor for LEASE_MS after its last
+      // renewal (it renews until it hears the rebooted node): a kill of that survivor before
+      // then makes the other node wait for the lease to run out (measured: +1.2 s and +2.8 s in
+      // such runs). Wait it out: the figures are those of a failure in a cluster that has been
+      // whole for a while (docs/benchmarks.md says what the window costs).
+      await sleep(Math.max(0, this.healedAt + LEASE_MS + 1_000 - Date.now()));
+    }
     // the waits above end on the agents' own events (a beat arrives, the client is served):
     // without a random offset every kill would fall at the same phase of ferry's beat timer
     await sleep(200 + Math.random() * Math.max(intervalMs(this.c.interval), this.c.vrrp.advert * 1000));
@@ -355,6 +418,9 @@ class Bench {
       ferry_ip_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'ip#1')?.time),
       ferry_fs_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'fs#1')?.time),
       kill_call_ms: killMs,
+      victim: victim === 'n1' ? 1 : 2,
+      // fencing settings: vote, fence, start, from the survivor's daemon log
+      ...this.fenceBreakdown(peer, victim, logOff, since),
       // from the last packet of the victim received by the survivor (tcpdump): the real timeouts
       ferry_detect_after_last_beat_ms: after(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`)), cap.lastHb),
       ka_vip_after_last_advert_ms: after(mon.seen.get(KA_VIP), cap.lastVrrp),
@@ -376,9 +442,42 @@ class Bench {
     const peerOff = sizeOf(this.daemonLog(peer));
     await this.bootPair(victim);
     this.kaPids.set(victim, startKeepalived(this.lab, victim, this.vrrp()));
-    await waitFor(`${peer} sees ${victim} up`, () => this.logTime(peer, peerOff, new RegExp(`^peer ${victim} up`)), 30_000, 50);
+    this.healedAt = await waitFor(`${peer} sees ${victim} up`, () => this.logTime(peer, peerOff, new RegExp(`^peer ${victim} up`)), 30_000, 50);
     await this.steady();
     return r;
+  }
+
+  /**
+   * The fencing path on the survivor: peer down → arbitrator's vote → fence begins (after
+   * fence_delay in the tie setting) → fenced (agent off + status confirmation) → service up,
+   * each from the kill (ms) and as steps. Empty for the reference settings.
+   */
+  private fenceBreakdown(peer: string, victim: string, logOff: number, since: (t: number | undefined) => number | undefined): Record<string, number | undefined> {
+    if (!this.c.fence) return {};
+    const lines = readLines<LogLine>(this.daemonLog(peer), logOff);
+    const find = (re: RegExp) => lines.find((l) => re.test(l.msg));
+    const detect = find(new RegExp(`^peer ${victim} down`))?.time;
+    const vote = find(/^arbitrator#\d+ gives its vote to/)?.time;
+    const waitLine = find(new RegExp(`^waiting \\d+ ms before fencing ${victim}`));
+    const fencing = find(new RegExp(`^fencing ${victim}$`))?.time;
+    const fencedLine = find(new RegExp(`^fenced ${victim}:`));
+    const fenced = fencedLine?.time;
+    const upLine = find(/^web start done/);
+    const startIn = upLine ? /in (\d+) ?ms/.exec(upLine.msg)?.[1] : undefined;
+    const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.round(b - a));
+    return {
+      ferry_vote_ms: since(vote),
+      ferry_fence_begins_ms: since(fencing),
+      ferry_fenced_ms: since(fenced),
+      fence_delay_waited_ms: typeof waitLine?.['delayMs'] === 'number' ? waitLine['delayMs'] : 0,
+      step_detect_to_vote_ms: d(detect, vote),
+      step_detect_to_fence_begins_ms: d(detect, fencing),
+      step_fence_ms: d(fencing, fenced),
+      fence_agent_ms: typeof fencedLine?.['ms'] === 'number' ? Math.round(fencedLine['ms']) : undefined,
+      step_fenced_to_up_ms: d(fenced, upLine?.time),
+      step_start_action_ms: startIn === undefined ? undefined : Number(startIn),
+      step_detect_to_up_ms: d(detect, upLine?.time),
+    };
   }
 
   async relocateRun(): Promise<Record<string, number | undefined>> {
@@ -418,6 +517,9 @@ const pick = (rs: Record<string, number | undefined>[], k: string): number[] => 
 export async function failover(): Promise<Record<string, number>> {
   if (process.getuid?.() !== 0) throw new Error('the failover bench needs root (lab namespaces)');
   const runs = Number(process.env.FAILOVER_RUNS ?? 9);
+  const relocRuns = Number(process.env.FAILOVER_RELOCATE_RUNS ?? runs);
+  const table: string[] = [];
+  const victimTable: string[] = [];
   const only = process.env.FAILOVER_CONFIGS?.split(',').map(Number);
   const summary: Record<string, number> = {};
   for (const [ci, c] of CONFIGS.entries()) {
@@ -431,16 +533,19 @@ export async function failover(): Promise<Record<string, number>> {
       const b = new Bench(lab, c);
       await b.setup();
       for (let i = 0; i < runs; i++) kills.push(await b.killRun());
-      for (let i = 0; i < runs; i++) relocs.push(await b.relocateRun());
+      for (let i = 0; i < relocRuns; i++) relocs.push(await b.relocateRun());
     } finally {
       const problems = await lab.destroy();
       if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
     }
-    const keys = Object.keys(kills[0] ?? {});
-    const fig: Record<string, unknown> = { bench: 'failover', config: c.name, variant: c.fs ? 'ip+fs+app' : 'ip+app', heartbeats: c.disk === false ? 'unicast x2' : 'unicast x2 + disk', ...(c.extra ? { extra: true } : {}), runs };
+    const keys = Object.keys(kills[0] ?? {}).filter((k) => k !== 'victim');
+    const fencing = c.fence === 'arb' ? 'stonith + arbitrator, quorum on' : c.fence === 'tie' ? `stonith, quorum on, no arbitrator (fence_delay ${c.fenceDelay ?? 'default'})` : 'none (quorum = false)';
+    const fig: Record<string, unknown> = { bench: 'failover', index: ci, config: c.name, variant: c.fs ? 'ip+fs+app' : 'ip+app', heartbeats: c.disk === false ? 'unicast x2' : 'unicast x2 + disk', fencing, ...(c.extra ? { extra: true } : {}), runs, relocate_runs: relocRuns };
     for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms']) {
       fig[k] = stats(pick(k.startsWith('relocate') ? relocs : kills, k));
     }
+    fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
+    fig.wall_s = (Date.now() - started) / 1000;
     const med = (k: string) => (fig[k] as Stats | undefined)?.median;
     const ratio = (a?: number, b?: number) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
     fig.ratio_up_vs_vip = ratio(med('ferry_up_ms'), med('ka_vip_ms'));
@@ -449,15 +554,43 @@ export async function failover(): Promise<Record<string, number>> {
     // independent of where the kill fell between two beats/adverts
     fig.ratio_up_vs_vip_after_last = ratio(med('ferry_up_after_last_beat_ms'), med('ka_vip_after_last_advert_ms'));
     fig.ratio_client_after_last = ratio(med('ferry_client_after_last_beat_ms'), med('ka_client_after_last_advert_ms'));
+    if (c.fence) {
+      // the tie setting pays fence_delay only when n1 died (n2 waits): figures per victim too
+      const byVictim: Record<string, Record<string, Stats | undefined>> = {};
+      for (const v of [1, 2]) {
+        const rs = kills.filter((r) => r['victim'] === v);
+        byVictim[`n${v}_killed`] = Object.fromEntries(['ferry_up_ms', 'ferry_client_ms', 'ferry_up_after_last_beat_ms', 'step_detect_to_fence_begins_ms', 'step_fence_ms', 'step_detect_to_up_ms'].map((k) => [k, stats(pick(rs, k))]));
+      }
+      fig.by_victim = byVictim;
+      for (const [v, st] of Object.entries(byVictim)) {
+        const c2 = (k: string) => (st[k] ? `${st[k].median} (${st[k].min}–${st[k].max})` : '–');
+        victimTable.push(`| ${ci} | ${c.name} | ${v.replace('_', ' ')} | ${c2('ferry_up_ms')} | ${c2('ferry_client_ms')} | ${c2('ferry_up_after_last_beat_ms')} | ${c2('step_detect_to_fence_begins_ms')} | ${c2('step_fence_ms')} | ${c2('step_detect_to_up_ms')} |`);
+      }
+    }
+    const cell = (k: string) => {
+      const st = fig[k] as Stats | undefined;
+      return st ? `${st.median} (${st.min}–${st.max})` : '–';
+    };
+    const m = (k: string) => (med(k) === undefined ? '–' : String(med(k)));
+    table.push(`| ${ci} | ${c.name} | ${fig.variant as string} | ${fencing} | ${cell('ferry_up_ms')} | ${cell('ferry_client_ms')} | ${cell('ka_vip_ms')} | ${m('ka_client_ms')} | ${String(fig.ratio_up_vs_vip ?? '–')} | ${String(fig.ratio_client ?? '–')} | ${m('ferry_up_after_last_beat_ms')} vs ${m('ka_vip_after_last_advert_ms')} (${String(fig.ratio_up_vs_vip_after_last ?? '–')}) | ${cell('ferry_detect_ms')} | ${cell('step_detect_to_vote_ms')} | ${cell('step_detect_to_fence_begins_ms')} | ${cell('step_fence_ms')} | ${cell('step_fenced_to_up_ms')} | ${cell('relocate_client_gap_ms')} | ${(fig.loadavg as number[] | undefined)?.join(', ') ?? ''} |`);
     fig.raw = { kills, relocs };
-    fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
-    fig.wall_s = (Date.now() - started) / 1000;
     console.log(JSON.stringify(fig));
-    const tag = `${c.interval}_${c.timeout}${c.fs ? '_fs' : ''}${c.disk === false ? '_nodisk' : ''}`;
+    const tag = `${c.interval}_${c.timeout}${c.fs ? '_fs' : ''}${c.disk === false ? '_nodisk' : ''}${c.fence ? `_fence_${c.fence}` : ''}`;
     for (const k of ['ferry_up_ms', 'ferry_client_ms', 'ka_vip_ms', 'ka_client_ms', 'relocate_client_gap_ms']) {
       const m = med(k);
       if (m !== undefined) summary[`${tag}_${k}_median`] = m;
     }
   }
+  // the same figures as a table (stderr: stdout stays JSON lines); ms, median (min–max)
+  console.error(
+    [
+      '| # | setting | service | fencing | ferry: service up | ferry: client served | keepalived: VIP up | keepalived: client | ratio up / VIP | ratio client | after last beat / advert: ferry up vs VIP (ratio) | peer down | peer down → vote | peer down → fence begins | fence (off + confirm) | fenced → service up | relocate: client gap | load avg (start, end) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...table,
+      ...(victimTable.length
+        ? ['', '| # | setting | victim | ferry: service up | ferry: client served | service up after last beat | peer down → fence begins | fence | peer down → service up |', '|---|---|---|---|---|---|---|---|---|', ...victimTable]
+        : []),
+    ].join('\n'),
+  );
   return summary;
 }

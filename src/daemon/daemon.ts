@@ -294,7 +294,9 @@ export class Daemon {
       peerFenceable: peer !== undefined && this.fencing.canFence(peer), peerFenced: peer !== undefined && this.fencing.isFenced(peer),
       peerLeft: peer !== undefined && peers[peer]?.state === 'left', peerSeen: peer !== undefined && this.seen.has(peer),
     };
-    if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state !== 'quorate') this.votes.ask(up);
+    // ask only once every peer is known (up or declared down): a node that asked while its
+    // peers were still starting would hold the vote for a lease after they joined
+    if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state === 'lost') this.votes.ask(up);
     else this.votes.release();
     const view = quorumOf({ ...input, granted: this.votes.granted() });
     // a tie of two nodes: race to fence the peer (fence_delay lets the first node of `nodes` win)

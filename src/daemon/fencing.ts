@@ -10,6 +10,7 @@
 import type { ClusterConfig } from '../cluster/config.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
 import type { FenceInfo } from '../cluster/node-state.js';
+import { agentActions } from '../fence/agent.js';
 import { fenceDelayMs, fenceNode, FenceRetries, stonithFor } from '../fence/fencer.js';
 import type { Logger } from '../log.js';
 
@@ -37,7 +38,11 @@ export class Fencing {
     private readonly onChange: () => void,
     /** is the node still dead? (it may come back during the fence delay) */
     private readonly isDead: (node: string) => boolean,
-  ) {}
+  ) {
+    // the agents' metadata (which actions they have) is asked once per agent: ask it now,
+    // off the takeover path (a Python fence agent takes ~100 ms to start)
+    for (const cfg of cluster.stonith) if (cfg.node !== self) void agentActions(cfg).catch(() => undefined);
+  }
 
   /** The node was declared dead (all heartbeats lost). */
   peerDown(node: string, now = Date.now()): void {
