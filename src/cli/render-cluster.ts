@@ -1,6 +1,7 @@
 // Cluster-wide human output: the svcmon table with a node column, notes saying why a node
 // waits or failed, and the node table (quorum, fencing).
-import { headerRows, plainTable as table } from './table.js';
+import { alignedRows, headerRows, plainTable as table } from './table.js';
+import { utcClock } from '../util/clock.js';
 import type { HbSnapshot } from '../heartbeat/index.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { FenceInfo } from '../cluster/node-state.js';
@@ -57,12 +58,10 @@ export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): st
   return notes;
 }
 
-const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
-
 function fenceText(f: FenceInfo): string {
-  if (f.state === 'fenced') return `fenced at ${clock(f.at)}`;
+  if (f.state === 'fenced') return `fenced at ${utcClock(f.at)}`;
   if (f.state === 'fencing') return 'fencing';
-  return `fence failed ${f.failures ?? 1}x (${f.error ?? '?'}), next at ${f.nextAt ? clock(f.nextAt) : '?'}`;
+  return `fence failed ${f.failures ?? 1}x (${f.error ?? '?'}), next at ${f.nextAt ? utcClock(f.nextAt) : '?'}`;
 }
 
 /** One line per node: its agent's state, its quorum as it last said, and its fencing of peers. */
@@ -75,6 +74,5 @@ export function renderNodes(v: ClusterView): string[] {
     const fences = Object.entries((live ? nv.payload?.fence : undefined) ?? {}).map(([peer, f]) => `${peer} ${fenceText(f)}`);
     rows.push([node, nv.state, q ? q.state : '-', q ? `${q.votes}/${q.total} (${q.needed} needed)${arbs.length ? `; ${arbs.join('; ')}` : ''}` : '-', fences.join('; ') || '-']);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd());
+  return alignedRows(rows);
 }

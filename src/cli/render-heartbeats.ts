@@ -1,6 +1,7 @@
 // The heartbeat block of svcmon: one line per heartbeat (tx side), one per peer under it
 // (rx side), from a snapshot. Plain text rows; the CLI decides where to print them.
 import type { HbSnapshot } from '../heartbeat/types.js';
+import { alignedRows } from './table.js';
 
 const ago = (at: number | null, now: number): string => (at === null ? '-' : `${((now - at) / 1000).toFixed(1)}s ago`);
 
@@ -18,6 +19,5 @@ export function renderHeartbeats(snap: HbSnapshot, now = Date.now()): string[] {
       rows.push([`  ${peer}`, `rx ${p.rxState}`, ago(p.lastSeen, now), `${p.rx} recv`, drops || '0']);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd());
+  return alignedRows(rows);
 }

@@ -21,3 +21,9 @@ export function plainTable(rows: string[][]): string {
 export function headerRows(head: readonly [string, string][]): string[][] {
   return [head.map(([a]) => a), head.map(([, b]) => b), head.map(([a, b]) => '-'.repeat(Math.max(a.length, b.length, 6)))];
 }
+
+/** Left-aligned columns two spaces apart, the last column unpadded (svcmon's node and heartbeat tables). */
+export function alignedRows(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('').trimEnd());
+}

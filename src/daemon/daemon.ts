@@ -302,13 +302,13 @@ export class Daemon {
     // a tie of two nodes: race to fence the peer (fence_delay lets the first node of `nodes` win)
     if (view.state === 'tie' && peer) this.fencing.ensureFence(peer);
     if (view.canTakeOver && this.quorum && !this.quorum.canTakeOver) this.fencing.quorumGained();
-    if (this.quorum?.why !== view.why) {
+    const changed = this.quorum?.why !== view.why;
+    this.quorum = view;
+    if (changed) {
       const level = view.canTakeOver ? 'info' : 'warn';
       this.log[level]({ quorum: view.state, votes: view.votes, total: view.total, needed: view.needed }, view.why);
-      this.quorum = view;
       this.publish(true);
     }
-    this.quorum = view;
     return view;
   }
 

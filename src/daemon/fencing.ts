@@ -13,10 +13,9 @@ import type { FenceInfo } from '../cluster/node-state.js';
 import { agentActions } from '../fence/agent.js';
 import { fenceDelayMs, fenceNode, FenceRetries, stonithFor } from '../fence/fencer.js';
 import type { Logger } from '../log.js';
+import { utcClock } from '../util/clock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** an absolute time: a message stays the same between two evaluations (it is logged on change) */
-const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
 
 export type Clearance = { ok: true } | { ok: false; why: string };
 
@@ -89,7 +88,7 @@ export class Fencing {
         continue;
       }
       const until = Math.max(this.deadSince.get(node) ?? now, this.quorateSince) + (this.cluster.splitGrace ?? SPLIT_GRACE_DEFAULT);
-      if (now < until) waits.push(`${node} lost: giving it until ${clock(until)} UTC (split_grace) to stop its services`);
+      if (now < until) waits.push(`${node} lost: giving it until ${utcClock(until)} UTC (split_grace) to stop its services`);
     }
     return waits.length ? { ok: false, why: waits.join('; ') } : { ok: true };
   }
@@ -115,7 +114,7 @@ export class Fencing {
   private describe(node: string): string {
     const failed = this.retries.info(node);
     if (this.running.has(node) || !failed) return `waiting for the fence of ${node}`;
-    return `fence of ${node} failed (${failed.failures}x): ${failed.lastError}; not starting, next attempt at ${clock(failed.nextAt)} UTC`;
+    return `fence of ${node} failed (${failed.failures}x): ${failed.lastError}; not starting, next attempt at ${utcClock(failed.nextAt)} UTC`;
   }
 
   private fence(node: string): void {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../util/exec.js';
-import { writeClusterConf, type ClusterConfOptions } from './cluster-conf.js';
+import { labFenceAgent, writeClusterConf, type ClusterConfOptions } from './cluster-conf.js';
 import { pauseContainers, removeContainers } from './containers.js';
 import { createDisk } from './disks.js';
 import { createSwitch, cutPort, healPort, networkPlan, nodeAddress, plugNode, portConnected, unplugPort, type CutMode } from './links.js';
@@ -41,8 +41,7 @@ export function defaultAgentCommand(): string[] {
  * off too: a node cannot be booted from inside one (see fence-agent.ts).
  */
 export function selfFenceEnv(lab: string, node: string): Record<string, string> {
-  const agent = path.join(repoRoot, 'scripts', 'fence_ferry_lab');
-  const off = `setsid -f ${agent} -o off -n ${node} --lab=${lab} </dev/null >/dev/null 2>&1`;
+  const off = `setsid -f ${labFenceAgent} -o off -n ${node} --lab=${lab} </dev/null >/dev/null 2>&1`;
   return { FERRY_CRASH_CMD: off, FERRY_REBOOT_CMD: off };
 }
 

@@ -2,14 +2,9 @@
 // namespace (tc netem does not exist in this kernel). One private table, replaced as a whole
 // on each call, so clearing it never disturbs rules an agent or a test added itself. Only
 // IP traffic on the lab interfaces (eth*) is affected: loopback and ARP pass.
-import fs from 'node:fs';
-import { run, type RunResult } from '../util/exec.js';
+import { nftIn } from './nft.js';
 
 const TABLE = 'ferrylab_loss';
-
-// By absolute path: under `npx` (ava, npm scripts) node_modules/.bin comes first on PATH, and
-// @vercel/nft (an ava dependency) installs a `nft` there that exits 0 doing nothing useful.
-const NFT = ['/usr/sbin/nft', '/sbin/nft'].find((p) => fs.existsSync(p)) ?? 'nft';
 
 export type LossDirection = 'in' | 'out' | 'both';
 
@@ -18,10 +13,6 @@ export interface LossOptions {
   direction?: LossDirection;
   /** only on eth<net>; default every lab interface */
   net?: number;
-}
-
-function nftIn(netns: string, args: string[], input?: string): Promise<RunResult> {
-  return run('nsenter', [`--net=/run/netns/${netns}`, '--', NFT, ...args], { timeout: 10_000, input });
 }
 
 export async function setLoss(netns: string, fraction: number, opts: LossOptions = {}): Promise<void> {

@@ -3,6 +3,7 @@
 // data is never overwritten, and what a beat costs.
 import fs from 'node:fs';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { DiskHbConfig } from '../../src/cluster/config.js';
 import { DiskTransport, encodeSlot } from '../../src/heartbeat/disk.js';
 import { deriveKey, seal } from '../../src/heartbeat/envelope.js';
@@ -35,7 +36,8 @@ function writeBehind(file: string, index: number, envelope: Buffer): void {
   fs.closeSync(fd);
 }
 
-test.serial('O_DIRECT reads see a peer write made behind our page cache', async (t) => {
+/** n1's disk transport, started on a fresh 4 MiB loop device; both go in teardown. */
+async function startedOnLoop(t: ExecutionContext) {
   requireRoot();
   const loop = await createLoop('ferry-hbdio', 4);
   t.teardown(() => loop.detach());
@@ -43,6 +45,11 @@ test.serial('O_DIRECT reads see a peer write made behind our page cache', async 
   const tr = new DiskTransport(cfg(loop.dev), 'n1', nodes, r.host);
   await tr.start();
   t.teardown(() => tr.stop());
+  return { loop, tr, r };
+}
+
+test.serial('O_DIRECT reads see a peer write made behind our page cache', async (t) => {
+  const { loop, tr, r } = await startedOnLoop(t);
 
   writeBehind(loop.file, 1, msg('n2', 1n));
   // a buffered reader of the block device now caches n2's slot...
@@ -97,13 +104,7 @@ test.serial('a device with foreign data in our slot is never written', async (t)
 });
 
 test.serial('cost of one disk beat (write own slot O_DIRECT|O_DSYNC, read 3 slots O_DIRECT)', async (t) => {
-  requireRoot();
-  const loop = await createLoop('ferry-hbdio', 4);
-  t.teardown(() => loop.detach());
-  const r = recorder();
-  const tr = new DiskTransport(cfg(loop.dev), 'n1', nodes, r.host);
-  await tr.start();
-  t.teardown(() => tr.stop());
+  const { loop, tr, r } = await startedOnLoop(t);
   const N = 200;
   const t0 = process.hrtime.bigint();
   for (let i = 1; i <= N; i++) await tr.beat(msg('n1', BigInt(i)));

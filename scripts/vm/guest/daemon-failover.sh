@@ -32,8 +32,7 @@ wait_for() {
 }
 
 T0=$(now)
-if ! lio_setup 64; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
-echo "CHECK lio-setup ok two tcm_loop initiators on one fileio LUN: n1=$LIO_DEV_A n2=$LIO_DEV_B"
+lio_setup_checked 64 n1 n2
 DEV_n1=$LIO_DEV_A DEV_n2=$LIO_DEV_B
 lvm_node_conf n1 "$DEV_n1" >/dev/null
 lvm_node_conf n2 "$DEV_n2" >/dev/null

@@ -10,8 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lio.sh"
 . "$here/lvm-node.sh"
 
-if ! lio_setup 64; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
-echo "CHECK lio-setup ok two tcm_loop initiators on one fileio LUN: A=$LIO_DEV_A B=$LIO_DEV_B"
+lio_setup_checked 64
 A=$LIO_DEV_A B=$LIO_DEV_B KA=0xaaaa KB=0xbbbb VG=ferryvg LV=lv0 DEV=/dev/mapper/ferryvg-lv0
 lvm_node_conf nodeA "$A" >/dev/null
 lvm_node_conf nodeB "$B" >/dev/null

@@ -3,6 +3,8 @@
 #                         (tcm_loop) targets with distinct initiator ports: /dev/sda and
 #                         /dev/sdb are two SCSI initiators (I_T nexuses) on one LUN.
 # Sets LIO_DEV_A=/dev/sda, LIO_DEV_B=/dev/sdb (the by-path names, resolved from sysfs).
+#   lio_setup_checked [SIZE_MB] [NAME_A NAME_B]   lio_setup reported as the `lio-setup` CHECK;
+#                         on failure the guest script ends (exit 100): nothing else can run.
 # PR state lives in dbroot (a tmpfs dir with a pr/ subdir; without it PR OUT answers
 # "Device not ready").
 
@@ -56,4 +58,9 @@ lio_setup() {
   LIO_DEV_B=$(lio_add_port "$LIO_WWN_B" "$LIO_INI_B") || return 1
   export LIO_DEV_A LIO_DEV_B
   echo "lio: backstore $LIO_ROOT/lun0.img (${size_mb} MiB), dbroot $(cat "$LIO_CFG/dbroot"), initiator A $LIO_INI_A -> $LIO_DEV_A, initiator B $LIO_INI_B -> $LIO_DEV_B"
+}
+
+lio_setup_checked() {
+  if ! lio_setup "${1:-64}"; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
+  echo "CHECK lio-setup ok two tcm_loop initiators on one fileio LUN: ${2:-A}=$LIO_DEV_A ${3:-B}=$LIO_DEV_B"
 }

@@ -8,8 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lio.sh"
 . "$here/lvm-node.sh"
 
-if ! lio_setup 64; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
-echo "CHECK lio-setup ok two tcm_loop initiators on one fileio LUN: A=$LIO_DEV_A B=$LIO_DEV_B"
+lio_setup_checked 64
 A=$LIO_DEV_A B=$LIO_DEV_B
 VG=ferryvg
 LV=lv0

@@ -11,8 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KA=0xaaaa
 KB=0xbbbb
 
-if ! lio_setup 64; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
-echo "CHECK lio-setup ok two tcm_loop initiators on one fileio LUN: A=$LIO_DEV_A B=$LIO_DEV_B"
+lio_setup_checked 64
 A=$LIO_DEV_A B=$LIO_DEV_B
 
 # helpers: exact exit codes matter (sg3_utils: 0 ok, 24 reservation conflict, 6 unit attention)

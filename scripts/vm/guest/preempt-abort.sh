@@ -8,8 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 . "$here/lio.sh"
 
-if ! lio_setup 64; then echo "CHECK lio-setup fail LIO set-up"; exit 100; fi
-echo "CHECK lio-setup ok A=$LIO_DEV_A B=$LIO_DEV_B"
+lio_setup_checked 64
 A=$LIO_DEV_A B=$LIO_DEV_B
 WAIT=${FERRY_GUEST_PA_WAIT:-10}
 check pa-setup "A registers+reserves, B registers" -- run bash -c \
