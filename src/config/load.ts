@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
 import { UserError } from '../cli/errors.js';
-import type { ConfigError } from './errors.js';
-import { ConfigInvalid } from './errors.js';
+import { ConfigError, ConfigInvalid } from './errors.js';
+import { configLimits, formatBytes } from './limits.js';
 import type { Keyword, KeywordValue } from './keywords.js';
 import { defaultKeywords } from './keywords.js';
 import type { ResourceSection, ServiceConfig, SubsetSection } from './model.js';
@@ -44,13 +44,38 @@ export function locateService(paths: FerryPaths, svcnameOrPath: string): { svcna
   return { svcname: svcnameOrPath, file: serviceFile(paths, svcnameOrPath) };
 }
 
-/** File text; a missing file is an operator error. */
+/**
+ * File text; a missing file is an operator error, a file over configLimits.fileBytes (or
+ * not a regular file) a ConfigInvalid at line 1. Never reads more than the limit.
+ */
 export function readServiceText(file: string, svcname: string): string {
+  let fd: number;
   try {
-    return fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`service ${svcname} does not exist (no ${file})`);
     throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ConfigInvalid([new ConfigError(file, 1, 'not a regular file')]);
+    const limit = configLimits.fileBytes;
+    if (st.size > limit) throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)} (${st.size} bytes)`)]);
+    // the file may grow between fstat and read: read one byte past the limit to notice
+    const buf = Buffer.allocUnsafe(limit + 1);
+    let len = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+      if (len > limit) throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)}`)]);
+    }
+    return buf.toString('utf8', 0, len);
+  } catch (e) {
+    if (e instanceof ConfigInvalid) throw e;
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -9,23 +9,49 @@ import { convertValue } from './values.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, classifySection, sectionTable } from './sections.js';
 import { drivers as registeredDrivers } from '../resources/registry.js';
+import { configLimits } from './limits.js';
 
 export interface ResolveOptions {
   svcname: string;
   nodename: string;
   /** defaults to the driver registry; tests pass their own */
   drivers?: readonly DriverSpec[];
+  /** expansion allowance shared by the resolvers of one check (one per node); a fresh one by default */
+  budget?: ExpansionBudget;
 }
+
+/** What stopped a reference: a bad one, a cycle, or one of the limits (configLimits). */
+export type RefErrorKind = 'reference' | 'cycle' | 'depth' | 'size' | 'budget';
 
 /** A reference that cannot be resolved; `line` is where the offending reference is written. */
 export class RefError extends Error {
+  readonly kind: RefErrorKind;
   constructor(
     readonly line: number,
     message: string,
     /** for a reference cycle: the ids in it, each once, in reference order */
     readonly cycle?: string[],
+    kind?: RefErrorKind,
   ) {
     super(message);
+    this.kind = kind ?? (cycle ? 'cycle' : 'reference');
+  }
+}
+
+/**
+ * Characters reference expansion may still produce. Shared by the per-node resolvers of one
+ * validation, so a file expanding to a few KiB on each of many nodes cannot add up to GiBs.
+ */
+export class ExpansionBudget {
+  private used = 0;
+  constructor(readonly limit: number = configLimits.expansionChars) {}
+  get exceeded(): boolean {
+    return this.used > this.limit;
+  }
+  /** false once the allowance is spent */
+  charge(chars: number): boolean {
+    this.used += chars;
+    return this.used <= this.limit;
   }
 }
 
@@ -37,10 +63,18 @@ function cycleError(line: number, ids: string[], start: string): RefError {
   return new RefError(line, `reference cycle: ${text}`, ids);
 }
 
+const depthError = (line: number): RefError =>
+  new RefError(line, `references nested deeper than the limit of ${configLimits.referenceDepth} levels`, undefined, 'depth');
+const budgetError = (line: number): RefError =>
+  new RefError(line, `references of the file expand to more than the limit of ${configLimits.expansionChars} characters in total`, undefined, 'budget');
+
 const PLAIN_NAMES = new Set(['nodename', 'short_nodename', 'svcname', 'name', 'rid']);
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DOTTED = /^([^.\s{}]+)\.([A-Za-z0-9_]+)$/;
 const SECTION_PREFIX = /^[A-Za-z0-9_]+#[A-Za-z0-9_-]+$/;
+// errors one value carries (its own and those of the values it refers to): enough to fix a
+// file, bounded so a file of many failing references cannot grow lists without end
+const MAX_ERRORS_PER_VALUE = 100;
 
 export interface Reference {
   /** offsets of '{' and one past '}' in the value */
@@ -48,19 +82,21 @@ export interface Reference {
   end: number;
   /** text between the braces */
   body: string;
-  /** "env"/"DEFAULT"/"ip#1" for dotted references */
+  /** "env"/"DEFAULT"/"ip#1"/any other word for dotted references */
   section?: string;
   key?: string;
 }
 
 /**
- * The references in a value. Braces are a reference only when they hold a known name
- * (`{nodename}`...) or `<prefix>.<key>` with prefix `env`, `DEFAULT` or a section id, are
- * not preceded by `$` or `{` and not followed by `}` (so `${VAR}`, `{{.ID}}`, `{}`,
- * `{print $1}` and `{foo}` stay literal).
+ * The references in a value, known or not. Braces are a reference when they hold a word
+ * (`{nodename}`, `{nodenam}`) or `<prefix>.<key>` with a word or a section id as prefix
+ * (`{env.x}`, `{ip#1.ipname}`, `{foo.bar}`), and are not preceded by `$` or `{` nor followed
+ * by `}`. So `${VAR}`, `{{.ID}}`, `{}`, `{print $1}`, `{a,b}`, `{1..3}` stay literal. Which
+ * references exist is decided when resolving: an unknown one is an error, never kept as text.
  */
 export function findReferences(value: string): Reference[] {
   const refs: Reference[] = [];
+  if (!value.includes('{')) return refs;
   const re = /\{([^{}]*)\}/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(value)) !== null) {
@@ -70,29 +106,66 @@ export function findReferences(value: string): Reference[] {
     if (before === '$' || before === '{' || value[end] === '}') continue;
     const body = m[1] ?? '';
     if (PLAIN.test(body)) {
-      if (PLAIN_NAMES.has(body)) refs.push({ start, end, body });
+      refs.push({ start, end, body });
       continue;
     }
     const d = DOTTED.exec(body);
     if (d) {
       const [, section = '', key = ''] = d;
-      if (section === 'env' || section === 'DEFAULT' || SECTION_PREFIX.test(section)) {
-        refs.push({ start, end, body, section, key });
-      }
+      if (PLAIN.test(section) || SECTION_PREFIX.test(section)) refs.push({ start, end, body, section, key });
     }
   }
   return refs;
 }
 
-/** Scoping, reference resolution and typed values of one document for one node. */
+/** A value resolved, or every reason it cannot be. */
+export type Resolution = { ok: true; value: string; nodeDependent: boolean } | { ok: false; errors: RefError[]; nodeDependent: boolean };
+
+/** Resolution of one value, as the resolver computes and memoises it. */
+interface Outcome {
+  value: string;
+  /** empty when resolved */
+  errors: RefError[];
+  /** longest chain of keyword references below this value (0: none) */
+  height: number;
+  /** the result may differ on another node: {nodename}, or a keyword with scoped entries on the way */
+  nodeDependent: boolean;
+  /** a depth error is among `errors`: entered less deep, the value may resolve */
+  depthLimited: boolean;
+}
+
+interface Memo extends Outcome {
+  /** reference depth the value was resolved at */
+  depth: number;
+}
+
+interface KeyEntries {
+  entries: Entry[];
+  scoped: boolean;
+}
+
+/**
+ * Scoping, reference resolution and typed values of one document for one node. Each
+ * referenced keyword is resolved once (memoised), so references that fan out cost their
+ * number of distinct keywords, not the number of paths through them; depth, size and the
+ * total expansion are bounded by configLimits. The document must not change afterwards.
+ */
 export class Resolver {
   readonly drivers: readonly DriverSpec[];
   readonly svcname: string;
   readonly nodename: string;
-  /** `nodes` of [DEFAULT]; empty means this node only */
+  /** `nodes` of [DEFAULT]; empty means this node only (at most configLimits.nodes names) */
   readonly nodes: string[];
   readonly drpnodes: string[];
   private readonly kinds = new Map<string, SectionKind>();
+  private readonly sectionsByName = new Map<string, Section>();
+  private readonly keyIndex = new Map<string, Map<string, KeyEntries>>();
+  private readonly effectiveMemo = new Map<string, Entry | undefined>();
+  private readonly memo = new Map<string, Memo>();
+  private readonly refsOf = new Map<string, Reference[]>();
+  /** ids being resolved, outermost first: a reference to one of them is a cycle */
+  private readonly stack: string[] = [];
+  private readonly budget: ExpansionBudget;
 
   constructor(
     readonly doc: ConfigDocument,
@@ -101,10 +174,12 @@ export class Resolver {
     this.drivers = opts.drivers ?? registeredDrivers;
     this.svcname = opts.svcname;
     this.nodename = opts.nodename;
+    this.budget = opts.budget ?? new ExpansionBudget();
+    for (const s of doc.sections) if (!this.sectionsByName.has(s.name)) this.sectionsByName.set(s.name, s);
     // nodes/drpnodes decide scoping, so they are read literally: unscoped, no references
     const listOf = (key: string): string[] => {
       const e = this.section('DEFAULT')?.entries.filter((x) => x.key === key && x.scope === undefined).at(-1);
-      return e ? e.value.trim().split(/[\s,]+/).filter((w) => w.length > 0) : [];
+      return e ? nodeList(e.value).slice(0, configLimits.nodes) : [];
     };
     this.nodes = listOf('nodes');
     this.drpnodes = listOf('drpnodes');
@@ -112,7 +187,7 @@ export class Resolver {
 
   /** First section of that name (a duplicate is a reader error). */
   section(name: string): Section | undefined {
-    return this.doc.sections.find((s) => s.name === name);
+    return this.sectionsByName.get(name);
   }
 
   kind(name: string): SectionKind {
@@ -143,22 +218,47 @@ export class Resolver {
     return scope.toLowerCase() === me ? 2 : -1;
   }
 
+  /** Entries of a section for a keyword (any alias spelling), in file order. */
+  private keyEntries(sectionName: string, canon: string): KeyEntries | undefined {
+    let index = this.keyIndex.get(sectionName);
+    if (!index) {
+      index = new Map();
+      const kind = this.kind(sectionName);
+      for (const e of this.section(sectionName)?.entries ?? []) {
+        const k = canonicalKey(kind, e.key);
+        let ke = index.get(k);
+        if (!ke) {
+          ke = { entries: [], scoped: false };
+          index.set(k, ke);
+        }
+        ke.entries.push(e);
+        if (e.scope !== undefined) ke.scoped = true;
+      }
+      this.keyIndex.set(sectionName, index);
+    }
+    return index.get(canon);
+  }
+
+  /** Whether a keyword has scoped entries, i.e. its effective entry may differ per node. */
+  isScoped(sectionName: string, key: string): boolean {
+    return this.keyEntries(sectionName, canonicalKey(this.kind(sectionName), key))?.scoped ?? false;
+  }
+
   /** The entry in effect on this node for a keyword (any alias spelling), if any. */
   effective(sectionName: string, key: string): Entry | undefined {
-    const sec = this.section(sectionName);
-    if (!sec) return undefined;
-    const kind = this.kind(sectionName);
-    const want = canonicalKey(kind, key);
+    const canon = canonicalKey(this.kind(sectionName), key);
+    const memoKey = `${sectionName}\0${canon}`;
+    if (this.effectiveMemo.has(memoKey)) return this.effectiveMemo.get(memoKey);
     let best: Entry | undefined;
     let bestRank = -1;
-    for (const e of sec.entries) {
-      if (canonicalKey(kind, e.key) !== want) continue;
+    for (const e of this.keyEntries(sectionName, canon)?.entries ?? []) {
       const rank = this.scopeRank(e.scope);
       if (rank >= 0 && rank >= bestRank) {
         best = e;
         bestRank = rank;
       }
     }
+    this.effectiveMemo.set(memoKey, best);
     return best;
   }
 
@@ -172,67 +272,149 @@ export class Resolver {
     return t !== undefined && t.length > 0 ? t : kind.driver.types[0];
   }
 
-  /** Resolve the references of an entry's value. Throws RefError. */
+  /** Resolve the references of an entry's value. Throws the first RefError. */
   resolveEntry(sectionName: string, entry: Entry): string {
-    const id = `${sectionName}.${canonicalKey(this.kind(sectionName), entry.key)}`;
-    const top = this.effective(sectionName, entry.key) === entry ? [id] : [];
-    try {
-      return this.resolveValue(entry.value, sectionName, entry.line, top);
-    } catch (e) {
-      // a cycle is reported where it starts, as seen from the entry being resolved
-      if (e instanceof RefError && top.length > 0 && e.cycle?.includes(id)) throw cycleError(entry.line, e.cycle, id);
-      throw e;
-    }
+    const r = this.resolveEntryAll(sectionName, entry);
+    if (!r.ok) throw r.errors[0];
+    return r.value;
   }
 
-  /** Resolve references in `value`, written at `line` of `sectionName`. */
-  resolveValue(value: string, sectionName: string, line: number, stack: string[]): string {
-    const refs = findReferences(value);
-    if (refs.length === 0) return value;
+  /**
+   * Resolve the references of an entry's value; every bad reference is reported (its own,
+   * and those of the values it refers to, each at the line writing it). A cycle is reported
+   * from this entry when it is part of it; a value nesting too deep, on this entry's line.
+   */
+  resolveEntryAll(sectionName: string, entry: Entry): Resolution {
+    const canon = canonicalKey(this.kind(sectionName), entry.key);
+    const id = `${sectionName}.${canon}`;
+    const scoped = this.keyEntries(sectionName, canon)?.scoped ?? false;
+    const out = this.effective(sectionName, entry.key) === entry ? this.resolveId(id, sectionName, entry, 0) : this.resolveValue(entry.value, sectionName, entry.line, 0);
+    const nodeDependent = out.nodeDependent || scoped;
+    if (out.errors.length === 0) return { ok: true, value: out.value, nodeDependent };
+    const errors: RefError[] = [];
+    let depthSeen = false;
+    for (const e of out.errors) {
+      if (e.kind === 'cycle' && e.cycle?.includes(id)) errors.push(cycleError(entry.line, e.cycle, id));
+      else if (e.kind === 'depth') {
+        if (!depthSeen) errors.push(depthError(entry.line));
+        depthSeen = true;
+      } else errors.push(e);
+    }
+    return { ok: false, errors, nodeDependent };
+  }
+
+  /** The memoised resolution of keyword `id`, whose effective entry is `e`, entered at `depth`. */
+  private resolveId(id: string, sectionName: string, e: Entry, depth: number): Outcome {
+    const m = this.memo.get(id);
+    if (m) {
+      if (m.errors.length === 0) {
+        if (depth + m.height <= configLimits.referenceDepth) return m;
+        // resolved fine from higher up; from here its chain is too long
+        return { value: '', errors: [depthError(e.line)], height: 0, nodeDependent: m.nodeDependent, depthLimited: true };
+      }
+      if (!m.depthLimited || depth >= m.depth) return m;
+    }
+    this.stack.push(id);
+    let out: Outcome;
+    try {
+      out = this.resolveValue(e.value, sectionName, e.line, depth);
+    } finally {
+      this.stack.pop();
+    }
+    const memo: Memo = Object.assign(out, { depth });
+    this.memo.set(id, memo);
+    return memo;
+  }
+
+  /** Resolve references in `value`, written at `line` of `sectionName`, reached `depth` references deep. */
+  private resolveValue(value: string, sectionName: string, line: number, depth: number): Outcome {
+    let refs = this.refsOf.get(value);
+    if (!refs) {
+      refs = findReferences(value);
+      this.refsOf.set(value, refs);
+    }
+    if (refs.length === 0) return { value, errors: [], height: 0, nodeDependent: false, depthLimited: false };
+    if (this.budget.exceeded) return { value: '', errors: [budgetError(line)], height: 0, nodeDependent: false, depthLimited: false };
+    const errors = new Set<RefError>();
     let out = '';
     let pos = 0;
+    let height = 0;
+    let nodeDependent = false;
+    let depthLimited = false;
+    let oversized = false;
     for (const r of refs) {
-      out += value.slice(pos, r.start) + this.lookup(r, sectionName, line, stack);
+      const sub = this.lookup(r, sectionName, line, depth);
+      nodeDependent ||= sub.nodeDependent;
+      depthLimited ||= sub.depthLimited;
+      if (sub.errors.length > 0) {
+        for (const e of sub.errors) if (errors.size < MAX_ERRORS_PER_VALUE) errors.add(e);
+        continue;
+      }
+      if (r.section !== undefined) height = Math.max(height, sub.height + 1);
+      if (errors.size > 0 || oversized) continue;
+      const literal = value.slice(pos, r.start);
+      if (out.length + literal.length + sub.value.length > configLimits.valueChars) {
+        errors.add(new RefError(line, `value expands to more than the limit of ${configLimits.valueChars} characters`, undefined, 'size'));
+        oversized = true;
+        continue;
+      }
+      out += literal + sub.value;
       pos = r.end;
     }
-    return out + value.slice(pos);
+    if (errors.size === 0) {
+      out += value.slice(pos);
+      if (out.length > configLimits.valueChars) errors.add(new RefError(line, `value expands to more than the limit of ${configLimits.valueChars} characters`, undefined, 'size'));
+      else if (!this.budget.charge(out.length + refs.length)) errors.add(budgetError(line));
+    }
+    if (errors.size > 0) return { value: '', errors: [...errors], height, nodeDependent, depthLimited };
+    return { value: out, errors: [], height, nodeDependent, depthLimited: false };
   }
 
-  private lookup(r: Reference, sectionName: string, line: number, stack: string[]): string {
+  private lookup(r: Reference, sectionName: string, line: number, depth: number): Outcome {
+    const fail = (e: RefError, nodeDependent = false): Outcome => ({ value: '', errors: [e], height: 0, nodeDependent, depthLimited: e.kind === 'depth' });
+    const text = (value: string, nodeDependent = false): Outcome => ({ value, errors: [], height: 0, nodeDependent, depthLimited: false });
     if (r.section === undefined) {
       switch (r.body) {
         case 'nodename':
-          return this.nodename;
+          return text(this.nodename, true);
         case 'short_nodename':
-          return this.nodename.split('.')[0] ?? this.nodename;
+          return text(this.nodename.split('.')[0] ?? this.nodename, true);
         case 'svcname':
         case 'name':
-          return this.svcname;
+          return text(this.svcname);
+        case 'rid':
+          return text(sectionName);
         default:
-          return sectionName; // rid
+          return fail(new RefError(line, `unknown reference {${r.body}}: not one of ${[...PLAIN_NAMES].map((n) => `{${n}}`).join(', ')}`));
       }
     }
     const key = r.key ?? '';
     const target = this.section(r.section);
     if (!target && r.section !== 'DEFAULT' && r.section !== 'env') {
-      throw new RefError(line, `unknown reference {${r.body}}: no section [${r.section}]`);
+      return fail(new RefError(line, `unknown reference {${r.body}}: no section [${r.section}]`));
     }
-    const table = this.table(r.section);
+    const kind = this.kind(r.section);
+    if (kind.kind === 'invalid') return fail(new RefError(line, `unknown reference {${r.body}}: [${r.section}] is not a valid section`));
+    const table = sectionTable(kind);
     const kw = table ? findKeyword(table, key) : undefined;
-    if (table && !kw) throw new RefError(line, `unknown reference {${r.body}}: no keyword "${key}" in [${r.section}]`);
+    if (table && !kw) return fail(new RefError(line, `unknown reference {${r.body}}: no keyword "${key}" in [${r.section}]`));
     const canon = kw?.name ?? key;
     const id = `${r.section}.${canon}`;
-    if (stack.includes(id)) {
+    const scoped = this.keyEntries(r.section, canon)?.scoped ?? false;
+    const at = this.stack.indexOf(id);
+    if (at >= 0) {
       // reported at `line`, i.e. from the entry holding this reference (the stack's last)
-      const ids = stack.slice(stack.indexOf(id));
-      throw cycleError(line, ids, ids.at(-1) ?? id);
+      const ids = this.stack.slice(at);
+      return fail(cycleError(line, ids, ids.at(-1) ?? id), scoped);
     }
     const e = this.effective(r.section, canon);
     if (!e) {
-      if (kw?.default !== undefined) return renderValue(kw.default, kw);
-      throw new RefError(line, `unknown reference {${r.body}}: ${r.section}.${canon} is not set${r.section === 'env' ? '' : ' and has no default'}`);
+      if (kw?.default !== undefined) return text(renderValue(kw.default, kw), scoped);
+      return fail(new RefError(line, `unknown reference {${r.body}}: ${r.section}.${canon} is not set${r.section === 'env' ? '' : ' and has no default'}`), scoped);
     }
-    return this.resolveValue(e.value, r.section, e.line, [...stack, id]);
+    if (depth + 1 > configLimits.referenceDepth) return fail(depthError(line), scoped);
+    const out = this.resolveId(id, r.section, e, depth + 1);
+    return scoped && !out.nodeDependent ? { ...out, nodeDependent: true } : out;
   }
 
   /**
@@ -247,6 +429,11 @@ export class Resolver {
     if ('error' in r) throw new RefError(e.line, r.error);
     return r.value;
   }
+}
+
+/** Names of a `nodes`/`drpnodes` value, as written (blank or comma separated). */
+export function nodeList(value: string): string[] {
+  return value.trim().split(/[\s,]+/).filter((w) => w.length > 0);
 }
 
 /**

@@ -6,8 +6,9 @@ import { ConfigError } from './errors.js';
 import type { Keyword } from './keywords.js';
 import { findKeyword } from './keywords.js';
 import { convertValue } from './values.js';
+import { configLimits } from './limits.js';
 import type { ResolveOptions } from './resolve.js';
-import { findReferences, RefError, Resolver } from './resolve.js';
+import { ExpansionBudget, findReferences, nodeList, Resolver } from './resolve.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, keywordAppliesToType, sectionTable } from './sections.js';
 
@@ -23,7 +24,9 @@ const LITERAL_KEYS = new Set(['nodes', 'drpnodes']);
 
 /** Parse and validate a service file's text. */
 export function validateText(text: string, file: string, opts: ResolveOptions): ValidationResult & { doc: ConfigDocument } {
-  const { doc, errors } = parseDocument(text, file);
+  const { doc, errors, truncated } = parseDocument(text, file);
+  // a file cut short by a size limit would only add errors about what is missing
+  if (truncated) return { doc, errors: sortUnique(errors), warnings: [] };
   return { doc, ...validateDocument(doc, errors, opts) };
 }
 
@@ -43,18 +46,26 @@ class Validator {
   private readonly r: Resolver;
   /** one resolver per node the values are checked for */
   private readonly perNode = new Map<string, Resolver>();
+  /** what expanding references may cost, all nodes together */
+  private readonly budget = new ExpansionBudget();
+  /** the expansion budget ran out (reported once): values are no longer resolved */
+  private expansionStopped = false;
+  private readonly nodeSets = new Map<string, string[]>();
+  private readonly knownNodes: Set<string>;
 
   constructor(
     private readonly doc: ConfigDocument,
     private readonly opts: ResolveOptions,
   ) {
-    this.r = new Resolver(doc, opts);
+    this.r = new Resolver(doc, { ...opts, budget: this.budget });
+    this.perNode.set(opts.nodename, this.r);
+    this.knownNodes = new Set([...this.r.effectiveNodes(), ...this.r.drpnodes].map((n) => n.toLowerCase()));
   }
 
   private resolverFor(node: string): Resolver {
     let r = this.perNode.get(node);
     if (!r) {
-      r = node === this.opts.nodename ? this.r : new Resolver(this.doc, { ...this.opts, nodename: node });
+      r = new Resolver(this.doc, { ...this.opts, nodename: node, budget: this.budget });
       this.perNode.set(node, r);
     }
     return r;
@@ -65,6 +76,8 @@ class Validator {
    * service (and this one), so every node gives the same verdict on the same file.
    */
   private nodesFor(scope: string | undefined): string[] {
+    const cached = this.nodeSets.get(scope ?? '');
+    if (cached) return cached;
     const all = scope === undefined ? [this.opts.nodename, ...this.r.effectiveNodes(), ...this.r.drpnodes]
       : scope === 'nodes' ? this.r.effectiveNodes()
         : scope === 'drpnodes' ? this.r.drpnodes
@@ -72,7 +85,9 @@ class Validator {
     // node names compare case-insensitively: keep the first spelling of each
     const byName = new Map<string, string>();
     for (const n of all) if (!byName.has(n.toLowerCase())) byName.set(n.toLowerCase(), n);
-    return [...byName.values()];
+    const nodes = [...byName.values()];
+    this.nodeSets.set(scope ?? '', nodes);
+    return nodes;
   }
 
   private error(line: number, message: string): void {
@@ -125,15 +140,18 @@ class Validator {
       this.error(e.line, `unknown scope "@${e.scope}" in "${fullKey(e)}": expected @nodes, @drpnodes or @<nodename>`);
       return;
     }
-    const known = [...this.r.effectiveNodes(), ...this.r.drpnodes].map((n) => n.toLowerCase());
-    if (!known.includes(e.scope.toLowerCase())) {
+    if (!this.knownNodes.has(e.scope.toLowerCase())) {
       this.warn(e.line, `"${fullKey(e)}": node "${e.scope}" is not in nodes or drpnodes`);
     }
   }
 
   private value(sec: Section, kind: SectionKind, e: Entry, kw: Keyword | undefined): void {
     if (kw && LITERAL_KEYS.has(kw.name) && kind.kind === 'default') {
+      // read literally before anything else: references would stay text, so they are refused
       if (findReferences(e.value).length > 0) this.error(e.line, `references are not allowed in ${kw.name}`);
+      const count = nodeList(e.value).length;
+      if (count > configLimits.nodes) this.error(e.line, `${kw.name} lists ${count} nodes, more than the limit of ${configLimits.nodes}`);
+      return;
     }
     if (kind.kind === 'resource' && kw?.name === 'type') {
       this.type(sec, kind, e);
@@ -142,19 +160,25 @@ class Validator {
     if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
       this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
     }
-    // references and typed values may differ per node: check each node the entry applies to
+    if (this.expansionStopped) return;
+    // references and typed values may differ per node: check each node the entry applies to,
+    // as long as the resolution showed it depends on the node
     for (const node of this.nodesFor(e.scope)) {
-      let resolved: string;
-      try {
-        resolved = this.resolverFor(node).resolveEntry(sec.name, e);
-      } catch (err) {
-        if (!(err instanceof RefError)) throw err;
-        this.error(err.line, err.message);
-        continue;
+      const res = this.resolverFor(node).resolveEntryAll(sec.name, e);
+      if (!res.ok) {
+        for (const err of res.errors) {
+          if (err.kind !== 'budget') this.error(err.line, err.message);
+          else if (!this.expansionStopped) {
+            this.error(err.line, `${err.message}: values are not checked further`);
+            this.expansionStopped = true;
+          }
+        }
+        if (this.expansionStopped) return;
+      } else if (kw) {
+        const c = convertValue(kw, res.value);
+        if ('error' in c) this.error(e.line, c.error);
       }
-      if (!kw) continue;
-      const c = convertValue(kw, resolved);
-      if ('error' in c) this.error(e.line, c.error);
+      if (!res.nodeDependent) return;
     }
   }
 
@@ -167,27 +191,35 @@ class Validator {
 
   /** `type` undefined when unknown: then only the keywords required for every type are checked */
   private required(sec: Section, table: readonly Keyword[], type: string | undefined): void {
+    const all = this.nodesFor(undefined);
     for (const kw of table) {
       if (!kw.required || !keywordAppliesToType(kw, type)) continue;
-      const missing = this.nodesFor(undefined).filter((n) => !this.resolverFor(n).effective(sec.name, kw.name));
+      const e = this.r.effective(sec.name, kw.name);
+      // an unscoped entry is in effect on every node
+      if (e?.scope === undefined && e !== undefined) continue;
+      const missing = !e && !this.r.isScoped(sec.name, kw.name) ? all : all.filter((n) => !this.resolverFor(n).effective(sec.name, kw.name));
       if (missing.length === 0) continue;
-      const where = forNodes(missing, this.nodesFor(undefined).length);
+      const where = forNodes(missing, all.length);
       this.error(sec.line, `missing required keyword "${kw.name}" in [${sec.name}]${where}`);
     }
   }
 
   /** A subset section no resource belongs to is probably a typo in a `subset =` value. */
   subsets(): void {
+    // "<group>\0<type>\0<subset name>" of every resource naming a subset, with and without its type
+    const used = new Set<string>();
+    for (const s of this.doc.sections) {
+      const k = this.r.kind(s.name);
+      if (k.kind !== 'resource') continue;
+      const name = this.r.effective(s.name, 'subset')?.value.trim();
+      if (name === undefined) continue;
+      used.add(`${k.group}\0\0${name}`);
+      used.add(`${k.group}\0${this.r.resourceType(s.name) ?? ''}\0${name}`);
+    }
     for (const sec of this.doc.sections) {
       const kind = this.r.kind(sec.name);
       if (kind.kind !== 'subset') continue;
-      const used = this.doc.sections.some((s) => {
-        const k = this.r.kind(s.name);
-        if (k.kind !== 'resource' || k.group !== kind.group) return false;
-        if (kind.type !== undefined && this.r.resourceType(s.name) !== kind.type) return false;
-        return this.r.effective(s.name, 'subset')?.value.trim() === kind.name;
-      });
-      if (!used) this.warn(sec.line, `subset [${sec.name}] matches no resource`);
+      if (!used.has(`${kind.group}\0${kind.type ?? ''}\0${kind.name}`)) this.warn(sec.line, `subset [${sec.name}] matches no resource`);
     }
   }
 }
