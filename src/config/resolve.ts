@@ -33,7 +33,12 @@ export class RefError extends Error {
     readonly cycle?: string[],
     kind?: RefErrorKind,
   ) {
+    // a finding about the file, not a bug: no stack trace (capturing one deep in a
+    // resolution costs more than the resolution itself)
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.kind = kind ?? (cycle ? 'cycle' : 'reference');
   }
 }
@@ -328,6 +333,7 @@ export class Resolver {
 
   /** Resolve references in `value`, written at `line` of `sectionName`, reached `depth` references deep. */
   private resolveValue(value: string, sectionName: string, line: number, depth: number): Outcome {
+    if (!value.includes('{')) return text(value);
     let refs = this.refsOf.get(value);
     if (!refs) {
       refs = findReferences(value);
@@ -371,8 +377,6 @@ export class Resolver {
   }
 
   private lookup(r: Reference, sectionName: string, line: number, depth: number): Outcome {
-    const fail = (e: RefError, nodeDependent = false): Outcome => ({ value: '', errors: [e], height: 0, nodeDependent, depthLimited: e.kind === 'depth' });
-    const text = (value: string, nodeDependent = false): Outcome => ({ value, errors: [], height: 0, nodeDependent, depthLimited: false });
     if (r.section === undefined) {
       switch (r.body) {
         case 'nodename':
@@ -430,6 +434,9 @@ export class Resolver {
     return r.value;
   }
 }
+
+const fail = (e: RefError, nodeDependent = false): Outcome => ({ value: '', errors: [e], height: 0, nodeDependent, depthLimited: e.kind === 'depth' });
+const text = (value: string, nodeDependent = false): Outcome => ({ value, errors: [], height: 0, nodeDependent, depthLimited: false });
 
 /** Names of a `nodes`/`drpnodes` value, as written (blank or comma separated). */
 export function nodeList(value: string): string[] {

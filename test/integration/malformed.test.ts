@@ -39,6 +39,9 @@ const expected: Record<string, [number, string]> = {
   '23_unterminated_quote': [10, 'bad value for stop: unterminated double quote'],
   '24_unknown_subset_group': [11, `unknown section [subset#nosuch:x]: no resource group "nosuch" (known: ${known})`],
   '25_unknown_section_reference': [10, 'unknown reference {ip#1.ipname}: no section [ip#1]'],
+  '26_reference_fanout': [12, 'value expands to more than the limit of 65536 characters'],
+  '27_reference_chain': [7, 'references nested deeper than the limit of 32 levels'],
+  '28_unknown_plain_reference': [10, 'unknown reference {nodenam}: not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}'],
 };
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'malformed');
@@ -66,6 +69,28 @@ for (const [name, [line, message]] of Object.entries(expected)) {
     } finally {
       root.cleanup();
     }
+  });
+}
+
+// Issue 8: files whose references fan out or chain used to take seconds to minutes (and a
+// RangeError); the limits answer at once. 5 s is the bound for a loaded machine, < 1 s the goal.
+for (const [name, line, message] of [
+  ['26_reference_fanout', 12, 'value expands to more than the limit of 65536 characters'],
+  ['27_reference_chain', 7, 'references nested deeper than the limit of 32 levels'],
+] as const) {
+  test(`svcmgr validate config answers ${name} at once with file:line naming the limit`, async (t) => {
+    const root = makeFerryRoot('node1');
+    t.teardown(() => root.cleanup());
+    const file = path.join(root.services, 'refs.env');
+    fs.writeFileSync(file, fs.readFileSync(path.join(fixtures, `${name}.env`), 'utf8').replace('@MARKER@', path.join(root.root, 'marker')));
+    const started = performance.now();
+    const r = await runCli('svcmgr', ['-s', 'refs', 'validate', 'config'], root.env, 30_000);
+    const elapsed = performance.now() - started;
+    t.log(`${name}: validate config answered in ${elapsed.toFixed(0)} ms`);
+    t.is(r.exitCode, 1, r.stderr);
+    t.is(r.stdout.split('\n')[0], `${file}:${line}: ${message}`, r.stdout + r.stderr);
+    t.notRegex(r.stdout + r.stderr, /Invalid string length|RangeError/);
+    t.true(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
   });
 }
 

@@ -72,8 +72,8 @@ test('literal braces pass through untouched', (t) => {
     'find / -exec rm {} \\;',
     "docker ps --format '{{.ID}} {{.Names}}'",
     '{{nodename}}',
-    'echo {foo} {a,b} {1..3} {print}',
-    'echo {not.a.ref} {.x} {x.} {Default.app} {env.with space}',
+    "echo {a,b} {1..3} {-x} {a b} awk '{ print }' {0.real} {1}",
+    'echo {not.a.ref} {.x} {x.} {env.with space} {env.k-1}',
     'json {"a": 1}',
     'echo "{""nodename}"',
   ];
@@ -113,6 +113,49 @@ test('unknown references are errors at the line that writes them', (t) => {
   // nested: reported where the bad reference is written
   const nested = refError('[env]\na = {env.b}\nb = {env.zz}\n', 'env', 'a');
   t.is(nested.line, 3);
+});
+
+test('a word in braces is a reference: an unknown one is an error, never kept as text', (t) => {
+  const names = 'not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}';
+  const cases: [string, string][] = [
+    ['{nodenam}', `unknown reference {nodenam}: ${names}`],
+    ["awk '{print}'", `unknown reference {print}: ${names}`],
+    ['{NODENAME}', `unknown reference {NODENAME}: ${names}`],
+    ['{Default.app}', 'unknown reference {Default.app}: no section [Default]'],
+    ['{foo.bar}', 'unknown reference {foo.bar}: no section [foo]'],
+  ];
+  for (const [ref, msg] of cases) {
+    t.deepEqual(findReferences(ref).length, 1, ref);
+    const e = refError(`[env]\nx = 1\n[app#1]\nstart = /x ${ref}\n`, 'app#1', 'start');
+    t.is(e.line, 4);
+    t.is(e.message, msg);
+  }
+});
+
+test('every bad reference of a value is reported, nested ones at their own line', (t) => {
+  const text = '[env]\nb = {env.zz}\n[app#1]\nstart = /x {env.a} {nodenam} {env.b} {ip#1.ipname} {env.a}\n';
+  const r = new Resolver(parseDocument(text, 'f.env').doc, opts('node1'));
+  const res = r.resolveEntryAll('app#1', r.effective('app#1', 'start')!);
+  t.false(res.ok);
+  if (res.ok) return;
+  t.deepEqual(res.errors.map((e) => `${e.line}: ${e.message}`), [
+    '4: unknown reference {env.a}: env.a is not set',
+    '4: unknown reference {nodenam}: not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}',
+    '2: unknown reference {env.zz}: env.zz is not set',
+    '4: unknown reference {ip#1.ipname}: no section [ip#1]',
+    '4: unknown reference {env.a}: env.a is not set',
+  ]);
+  // resolveEntry throws the first
+  t.is(refError(text, 'app#1', 'start').message, 'unknown reference {env.a}: env.a is not set');
+});
+
+test('a resolution says whether it depends on the node', (t) => {
+  const text = '[env]\na = 1\nb = 2\nb@node2 = 3\n[app#1]\nstart = /x {env.a}\nstop = /x {env.b}\nmonitor = {short_nodename}\n';
+  const r = new Resolver(parseDocument(text, 'f.env').doc, opts('node1'));
+  const dep = (k: string) => r.resolveEntryAll('app#1', r.section('app#1')!.entries.find((e) => e.key === k)!).nodeDependent;
+  t.false(dep('start'));
+  t.true(dep('stop'));
+  t.true(dep('monitor'));
 });
 
 test('reference cycles are detected and reported from the entry resolved', (t) => {

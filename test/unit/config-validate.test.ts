@@ -105,3 +105,39 @@ test('values are checked for every node of the service, whatever node validates'
   const typed = head + '[env]\nn = 1\nn@node2 = lots\n[app#1]\nrestart = {env.n}\n';
   t.deepEqual(check(typed, 'node1').errors, ['svc.env:7: bad value "lots" for restart: expected an integer']);
 });
+
+test('issue 8: a bare unknown reference is an error; every bad reference of a value is listed', (t) => {
+  t.deepEqual(check(head + '[app#1]\nstart = /bin/echo {nodenam}\n').errors, [
+    'svc.env:4: unknown reference {nodenam}: not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}',
+  ]);
+  t.deepEqual(check(head + '[app#1]\nstart = /bin/echo {env.a} {env.b}\n').errors, [
+    'svc.env:4: unknown reference {env.a}: env.a is not set',
+    'svc.env:4: unknown reference {env.b}: env.b is not set',
+  ]);
+  // shell, awk and template braces are still data
+  t.deepEqual(check(head + "[app#1]\nstart = /bin/sh -c 'echo ${HOME} | awk \"{ print }\" {} {a,b}'\n").errors, []);
+});
+
+test('issue 8: references in nodes do not stop the check of the rest of the file', (t) => {
+  const text = [
+    '[DEFAULT]',
+    'nodes = {nodename} {env.other}',
+    'drpnodes = {nodenam}',
+    'orchestrate = maybe',
+    '[env]',
+    'other = node2',
+    '[app#1]',
+    'start = /bin/echo {env.a} {env.b}',
+    'strat = x',
+    'restart = many',
+  ].join('\n');
+  t.deepEqual(check(text).errors, [
+    'svc.env:2: references are not allowed in nodes',
+    'svc.env:3: references are not allowed in drpnodes',
+    'svc.env:4: bad value "maybe" for orchestrate: expected one of no, start, ha',
+    'svc.env:8: unknown reference {env.a}: env.a is not set',
+    'svc.env:8: unknown reference {env.b}: env.b is not set',
+    'svc.env:9: unknown keyword "strat" in [app#1]',
+    'svc.env:10: bad value "many" for restart: expected an integer',
+  ]);
+});
