@@ -78,7 +78,8 @@ for (const [name, line, message] of [
   ['26_reference_fanout', 12, 'value expands to more than the limit of 65536 characters'],
   ['27_reference_chain', 7, 'references nested deeper than the limit of 32 levels'],
 ] as const) {
-  test(`svcmgr validate config answers ${name} at once with file:line naming the limit`, async (t) => {
+  // serial: run before the concurrent CLI tests of this file, so the time measured is ours
+  test.serial(`svcmgr validate config answers ${name} at once with file:line naming the limit`, async (t) => {
     const root = makeFerryRoot('node1');
     t.teardown(() => root.cleanup());
     const file = path.join(root.services, 'refs.env');
