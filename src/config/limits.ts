@@ -19,6 +19,8 @@ export const configLimits = {
   referenceDepth: 32,
   /** characters produced by expanding references, all values of the file on all nodes checked together */
   expansionChars: 16 * 1024 * 1024,
+  /** references resolved (`{...}` in values, memoised ones included), all values on all nodes checked together */
+  referenceResolutions: 100_000,
 } as const;
 
 /** "64 KiB", "1 MiB", "1000 bytes" */

@@ -18,6 +18,8 @@ export interface ResolveOptions {
   drivers?: readonly DriverSpec[];
   /** expansion allowance shared by the resolvers of one check (one per node); a fresh one by default */
   budget?: ExpansionBudget;
+  /** node-independent index of the same document, shared by the resolvers of one check */
+  index?: DocumentIndex;
 }
 
 /** What stopped a reference: a bad one, a cycle, or one of the limits (configLimits). */
@@ -44,19 +46,80 @@ export class RefError extends Error {
 }
 
 /**
- * Characters reference expansion may still produce. Shared by the per-node resolvers of one
- * validation, so a file expanding to a few KiB on each of many nodes cannot add up to GiBs.
+ * What reference expansion may still cost: characters produced and references resolved.
+ * Shared by the per-node resolvers of one validation, so a file expanding to a few KiB on
+ * each of many nodes cannot add up to GiBs, nor thousands of references times many nodes
+ * to seconds.
  */
 export class ExpansionBudget {
-  private used = 0;
-  constructor(readonly limit: number = configLimits.expansionChars) {}
+  private chars = 0;
+  private refs = 0;
+  constructor(
+    readonly charLimit: number = configLimits.expansionChars,
+    readonly refLimit: number = configLimits.referenceResolutions,
+  ) {}
   get exceeded(): boolean {
-    return this.used > this.limit;
+    return this.chars > this.charLimit || this.refs > this.refLimit;
   }
   /** false once the allowance is spent */
-  charge(chars: number): boolean {
-    this.used += chars;
-    return this.used <= this.limit;
+  charge(chars: number, refs: number): boolean {
+    this.chars += chars;
+    this.refs += refs;
+    return !this.exceeded;
+  }
+  /** the limit that ran out */
+  message(): string {
+    return this.refs > this.refLimit
+      ? `references of the file need more than the limit of ${this.refLimit} resolutions in total`
+      : `references of the file expand to more than the limit of ${this.charLimit} characters in total`;
+  }
+}
+
+/** Node-independent facts of a document: sections by name, their kinds, entries per keyword. */
+export class DocumentIndex {
+  private readonly kinds = new Map<string, SectionKind>();
+  private readonly sectionsByName = new Map<string, Section>();
+  private readonly keyIndex = new Map<string, Map<string, KeyEntries>>();
+
+  constructor(
+    doc: ConfigDocument,
+    readonly drivers: readonly DriverSpec[],
+  ) {
+    for (const s of doc.sections) if (!this.sectionsByName.has(s.name)) this.sectionsByName.set(s.name, s);
+  }
+
+  section(name: string): Section | undefined {
+    return this.sectionsByName.get(name);
+  }
+
+  kind(name: string): SectionKind {
+    let k = this.kinds.get(name);
+    if (!k) {
+      k = classifySection(name, this.drivers);
+      this.kinds.set(name, k);
+    }
+    return k;
+  }
+
+  /** Entries of a section for a keyword (any alias spelling), in file order. */
+  keyEntries(sectionName: string, canon: string): KeyEntries | undefined {
+    let index = this.keyIndex.get(sectionName);
+    if (!index) {
+      index = new Map();
+      const kind = this.kind(sectionName);
+      for (const e of this.section(sectionName)?.entries ?? []) {
+        const k = canonicalKey(kind, e.key);
+        let ke = index.get(k);
+        if (!ke) {
+          ke = { entries: [], scoped: false };
+          index.set(k, ke);
+        }
+        ke.entries.push(e);
+        if (e.scope !== undefined) ke.scoped = true;
+      }
+      this.keyIndex.set(sectionName, index);
+    }
+    return index.get(canon);
   }
 }
 
@@ -70,8 +133,6 @@ function cycleError(line: number, ids: string[], start: string): RefError {
 
 const depthError = (line: number): RefError =>
   new RefError(line, `references nested deeper than the limit of ${configLimits.referenceDepth} levels`, undefined, 'depth');
-const budgetError = (line: number): RefError =>
-  new RefError(line, `references of the file expand to more than the limit of ${configLimits.expansionChars} characters in total`, undefined, 'budget');
 
 const PLAIN_NAMES = new Set(['nodename', 'short_nodename', 'svcname', 'name', 'rid']);
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -162,11 +223,10 @@ export class Resolver {
   /** `nodes` of [DEFAULT]; empty means this node only (at most configLimits.nodes names) */
   readonly nodes: string[];
   readonly drpnodes: string[];
-  private readonly kinds = new Map<string, SectionKind>();
-  private readonly sectionsByName = new Map<string, Section>();
-  private readonly keyIndex = new Map<string, Map<string, KeyEntries>>();
-  private readonly effectiveMemo = new Map<string, Entry | undefined>();
-  private readonly memo = new Map<string, Memo>();
+  readonly index: DocumentIndex;
+  private readonly effectiveMemo = new Map<KeyEntries, Entry | undefined>();
+  /** by effective entry: on one node, a keyword's value is its effective entry's */
+  private readonly memo = new Map<Entry, Memo>();
   private readonly refsOf = new Map<string, Reference[]>();
   /** ids being resolved, outermost first: a reference to one of them is a cycle */
   private readonly stack: string[] = [];
@@ -180,7 +240,7 @@ export class Resolver {
     this.svcname = opts.svcname;
     this.nodename = opts.nodename;
     this.budget = opts.budget ?? new ExpansionBudget();
-    for (const s of doc.sections) if (!this.sectionsByName.has(s.name)) this.sectionsByName.set(s.name, s);
+    this.index = opts.index ?? new DocumentIndex(doc, this.drivers);
     // nodes/drpnodes decide scoping, so they are read literally: unscoped, no references
     const listOf = (key: string): string[] => {
       const e = this.section('DEFAULT')?.entries.filter((x) => x.key === key && x.scope === undefined).at(-1);
@@ -192,16 +252,11 @@ export class Resolver {
 
   /** First section of that name (a duplicate is a reader error). */
   section(name: string): Section | undefined {
-    return this.sectionsByName.get(name);
+    return this.index.section(name);
   }
 
   kind(name: string): SectionKind {
-    let k = this.kinds.get(name);
-    if (!k) {
-      k = classifySection(name, this.drivers);
-      this.kinds.set(name, k);
-    }
-    return k;
+    return this.index.kind(name);
   }
 
   table(name: string): readonly Keyword[] | undefined {
@@ -223,25 +278,8 @@ export class Resolver {
     return scope.toLowerCase() === me ? 2 : -1;
   }
 
-  /** Entries of a section for a keyword (any alias spelling), in file order. */
   private keyEntries(sectionName: string, canon: string): KeyEntries | undefined {
-    let index = this.keyIndex.get(sectionName);
-    if (!index) {
-      index = new Map();
-      const kind = this.kind(sectionName);
-      for (const e of this.section(sectionName)?.entries ?? []) {
-        const k = canonicalKey(kind, e.key);
-        let ke = index.get(k);
-        if (!ke) {
-          ke = { entries: [], scoped: false };
-          index.set(k, ke);
-        }
-        ke.entries.push(e);
-        if (e.scope !== undefined) ke.scoped = true;
-      }
-      this.keyIndex.set(sectionName, index);
-    }
-    return index.get(canon);
+    return this.index.keyEntries(sectionName, canon);
   }
 
   /** Whether a keyword has scoped entries, i.e. its effective entry may differ per node. */
@@ -251,19 +289,19 @@ export class Resolver {
 
   /** The entry in effect on this node for a keyword (any alias spelling), if any. */
   effective(sectionName: string, key: string): Entry | undefined {
-    const canon = canonicalKey(this.kind(sectionName), key);
-    const memoKey = `${sectionName}\0${canon}`;
-    if (this.effectiveMemo.has(memoKey)) return this.effectiveMemo.get(memoKey);
+    const ke = this.keyEntries(sectionName, canonicalKey(this.kind(sectionName), key));
+    if (!ke) return undefined;
+    if (this.effectiveMemo.has(ke)) return this.effectiveMemo.get(ke);
     let best: Entry | undefined;
     let bestRank = -1;
-    for (const e of this.keyEntries(sectionName, canon)?.entries ?? []) {
+    for (const e of ke.entries) {
       const rank = this.scopeRank(e.scope);
       if (rank >= 0 && rank >= bestRank) {
         best = e;
         bestRank = rank;
       }
     }
-    this.effectiveMemo.set(memoKey, best);
+    this.effectiveMemo.set(ke, best);
     return best;
   }
 
@@ -310,7 +348,7 @@ export class Resolver {
 
   /** The memoised resolution of keyword `id`, whose effective entry is `e`, entered at `depth`. */
   private resolveId(id: string, sectionName: string, e: Entry, depth: number): Outcome {
-    const m = this.memo.get(id);
+    const m = this.memo.get(e);
     if (m) {
       if (m.errors.length === 0) {
         if (depth + m.height <= configLimits.referenceDepth) return m;
@@ -327,7 +365,7 @@ export class Resolver {
       this.stack.pop();
     }
     const memo: Memo = Object.assign(out, { depth });
-    this.memo.set(id, memo);
+    this.memo.set(e, memo);
     return memo;
   }
 
@@ -340,7 +378,7 @@ export class Resolver {
       this.refsOf.set(value, refs);
     }
     if (refs.length === 0) return { value, errors: [], height: 0, nodeDependent: false, depthLimited: false };
-    if (this.budget.exceeded) return { value: '', errors: [budgetError(line)], height: 0, nodeDependent: false, depthLimited: false };
+    if (!this.budget.charge(0, refs.length)) return fail(new RefError(line, this.budget.message(), undefined, 'budget'));
     const errors = new Set<RefError>();
     let out = '';
     let pos = 0;
@@ -370,7 +408,7 @@ export class Resolver {
     if (errors.size === 0) {
       out += value.slice(pos);
       if (out.length > configLimits.valueChars) errors.add(new RefError(line, `value expands to more than the limit of ${configLimits.valueChars} characters`, undefined, 'size'));
-      else if (!this.budget.charge(out.length + refs.length)) errors.add(budgetError(line));
+      else if (!this.budget.charge(out.length, 0)) errors.add(new RefError(line, this.budget.message(), undefined, 'budget'));
     }
     if (errors.size > 0) return { value: '', errors: [...errors], height, nodeDependent, depthLimited };
     return { value: out, errors: [], height, nodeDependent, depthLimited: false };

@@ -65,7 +65,7 @@ class Validator {
   private resolverFor(node: string): Resolver {
     let r = this.perNode.get(node);
     if (!r) {
-      r = new Resolver(this.doc, { ...this.opts, nodename: node, budget: this.budget });
+      r = new Resolver(this.doc, { ...this.opts, nodename: node, budget: this.budget, index: this.r.index });
       this.perNode.set(node, r);
     }
     return r;

@@ -187,3 +187,19 @@ test('total expansion: values expanding past 16 Mi characters together stop the 
   // the same on one node of a small file is fine
   t.deepEqual(check(lines.slice(0, 30).join('\n')).errors, []);
 });
+
+test('resolutions: node-dependent references times many nodes stop the check with one error', (t) => {
+  // 2000 values holding {nodename}, checked on 65 nodes: 130,000 resolutions
+  const nodes = Array.from({ length: 64 }, (_, i) => `n${i}`).join(' ');
+  const lines = ['[DEFAULT]', `nodes = ${nodes}`, '[env]'];
+  for (let i = 0; i < 2000; i++) lines.push(`k${i} = /srv/{nodename}/${i}`);
+  const started = performance.now();
+  const { errors } = check(lines.join('\n'));
+  const ms = performance.now() - started;
+  t.log(`2000 node-dependent references on 65 nodes: ${ms.toFixed(0)} ms`);
+  t.is(errors.length, 1, errors.join('\n'));
+  t.regex(errors[0] ?? '', /^svc\.env:\d+: references of the file need more than the limit of 100000 resolutions in total: values are not checked further$/);
+  t.true(ms < 5_000, `${ms} ms`);
+  // on 3 nodes the same file is fine
+  t.deepEqual(check(['[DEFAULT]', 'nodes = node1 n1 n2', ...lines.slice(2)].join('\n')).errors, []);
+});
