@@ -212,8 +212,8 @@ test.serial('errors name the operation, the device, the command and sg_persist\'
   const f = fakeTarget(t);
   const a = f.dev('lun1', 'a');
   const e = await t.throwsAsync(() => reserve(a, KA, log));
-  t.is(e?.message, `reserving with key ${KA} on ${a} failed: sg_persist -n -o -R -T 5 -K ${KA} ${a}: exit 24: PR out (Reserve): Reservation conflict`);
-  const missing = await t.throwsAsync(() => readKeys('/dev/ferry-no-such-disk', log), { message: /^reading the registered keys on \/dev\/ferry-no-such-disk failed: sg_persist -n -i -k \/dev\/ferry-no-such-disk: exit 52: sg_persist: error opening file \/dev\/ferry-no-such-disk \(rw\): No such file or directory$/ });
+  t.is(e?.message, `reserving with key ${KA} on ${a} failed: sg_persist -n -o -R -T 5 -K ${KA} -- ${a}: exit 24: PR out (Reserve): Reservation conflict`);
+  const missing = await t.throwsAsync(() => readKeys('/dev/ferry-no-such-disk', log), { message: /^reading the registered keys on \/dev\/ferry-no-such-disk failed: sg_persist -n -i -k -- \/dev\/ferry-no-such-disk: exit 52: sg_persist: error opening file \/dev\/ferry-no-such-disk \(rw\): No such file or directory$/ });
   t.truthy(missing);
   const s = await inspect([path.join(os.tmpdir(), 'x')], KA);
   t.true(s.unreadable);
