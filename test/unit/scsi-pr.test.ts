@@ -184,7 +184,7 @@ test.serial('forced: preempt the holder (plain with no_preempt_abort, abort by d
   await acquire([b], KB, { force: false, preemptAbort: true, owner: 'disk#1' }, log);
   f.reset();
   await acquire([a], KA, { force: true, preemptAbort: false, owner: 'disk#1' }, log);
-  t.true(f.calls().includes(`-n -o -P -T 5 -K ${KA} -S ${normalizeKey(KB)} ${a}`), f.calls().join('\n'));
+  t.true(f.calls().includes(`-n -o -P -T 5 -K ${KA} -S ${normalizeKey(KB)} -- ${a}`), f.calls().join('\n'));
   t.false(f.calls().some((c) => c.includes(' -o -A ')));
   t.is((await readReservation(a)).holder?.key, normalizeKey(KA));
   // the loser's next command meets the unit attention, retried transparently
@@ -193,7 +193,7 @@ test.serial('forced: preempt the holder (plain with no_preempt_abort, abort by d
   t.is(f.calls().length, 2, 'one unit attention, one retry');
   // and back, with PREEMPT AND ABORT
   await acquire([b], KB, { force: true, preemptAbort: true, owner: 'disk#1' }, log);
-  t.true(f.calls().some((c) => c === `-n -o -A -T 5 -K ${KB} -S ${normalizeKey(KA)} ${b}`), f.calls().join('\n'));
+  t.true(f.calls().some((c) => c === `-n -o -A -T 5 -K ${KB} -S ${normalizeKey(KA)} -- ${b}`), f.calls().join('\n'));
   t.is((await readReservation(a)).holder?.key, normalizeKey(KB));
 });
 
