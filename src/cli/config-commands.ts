@@ -17,6 +17,7 @@ import { canonicalKey, keywordAppliesToType } from '../config/sections.js';
 import { validateText } from '../config/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { LockTimeout, withFileLock } from '../util/file-lock.js';
+import { serviceLogger } from '../log.js';
 
 export interface ValidateOutput {
   /** 0: clean or warnings only; 1: errors */
@@ -213,7 +214,8 @@ async function rewrite(paths: FerryPaths, svcname: string, nodename: string, opt
   const { svcname: name, file } = locateService(paths, svcname);
   readServiceText(file, name); // a missing service is an operator error, before any lock file
   try {
-    await withFileLock(file, { waitMs: opts.waitLockMs ?? DEFAULT_WAIT_LOCK_MS, purpose: `svcmgr ${verb}` }, () => rewriteLocked(paths, svcname, nodename, edit));
+    const lockOpts = { waitMs: opts.waitLockMs ?? DEFAULT_WAIT_LOCK_MS, purpose: `svcmgr ${verb}`, log: serviceLogger(paths, name, nodename) };
+    await withFileLock(file, lockOpts, () => rewriteLocked(paths, svcname, nodename, edit));
   } catch (e) {
     if (e instanceof LockTimeout) {
       throw new UserError(`${file}: another writer holds it (pid ${e.holder.pid}, ${e.holder.purpose}, since ${e.holder.since}); nothing changed; retry later or raise --waitlock`);

@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
 
 export interface LockHolder {
   pid: number;
@@ -55,6 +56,8 @@ export interface LockOptions {
   purpose: string;
   /** base poll interval while waiting (jittered); default 25 ms */
   pollMs?: number;
+  /** where a broken stale lock and a lock lost to someone else are recorded */
+  log?: Logger;
 }
 
 /** A break lock older than this was left by a breaker that died in its few-microsecond window. */
@@ -165,7 +168,7 @@ export async function acquireFileLock(target: string, opts: LockOptions): Promis
     for (;;) {
       try {
         fs.linkSync(tmp, lockFile);
-        return held(lockFile, `${mine}\n`);
+        return held(lockFile, `${mine}\n`, opts.log);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -173,7 +176,10 @@ export async function acquireFileLock(target: string, opts: LockOptions): Promis
       if (raw === undefined) continue; // released between our link and our read
       const holder = parseHolder(raw);
       if (!holder || !holderAlive(holder)) {
-        if (breakStale(lockFile, raw)) continue;
+        if (breakStale(lockFile, raw)) {
+          opts.log?.warn({ event: 'file-lock-stale-broken', lock: lockFile, holder: holder ?? raw.slice(0, 200) }, `broke the stale lock ${lockFile}`);
+          continue;
+        }
       } else if (Date.now() - started >= opts.waitMs) {
         throw new LockTimeout(lockFile, holder, Date.now() - started);
       }
@@ -184,13 +190,16 @@ export async function acquireFileLock(target: string, opts: LockOptions): Promis
   }
 }
 
-function held(lockFile: string, content: string): HeldLock {
+function held(lockFile: string, content: string, log: Logger | undefined): HeldLock {
   let released = false;
   const release = (): boolean => {
     if (released) return true;
     released = true;
     process.off('exit', onExit);
-    if (readRaw(lockFile) !== content) return false;
+    if (readRaw(lockFile) !== content) {
+      log?.warn({ event: 'file-lock-lost', lock: lockFile }, `${lockFile} was no longer ours at release`);
+      return false;
+    }
     fs.rmSync(lockFile, { force: true });
     return true;
   };

@@ -85,6 +85,8 @@ test.serial('a writer killed while holding the lock does not block the next one'
   t.true(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
   t.deepEqual(envOf(file), { after: 'crash' });
   t.deepEqual(fs.readdirSync(root.services), ['fyconc.env']);
+  const events = fs.readFileSync(path.join(root.root, 'log', 'fyconc.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event?: string; holder?: { pid?: number } });
+  t.true(events.some((e) => e.event === 'file-lock-stale-broken' && e.holder?.pid === child.pid), 'the broken stale lock is logged');
 });
 
 test.serial('a writer that cannot get the lock in --waitlock fails with one line and changes nothing', async (t) => {
