@@ -10,8 +10,8 @@
 //   - breaking is itself serialised by a short-lived second lock (`.<name>.lock.break`): the
 //     breaker re-reads the lock under it and removes it only if it is still the stale one it
 //     judged, so two breakers can never remove a live holder's lock.
-// Limit: the holder must be visible in our pid namespace (a holder in another pid namespace
-// looks dead). All ferry writers of one node's files run in the host pid namespace.
+// A holder in another pid namespace cannot be looked up by pid: its lock is taken as live
+// until it is FOREIGN_NS_STALE_MS old (a config write holds its lock for milliseconds).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,9 +24,11 @@ export interface LockHolder {
   start: string;
   /** /proc/sys/kernel/random/boot_id, '' when unreadable */
   boot: string;
+  /** the holder's pid namespace (readlink /proc/self/ns/pid), '' when unreadable */
+  pidns: string;
   /** what the holder is doing, for the timeout message */
   purpose: string;
-  /** ISO time the holder asked for the lock */
+  /** ISO time the lock was taken */
   since: string;
   /** unique per acquisition: release removes only its own lock */
   token: string;
@@ -62,6 +64,8 @@ export interface LockOptions {
 
 /** A break lock older than this was left by a breaker that died in its few-microsecond window. */
 const BREAK_LOCK_STALE_MS = 10_000;
+/** Age after which the lock of a holder in another pid namespace is stale. */
+export const FOREIGN_NS_STALE_MS = 30_000;
 
 export function lockFileOf(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.lock`);
@@ -85,20 +89,30 @@ export function processStart(pid: number): string {
 
 const bootId = (): string => readOrEmpty('/proc/sys/kernel/random/boot_id');
 
+function pidNamespace(): string {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+}
+
 function parseHolder(raw: string): LockHolder | undefined {
   try {
     const h = JSON.parse(raw) as Partial<LockHolder>;
     if (typeof h.pid !== 'number' || !Number.isInteger(h.pid) || h.pid <= 0 || typeof h.token !== 'string') return undefined;
-    return { pid: h.pid, start: String(h.start ?? ''), boot: String(h.boot ?? ''), purpose: String(h.purpose ?? '?'), since: String(h.since ?? '?'), token: h.token };
+    return { pid: h.pid, start: String(h.start ?? ''), boot: String(h.boot ?? ''), pidns: String(h.pidns ?? ''), purpose: String(h.purpose ?? '?'), since: String(h.since ?? '?'), token: h.token };
   } catch {
     return undefined;
   }
 }
 
-/** Is the process that took this lock still running? Pure of side effects. */
-export function holderAlive(h: LockHolder): boolean {
+/** Is the process that took this lock (`ageMs` ago) still running? Reads /proc, changes nothing. */
+export function holderAlive(h: LockHolder, ageMs: number): boolean {
   const boot = bootId();
   if (h.boot !== '' && boot !== '' && h.boot !== boot) return false;
+  const ns = pidNamespace();
+  if (h.pidns !== '' && ns !== '' && h.pidns !== ns) return ageMs < FOREIGN_NS_STALE_MS;
   try {
     process.kill(h.pid, 0);
   } catch (e) {
@@ -107,6 +121,14 @@ export function holderAlive(h: LockHolder): boolean {
   const start = processStart(h.pid);
   // a pid reused by another process after the holder died
   return h.start === '' || start === '' || start === h.start;
+}
+
+function lockAgeMs(file: string): number {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function readRaw(file: string): string | undefined {
@@ -151,31 +173,32 @@ function breakStale(lockFile: string, staleRaw: string): boolean {
  */
 export async function acquireFileLock(target: string, opts: LockOptions): Promise<HeldLock> {
   const lockFile = lockFileOf(target);
-  const me: LockHolder = {
+  const me: Omit<LockHolder, 'since'> = {
     pid: process.pid,
     start: processStart(process.pid),
     boot: bootId(),
+    pidns: pidNamespace(),
     purpose: opts.purpose,
-    since: new Date().toISOString(),
     token: crypto.randomBytes(8).toString('hex'),
   };
-  const mine = JSON.stringify(me);
   const tmp = `${lockFile}.${process.pid}.${me.token}.tmp`;
-  fs.writeFileSync(tmp, `${mine}\n`, { mode: 0o600, flag: 'wx' });
   const started = Date.now();
   const poll = opts.pollMs ?? 25;
   try {
     for (;;) {
+      // fresh `since` and mtime for each attempt: they tell when the lock was taken
+      const mine = `${JSON.stringify({ ...me, since: new Date().toISOString() })}\n`;
+      fs.writeFileSync(tmp, mine, { mode: 0o600 });
       try {
         fs.linkSync(tmp, lockFile);
-        return held(lockFile, `${mine}\n`, opts.log);
+        return held(lockFile, mine, opts.log);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const raw = readRaw(lockFile);
       if (raw === undefined) continue; // released between our link and our read
       const holder = parseHolder(raw);
-      if (!holder || !holderAlive(holder)) {
+      if (!holder || !holderAlive(holder, lockAgeMs(lockFile))) {
         if (breakStale(lockFile, raw)) {
           opts.log?.warn({ event: 'file-lock-stale-broken', lock: lockFile, holder: holder ?? raw.slice(0, 200) }, `broke the stale lock ${lockFile}`);
           continue;

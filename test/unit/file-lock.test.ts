@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { acquireFileLock, holderAlive, lockFileOf, LockTimeout, processStart, withFileLock } from '../../src/util/file-lock.js';
+import { acquireFileLock, FOREIGN_NS_STALE_MS, holderAlive, lockFileOf, LockTimeout, processStart, withFileLock } from '../../src/util/file-lock.js';
 import type { LockHolder } from '../../src/util/file-lock.js';
 
 const scratch: string[] = [];
@@ -20,10 +20,12 @@ function target(): string {
 }
 
 const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const pidns = fs.readlinkSync('/proc/self/ns/pid');
 const holder = (over: Partial<LockHolder>): LockHolder => ({
   pid: process.pid,
   start: processStart(process.pid),
   boot,
+  pidns,
   purpose: 'test',
   since: new Date().toISOString(),
   token: 'abc',
@@ -31,12 +33,20 @@ const holder = (over: Partial<LockHolder>): LockHolder => ({
 });
 
 test('holderAlive: this process is alive; a reused pid, another boot or a dead pid are not', (t) => {
-  t.true(holderAlive(holder({})));
+  t.true(holderAlive(holder({}), 0));
+  t.true(holderAlive(holder({}), 10 * FOREIGN_NS_STALE_MS), 'a live holder is live however long it holds');
   t.not(processStart(process.pid), '');
   // pid 1 is alive, but it is not the process that took the lock (other start time)
-  t.false(holderAlive(holder({ pid: 1, start: '1' === processStart(1) ? '2' : '1' })));
-  t.false(holderAlive(holder({ boot: '00000000-0000-0000-0000-000000000000' })));
-  t.false(holderAlive(holder({ pid: 2 ** 22 + 1 }))); // above pid_max's ceiling: never a process
+  t.false(holderAlive(holder({ pid: 1, start: '1' === processStart(1) ? '2' : '1' }), 0));
+  t.false(holderAlive(holder({ boot: '00000000-0000-0000-0000-000000000000' }), 0));
+  t.false(holderAlive(holder({ pid: 2 ** 22 + 1 }), 0)); // above pid_max's ceiling: never a process
+});
+
+test('holderAlive: a holder in another pid namespace is live until its lock is old', (t) => {
+  // its pid means nothing here: even a pid that does not exist in our namespace
+  const foreign = holder({ pidns: 'pid:[1]', pid: 2 ** 22 + 1 });
+  t.true(holderAlive(foreign, 1_000));
+  t.false(holderAlive(foreign, FOREIGN_NS_STALE_MS + 1));
 });
 
 for (const [what, content] of [
