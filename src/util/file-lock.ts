@@ -141,10 +141,10 @@ function readRaw(file: string): string | undefined {
 }
 
 /**
- * Remove `lockFile` if it still holds `staleRaw`, under the break lock. Returns false when
- * another breaker is at it (the caller retries shortly).
+ * Remove `lockFile` if it still holds `staleRaw`, under the break lock: 'broken', 'changed'
+ * (someone else broke or released it first), or 'busy' when another breaker is at it.
  */
-function breakStale(lockFile: string, staleRaw: string): boolean {
+function breakStale(lockFile: string, staleRaw: string): 'broken' | 'changed' | 'busy' {
   const breakFile = `${lockFile}.break`;
   let fd: number;
   try {
@@ -156,12 +156,13 @@ function breakStale(lockFile: string, staleRaw: string): boolean {
     } catch {
       // gone meanwhile: the other breaker finished
     }
-    return false;
+    return 'busy';
   }
   try {
     fs.closeSync(fd);
-    if (readRaw(lockFile) === staleRaw) fs.rmSync(lockFile, { force: true });
-    return true;
+    if (readRaw(lockFile) !== staleRaw) return 'changed';
+    fs.rmSync(lockFile, { force: true });
+    return 'broken';
   } finally {
     fs.rmSync(breakFile, { force: true });
   }
@@ -199,10 +200,11 @@ export async function acquireFileLock(target: string, opts: LockOptions): Promis
       if (raw === undefined) continue; // released between our link and our read
       const holder = parseHolder(raw);
       if (!holder || !holderAlive(holder, lockAgeMs(lockFile))) {
-        if (breakStale(lockFile, raw)) {
+        const outcome = breakStale(lockFile, raw);
+        if (outcome === 'broken') {
           opts.log?.warn({ event: 'file-lock-stale-broken', lock: lockFile, holder: holder ?? raw.slice(0, 200) }, `broke the stale lock ${lockFile}`);
-          continue;
         }
+        if (outcome !== 'busy') continue;
       } else if (Date.now() - started >= opts.waitMs) {
         throw new LockTimeout(lockFile, holder, Date.now() - started);
       }
