@@ -16,6 +16,8 @@ import { RefError, renderValue, Resolver } from '../config/resolve.js';
 import { canonicalKey, keywordAppliesToType } from '../config/sections.js';
 import { validateText } from '../config/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { LockTimeout, withFileLock } from '../util/file-lock.js';
+import { serviceLogger } from '../log.js';
 
 export interface ValidateOutput {
   /** 0: clean or warnings only; 1: errors */
@@ -173,13 +175,20 @@ export function cmdGet(paths: FerryPaths, svcname: string, nodename: string, par
   }
 }
 
-export function cmdSet(paths: FerryPaths, svcname: string, nodename: string, assignments: readonly KeywordChange[]): void {
-  rewrite(paths, svcname, nodename, (text, canon) => setKeywords(text, assignments, canon));
+export interface WriteOptions {
+  /** how long to wait for another writer of the same file (default 60 s, svcmgr --waitlock) */
+  waitLockMs?: number;
 }
 
-export function cmdUnset(paths: FerryPaths, svcname: string, nodename: string, params: readonly string[]): void {
+const DEFAULT_WAIT_LOCK_MS = 60_000;
+
+export async function cmdSet(paths: FerryPaths, svcname: string, nodename: string, assignments: readonly KeywordChange[], opts: WriteOptions = {}): Promise<void> {
+  await rewrite(paths, svcname, nodename, opts, 'set', (text, canon) => setKeywords(text, assignments, canon));
+}
+
+export async function cmdUnset(paths: FerryPaths, svcname: string, nodename: string, params: readonly string[], opts: WriteOptions = {}): Promise<void> {
   const refs = params.map(parseKeywordParam);
-  rewrite(paths, svcname, nodename, (text, canon, l) => {
+  await rewrite(paths, svcname, nodename, opts, 'unset', (text, canon, l) => {
     for (const ref of refs) {
       const kind = l.r.kind(ref.section);
       const present = l.r.section(ref.section)?.entries.some((e) => e.scope === ref.scope && canon(ref.section, e.key) === canon(ref.section, ref.key));
@@ -194,13 +203,29 @@ export function cmdUnset(paths: FerryPaths, svcname: string, nodename: string, p
   });
 }
 
-/** Apply an edit, refuse it if the result has errors the file did not have, write atomically. */
-function rewrite(
-  paths: FerryPaths,
-  svcname: string,
-  nodename: string,
-  edit: (text: string, canon: (section: string, key: string) => string, l: Located) => string,
-): void {
+type Edit = (text: string, canon: (section: string, key: string) => string, l: Located) => string;
+
+/**
+ * Apply an edit holding the file's write lock: concurrent writers queue, and each one reads
+ * the file only once it holds the lock, so its edit applies to what the previous writer left
+ * (read-edit-write without the lock loses all but the last update).
+ */
+async function rewrite(paths: FerryPaths, svcname: string, nodename: string, opts: WriteOptions, verb: string, edit: Edit): Promise<void> {
+  const { svcname: name, file } = locateService(paths, svcname);
+  readServiceText(file, name); // a missing service is an operator error, before any lock file
+  try {
+    const lockOpts = { waitMs: opts.waitLockMs ?? DEFAULT_WAIT_LOCK_MS, purpose: `svcmgr ${verb}`, log: serviceLogger(paths, name, nodename) };
+    await withFileLock(file, lockOpts, () => rewriteLocked(paths, svcname, nodename, edit));
+  } catch (e) {
+    if (e instanceof LockTimeout) {
+      throw new UserError(`${file}: another writer holds it (pid ${e.holder.pid}, ${e.holder.purpose}, since ${e.holder.since}); nothing changed; retry later or raise --waitlock`);
+    }
+    throw e;
+  }
+}
+
+/** Read, apply an edit, refuse it if the result has errors the file did not have, write atomically. */
+function rewriteLocked(paths: FerryPaths, svcname: string, nodename: string, edit: Edit): void {
   const l = locate(paths, svcname, nodename);
   const canon = (section: string, key: string): string => canonicalKey(l.r.kind(section), key);
   let next: string;

@@ -172,7 +172,7 @@ async function main(): Promise<number> {
         assignments.push(parseAssignment(`${o.param}=${o.value}`));
       }
       if (assignments.length === 0) throw new UserError('set: nothing to set');
-      for (const name of services(program)) await cmdSet(ctx.paths, name, ctx.nodename, assignments);
+      for (const name of services(program)) await cmdSet(ctx.paths, name, ctx.nodename, assignments, { waitLockMs: actionOpts().waitLockMs });
     });
 
   program
@@ -183,7 +183,7 @@ async function main(): Promise<number> {
     .action(async (args: string[], o: { param?: string[] }) => {
       const params = [...args, ...(o.param ?? [])];
       if (params.length === 0) throw new UserError('unset: nothing to unset');
-      for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params);
+      for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params, { waitLockMs: actionOpts().waitLockMs });
     });
 
   const moves: [string, string][] = [

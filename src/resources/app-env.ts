@@ -16,7 +16,7 @@ export interface RunAs {
  * Note: the command gets the user's primary group only (libuv drops supplementary groups).
  */
 export async function resolveUser(user: string): Promise<RunAs> {
-  const r = await run('getent', ['passwd', user], { timeout: 10_000 });
+  const r = await run('getent', ['passwd', '--', user], { timeout: 10_000 });
   if (r.exitCode === 2) throw new Error(`unknown user ${user}`);
   if (!r.ok) throw new Error(`cannot resolve user ${user}: ${r.stderr.trim() || `getent exit ${r.exitCode ?? r.signal}`}`);
   const fields = r.stdout.split('\n')[0]!.split(':');

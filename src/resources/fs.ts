@@ -184,7 +184,8 @@ export const driver: DriverSpec = {
  */
 async function loopReleased(loopDev: string, log: Logger): Promise<void> {
   const name = path.basename(loopDev);
-  if (!/^loop\d+$/.test(name)) return;
+  // losetup takes no `--`: only ever a /dev/loopN path (never something that reads as an option)
+  if (!/^loop\d+$/.test(name) || !loopDev.startsWith('/')) return;
   const attached = () => fs.access(`/sys/block/${name}/loop/backing_file`).then(() => true, () => false);
   for (let i = 0; i < 30 && (await attached()); i++) await new Promise((r) => setTimeout(r, 100));
   if (await attached()) {

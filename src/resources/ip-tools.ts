@@ -62,8 +62,34 @@ interface IpJsonLink {
   addr_info?: IpJsonAddr[];
 }
 
+/** IFNAMSIZ - 1: the kernel's longest interface name */
+const IFNAME_MAX = 15;
+
+/**
+ * Why `name` cannot be an interface name, or undefined when it can. The kernel's rule
+ * (dev_valid_name: 1 to 15 bytes, not "." or "..", no '/', ':' or blank), plus no leading
+ * '-': iproute2 has no `--` for the `dev NAME` position, so a name must never be able to
+ * read as an option. (':' aliases such as eth0:1 are address labels, not devices: `ip addr
+ * add ... dev eth0:1` fails with "Cannot find device".)
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'it is empty';
+  if (Buffer.byteLength(name) > IFNAME_MAX) return `it is longer than ${IFNAME_MAX} bytes`;
+  if (name === '.' || name === '..') return 'it is "." or ".."';
+  if (name.startsWith('-')) return "it starts with '-'";
+  if (/[/:\s]/.test(name)) return "it contains '/', ':' or a blank";
+  return undefined;
+}
+
+/** Throws a one-line error when `name` is not a valid interface name (see interfaceNameProblem). */
+export function checkInterfaceName(name: string): void {
+  const why = interfaceNameProblem(name);
+  if (why) throw new Error(`ipdev ${JSON.stringify(name)} is not a valid network interface name: ${why}`);
+}
+
 /** The device and its addresses; undefined if it does not exist. Throws if `ip` itself fails. */
 export async function readDevice(dev: string): Promise<DeviceInfo | undefined> {
+  checkInterfaceName(dev);
   const r = await run('ip', ['-j', 'addr', 'show', 'dev', dev], { timeout: 10_000 });
   if (!r.ok) {
     if (/does not exist/.test(r.stderr)) return undefined;
@@ -83,11 +109,13 @@ export async function readDevice(dev: string): Promise<DeviceInfo | undefined> {
 
 export async function addAddress(dev: string, address: string, prefix: number, family: Family, log: Logger): Promise<void> {
   // `brd +` derives the IPv4 broadcast address, as ifupdown and OpenSVC do
+  checkInterfaceName(dev);
   const extra = family === 4 ? ['brd', '+'] : [];
   await runOk('ip', ['addr', 'add', `${address}/${prefix}`, ...extra, 'dev', dev], { timeout: 10_000, log });
 }
 
 export async function delAddress(dev: string, address: string, prefix: number, log: Logger): Promise<void> {
+  checkInterfaceName(dev);
   await runOk('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev], { timeout: 10_000, log });
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Family } from '../util/inet.js';
 import { inSubnet, parseNetmask, sameAddress } from '../util/inet.js';
 import type { DeviceInfo } from './ip-tools.js';
-import { addAddress, addressAnswers, announce, delAddress, readDevice, resolveAddress } from './ip-tools.js';
+import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, readDevice, resolveAddress } from './ip-tools.js';
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
 
 /** The prefix to use: the netmask keyword, else the one of a same-subnet address already on the device. */
@@ -49,6 +49,8 @@ class IpResource implements Resource {
   }
 
   async start(): Promise<void> {
+    // before anything runs: the name goes to `ip ... dev NAME`, which has no `--`
+    checkInterfaceName(this.ipdev);
     const res = await resolveAddress(this.ipname);
     if ('error' in res) throw new Error(res.error);
     const dev = await readDevice(this.ipdev);
@@ -70,6 +72,7 @@ class IpResource implements Resource {
   }
 
   async stop(): Promise<void> {
+    checkInterfaceName(this.ipdev);
     const dev = await readDevice(this.ipdev);
     if (!dev) {
       // no device, no address on it: nothing to take down
@@ -89,6 +92,7 @@ class IpResource implements Resource {
   async status(): Promise<StatusReport> {
     const label = this.label;
     try {
+      checkInterfaceName(this.ipdev);
       const res = await resolveAddress(this.ipname);
       // An unresolvable name is plainly down, without a message: that is how a passive node
       // whose resolver does not know the service name shows it (seed 003, deb2).
@@ -124,7 +128,7 @@ export const driver: DriverSpec = {
       type: 'string',
       required: true,
       scopable: true,
-      description: 'Network device that carries the address on the owner node, for example eth0.',
+      description: 'Network device that carries the address on the owner node, for example eth0. A valid interface name (1 to 15 bytes, no \'/\', \':\' or blank, not starting with \'-\'): anything else is refused before any command runs.',
     },
     {
       name: 'dup_probe_timeout',

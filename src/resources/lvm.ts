@@ -4,6 +4,8 @@
 // udev rules to create /dev/mapper and /dev/<vg>/<lv> nodes; we tell it to do both itself.
 // LVM_SYSTEM_DIR, when set in our environment, is inherited by every lvm command, so a lab
 // node's own lvm.conf (device filter) applies.
+// The VG name is always the last word, after `--`: a name such as "-a" or "--all" must reach
+// LVM as a (refused) VG name, not as an option (`vgchange -an --all` deactivates every VG).
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
 import { run } from '../util/exec.js';
@@ -50,14 +52,14 @@ interface Report<K extends string, R> {
 
 /** The VG, its tags and LVs; undefined when LVM does not see it. Throws when lvm itself fails. */
 export async function readVg(vgname: string, log: Logger): Promise<VolumeGroup | undefined> {
-  const vgs = await run('vgs', [...configArgs(), '--reportformat', 'json', '-o', 'vg_name,vg_tags', vgname], { env, timeout: LVM_TIMEOUT, log });
+  const vgs = await run('vgs', [...configArgs(), '--reportformat', 'json', '-o', 'vg_name,vg_tags', '--', vgname], { env, timeout: LVM_TIMEOUT, log });
   if (!vgs.ok) {
     if (/not found/.test(vgs.stderr)) return undefined;
     throw new Error(`vgs ${vgname}: ${lastLine(vgs.stderr) || `exit ${vgs.exitCode}`}`);
   }
   const vgRow = (JSON.parse(vgs.stdout) as Report<'vg', { vg_name: string; vg_tags: string }>).report[0]?.vg[0];
   if (!vgRow) return undefined;
-  const lvs = await run('lvs', [...configArgs(), '--reportformat', 'json', '-o', 'lv_name,lv_attr', vgname], { env, timeout: LVM_TIMEOUT, log });
+  const lvs = await run('lvs', [...configArgs(), '--reportformat', 'json', '-o', 'lv_name,lv_attr', '--', vgname], { env, timeout: LVM_TIMEOUT, log });
   if (!lvs.ok) throw new Error(`lvs ${vgname}: ${lastLine(lvs.stderr) || `exit ${lvs.exitCode}`}`);
   const lvRows = (JSON.parse(lvs.stdout) as Report<'lv', { lv_name: string; lv_attr: string }>).report[0]?.lv ?? [];
   return {
@@ -72,7 +74,7 @@ export async function readVg(vgname: string, log: Logger): Promise<VolumeGroup |
  * deduplicated, in LVM's order. Throws when LVM fails or does not see the VG.
  */
 export async function vgDisks(vgname: string, log: Logger): Promise<string[]> {
-  const r = await run('vgs', [...configArgs(), '--reportformat', 'json', '-o', 'pv_name', vgname], { env, timeout: LVM_TIMEOUT, log });
+  const r = await run('vgs', [...configArgs(), '--reportformat', 'json', '-o', 'pv_name', '--', vgname], { env, timeout: LVM_TIMEOUT, log });
   if (!r.ok) throw new Error(`vgs -o pv_name ${vgname}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`);
   const rows = (JSON.parse(r.stdout) as Report<'vg', { pv_name: string }>).report[0]?.vg ?? [];
   const disks = [...new Set(rows.map((row) => row.pv_name).filter((p) => p.length > 0 && p !== '[unknown]'))];
@@ -80,8 +82,14 @@ export async function vgDisks(vgname: string, log: Logger): Promise<string[]> {
   return disks;
 }
 
-/** vgchange with our udev-less configuration; throws a one-line error on failure. */
-export async function vgchange(args: string[], log: Logger): Promise<void> {
+/** vgchange's arguments: options, then `--` and the one VG it acts on. */
+export function vgchangeArgv(options: readonly string[], vgname: string): string[] {
+  return [...options, '--', vgname];
+}
+
+/** vgchange `options` on `vgname` with our udev-less configuration; throws a one-line error on failure. */
+export async function vgchange(options: readonly string[], vgname: string, log: Logger): Promise<void> {
+  const args = vgchangeArgv(options, vgname);
   const r = await run('vgchange', [...configArgs(), ...args], { env, timeout: LVM_TIMEOUT, log });
   if (!r.ok) {
     throw new Error(`vgchange ${args.join(' ')}: ${firstError(r.stderr) || `exit ${r.exitCode}`}`);

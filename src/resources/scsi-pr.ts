@@ -131,7 +131,8 @@ export function stderrSummary(stderr: string): string {
  * process cannot even be killed, so `run` would never see it exit).
  */
 async function sgPersist(what: string, device: string, args: string[], log?: Logger): Promise<RunResult> {
-  const argv = ['-n', ...args, device];
+  // `--`: the device is an operand even if a configuration names it "-V"
+  const argv = ['-n', ...args, '--', device];
   let r: RunResult | undefined;
   for (let attempt = 0; attempt <= UA_RETRIES; attempt++) {
     let guard: NodeJS.Timeout | undefined;

@@ -51,14 +51,14 @@ class VgResource implements Resource {
       return;
     }
     if (foreign.length > 0) {
-      await vgchange([...foreign.flatMap((t) => ['--deltag', t]), this.vgname], this.log);
+      await vgchange(foreign.flatMap((t) => ['--deltag', t]), this.vgname, this.log);
       this.log.info(`removed tags ${foreign.join(', ')} from ${this.vgname}`);
     }
     if (!vg.tags.includes(this.tag)) {
-      await vgchange(['--addtag', this.tag, this.vgname], this.log);
+      await vgchange(['--addtag', this.tag], this.vgname, this.log);
       this.log.info(`tagged ${this.vgname} with ${this.tag}`);
     }
-    await vgchange(['-ay', this.vgname], this.log);
+    await vgchange(['-ay'], this.vgname, this.log);
     this.log.info(`activated ${this.vgname}`);
   }
 
@@ -70,11 +70,11 @@ class VgResource implements Resource {
     }
     // our VG: deactivate even LVs whose state LVM cannot read; not ours: only what is active here
     if (vg.tags.includes(this.tag) || vg.lvs.some(lvActive)) {
-      await vgchange(['-an', this.vgname], this.log);
+      await vgchange(['-an'], this.vgname, this.log);
       this.log.info(`deactivated ${this.vgname}`);
     }
     if (vg.tags.includes(this.tag)) {
-      await vgchange(['--deltag', this.tag, this.vgname], this.log);
+      await vgchange(['--deltag', this.tag], this.vgname, this.log);
       this.log.info(`removed tag ${this.tag} from ${this.vgname}`);
     }
     if (this.scsireserv) {

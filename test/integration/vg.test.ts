@@ -72,7 +72,7 @@ test.serial('tagged with inactive LVs is warn with a message; activation failure
     t.is((await r.status()).status, 'up');
   } else {
     const e = await t.throwsAsync(() => r.start());
-    t.regex(e?.message ?? '', new RegExp(`^vgchange -ay ${vg.name}: `));
+    t.regex(e?.message ?? '', new RegExp(`^vgchange -ay -- ${vg.name}: `));
     t.false((e?.message ?? '').includes('\n'), 'one-line reason');
   }
   await r.stop();

@@ -117,36 +117,36 @@ test('get: raw value as written for this node, --eval resolved, defaults, errors
   t.throws(() => cmdGet(paths, 'web', 'node1', 'comment'), { instanceOf: UserError, message: `comment is not set in ${file}` });
 });
 
-test('set rewrites in place and appends, keeping the rest byte for byte', (t) => {
+test('set rewrites in place and appends, keeping the rest byte for byte', async (t) => {
   const { paths, file } = setup();
-  cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=ha'), parseAssignment('app#1.stop=/bin/sh -c "x; y"')]);
+  await cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=ha'), parseAssignment('app#1.stop=/bin/sh -c "x; y"')]);
   t.is(fs.readFileSync(file, 'utf8'), text.replace('orchestrate = start', 'orchestrate = ha').replace('timeout = 90s\n', 'timeout = 90s\nstop = /bin/sh -c "x; y"\n'));
-  cmdUnset(paths, 'web', 'node1', ['app#1.stop']);
+  await cmdUnset(paths, 'web', 'node1', ['app#1.stop']);
   t.is(fs.readFileSync(file, 'utf8'), text.replace('orchestrate = start', 'orchestrate = ha'));
 });
 
-test('set/unset refuse a result with new errors and leave the file byte-identical', (t) => {
+test('set/unset refuse a result with new errors and leave the file byte-identical', async (t) => {
   const { paths, file } = setup();
-  const refused = (f: () => void, message: RegExp) => {
-    t.throws(f, { instanceOf: UserError, message });
+  const refused = async (f: () => Promise<void>, message: RegExp) => {
+    await t.throwsAsync(f, { instanceOf: UserError, message });
     t.is(fs.readFileSync(file, 'utf8'), text);
   };
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=maybe')]), new RegExp(`^refused, the file would become invalid: ${file}:4: bad value "maybe" for orchestrate`));
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('app#1.strat=x')]), /unknown keyword "strat" in \[app#1\]/);
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('app#1.start={env.nope}')]), /unknown reference \{env.nope\}/);
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('bogus#1.x=1')]), /unknown section \[bogus#1\]/);
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('nodes@node1=x')]), /not scopable/);
-  refused(() => cmdUnset(paths, 'web', 'node1', ['env.dir']), /unknown reference \{env.dir\}/);
-  refused(() => cmdUnset(paths, 'web', 'node1', ['app#1.strat']), /unknown keyword "strat"/);
-  refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('env.x=a\n\nb')]), /empty line/);
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=maybe')]), new RegExp(`^refused, the file would become invalid: ${file}:4: bad value "maybe" for orchestrate`));
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('app#1.strat=x')]), /unknown keyword "strat" in \[app#1\]/);
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('app#1.start={env.nope}')]), /unknown reference \{env.nope\}/);
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('bogus#1.x=1')]), /unknown section \[bogus#1\]/);
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('nodes@node1=x')]), /not scopable/);
+  await refused(() => cmdUnset(paths, 'web', 'node1', ['env.dir']), /unknown reference \{env.dir\}/);
+  await refused(() => cmdUnset(paths, 'web', 'node1', ['app#1.strat']), /unknown keyword "strat"/);
+  await refused(() => cmdSet(paths, 'web', 'node1', [parseAssignment('env.x=a\n\nb')]), /empty line/);
   t.deepEqual(fs.readdirSync(path.dirname(file)), ['web.env']);
 });
 
-test('a file with errors can still be fixed with set and unset', (t) => {
+test('a file with errors can still be fixed with set and unset', async (t) => {
   const broken = '[DEFAULT]\norchestrate = maybe\n[app#1]\nstrat = x\n';
   const { paths, file } = setup(broken);
-  cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=ha')]);
-  cmdUnset(paths, 'web', 'node1', ['app#1.strat']);
+  await cmdSet(paths, 'web', 'node1', [parseAssignment('orchestrate=ha')]);
+  await cmdUnset(paths, 'web', 'node1', ['app#1.strat']);
   t.is(fs.readFileSync(file, 'utf8'), '[DEFAULT]\norchestrate = ha\n[app#1]\n');
   t.is(cmdValidateConfig(paths, 'web', 'node1').exitCode, 0);
 });

@@ -184,7 +184,7 @@ test.serial('forced: preempt the holder (plain with no_preempt_abort, abort by d
   await acquire([b], KB, { force: false, preemptAbort: true, owner: 'disk#1' }, log);
   f.reset();
   await acquire([a], KA, { force: true, preemptAbort: false, owner: 'disk#1' }, log);
-  t.true(f.calls().includes(`-n -o -P -T 5 -K ${KA} -S ${normalizeKey(KB)} ${a}`), f.calls().join('\n'));
+  t.true(f.calls().includes(`-n -o -P -T 5 -K ${KA} -S ${normalizeKey(KB)} -- ${a}`), f.calls().join('\n'));
   t.false(f.calls().some((c) => c.includes(' -o -A ')));
   t.is((await readReservation(a)).holder?.key, normalizeKey(KA));
   // the loser's next command meets the unit attention, retried transparently
@@ -193,7 +193,7 @@ test.serial('forced: preempt the holder (plain with no_preempt_abort, abort by d
   t.is(f.calls().length, 2, 'one unit attention, one retry');
   // and back, with PREEMPT AND ABORT
   await acquire([b], KB, { force: true, preemptAbort: true, owner: 'disk#1' }, log);
-  t.true(f.calls().some((c) => c === `-n -o -A -T 5 -K ${KB} -S ${normalizeKey(KA)} ${b}`), f.calls().join('\n'));
+  t.true(f.calls().some((c) => c === `-n -o -A -T 5 -K ${KB} -S ${normalizeKey(KA)} -- ${b}`), f.calls().join('\n'));
   t.is((await readReservation(a)).holder?.key, normalizeKey(KB));
 });
 
@@ -212,8 +212,8 @@ test.serial('errors name the operation, the device, the command and sg_persist\'
   const f = fakeTarget(t);
   const a = f.dev('lun1', 'a');
   const e = await t.throwsAsync(() => reserve(a, KA, log));
-  t.is(e?.message, `reserving with key ${KA} on ${a} failed: sg_persist -n -o -R -T 5 -K ${KA} ${a}: exit 24: PR out (Reserve): Reservation conflict`);
-  const missing = await t.throwsAsync(() => readKeys('/dev/ferry-no-such-disk', log), { message: /^reading the registered keys on \/dev\/ferry-no-such-disk failed: sg_persist -n -i -k \/dev\/ferry-no-such-disk: exit 52: sg_persist: error opening file \/dev\/ferry-no-such-disk \(rw\): No such file or directory$/ });
+  t.is(e?.message, `reserving with key ${KA} on ${a} failed: sg_persist -n -o -R -T 5 -K ${KA} -- ${a}: exit 24: PR out (Reserve): Reservation conflict`);
+  const missing = await t.throwsAsync(() => readKeys('/dev/ferry-no-such-disk', log), { message: /^reading the registered keys on \/dev\/ferry-no-such-disk failed: sg_persist -n -i -k -- \/dev\/ferry-no-such-disk: exit 52: sg_persist: error opening file \/dev\/ferry-no-such-disk \(rw\): No such file or directory$/ });
   t.truthy(missing);
   const s = await inspect([path.join(os.tmpdir(), 'x')], KA);
   t.true(s.unreadable);

@@ -51,14 +51,14 @@ test('busybox.opensvc.com subsets', (t) => {
   t.is(c.resources.find((x) => x.rid === 'vg#1')!.kw.boolean('scsi_reserve'), false);
 });
 
-test('svcmgr -s registry.opensvc.com set orchestrate=ha (seed 003)', (t) => {
+test('svcmgr -s registry.opensvc.com set orchestrate=ha (seed 003)', async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-shipped-'));
   const paths = ferryPaths({ FERRY_ROOT: root });
   fs.mkdirSync(paths.services, { recursive: true });
   const { text } = read('registry.opensvc.com');
   const file = path.join(paths.services, 'registry.opensvc.com.env');
   fs.writeFileSync(file, text);
-  cmdSet(paths, 'registry.opensvc.com', 'deb1.opensvc.com', [parseAssignment('orchestrate=ha')]);
+  await cmdSet(paths, 'registry.opensvc.com', 'deb1.opensvc.com', [parseAssignment('orchestrate=ha')]);
   t.is(fs.readFileSync(file, 'utf8'), text.replace('orchestrate = start', 'orchestrate = ha'));
   t.is(cmdGet(paths, 'registry.opensvc.com', 'deb1.opensvc.com', 'orchestrate'), 'ha');
   fs.rmSync(root, { recursive: true });
