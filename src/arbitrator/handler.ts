@@ -47,6 +47,8 @@ export interface Reply {
   body: VoteAnswer | StatusAnswer;
   /** extra response headers (allow on 405) */
   headers?: Record<string, string>;
+  /** close the connection after the answer (every drop: a broken client gets no keep-alive) */
+  close?: boolean;
 }
 
 export interface StatusAnswer {
@@ -109,7 +111,7 @@ export class ArbitratorCore {
   drop(reason: DropReason, status: number, text: string, now: number, fields: Record<string, unknown> = {}): Reply {
     // a short fixed message per reason (the detail is the client's business, and may hold its text)
     this.counters.drop(reason, fields, `refused: ${DROP_LABELS[reason]}`, now);
-    return { status, body: { granted: false, holder: [], expires: 0, reason: text } };
+    return { status, body: { granted: false, holder: [], expires: 0, reason: text }, close: true };
   }
 
   /** The live lease of a cluster (a copy), if any. */

@@ -109,29 +109,42 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
       const chunks: Buffer[] = [];
       let size = 0;
       let tooBig = false;
+      let refused = false;
       const refuseBig = (): void => {
-        tooBig = true;
+        if (refused) return;
+        refused = true;
         send(core.drop('body_too_large', 413, `request body larger than ${MAX_BODY_BYTES} bytes`, now(), { remote, size: Math.max(size, declared || 0) }), true);
       };
-      if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) refuseBig();
+      // A body past the cap is read to its end and thrown away before the 413 goes out: a
+      // connection closed while the client still sends is reset, and the reset can destroy
+      // the 413 on its way. Past MAX_DRAIN_BYTES (declared or sent) the answer goes out at
+      // once and the connection is cut.
+      if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
+        tooBig = true;
+        refuseBig();
+      }
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (tooBig) {
-          // read what is in flight so the client sees the 413, up to a point
-          if (size > MAX_DRAIN_BYTES) req.socket.destroy();
+        if (size > MAX_DRAIN_BYTES) {
+          refuseBig();
+          req.socket.destroySoon();
           return;
         }
         if (size > MAX_BODY_BYTES) {
+          tooBig = true;
           chunks.length = 0;
+          return;
+        }
+        if (!tooBig) chunks.push(c);
+      });
+      req.on('end', () => {
+        if (tooBig) {
           refuseBig();
           return;
         }
-        chunks.push(c);
-      });
-      req.on('end', () => {
-        if (tooBig) return;
         const url = req.url ?? '/';
-        send(core.handle({ method: req.method ?? '', url, body: Buffer.concat(chunks), remote, local: isLoopback(req.socket.remoteAddress) }, now()));
+        const rep = core.handle({ method: req.method ?? '', url, body: Buffer.concat(chunks), remote, local: isLoopback(req.socket.remoteAddress) }, now());
+        send(rep, rep.close === true);
       });
       req.on('error', () => req.socket.destroy());
       res.on('error', () => req.socket.destroy());
@@ -148,6 +161,8 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
       requestTimeout: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       keepAliveTimeout: KEEP_ALIVE_MS,
+      // no Host is no reason for Node to answer in our place, uncounted: the handler decides
+      requireHostHeader: false,
     },
     onRequest,
   );
