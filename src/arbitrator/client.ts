@@ -103,6 +103,7 @@ export async function askVote(arb: ArbitratorConfig, cluster: { name: string; se
     // refused because another partition holds the vote: the normal answer in a split
     return { granted: false, holder: signed ? answer.holder : [] };
   }
-  const reason = answer.reason ? `: ${answer.reason}` : '';
+  // the reason is the arbitrator's text: one line, bounded, whatever it sent
+  const reason = answer.reason ? `: ${answer.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300)}` : '';
   return fail(`arbitrator ${where} refused (HTTP ${status})${reason}`);
 }

@@ -80,6 +80,12 @@ export function targetPath(url: string): string | undefined {
   }
 }
 
+/** Names are the client's text: no control characters and a bounded length in a reason line. */
+const oneLine = (s: string): string => {
+  const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+};
+
 export class ArbitratorCore {
   readonly path: string;
   private readonly holdUntil: number;
@@ -204,7 +210,7 @@ export class ArbitratorCore {
     const nodeKey = JSON.stringify([r.cluster, r.node]);
     const last = this.lastTs.get(nodeKey);
     if (last !== undefined && r.ts <= last) {
-      return this.drop('replay', 403, `replayed or out-of-order request: ts ${r.ts} is not after the last request from ${r.node} (${last})`, t, { ...who, ts: r.ts, last });
+      return this.drop('replay', 403, `replayed or out-of-order request: ts ${r.ts} is not after the last request from ${JSON.stringify(r.node)} (${last})`, t, { ...who, ts: r.ts, last });
     }
     if (last === undefined && (this.lastTs.size >= MAX_TRACKED_NODES || t - this.lastPrune > MAX_CLOCK_SKEW_MS)) this.prune(t);
     if (last === undefined && this.lastTs.size >= MAX_TRACKED_NODES) {
@@ -226,7 +232,7 @@ export class ArbitratorCore {
     if (held && !sameMembers(held.members, members)) {
       this.counters.answer('held_by_other', t);
       this.log.debug({ event: 'arbitrator.held_by_other', ...who, members, holder: held.members }, 'refused: vote held by another partition');
-      return { status: 409, body: sign({ granted: false, holder: [...held.members], expires: held.expires }, `the vote is held by ${held.members.join(',')} until its lease expires`) };
+      return { status: 409, body: sign({ granted: false, holder: [...held.members], expires: held.expires }, `the vote is held by ${oneLine(held.members.join(','))} until its lease expires`) };
     }
     // a renewal never shortens a lease (a smaller ttl than before only applies once it ran out)
     const expires = Math.max(t + ttl, held?.expires ?? 0);
