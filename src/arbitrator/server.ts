@@ -89,6 +89,17 @@ function serialize(rep: Reply, close: boolean): { head: Record<string, string | 
   return { text, head: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}), ...(rep.headers ?? {}) } };
 }
 
+/** Answer on a socket Node's HTTP server gave up on (no ServerResponse), then close it. */
+function endRaw(socket: Socket, rep: Reply): void {
+  // Node no longer listens for errors on a CONNECT socket: one unheard EPIPE would kill the process
+  socket.on('error', () => socket.destroy());
+  const { head, text } = serialize(rep, true);
+  const lines = Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${rep.status} ${http.STATUS_CODES[rep.status] ?? ''}\r\n${lines}\r\n${text}`);
+  // a peer that never reads nor closes does not keep the socket
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
 /** Start an arbitrator; resolves once it listens. */
 export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorHandle> {
   const now = o.now ?? Date.now;
@@ -185,11 +196,15 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
         socket.destroy();
         return;
       }
-      const { head, text } = serialize(rep, true);
-      const lines = Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-      socket.end(`HTTP/1.1 ${rep.status} ${http.STATUS_CODES[rep.status] ?? ''}\r\n${lines}\r\n${text}`);
-      // a peer that never reads nor closes does not keep the socket
-      setTimeout(() => socket.destroy(), 1_000).unref();
+      endRaw(socket, rep);
+    } catch {
+      socket.destroy();
+    }
+  });
+  // CONNECT would otherwise be closed silently, uncounted
+  server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
+    try {
+      endRaw(socket, core.drop('bad_method', 405, 'POST a vote request', now(), { remote: remoteOf(socket), method: 'CONNECT' }));
     } catch {
       socket.destroy();
     }

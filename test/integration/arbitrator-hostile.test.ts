@@ -125,10 +125,23 @@ test('a malformed request line is a 400, and the arbitrator process keeps servin
   t.true(crash.closed);
   t.regex(String(bodyOf(crash).reason), /bad request target/);
   // other broken request lines and heads
-  for (const bad of ['POST http://[::1 HTTP/1.1\r\n\r\n', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'POST /vote HTTP/1.1\r\nContent-Length: abc\r\n\r\n', Buffer.from([0, 255, 13, 10, 13, 10]), 'POST /vote HTTP/9.9\r\n\r\n']) {
+  for (const bad of ['POST http://[::1 HTTP/1.1\r\n\r\n', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'POST /vote HTTP/1.1\r\nContent-Length: abc\r\n\r\n', Buffer.from([0, 255, 13, 10, 13, 10]), 'POST /vote HTTP/9.9\r\n\r\n', 'CONNECT arb:1 HTTP/1.1\r\n\r\n']) {
     const r = await raw(a.port, bad);
     t.true(r.status >= 400 && r.status < 500, `${JSON.stringify(bad.toString())} → ${JSON.stringify(r.text.slice(0, 80))}`);
   }
+  // clients that send and reset at once, mid-answer
+  await Promise.all(
+    ['CONNECT arb:1 HTTP/1.1\r\n\r\n', 'GET http://[ HTTP/1.1\r\n\r\n', `POST /vote HTTP/1.1\r\nContent-Length: 5\r\n\r\n{"a":`, `POST /vote HTTP/1.1\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(70_000)}`].flatMap((req) =>
+      Array.from({ length: 10 }, () => new Promise<void>((resolve) => {
+        const s = net.connect(a.port, '127.0.0.1', () => {
+          s.write(req);
+          setImmediate(() => s.resetAndDestroy());
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      })),
+    ),
+  );
   await sleep(300);
   t.is(a.child.exitCode, null, `the arbitrator exited: ${a.stderr()}`);
   t.deepEqual(await askVote(arbAt(a.port), prod, 'n1', ['n1', 'n2'], 6000), { granted: true, holder: ['n1', 'n2'] });
