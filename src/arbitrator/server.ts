@@ -56,6 +56,8 @@ export interface ArbitratorOptions {
   headersTimeoutMs?: number;
   /** whole-request timeout, ms (default REQUEST_TIMEOUT_MS; tests) */
   requestTimeoutMs?: number;
+  /** open connections allowed (default MAX_CONNECTIONS; tests) */
+  maxConnections?: number;
   /** clock, epoch ms (tests) */
   now?: () => number;
 }
@@ -115,54 +117,67 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
       res.writeHead(rep.status, head);
       res.end(text);
     };
-    try {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooBig = false;
-      let refused = false;
-      const refuseBig = (): void => {
-        if (refused) return;
-        refused = true;
-        send(core.drop('body_too_large', 413, `request body larger than ${MAX_BODY_BYTES} bytes`, now(), { remote, size: Math.max(size, declared || 0) }), true);
+    // every callback below runs under this: an exception is a counted 500 (or a cut
+    // connection once an answer started), never an uncaught error that ends the process
+    const guard =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A): void => {
+        try {
+          fn(...a);
+        } catch (e) {
+          try {
+            send(core.drop('internal_error', 500, 'internal error', now(), { remote, err: e }), true);
+          } catch {
+            req.socket.destroy();
+          }
+        }
       };
-      // A body past the cap is read to its end and thrown away before the 413 goes out: a
-      // connection closed while the client still sends is reset, and the reset can destroy
-      // the 413 on its way. Past MAX_DRAIN_BYTES (declared or sent) the answer goes out at
-      // once and the connection is cut.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    let refused = false;
+    const refuseBig = (): void => {
+      if (refused) return;
+      refused = true;
+      send(core.drop('body_too_large', 413, `request body larger than ${MAX_BODY_BYTES} bytes`, now(), { remote, size: Math.max(size, declared || 0) }), true);
+    };
+    // A body past the cap is read to its end and thrown away before the 413 goes out: a
+    // connection closed while the client still sends is reset, and the reset can destroy
+    // the 413 on its way. Past MAX_DRAIN_BYTES (declared or sent) the answer goes out at
+    // once and the connection is cut.
+    guard(() => {
       if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
         tooBig = true;
         refuseBig();
       }
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_DRAIN_BYTES) {
-          refuseBig();
-          req.socket.destroySoon();
-          return;
-        }
-        if (size > MAX_BODY_BYTES) {
-          tooBig = true;
-          chunks.length = 0;
-          return;
-        }
-        if (!tooBig) chunks.push(c);
-      });
-      req.on('end', () => {
-        if (tooBig) {
-          refuseBig();
-          return;
-        }
-        const url = req.url ?? '/';
-        const rep = core.handle({ method: req.method ?? '', url, body: Buffer.concat(chunks), remote, local: isLoopback(req.socket.remoteAddress) }, now());
-        send(rep, rep.close === true);
-      });
-      req.on('error', () => req.socket.destroy());
-      res.on('error', () => req.socket.destroy());
-    } catch (e) {
-      // handle() cannot throw; this guards the plumbing around it
-      send(core.drop('internal_error', 500, 'internal error', now(), { remote, err: e }), true);
-    }
+    })();
+    const onData = guard((c: Buffer) => {
+      size += c.length;
+      if (size > MAX_DRAIN_BYTES) {
+        refuseBig();
+        req.socket.destroySoon();
+        return;
+      }
+      if (size > MAX_BODY_BYTES) {
+        tooBig = true;
+        chunks.length = 0;
+        return;
+      }
+      if (!tooBig) chunks.push(c);
+    });
+    const onEnd = guard(() => {
+      if (tooBig) {
+        refuseBig();
+        return;
+      }
+      const rep = core.handle({ method: req.method ?? '', url: req.url ?? '/', body: Buffer.concat(chunks), remote, local: isLoopback(req.socket.remoteAddress) }, now());
+      send(rep, rep.close === true);
+    });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', () => req.socket.destroy());
+    res.on('error', () => req.socket.destroy());
   };
 
   const server = http.createServer(
@@ -179,7 +194,8 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
   );
   server.maxHeadersCount = 64;
   server.maxRequestsPerSocket = 1000;
-  server.maxConnections = MAX_CONNECTIONS;
+  const maxConnections = o.maxConnections ?? MAX_CONNECTIONS;
+  server.maxConnections = maxConnections;
   // Node's parser refuses the request (bad request line, bad header, head too large, too
   // slow): answer it ourselves, count it, close the connection; never let it escape
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -210,7 +226,7 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
     }
   });
   server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
-    core.drop('connection_limit', 0, `more than ${MAX_CONNECTIONS} open connections`, now(), { remote: `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}` });
+    core.drop('connection_limit', 0, `more than ${maxConnections} open connections`, now(), { remote: `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}` });
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -15,7 +15,8 @@ import type { DropReason } from '../../src/arbitrator/drops.js';
 import type { StatusAnswer } from '../../src/arbitrator/handler.js';
 import type { UnsignedVoteRequest, VoteAnswer } from '../../src/arbitrator/protocol.js';
 import { arbitratorKey, MAX_BODY_BYTES, MAX_HEADER_BYTES, signRequest } from '../../src/arbitrator/protocol.js';
-import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../src/arbitrator/server.js';
+import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, startArbitrator } from '../../src/arbitrator/server.js';
+import { silentLogger } from '../../src/log.js';
 import { distCli } from '../helpers/env.js';
 
 const SECRET = 'ab'.repeat(32);
@@ -125,7 +126,7 @@ test('a malformed request line is a 400, and the arbitrator process keeps servin
   t.true(crash.closed);
   t.regex(String(bodyOf(crash).reason), /bad request target/);
   // other broken request lines and heads
-  for (const bad of ['POST http://[::1 HTTP/1.1\r\n\r\n', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'POST /vote HTTP/1.1\r\nContent-Length: abc\r\n\r\n', Buffer.from([0, 255, 13, 10, 13, 10]), 'POST /vote HTTP/9.9\r\n\r\n', 'CONNECT arb:1 HTTP/1.1\r\n\r\n']) {
+  for (const bad of ['POST http://[::1 HTTP/1.1\r\n\r\n', 'GET * HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'POST /vote HTTP/1.1\r\nContent-Length: abc\r\n\r\n', Buffer.from([0, 255, 13, 10, 13, 10]), 'POST /vote HTTP/9.9\r\n\r\n', 'POST /vote HTTP/1.1\r\nBad Header: x\r\n\r\n', 'CONNECT arb:1 HTTP/1.1\r\n\r\n']) {
     const r = await raw(a.port, bad);
     t.true(r.status >= 400 && r.status < 500, `${JSON.stringify(bad.toString())} → ${JSON.stringify(r.text.slice(0, 80))}`);
   }
@@ -263,4 +264,19 @@ test('slow clients (head or body dribbled, idle connections) are cut off in boun
   t.is(a.child.exitCode, null, a.stderr());
   a.child.kill('SIGTERM');
   t.is(await a.exited, 0);
+});
+
+test('connections past the cap are closed on accept and counted; the ones within it are served', async (t) => {
+  const h = await startArbitrator({ host: '127.0.0.1', port: 0, secrets: new Map([['prod', SECRET]]), log: silentLogger(), maxConnections: 3 });
+  t.teardown(() => h.close());
+  const held = Array.from({ length: 3 }, () => net.connect(h.port, '127.0.0.1'));
+  t.teardown(() => held.forEach((s) => s.destroy()));
+  await Promise.all(held.map((s) => new Promise((r) => s.once('connect', r))));
+  await sleep(200);
+  const extra = await Promise.all(Array.from({ length: 4 }, () => raw(h.port, 'GET /status HTTP/1.1\r\n\r\n', { timeoutMs: 5000 })));
+  for (const r of extra) t.true(r.closed && r.status === 0, `past the cap: ${JSON.stringify(r)}`);
+  t.is(h.counters().drops.connection_limit, 4);
+  held.forEach((s) => s.destroy());
+  await sleep(200);
+  t.true((await askVote(arbAt(h.port), prod, 'n1', ['n1'], 6000)).granted);
 });
