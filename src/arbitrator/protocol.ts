@@ -121,7 +121,8 @@ export function parseVoteRequest(v: unknown): { request: VoteRequest } | { error
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) return { error: 'ttl: a positive number of ms is required' };
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) return { error: 'ts: an integer epoch ms is required' };
   if (typeof mac !== 'string' || !/^[0-9a-fA-F]{64}$/.test(mac)) return { error: 'mac: 64 hex digits are required' };
-  return { request: { cluster, node, members, ttl, ts, mac } };
+  // one spelling of the MAC: the answer MAC binds the lowercase form (what signRequest makes)
+  return { request: { cluster, node, members, ttl, ts, mac: mac.toLowerCase() } };
 }
 
 /** Check the shape of a decoded answer body. */

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { ArbitratorCore, MAX_TRACKED_NODES, type RawRequest } from '../../src/arbitrator/handler.js';
 import type { UnsignedVoteRequest, VoteAnswer } from '../../src/arbitrator/protocol.js';
-import { arbitratorKey, MAX_CLOCK_SKEW_MS, signRequest } from '../../src/arbitrator/protocol.js';
+import { arbitratorKey, MAX_CLOCK_SKEW_MS, signAnswer, signRequest } from '../../src/arbitrator/protocol.js';
 import { silentLogger } from '../../src/log.js';
 
 const SECRET = 'ab'.repeat(32);
@@ -142,4 +142,14 @@ test('oversized names and member lists are a 400 before any MAC work', (t) => {
   t.is(c.handle(req(body({ node: many[0], members: many })), T0).status, 400);
   t.is(c.handle(req('x'.repeat(70_000)), T0).status, 413);
   t.is(c.counters.snapshot().drops.bad_fields, 3);
+});
+
+test('a MAC sent in uppercase hex is the same request: the answer binds its lowercase form, and a case variant is still a replay', (t) => {
+  const c = core();
+  const lower = JSON.parse(body({ ts: T0 })) as { mac: string };
+  const upper = JSON.stringify({ ...lower, mac: lower.mac.toUpperCase() });
+  const r = answer(c, upper, T0);
+  t.is(r.status, 200);
+  t.is(r.a.mac, signAnswer(KEY, r.a, lower.mac));
+  t.is(answer(c, JSON.stringify(lower), T0 + 1).status, 403);
 });
