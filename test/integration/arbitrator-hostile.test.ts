@@ -280,3 +280,21 @@ test('connections past the cap are closed on accept and counted; the ones within
   await sleep(200);
   t.true((await askVote(arbAt(h.port), prod, 'n1', ['n1'], 6000)).granted);
 });
+
+test('a signed request sent three times: granted once, the copies refused, the lease not extended by them', async (t) => {
+  const a = await startArb(t);
+  const once = signed({ node: 'n1', members: ['n1', 'n2'] });
+  const answers: Array<{ status: number; answer: VoteAnswer }> = [];
+  for (let i = 0; i < 3; i++) {
+    answers.push(await post(a.port, once));
+    await sleep(100);
+  }
+  t.deepEqual(answers.map((x) => x.status), [200, 403, 403]);
+  t.deepEqual(answers.map((x) => x.answer.granted), [true, false, false]);
+  const other = await post(a.port, signed({ node: 'n3', members: ['n3'] }));
+  t.is(other.status, 409);
+  t.is(other.answer.expires, answers[0]!.answer.expires, 'expires did not move forward');
+  t.deepEqual(await askVote(arbAt(a.port), prod, 'n2', ['n1', 'n2'], 6000), { granted: true, holder: ['n1', 'n2'] });
+  a.child.kill('SIGTERM');
+  t.is(await a.exited, 0);
+});
