@@ -28,6 +28,17 @@ function keyFor(cluster: { name: string; secret: string }): Buffer {
   return key;
 }
 
+let lastTs = 0;
+/**
+ * The ts of the next request: the wall clock, but strictly after the previous one. The
+ * arbitrator refuses a request whose ts is not after the last one it accepted from the same
+ * node (replay protection), and two requests may be signed within one millisecond.
+ */
+export function nextRequestTs(now = Date.now()): number {
+  lastTs = Math.max(now, lastTs + 1);
+  return lastTs;
+}
+
 /** A one-line reason from a fetch failure (undici hides the useful part in `cause`). */
 function fetchError(e: unknown, url: string, timeoutMs: number): string {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -54,7 +65,7 @@ export async function askVote(arb: ArbitratorConfig, cluster: { name: string; se
   } catch (e) {
     return fail(`cannot derive the arbitrator key: ${(e as Error).message}`);
   }
-  const request = signRequest(key, { cluster: cluster.name, node, members: set, ttl: Math.round(ttlMs), ts: Date.now() });
+  const request = signRequest(key, { cluster: cluster.name, node, members: set, ttl: Math.round(ttlMs), ts: nextRequestTs() });
 
   let status: number;
   let text: string;
@@ -92,6 +103,7 @@ export async function askVote(arb: ArbitratorConfig, cluster: { name: string; se
     // refused because another partition holds the vote: the normal answer in a split
     return { granted: false, holder: signed ? answer.holder : [] };
   }
-  const reason = answer.reason ? `: ${answer.reason}` : '';
+  // the reason is the arbitrator's text: one line, bounded, whatever it sent
+  const reason = answer.reason ? `: ${answer.reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 300)}` : '';
   return fail(`arbitrator ${where} refused (HTTP ${status})${reason}`);
 }

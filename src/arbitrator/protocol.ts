@@ -11,8 +11,14 @@ export const MAX_CLOCK_SKEW_MS = 30_000;
 /** The ttl a node asks for is clamped to [TTL_MIN_MS, TTL_MAX_MS]. */
 export const TTL_MIN_MS = 1_000;
 export const TTL_MAX_MS = 60_000;
-/** Largest request body the server reads. */
+/** Largest request body the server reads (413 past it). */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request head (request line + headers) the server parses (431 past it). */
+export const MAX_HEADER_BYTES = 8 * 1024;
+/** Longest cluster or node name accepted, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 255;
+/** Most members a request may name. */
+export const MAX_MEMBERS = 256;
 const HKDF_INFO = 'ferry arbitrator v1';
 
 /** What a node sends: "give my partition (members) the vote for ttl ms". */
@@ -103,18 +109,20 @@ export function clampTtl(ttl: number): number {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME_LENGTH;
 
 /** Check the shape of a decoded request body; an error string says what is wrong. */
 export function parseVoteRequest(v: unknown): { request: VoteRequest } | { error: string } {
   if (!isObject(v)) return { error: 'body is not a JSON object' };
   const { cluster, node, members, ttl, ts, mac } = v;
-  if (typeof cluster !== 'string' || cluster.length === 0) return { error: 'cluster: a non-empty string is required' };
-  if (typeof node !== 'string' || node.length === 0) return { error: 'node: a non-empty string is required' };
-  if (!isStringArray(members) || members.length === 0 || members.some((m) => m.length === 0)) return { error: 'members: a non-empty array of node names is required' };
+  if (!isName(cluster)) return { error: `cluster: a non-empty string of at most ${MAX_NAME_LENGTH} characters is required` };
+  if (!isName(node)) return { error: `node: a non-empty string of at most ${MAX_NAME_LENGTH} characters is required` };
+  if (!Array.isArray(members) || members.length === 0 || members.length > MAX_MEMBERS || !members.every(isName)) return { error: `members: an array of 1 to ${MAX_MEMBERS} node names (1 to ${MAX_NAME_LENGTH} characters) is required` };
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) return { error: 'ttl: a positive number of ms is required' };
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) return { error: 'ts: an integer epoch ms is required' };
   if (typeof mac !== 'string' || !/^[0-9a-fA-F]{64}$/.test(mac)) return { error: 'mac: 64 hex digits are required' };
-  return { request: { cluster, node, members, ttl, ts, mac } };
+  // one spelling of the MAC: the answer MAC binds the lowercase form (what signRequest makes)
+  return { request: { cluster, node, members, ttl, ts, mac: mac.toLowerCase() } };
 }
 
 /** Check the shape of a decoded answer body. */

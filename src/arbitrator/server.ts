@@ -10,15 +10,31 @@
 // asks first and gets the vote. Hence the restart hold (restartHoldMs): no grant at all for
 // a while after start, longer than any node counts a grant. Persisting leases would add disk
 // I/O to every renewal; safety rests on expiry, not on remembering the holder.
-// See docs/arbitrator.md.
+//
+// Hostile input: handler.ts decides every answer and never throws; this file caps what a
+// client can make the process hold (head size, body size, time, connections) and answers
+// every parse error itself instead of letting it escape. See docs/arbitrator.md.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import type { VoteAnswer, VoteRequest } from './protocol.js';
-import { arbitratorKey, clampTtl, MAX_BODY_BYTES, MAX_CLOCK_SKEW_MS, normalizeMembers, parseVoteRequest, sameMembers, signAnswer, verifyRequest, VOTE_PATH } from './protocol.js';
+import { ArbitratorCore, type Lease, type Reply, type SecretSource } from './handler.js';
+import type { ArbitratorCounters, DropReason } from './drops.js';
+import { MAX_BODY_BYTES, MAX_HEADER_BYTES, VOTE_PATH } from './protocol.js';
 
-/** cluster name → hex secret; a function lets a caller reload secrets without a restart. */
-export type SecretSource = ReadonlyMap<string, string> | ((cluster: string) => string | undefined);
+export type { Lease, SecretSource } from './handler.js';
+
+/** The request head must be complete within this (slowloris): 408 and close. */
+export const HEADERS_TIMEOUT_MS = 5_000;
+/** The whole request, body included, must be complete within this: 408 and close. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node checks the two timeouts above (its default, 30 s, would let them overrun). */
+const TIMEOUT_CHECK_MS = 500;
+/** An idle keep-alive connection is closed after this. */
+const KEEP_ALIVE_MS = 5_000;
+/** Open connections past this are closed on accept. A cluster has a few nodes asking once a second. */
+export const MAX_CONNECTIONS = 512;
+/** Body bytes read and thrown away after a 413 before the connection is cut. */
+const MAX_DRAIN_BYTES = 1024 * 1024;
 
 export interface ArbitratorOptions {
   /** address to listen on ("0.0.0.0", "::", "127.0.0.1") */
@@ -36,6 +52,12 @@ export interface ArbitratorOptions {
    * Default 0 (tests); `nodemgr arbitrator` uses RESTART_HOLD_DEFAULT_MS.
    */
   restartHoldMs?: number;
+  /** head timeout, ms (default HEADERS_TIMEOUT_MS; tests) */
+  headersTimeoutMs?: number;
+  /** whole-request timeout, ms (default REQUEST_TIMEOUT_MS; tests) */
+  requestTimeoutMs?: number;
+  /** open connections allowed (default MAX_CONNECTIONS; tests) */
+  maxConnections?: number;
   /** clock, epoch ms (tests) */
   now?: () => number;
 }
@@ -49,155 +71,163 @@ export interface ArbitratorHandle {
   port: number;
   /** current lease of a cluster, if live (for tests and diagnostics) */
   lease(cluster: string): Lease | undefined;
+  /** what was dropped and answered since start, by reason (also GET /status from loopback) */
+  counters(): ArbitratorCounters;
   /** stop listening and drop every connection; leases are forgotten */
   close(): Promise<void>;
 }
 
-export interface Lease {
-  members: string[];
-  /** arbitrator clock, epoch ms */
-  expires: number;
-  /** when this member set took the vote */
-  since: number;
+const isLoopback = (a: string | undefined): boolean => a !== undefined && (a === '::1' || /^(::ffff:)?127\./.test(a));
+
+/** What a parse error from Node's HTTP parser is, as a drop. */
+function clientErrorReply(code: string | undefined): { reason: DropReason; status: number; text: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { reason: 'headers_too_large', status: 431, text: `request head larger than ${MAX_HEADER_BYTES} bytes` };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') return { reason: 'timeout', status: 408, text: 'request not received in time' };
+  return { reason: 'bad_request', status: 400, text: 'malformed HTTP request' };
 }
 
-interface Reply {
-  status: number;
-  answer: VoteAnswer;
+function serialize(rep: Reply, close: boolean): { head: Record<string, string | number>; text: string } {
+  const text = JSON.stringify(rep.body);
+  return { text, head: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}), ...(rep.headers ?? {}) } };
+}
+
+/** Answer on a socket Node's HTTP server gave up on (no ServerResponse), then close it. */
+function endRaw(socket: Socket, rep: Reply): void {
+  // Node no longer listens for errors on a CONNECT socket: one unheard EPIPE would kill the process
+  socket.on('error', () => socket.destroy());
+  const { head, text } = serialize(rep, true);
+  const lines = Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${rep.status} ${http.STATUS_CODES[rep.status] ?? ''}\r\n${lines}\r\n${text}`);
+  // a peer that never reads nor closes does not keep the socket
+  setTimeout(() => socket.destroy(), 1_000).unref();
 }
 
 /** Start an arbitrator; resolves once it listens. */
 export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorHandle> {
   const now = o.now ?? Date.now;
-  const servedPath = o.path ?? VOTE_PATH;
   const log = o.log.child({ component: 'arbitrator' });
-  const leases = new Map<string, Lease>();
-  const holdUntil = now() + (o.restartHoldMs ?? 0);
-  const keys = new Map<string, { secret: string; key: Buffer }>();
+  const core = new ArbitratorCore({ secrets: o.secrets, log, path: o.path ?? VOTE_PATH, startedAt: now(), restartHoldMs: o.restartHoldMs ?? 0 });
+  const remoteOf = (s: Socket): string => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
 
-  const secretOf = (cluster: string): string | undefined => (typeof o.secrets === 'function' ? o.secrets(cluster) : o.secrets.get(cluster));
-  const keyOf = (cluster: string): Buffer | undefined => {
-    const secret = secretOf(cluster);
-    if (secret === undefined) return undefined;
-    const cached = keys.get(cluster);
-    if (cached && cached.secret === secret) return cached.key;
-    const key = arbitratorKey(secret, cluster);
-    keys.set(cluster, { secret, key });
-    return key;
-  };
-  const liveLease = (cluster: string, t: number): Lease | undefined => {
-    const l = leases.get(cluster);
-    if (l && l.expires > t) return l;
-    if (l) {
-      log.info({ cluster, holder: l.members, expired: l.expires }, 'lease expired');
-      leases.delete(cluster);
-    }
-    return undefined;
-  };
-  const refuse = (status: number, reason: string): Reply => ({ status, answer: { granted: false, holder: [], expires: 0, reason } });
-
-  /** The whole decision, synchronous: two requests can never interleave inside it. */
-  function decide(body: string, remote: string): Reply {
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(body);
-    } catch {
-      return refuse(400, 'malformed JSON');
-    }
-    const parsed = parseVoteRequest(decoded);
-    if ('error' in parsed) return refuse(400, parsed.error);
-    const r: VoteRequest = parsed.request;
-    const t = now();
-    // authentication first: nothing below runs, and no lease changes, for an unauthenticated request
-    const key = keyOf(r.cluster);
-    if (!key) {
-      log.warn({ cluster: r.cluster, node: r.node, remote }, 'refused: unknown cluster');
-      return refuse(403, `unknown cluster "${r.cluster}"`);
-    }
-    if (!verifyRequest(key, r)) {
-      log.warn({ cluster: r.cluster, node: r.node, remote }, 'refused: bad MAC');
-      return refuse(403, 'bad MAC (wrong cluster secret?)');
-    }
-    if (Math.abs(t - r.ts) > MAX_CLOCK_SKEW_MS) {
-      log.warn({ cluster: r.cluster, node: r.node, remote, skewMs: r.ts - t }, 'refused: clock skew');
-      return refuse(403, `request time is ${Math.round((r.ts - t) / 1000)} s away from the arbitrator's clock (limit ${MAX_CLOCK_SKEW_MS / 1000} s): check NTP`);
-    }
-    const members = normalizeMembers(r.members);
-    if (!sameMembers(members, r.members)) return refuse(400, 'members must be sorted and without duplicates');
-    if (!members.includes(r.node)) return refuse(400, `node "${r.node}" is not in members`);
-
-    if (t < holdUntil) {
-      log.info({ cluster: r.cluster, node: r.node, members, holdUntil }, 'refused: restart hold');
-      return refuse(503, `just started: no vote is granted for ${Math.ceil((holdUntil - t) / 1000)} s more (restart hold: a vote granted before the restart must run out first)`);
-    }
-    const ttl = clampTtl(r.ttl);
-    const sign = (a: Pick<VoteAnswer, 'granted' | 'holder' | 'expires'>, reason?: string): VoteAnswer => ({ ...a, ...(reason ? { reason } : {}), mac: signAnswer(key, a, r.mac) });
-    const held = liveLease(r.cluster, t);
-    if (held && !sameMembers(held.members, members)) {
-      log.debug({ cluster: r.cluster, node: r.node, members, holder: held.members }, 'refused: vote held by another partition');
-      return { status: 409, answer: sign({ granted: false, holder: held.members, expires: held.expires }, `the vote is held by ${held.members.join(',')} until its lease expires`) };
-    }
-    // a renewal never shortens a lease (a smaller ttl than before only applies once it ran out)
-    const expires = Math.max(t + ttl, held?.expires ?? 0);
-    if (held) {
-      held.expires = expires;
-      log.debug({ cluster: r.cluster, node: r.node, members, expires }, 'lease renewed');
-    } else {
-      leases.set(r.cluster, { members, expires, since: t });
-      log.info({ cluster: r.cluster, node: r.node, members, ttl, expires }, 'vote granted');
-    }
-    return { status: 200, answer: sign({ granted: true, holder: members, expires }) };
-  }
-
-  const server = http.createServer((req, res) => {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const send = (rep: Reply): void => {
-      const text = JSON.stringify(rep.answer);
-      res.writeHead(rep.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const remote = remoteOf(req.socket);
+    const send = (rep: Reply, close = false): void => {
+      if (res.headersSent || res.destroyed) return;
+      const { head, text } = serialize(rep, close);
+      res.writeHead(rep.status, head);
       res.end(text);
     };
-    const url = new URL(req.url ?? '/', 'http://arbitrator');
-    if (url.pathname !== servedPath) {
-      send(refuse(404, `no such endpoint ${url.pathname} (the vote is at ${servedPath})`));
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      send(refuse(405, 'POST a vote request'));
-      return;
-    }
+    // every callback below runs under this: an exception is a counted 500 (or a cut
+    // connection once an answer started), never an uncaught error that ends the process
+    const guard =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A): void => {
+        try {
+          fn(...a);
+        } catch (e) {
+          try {
+            send(core.drop('internal_error', 500, 'internal error', now(), { remote, err: e }), true);
+          } catch {
+            req.socket.destroy();
+          }
+        }
+      };
+    const declared = Number(req.headers['content-length'] ?? 0);
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
-    req.on('data', (c: Buffer) => {
+    let refused = false;
+    const refuseBig = (): void => {
+      if (refused) return;
+      refused = true;
+      send(core.drop('body_too_large', 413, `request body larger than ${MAX_BODY_BYTES} bytes`, now(), { remote, size: Math.max(size, declared || 0) }), true);
+    };
+    // A body past the cap is read to its end and thrown away before the 413 goes out: a
+    // connection closed while the client still sends is reset, and the reset can destroy
+    // the 413 on its way. Past MAX_DRAIN_BYTES (declared or sent) the answer goes out at
+    // once and the connection is cut.
+    guard(() => {
+      if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
+        tooBig = true;
+        refuseBig();
+      }
+    })();
+    const onData = guard((c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        if (!tooBig) {
-          tooBig = true;
-          res.setHeader('connection', 'close');
-          send(refuse(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
-          req.resume();
-        }
+      if (size > MAX_DRAIN_BYTES) {
+        refuseBig();
+        req.socket.destroySoon();
         return;
       }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (tooBig) return;
-      let rep: Reply;
-      try {
-        rep = decide(Buffer.concat(chunks).toString('utf8'), remote);
-      } catch (e) {
-        log.error({ err: e, remote }, 'arbitrator bug');
-        rep = refuse(500, 'internal error');
+      if (size > MAX_BODY_BYTES) {
+        tooBig = true;
+        chunks.length = 0;
+        return;
       }
-      send(rep);
+      if (!tooBig) chunks.push(c);
     });
-    req.on('error', () => res.destroy());
+    const onEnd = guard(() => {
+      if (tooBig) {
+        refuseBig();
+        return;
+      }
+      const rep = core.handle({ method: req.method ?? '', url: req.url ?? '/', body: Buffer.concat(chunks), remote, local: isLoopback(req.socket.remoteAddress) }, now());
+      send(rep, rep.close === true);
+    });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', () => req.socket.destroy());
+    res.on('error', () => req.socket.destroy());
+  };
+
+  const server = http.createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: o.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      // no Host is no reason for Node to answer in our place, uncounted: the handler decides
+      requireHostHeader: false,
+    },
+    onRequest,
+  );
+  server.maxHeadersCount = 64;
+  server.maxRequestsPerSocket = 1000;
+  const maxConnections = o.maxConnections ?? MAX_CONNECTIONS;
+  server.maxConnections = maxConnections;
+  // Node's parser refuses the request (bad request line, bad header, head too large, too
+  // slow): answer it ourselves, count it, close the connection; never let it escape
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
+    try {
+      const c = clientErrorReply(err.code);
+      const rep = core.drop(c.reason, c.status, c.text, now(), { remote: remoteOf(socket), code: err.code });
+      // as Node's own handler: no answer if a response already started on this socket
+      const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (!socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      endRaw(socket, rep);
+    } catch {
+      socket.destroy();
+    }
   });
-  // a vote is a one-shot exchange; a peer that sends headers but no body is dropped
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 10_000;
+  // CONNECT would otherwise be closed silently, uncounted
+  server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
+    try {
+      endRaw(socket, core.drop('bad_method', 405, 'POST a vote request', now(), { remote: remoteOf(socket), method: 'CONNECT' }));
+    } catch {
+      socket.destroy();
+    }
+  });
+  server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+    core.drop('connection_limit', 0, `more than ${maxConnections} open connections`, now(), { remote: `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}` });
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -206,22 +236,25 @@ export async function startArbitrator(o: ArbitratorOptions): Promise<ArbitratorH
       resolve();
     });
   });
-  server.on('error', (e) => log.error({ err: e }, 'arbitrator server error'));
+  server.on('error', (e) => log.error({ event: 'arbitrator.server_error', err: e }, 'arbitrator server error'));
   const bound = server.address() as AddressInfo;
-  log.info({ host: bound.address, port: bound.port, path: servedPath, restartHoldMs: o.restartHoldMs ?? 0 }, 'arbitrator listening');
+  log.info({ event: 'arbitrator.listening', host: bound.address, port: bound.port, path: core.path, restartHoldMs: o.restartHoldMs ?? 0 }, 'arbitrator listening');
+  // the counters' summary line also comes when nothing is asked any more
+  const summary = setInterval(() => core.counters.summarize(now()), 60_000);
+  summary.unref();
 
   return {
     host: bound.address,
     port: bound.port,
-    lease(cluster: string): Lease | undefined {
-      const l = leases.get(cluster);
-      return l && l.expires > now() ? { ...l, members: [...l.members] } : undefined;
-    },
+    lease: (cluster: string) => core.lease(cluster, now()),
+    counters: () => core.counters.snapshot(),
     close(): Promise<void> {
+      clearInterval(summary);
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        log.info('arbitrator stopped');
+        core.counters.summarize(now(), true);
+        log.info({ event: 'arbitrator.stopped' }, 'arbitrator stopped');
       });
     },
   };

@@ -54,8 +54,8 @@ test('nodemgr arbitrator: listens, holds after start, grants one partition, refu
   t.is(await exited, 0, stderr);
   t.regex(stdout, /arbitrator stopped/);
   const logText = fs.readFileSync(path.join(dir, 'log', 'arbitrator.log'), 'utf8');
-  t.regex(logText, /"msg":"vote granted"/);
-  t.regex(logText, /"msg":"refused: bad MAC"/);
+  t.regex(logText, /"event":"arbitrator.granted"/);
+  t.regex(logText, /"event":"arbitrator.drop","reason":"bad_mac"/);
   t.false(logText.includes(SECRET), 'the secret never reaches the log');
   t.regex((await askVote(arb, cluster, 'n1', ['n1', 'n2'], 5000)).error ?? '', /cannot reach/);
 });
