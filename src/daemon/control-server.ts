@@ -25,6 +25,9 @@ export interface ControlLimits {
 
 export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64 };
 
+/** bytes read (and dropped) after the request line before the server stops reading */
+const DISCARD_BYTES = 64 * 1024;
+
 export interface ControlServer extends net.Server {
   /** connections, answers and drops by reason since the daemon started */
   stats(): ControlStats;
@@ -72,7 +75,7 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
     let linger: NodeJS.Timeout | undefined;
     const framer = new LineFramer(lim.maxLineBytes);
 
-    /** the one answer of this connection; what the client sends after it is read and dropped */
+    /** the one answer of this connection; the client has lingerMs to read it and close */
     const finish = (res: Response): void => {
       state = 'done';
       clearTimeout(deadline);
@@ -94,15 +97,15 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
       if (state === 'reading' && received > 0) dropped('incomplete', { bytes: received });
     });
 
-    if (counters.connections > lim.maxConnections) {
-      dropped('too-many-connections', { max: lim.maxConnections });
-      conn.resume();
-      finish({ ok: false, error: `too many control connections (${lim.maxConnections} open): try again` });
-      return;
-    }
-
+    let discarded = 0;
     conn.on('data', (chunk: Buffer) => {
-      if (state !== 'reading') return;
+      if (state !== 'reading') {
+        // nothing is kept after the request; a client that pushes on is no longer read (its
+        // writes block) so that it can still read its answer before lingerMs closes it
+        discarded += chunk.length;
+        if (discarded > DISCARD_BYTES) conn.pause();
+        return;
+      }
       received += chunk.length;
       const framed = framer.push(chunk);
       if (framed.kind === 'more') return;
@@ -131,6 +134,11 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
           },
         );
     });
+
+    if (counters.connections > lim.maxConnections) {
+      dropped('too-many-connections', { max: lim.maxConnections });
+      finish({ ok: false, error: `too many control connections (${lim.maxConnections} open): try again` });
+    }
   }) as ControlServer;
 
   await new Promise<void>((resolve, reject) => {
