@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     if (!r.ok || !r.view) throw new UserError(r.ok ? 'empty answer' : r.error);
     const v = r.view;
     if (o.format === 'json') {
-      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, { state: nv.state, frozen: nv.payload?.frozen ?? false }])), hb: v.hb }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, { state: nv.state, frozen: nv.payload?.frozen ?? false }])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
       return;
     }
     process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);

@@ -1,35 +1,45 @@
-// Client side of the control socket, for svcmgr, svcmon and nodemgr.
+// Client side of the control socket, for svcmgr, svcmon and nodemgr. The answer is bounded in
+// size (MAX_ANSWER_BYTES) and time (timeoutMs, the whole exchange).
 import net from 'node:net';
 import type { FerryPaths } from '../paths.js';
-import { controlSocketPath, type Request, type Response } from './control-protocol.js';
+import { LineFramer } from './control-framer.js';
+import { MAX_ANSWER_BYTES, controlSocketPath, parseResponse, type Request, type Response } from './control-protocol.js';
 
+/** No daemon on the socket, or it did not answer in time. */
 export class DaemonUnreachable extends Error {}
 
-export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000): Promise<Response> {
+export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<Response> {
   const socketPath = controlSocketPath(paths);
   return new Promise((resolve, reject) => {
-    let buf = '';
+    const framer = new LineFramer(maxAnswerBytes);
+    const chunks: Buffer[] = [];
+    let settled = false;
     const conn = net.connect(socketPath);
-    const timer = setTimeout(() => {
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       conn.destroy();
-      reject(new DaemonUnreachable(`the daemon did not answer within ${timeoutMs} ms on ${socketPath}`));
+      f();
+    };
+    const answer = (text: string): void => {
+      const r = parseResponse(text);
+      settle(() => ('bad' in r ? reject(new Error(`bad answer from the daemon (${r.bad}): ${text.slice(0, 200)}`)) : resolve(r)));
+    };
+    const timer = setTimeout(() => {
+      settle(() => reject(new DaemonUnreachable(`the daemon did not answer within ${timeoutMs} ms on ${socketPath}`)));
     }, timeoutMs);
-    conn.setEncoding('utf8');
     conn.on('connect', () => conn.write(JSON.stringify(req) + '\n'));
-    conn.on('data', (c: string) => {
-      buf += c;
+    conn.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const framed = framer.push(c);
+      if (framed.kind === 'line') answer(framed.line.toString('utf8'));
+      else if (framed.kind === 'too-long') settle(() => reject(new Error(`bad answer from the daemon: longer than ${maxAnswerBytes} bytes`)));
     });
-    conn.on('end', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(buf) as Response);
-      } catch {
-        reject(new Error(`bad answer from the daemon: ${buf.slice(0, 200)}`));
-      }
-    });
+    // an answer without its newline (older daemons end right after it)
+    conn.on('end', () => answer(Buffer.concat(chunks).toString('utf8')));
     conn.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`));
+      settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
     });
   });
 }

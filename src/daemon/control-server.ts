@@ -1,13 +1,51 @@
 // Unix control socket of the daemon: root only (the directory is 0700, the socket 0600).
+// One request line per connection, one answer line, then the connection is closed. Every
+// client is bounded: its line (MAX_REQUEST_BYTES), the time to send it, the number of
+// connections open at once; nothing a client sends can throw past this file.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import type { Request, Response } from './control-protocol.js';
+import { MAX_REQUEST_BYTES, parseRequest, type ControlStats, type DropReason, type Request, type Response } from './control-protocol.js';
+import { LineFramer } from './control-framer.js';
+import { ControlCounters } from './control-counters.js';
 
 export type Handler = (req: Request) => Promise<Response>;
 
-export async function listenControl(socketPath: string, handler: Handler, log: Logger): Promise<net.Server> {
+export interface ControlLimits {
+  /** longest request line, newline excluded */
+  maxLineBytes: number;
+  /** from connect to the request's newline: an idle or dribbling client is closed after it */
+  requestTimeoutMs: number;
+  /** after the answer: a client that does not close is closed after it */
+  lingerMs: number;
+  /** connections open at once; more are answered an error and closed */
+  maxConnections: number;
+}
+
+export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64 };
+
+/** bytes read (and dropped) after the request line before the server stops reading */
+const DISCARD_BYTES = 64 * 1024;
+
+export interface ControlServer extends net.Server {
+  /** connections, answers and drops by reason since the daemon started */
+  stats(): ControlStats;
+}
+
+function answerLine(res: Response): string {
+  try {
+    return JSON.stringify(res) + '\n';
+  } catch (e) {
+    return JSON.stringify({ ok: false, error: `internal error: the answer cannot be sent (${e instanceof Error ? e.message : String(e)})` }) + '\n';
+  }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export async function listenControl(socketPath: string, handler: Handler, log: Logger, limits: Partial<ControlLimits> = {}): Promise<ControlServer> {
+  const lim: ControlLimits = { ...CONTROL_LIMITS, ...limits };
+  const counters = new ControlCounters();
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(socketPath), 0o700);
   // a socket file left by a crashed daemon: refuse if a live daemon answers on it
@@ -22,36 +60,97 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
     if (alive) throw new Error(`another daemon answers on ${socketPath}`);
     fs.rmSync(socketPath, { force: true });
   }
+
+  const dropped = (reason: DropReason, detail: Record<string, unknown> = {}): void => {
+    if (counters.drop(reason, Date.now())) {
+      log.warn({ event: 'control-drop', reason, count: counters.count(reason), ...detail }, `control socket: dropped a client (${reason})`);
+    }
+  };
+
   const server = net.createServer((conn) => {
-    let buf = '';
-    conn.setEncoding('utf8');
-    conn.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      const line = buf.slice(0, nl);
-      buf = '';
-      let req: Request;
-      try {
-        req = JSON.parse(line) as Request;
-      } catch {
-        conn.end(JSON.stringify({ ok: false, error: 'bad request: not JSON' }) + '\n');
+    conn.on('error', () => undefined);
+    counters.connections++;
+    let state: 'reading' | 'answering' | 'done' = 'reading';
+    let received = 0;
+    let linger: NodeJS.Timeout | undefined;
+    const framer = new LineFramer(lim.maxLineBytes);
+
+    /** the one answer of this connection; the client has lingerMs to read it and close */
+    const finish = (res: Response): void => {
+      state = 'done';
+      clearTimeout(deadline);
+      counters.answered++;
+      if (!conn.destroyed) conn.end(answerLine(res));
+      linger = setTimeout(() => conn.destroy(), lim.lingerMs);
+    };
+
+    const deadline = setTimeout(() => {
+      if (state !== 'reading') return;
+      dropped('timeout', { bytes: received, ms: lim.requestTimeoutMs });
+      finish({ ok: false, error: `bad request: no complete request line within ${lim.requestTimeoutMs} ms` });
+    }, lim.requestTimeoutMs);
+
+    conn.on('close', () => {
+      counters.connections--;
+      clearTimeout(deadline);
+      clearTimeout(linger);
+      if (state === 'reading' && received > 0) dropped('incomplete', { bytes: received });
+    });
+
+    let discarded = 0;
+    conn.on('data', (chunk: Buffer) => {
+      if (state !== 'reading') {
+        // nothing is kept after the request; a client that pushes on is no longer read (its
+        // writes block) so that it can still read its answer before lingerMs closes it
+        discarded += chunk.length;
+        if (discarded > DISCARD_BYTES) conn.pause();
         return;
       }
-      handler(req).then(
-        (res) => conn.end(JSON.stringify(res) + '\n'),
-        (e: unknown) => {
-          log.error({ err: String(e), op: req.op }, 'control request failed');
-          conn.end(JSON.stringify({ ok: false, error: e instanceof Error ? e.message : String(e) }) + '\n');
-        },
-      );
+      received += chunk.length;
+      const framed = framer.push(chunk);
+      if (framed.kind === 'more') return;
+      if (framed.kind === 'too-long') {
+        dropped('line-too-long', { bytes: received, max: lim.maxLineBytes });
+        finish({ ok: false, error: `bad request: request line longer than ${lim.maxLineBytes} bytes` });
+        return;
+      }
+      const parsed = parseRequest(framed.line);
+      if (!parsed.ok) {
+        dropped(parsed.reason, { bytes: framed.line.length });
+        finish({ ok: false, error: parsed.error });
+        return;
+      }
+      state = 'answering';
+      clearTimeout(deadline);
+      const req = parsed.request;
+      // a then() chain: a handler that throws synchronously rejects instead
+      Promise.resolve()
+        .then(() => handler(req))
+        .then(
+          (res) => finish(res),
+          (e: unknown) => {
+            dropped('handler-failed', { op: req.op, err: errorText(e) });
+            finish({ ok: false, error: errorText(e) });
+          },
+        );
     });
-    conn.on('error', () => undefined);
-  });
+
+    if (counters.connections > lim.maxConnections) {
+      dropped('too-many-connections', { max: lim.maxConnections });
+      finish({ ok: false, error: `too many control connections (${lim.maxConnections} open): try again` });
+    }
+  }) as ControlServer;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve());
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // after listen (e.g. EMFILE on accept): logged, never an uncaught 'error' event
+  server.on('error', (e) => log.error({ event: 'control-server-error', err: errorText(e) }, 'control socket error'));
   fs.chmodSync(socketPath, 0o600);
+  server.stats = () => counters.snapshot();
   return server;
 }

@@ -3,7 +3,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type net from 'node:net';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
@@ -15,7 +14,7 @@ import { Service, listServices } from '../service/service.js';
 import type { ActionReport } from '../service/actions.js';
 import type { ServiceStatus } from '../service/status.js';
 import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
-import { listenControl } from './control-server.js';
+import { listenControl, type ControlServer } from './control-server.js';
 import { RestartCounters, monitorStep } from './monitor.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
@@ -56,7 +55,7 @@ export class Daemon {
   private readonly seen = new Set<string>();
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
-  private server: net.Server | undefined;
+  private server: ControlServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly local = new Map<string, ServiceState>();
   private intents: Record<string, Intent> = {};
@@ -452,7 +451,7 @@ export class Daemon {
   view(): ClusterView {
     const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.payload() as unknown as NodeState } };
     for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
-    return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents };
+    return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
   }
 
   private async handle(req: Request): Promise<Response> {

@@ -1,0 +1,30 @@
+// What the control server dropped, by reason, and when to log it: the first drop of a reason
+// is logged, then at most one line per reason per interval (a flood of bad clients must not
+// flood the log), each carrying the running count.
+import type { ControlStats, DropReason } from './control-protocol.js';
+
+export class ControlCounters {
+  private readonly drops = new Map<DropReason, number>();
+  private readonly loggedAt = new Map<DropReason, number>();
+  answered = 0;
+  connections = 0;
+
+  constructor(private readonly logEveryMs = 10_000) {}
+
+  /** Count one drop; true when this one should be logged. */
+  drop(reason: DropReason, now: number): boolean {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+    const last = this.loggedAt.get(reason);
+    if (last !== undefined && now - last < this.logEveryMs) return false;
+    this.loggedAt.set(reason, now);
+    return true;
+  }
+
+  count(reason: DropReason): number {
+    return this.drops.get(reason) ?? 0;
+  }
+
+  snapshot(): ControlStats {
+    return { connections: this.connections, answered: this.answered, drops: Object.fromEntries(this.drops) };
+  }
+}

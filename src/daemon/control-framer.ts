@@ -1,0 +1,42 @@
+// Cuts the first line out of a byte stream with a bounded buffer, in linear time: each chunk
+// is scanned once for the newline, never the bytes already held.
+
+export type Framed = { kind: 'more' } | { kind: 'line'; line: Buffer } | { kind: 'too-long' };
+
+export class LineFramer {
+  private readonly chunks: Buffer[] = [];
+  private held = 0;
+  private done = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** bytes received and kept, waiting for the newline */
+  get pending(): number {
+    return this.held;
+  }
+
+  /**
+   * Feed one chunk. 'line' (the bytes before the first newline) and 'too-long' (more than
+   * maxBytes without a newline) are final: after them every chunk is dropped unread.
+   */
+  push(chunk: Buffer): Framed {
+    if (this.done) return { kind: 'more' };
+    const nl = chunk.indexOf(0x0a);
+    const upTo = nl < 0 ? chunk.length : nl;
+    if (this.held + upTo > this.maxBytes) return this.finish({ kind: 'too-long' });
+    if (nl < 0) {
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      return { kind: 'more' };
+    }
+    this.chunks.push(chunk.subarray(0, nl));
+    return this.finish({ kind: 'line', line: Buffer.concat(this.chunks) });
+  }
+
+  private finish(r: Framed): Framed {
+    this.done = true;
+    this.chunks.length = 0;
+    this.held = 0;
+    return r;
+  }
+}
