@@ -262,7 +262,7 @@ export class Daemon {
     );
     if (!gate.run) {
       const error = `${reason}: monitor_action ${step.action} held, the service stays degraded here: ${gate.why}`;
-      if (prev?.why !== gate.why) this.log.warn({ event: 'monitor_action_held', svc: name, rid: step.rid, action: step.action, why: gate.why }, `${name}: not running monitor_action ${step.action}: ${gate.why}`);
+      if (prev?.key !== key || prev.why !== gate.why) this.log.warn({ event: 'monitor_action_held', svc: name, rid: step.rid, action: step.action, why: gate.why }, `${name}: not running monitor_action ${step.action}: ${gate.why}`);
       this.monitorHeld.set(name, { key, why: gate.why, error });
       if (local && local.error !== error) {
         local.error = error;
@@ -271,7 +271,7 @@ export class Daemon {
       return;
     }
     if (prev?.why !== undefined) {
-      this.log.info({ event: 'monitor_action_released', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action} no longer held (${gate.candidates.join(', ')} can take it over)`);
+      if (prev.key === key) this.log.info({ event: 'monitor_action_released', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action} no longer held (${gate.candidates.join(', ')} can take it over)`);
       if (local && local.error === prev.error) delete local.error;
     }
     this.monitorHeld.set(name, { key });
