@@ -115,6 +115,36 @@ test.serial('monitor_action = switch with the only peer frozen: held, the servic
   await audit(t, cl, 'n2');
 });
 
+test.serial('monitor_action = crash with the only peer frozen: held, the node does not crash itself; the peer thawed, it crashes and the peer takes over', async (t) => {
+  requireRoot();
+  const cl = await startCluster(t, { nodes: 2, service: { container: ['monitor_action = crash'] } });
+  const { lab, svc } = cl;
+  await audit(t, cl, 'n1');
+  const sampler = new Sampler(t, cl);
+  t.true((await cli(lab, 'n2', 'nodemgr', ['freeze'])).ok);
+  await waitFor('n1 to see n2 frozen', async () => (await view(lab, 'n1')).nodes.n2?.payload?.frozen === true, 10_000);
+
+  await dockerKill(cl);
+  await waitFor('n1 to hold the crash or crash', async () => (await events(cl, 'n1', 'monitor_action_held')).length > 0 || !lab.isUp('n1'), 15_000);
+  await sleep(3_000);
+  t.true(lab.isUp('n1'), 'n1 did not crash itself');
+  t.deepEqual(await resourcePlacement(cl), { ip: ['n1'], fs: ['n1'], container: [] }, 'address and fs still on n1');
+  const held = await events(cl, 'n1', 'monitor_action_held');
+  t.is(held.length, 1);
+  t.is(held[0]?.action, 'crash');
+  t.is(held[0]?.why, 'no other node can take it over (n2 node frozen)');
+  t.is((await view(lab, 'n1')).nodes.n1?.payload?.services[svc]?.avail, 'warn');
+
+  const t0 = Date.now();
+  t.true((await cli(lab, 'n2', 'nodemgr', ['thaw'])).ok);
+  await waitFor('n1 crashed itself', () => !lab.isUp('n1'), 15_000);
+  await waitRunning(cl, 'n2', 30_000);
+  t.log(`n2 thawed: n1 crashed itself, ${svc} up on n2 after ${Date.now() - t0} ms`);
+  const s = await sampler.stop();
+  t.deepEqual(s.violations, []);
+  await audit(t, cl, 'n2');
+});
+
 test.serial('frozen service: a killed container is left down and nothing moves; frozen on the owner, the owner killed: nothing moves until an operator takeover', async (t) => {
   requireRoot();
   const cl = await startCluster(t, { nodes: 2, service: { container: ['restart = 1'] } });
