@@ -11,15 +11,12 @@
 //    or stopping: a node whose daemon left still holds what it ran;
 //  - never start a service frozen on any of its nodes (as last heard from it);
 //  - only the first eligible node of `nodes` starts it.
-import type { PeerState } from '../heartbeat/index.js';
 import { activeIntent } from './intents.js';
-import type { Intent, NodeState, ServiceState } from './node-state.js';
+import type { Intent, ServiceState } from './node-state.js';
 import { runsHere } from './node-state.js';
+import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
 
-export interface PeerInfo {
-  state: PeerState;
-  payload: NodeState | undefined;
-}
+export type { PeerInfo } from './takeover.js';
 
 export interface DecisionInput {
   self: string;
@@ -68,12 +65,9 @@ function operatorStop(input: DecisionInput, nodes: string[]): string | undefined
 
 function eligible(input: DecisionInput, node: string): boolean {
   if (node === input.self) {
-    return !input.nodeFrozen && !input.local.frozen && !['start failed', 'switched', 'stop failed'].includes(input.local.monitor);
+    return !input.nodeFrozen && !input.local.frozen && !FAILED_MONITOR_STATES.includes(input.local.monitor);
   }
-  const p = input.peers[node];
-  if (!p || p.state !== 'up' || !p.payload) return false;
-  const s = p.payload.services[input.svc];
-  return !p.payload.frozen && s !== undefined && !s.frozen && !['start failed', 'switched', 'stop failed'].includes(s.monitor);
+  return peerUnavailable(input.peers[node], input.svc) === undefined;
 }
 
 export function decide(input: DecisionInput): Decision {

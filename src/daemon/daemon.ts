@@ -15,7 +15,8 @@ import type { ActionReport } from '../service/actions.js';
 import type { ServiceStatus } from '../service/status.js';
 import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
 import { listenControl, type ControlServer } from './control-server.js';
-import { RestartCounters, monitorStep } from './monitor.js';
+import { RestartCounters, gateMonitorAction, monitorStep } from './monitor.js';
+import { takeoverCandidates } from '../cluster/takeover.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
 import { selfFence } from './self-fence.js';
@@ -66,6 +67,8 @@ export class Daemon {
   private readonly failures = new Map<string, number>();
   private readonly lastWhy = new Map<string, string>();
   private readonly counters = new RestartCounters();
+  /** per service: the monitor action taken (why undefined) or held for the failed resource */
+  private readonly monitorHeld = new Map<string, { key: string; why?: string; error?: string }>();
   private readonly bootDone = new Set<string>();
   private refreshing: Promise<void> | undefined;
   private kicked = false;
@@ -222,12 +225,14 @@ export class Daemon {
     });
     // monitoring applies to what this node runs and the operator has not stopped
     if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
+    else if (!runsHere(this.local.get(name))) this.endMonitorHold(name, 'the service no longer runs here');
     return st;
   }
 
   // ---------------------------------------------------------------- monitoring
 
   private checkMonitored(svc: Service, st: ServiceStatus): void {
+    const name = svc.svcname;
     const step = monitorStep(
       st,
       (rid) => {
@@ -236,15 +241,40 @@ export class Daemon {
       },
       this.counters,
     );
+    if (step?.kind !== 'action') this.endMonitorHold(name, 'the resource is no longer failed');
     if (!step) return;
-    const name = svc.svcname;
     if (step.kind === 'restart') {
-      this.log.warn({ svc: name, rid: step.rid, attempt: step.attempt, of: step.of }, `${name} ${step.rid} failed: restart ${step.attempt}/${step.of}`);
+      this.log.warn({ event: 'monitor_restart', svc: name, rid: step.rid, attempt: step.attempt, of: step.of }, `${name} ${step.rid} failed: restart ${step.attempt}/${step.of}`);
       void this.runAction(name, 'restart-rid', (s) => s.start({ rids: [step.rid] }));
       return;
     }
-    this.log.error({ svc: name, rid: step.rid, action: step.action }, `${name} ${step.rid} failed, restarts exhausted: ${step.action}`);
     const reason = `${step.rid} failed, restarts exhausted`;
+    const key = `${step.rid} ${step.action}`;
+    const prev = this.monitorHeld.get(name);
+    // the action was run (or, for none, noted) for this failure already
+    if (prev?.key === key && prev.why === undefined) return;
+    if (prev?.key !== key) this.log.error({ event: 'monitor_exhausted', svc: name, rid: step.rid, action: step.action }, `${name} ${reason}: ${step.action}`);
+    const local = this.local.get(name);
+    const gate = gateMonitorAction(
+      step.action,
+      local ? takeoverCandidates({ self: this.opts.nodename, svc: name, local, peers: this.hb ? this.peerInfo() : {}, fence: this.fencing?.snapshot() ?? {} }) : { ok: false, why: 'no state' },
+    );
+    if (!gate.run) {
+      const error = `${reason}: monitor_action ${step.action} held, the service stays degraded here: ${gate.why}`;
+      if (prev?.key !== key || prev.why !== gate.why) this.log.warn({ event: 'monitor_action_held', svc: name, rid: step.rid, action: step.action, why: gate.why }, `${name}: not running monitor_action ${step.action}: ${gate.why}`);
+      this.monitorHeld.set(name, { key, why: gate.why, error });
+      if (local && local.error !== error) {
+        local.error = error;
+        this.publish();
+      }
+      return;
+    }
+    if (prev?.why !== undefined) {
+      if (prev.key === key) this.log.info({ event: 'monitor_action_released', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action} no longer held (${gate.candidates.join(', ')} can take it over)`);
+      if (local && local.error === prev.error) delete local.error;
+    }
+    this.monitorHeld.set(name, { key });
+    this.log.info({ event: 'monitor_action', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action}`);
     switch (step.action) {
       case 'freezestop':
         void this.runAction(name, 'stop', async (s) => {
@@ -261,6 +291,20 @@ export class Daemon {
         break;
       default:
         break;
+    }
+  }
+
+  /** A new failure episode starts: the resource is back or restarted, or the service left this node. */
+  private endMonitorHold(name: string, why: string): void {
+    const held = this.monitorHeld.get(name);
+    if (!held) return;
+    this.monitorHeld.delete(name);
+    if (held.why === undefined) return;
+    this.log.info({ event: 'monitor_action_dropped', svc: name, key: held.key, why }, `${name}: held monitor_action dropped: ${why}`);
+    const local = this.local.get(name);
+    if (local && local.error === held.error) {
+      delete local.error;
+      this.publish();
     }
   }
 

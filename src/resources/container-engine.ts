@@ -22,6 +22,8 @@ export interface ContainerState {
   /** engine state word: created, running, exited, dead, paused... */
   state: string;
   exitCode: number;
+  /** when the engine last started it (State.StartedAt, as the engine writes it): a restart changes it */
+  startedAt: string;
   /** the node that started it (label ferry.node), when labelled */
   node?: string;
 }
@@ -153,14 +155,16 @@ function toState(raw: unknown): ContainerState | undefined {
     running: st.Running === true,
     state: typeof st.Status === 'string' ? st.Status : st.Running === true ? 'running' : 'unknown',
     exitCode: typeof st.ExitCode === 'number' ? st.ExitCode : 0,
+    startedAt: typeof st.StartedAt === 'string' ? st.StartedAt : '',
     ...(typeof labels['ferry.node'] === 'string' && labels['ferry.node'] !== '' ? { node: labels['ferry.node'] } : {}),
   };
 }
 
-/** Last line the container wrote (stdout or stderr): the reason a container died at birth. */
-export async function lastLogLine(t: EngineTarget, name: string, log?: Logger): Promise<string> {
-  const r = await engine(t, ['logs', '--tail', '1', name], 10_000, log);
-  if (!r.ok) return '';
+/** Last lines the container wrote (stdout and stderr, at most `count`, each cut to 200
+ *  characters): the reason a container died at birth. */
+export async function lastLogLines(t: EngineTarget, name: string, count: number, log?: Logger): Promise<string[]> {
+  const r = await engine(t, ['logs', '--tail', String(count), name], 10_000, log);
+  if (!r.ok) return [];
   const text = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  return text[text.length - 1] ?? '';
+  return text.slice(-count).map((l) => (l.length > 200 ? `${l.slice(0, 200)}…` : l));
 }

@@ -10,7 +10,7 @@ import {
   engineErrorLine,
   forceRemoveArgs,
   EngineUnreachableError,
-  lastLogLine,
+  lastLogLines,
   unreachableMessage,
   type EngineCli,
   type EngineTarget,
@@ -20,6 +20,11 @@ import {
 
 const DEFAULT_START_TIMEOUT = 60_000;
 const DEFAULT_STOP_TIMEOUT = 10_000;
+// long enough for a container whose command fails at once to be seen exited even on a loaded
+// machine (its exit takes the engine tens of ms there), short enough for the takeover path
+const DEFAULT_START_SETTLE = 500;
+// lines of the container's output quoted in a failed start
+const FAILED_START_LOG_LINES = 3;
 // status must stay cheap, but a busy engine can take a few seconds to answer inspect
 const STATUS_TIMEOUT = 10_000;
 const POLL_INTERVAL = 100;
@@ -32,6 +37,7 @@ const keywords: Keyword[] = [
   { name: 'run_command', aliases: ['command'], type: 'shlex', scopable: true, description: 'Command and arguments run in the container, shell-quoted (no shell involved unless you call one). Empty: the image default.' },
   { name: 'name', type: 'string', description: 'Container name. Default: <svcname>.container.<index>.' },
   { name: 'start_timeout', type: 'duration', default: DEFAULT_START_TIMEOUT, description: 'How long start waits for the container to be running (image pull included) before failing.' },
+  { name: 'start_settle', type: 'duration', default: DEFAULT_START_SETTLE, description: 'How long the container must stay running after `run` for the start to succeed: one that exits (or is restarted by the engine) within it fails the start with its exit code and last output lines. 0: running once is enough.' },
   { name: 'stop_timeout', type: 'duration', default: DEFAULT_STOP_TIMEOUT, description: 'Grace period between SIGTERM and SIGKILL on stop (engine `stop -t`).' },
   { name: 'docker_host', type: 'string', scopable: true, description: 'Engine socket, e.g. unix:///run/docker.sock: sets DOCKER_HOST (docker) or CONTAINER_HOST (podman, remote mode). Default: the node engine.' },
 ];
@@ -43,6 +49,7 @@ interface Settings {
   args: string[];
   command: string[];
   startTimeout: number;
+  startSettle: number;
   stopTimeout: number;
 }
 
@@ -70,6 +77,7 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
     args,
     command,
     startTimeout: ctx.kw.duration('start_timeout') ?? DEFAULT_START_TIMEOUT,
+    startSettle: ctx.kw.duration('start_settle') ?? DEFAULT_START_SETTLE,
     stopTimeout: ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT,
   };
 }
@@ -140,26 +148,46 @@ class ContainerResource implements Resource {
     await this.waitRunning(deadline);
   }
 
-  /** `run -d` returns once the process is started; make sure it is still there. */
+  /**
+   * `run -d` returns once the process is started, which says nothing of a command that fails
+   * at once: on a loaded machine its exit reaches the engine after our first inspect. The
+   * container must be running, then still be running, the same run of it, start_settle later.
+   */
   private async waitRunning(deadline: number): Promise<void> {
-    const { name } = this.s;
+    const { name, startSettle } = this.s;
+    let first: { startedAt: string; at: number } | undefined;
     for (;;) {
       const r = await this.inspect();
-      if (r.kind === 'found' && r.container.running) {
-        this.ctx.log.info({ name, id: r.container.id.slice(0, 12) }, 'container running');
-        return;
-      }
       let why: string | undefined;
-      if (r.kind === 'absent') why = 'disappeared right after start (run_args --rm?)';
-      else if (r.kind === 'found' && r.container.state !== 'created' && r.container.state !== 'configured') {
-        const line = await lastLogLine(this.s.target, name, this.ctx.log);
-        why = `exited right after start (${r.container.state}, exit code ${r.container.exitCode})${line ? `: ${line}` : ''}`;
+      if (r.kind === 'found' && r.container.running) {
+        const c = r.container;
+        if (!first) {
+          first = { startedAt: c.startedAt, at: Date.now() };
+          this.ctx.log.info({ name, id: c.id.slice(0, 12) }, 'container running');
+        }
+        if (c.startedAt !== first.startedAt) {
+          why = `restarted by the engine within start_settle (${startSettle} ms) of its start (restart policy in run_args?)`;
+        } else {
+          const left = first.at + startSettle - Date.now();
+          if (left <= 0) {
+            if (startSettle > 0) this.ctx.log.info({ name, settleMs: startSettle }, 'container settled');
+            return;
+          }
+          await sleep(left);
+          continue;
+        }
+      } else if (r.kind === 'absent') {
+        why = 'disappeared right after start (run_args --rm?)';
+      } else if (r.kind === 'found' && r.container.state !== 'created' && r.container.state !== 'configured') {
+        const when = first ? `within start_settle (${startSettle} ms) of its start` : 'right after start';
+        why = `exited ${when} (${r.container.state}, exit code ${r.container.exitCode})`;
       } else if (Date.now() >= deadline) {
         why = `not running after ${Math.round(this.s.startTimeout / 1000)}s (start_timeout)`;
       }
       if (why !== undefined) {
+        const lines = r.kind === 'found' ? await lastLogLines(this.s.target, name, FAILED_START_LOG_LINES, this.ctx.log) : [];
         await this.removeQuietly();
-        throw new Error(`container ${name} ${why}`);
+        throw new Error(`container ${name} ${why}${lines.length ? `: ${lines.join(' | ')}` : ''}`);
       }
       await sleep(POLL_INTERVAL);
     }

@@ -1,11 +1,12 @@
 // Resource monitoring and freezes, with real agents in lab nodes: a killed monitored container
-// is restarted, then switched away when its restarts are exhausted; a frozen service or node
-// makes the daemon keep its hands off, until thawed.
+// is restarted, then switched away when its restarts are exhausted (but not while no peer could
+// take it: it stays up degraded); a frozen service or node makes the daemon keep its hands off,
+// until thawed.
 import test from 'ava';
 import { run } from '../../src/util/exec.js';
 import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit, resourcePlacement } from '../helpers/cluster-audit.js';
-import { type ClusterLab, cli, daemonLog, sleep, startCluster, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
+import { type ClusterLab, type LogLine, cli, daemonLog, sleep, startCluster, svcmonText, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
 
 async function dockerKill(cl: ClusterLab): Promise<void> {
   const r = await run('docker', ['kill', `${cl.svc}.container.1`], { timeout: 20_000 });
@@ -14,6 +15,11 @@ async function dockerKill(cl: ClusterLab): Promise<void> {
 
 async function containerOn(cl: ClusterLab): Promise<string[]> {
   return (await resourcePlacement(cl)).container;
+}
+
+/** a node's daemon log entries with this `event` field for the service */
+async function events(cl: ClusterLab, node: string, event: string): Promise<LogLine[]> {
+  return (await daemonLog(cl.lab, node)).filter((e) => e.event === event && e.svc === cl.svc);
 }
 
 /** id of the running container of the service, if any */
@@ -58,6 +64,84 @@ test.serial('monitored container killed: restarted by the daemon; killed again w
   const s = await sampler.stop();
   t.deepEqual(s.violations, []);
   t.deepEqual(s.seen, ['n1', 'n2']);
+  await audit(t, cl, 'n2');
+});
+
+test.serial('monitor_action = switch with the only peer frozen: held, the service stays up degraded where it runs and says why; the peer thawed, the switch runs', async (t) => {
+  requireRoot();
+  const cl = await startCluster(t, { nodes: 2, service: { container: ['monitor_action = switch'] } });
+  const { lab, svc } = cl;
+  await audit(t, cl, 'n1');
+  const sampler = new Sampler(t, cl);
+  t.true((await cli(lab, 'n2', 'nodemgr', ['freeze'])).ok);
+  await waitFor('n1 to see n2 frozen', async () => (await view(lab, 'n1')).nodes.n2?.payload?.frozen === true, 10_000);
+
+  await dockerKill(cl);
+  // n1 decides: holds the switch, or (the bug) stops the service
+  await waitFor('n1 to hold the switch or stop the service', async () => (await events(cl, 'n1', 'monitor_action_held')).length > 0 || !(await resourcePlacement(cl)).ip.includes('n1'), 15_000);
+  await sleep(3_000); // several daemon ticks: the decision sticks
+  t.deepEqual(await resourcePlacement(cl), { ip: ['n1'], fs: ['n1'], container: [] }, 'nothing stopped: address and fs still on n1, only the container is down');
+  const held = await events(cl, 'n1', 'monitor_action_held');
+  t.is(held.length, 1, 'held once, not re-logged every tick');
+  t.is(held[0]?.action, 'switch');
+  t.is(held[0]?.why, 'no other node can take it over (n2 node frozen)');
+  t.deepEqual(await events(cl, 'n1', 'monitor_action'), [], 'the switch did not run');
+  t.is((await events(cl, 'n1', 'monitor_exhausted')).length, 1);
+  let v = await view(lab, 'n2');
+  const onN1 = v.nodes.n1?.payload?.services[svc];
+  t.is(onN1?.avail, 'warn', 'degraded, not down');
+  t.is(onN1?.monitor, 'idle');
+  t.regex(onN1?.error ?? '', /^container#1 failed, restarts exhausted: monitor_action switch held, the service stays degraded here: no other node can take it over \(n2 node frozen\)$/);
+  t.is(v.nodes.n2?.payload?.services[svc]?.avail, 'down');
+  t.true((await svcmonText(lab, 'n2')).includes('no other node can take it over (n2 node frozen)'), 'svcmon shows why');
+
+  // the peer thawed: it can take the service, and the held switch runs
+  const t0 = Date.now();
+  t.true((await cli(lab, 'n2', 'nodemgr', ['thaw'])).ok);
+  await waitFor(`${svc} on n2`, async () => {
+    const p = await resourcePlacement(cl);
+    return [p.ip, p.fs, p.container].every((h) => h.join() === 'n2');
+  }, 20_000);
+  t.log(`n2 thawed: switched, all resources on n2 after ${Date.now() - t0} ms`);
+  await waitRunning(cl, 'n2', 10_000);
+  t.is((await events(cl, 'n1', 'monitor_action_released')).length, 1);
+  t.is((await events(cl, 'n1', 'monitor_action')).length, 1);
+  v = await view(lab, 'n2');
+  t.is(v.nodes.n1?.payload?.services[svc]?.monitor, 'switched');
+  t.regex(v.nodes.n1?.payload?.services[svc]?.error ?? '', /^switched away: container#1 failed, restarts exhausted$/);
+  const s = await sampler.stop();
+  t.deepEqual(s.violations, []);
+  t.deepEqual(s.seen, ['n1', 'n2']);
+  await audit(t, cl, 'n2');
+});
+
+test.serial('monitor_action = crash with the only peer frozen: held, the node does not crash itself; the peer thawed, it crashes and the peer takes over', async (t) => {
+  requireRoot();
+  const cl = await startCluster(t, { nodes: 2, service: { container: ['monitor_action = crash'] } });
+  const { lab, svc } = cl;
+  await audit(t, cl, 'n1');
+  const sampler = new Sampler(t, cl);
+  t.true((await cli(lab, 'n2', 'nodemgr', ['freeze'])).ok);
+  await waitFor('n1 to see n2 frozen', async () => (await view(lab, 'n1')).nodes.n2?.payload?.frozen === true, 10_000);
+
+  await dockerKill(cl);
+  await waitFor('n1 to hold the crash or crash', async () => (await events(cl, 'n1', 'monitor_action_held')).length > 0 || !lab.isUp('n1'), 15_000);
+  await sleep(3_000);
+  t.true(lab.isUp('n1'), 'n1 did not crash itself');
+  t.deepEqual(await resourcePlacement(cl), { ip: ['n1'], fs: ['n1'], container: [] }, 'address and fs still on n1');
+  const held = await events(cl, 'n1', 'monitor_action_held');
+  t.is(held.length, 1);
+  t.is(held[0]?.action, 'crash');
+  t.is(held[0]?.why, 'no other node can take it over (n2 node frozen)');
+  t.is((await view(lab, 'n1')).nodes.n1?.payload?.services[svc]?.avail, 'warn');
+
+  const t0 = Date.now();
+  t.true((await cli(lab, 'n2', 'nodemgr', ['thaw'])).ok);
+  await waitFor('n1 crashed itself', () => !lab.isUp('n1'), 15_000);
+  await waitRunning(cl, 'n2', 30_000);
+  t.log(`n2 thawed: n1 crashed itself, ${svc} up on n2 after ${Date.now() - t0} ms`);
+  const s = await sampler.stop();
+  t.deepEqual(s.violations, []);
   await audit(t, cl, 'n2');
 });
 

@@ -113,6 +113,54 @@ forBoth('a container that exits at once is a failed start with its last log line
   t.is(await observe(cli, name), undefined, 'the dead container is removed');
 });
 
+forBoth('a container that exits soon after start, within start_settle, is a failed start with its last log lines', async (t, cli) => {
+  const name = uniquePrefix('cs');
+  await prepare(t, cli, name);
+  // running at the first inspect after `run` on any machine: only the settle can catch it
+  const res = makeContainer(cli, 'svc', 'container#6', {
+    run_image: testImage,
+    name,
+    run_command: '/bin/sh -c "echo one; echo two >&2; sleep 1; echo late >&2; exit 4"',
+    start_settle: '4s',
+  });
+  const t0 = Date.now();
+  const err = await t.throwsAsync(res.start());
+  t.log(`${err?.message} (${Date.now() - t0} ms)`);
+  t.notRegex(err!.message, /\n/, 'one line');
+  // (on a machine so loaded that the first inspect comes after the exit, it is seen exited at once)
+  t.regex(err!.message, /exited (within start_settle \(4000 ms\) of its start|right after start) \(exited, exit code 4\): .*two.*late/);
+  t.is(await observe(cli, name), undefined, 'the dead container is removed');
+  t.is((await res.status()).status, 'down');
+});
+
+forBoth('a container the engine restarts (restart policy) within start_settle is a failed start', async (t, cli) => {
+  const name = uniquePrefix('cr');
+  await prepare(t, cli, name);
+  const res = makeContainer(cli, 'svc', 'container#7', {
+    run_image: testImage,
+    name,
+    run_args: '--restart=always',
+    run_command: '/bin/sh -c "sleep 0.5; echo crash >&2; exit 5"',
+    start_settle: '4s',
+  });
+  const err = await t.throwsAsync(res.start());
+  t.log(err?.message);
+  // seen restarted, or caught between two runs (the first inspect may come after the first exit)
+  t.regex(err!.message, /restarted by the engine within start_settle \(4000 ms\)|exited (right after start|within start_settle \(4000 ms\) of its start) \(\w+, exit code 5\)/);
+  t.is(await observe(cli, name), undefined, 'the container is removed');
+});
+
+forBoth('a container that stays up passes start_settle: start takes at least the settle time', async (t, cli) => {
+  const name = uniquePrefix('cp');
+  await prepare(t, cli, name);
+  const res = makeContainer(cli, 'svc', 'container#8', { run_image: testImage, name, run_command: 'sleep 1000', start_settle: '1500ms', stop_timeout: '1s' });
+  const t0 = Date.now();
+  await res.start();
+  t.true(Date.now() - t0 >= 1500, `start returned after ${Date.now() - t0} ms`);
+  t.true((await observe(cli, name))?.running);
+  await res.stop();
+});
+
 forBoth('an unreachable engine is down with the engine message', async (t, cli) => {
   const name = uniquePrefix('cu');
   await prepare(t, cli, name);
