@@ -4,6 +4,8 @@ import type { FerryPaths } from '../paths.js';
 import { controlSocketPath, type Request, type Response } from './control-protocol.js';
 
 export class DaemonUnreachable extends Error {}
+/** The socket exists but this user may not connect (not root): a daemon may well be running. */
+export class DaemonNoAccess extends Error {}
 
 export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000): Promise<Response> {
   const socketPath = controlSocketPath(paths);
@@ -29,6 +31,7 @@ export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000): 
     });
     conn.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      if (e.code === 'EACCES' || e.code === 'EPERM') return reject(new DaemonNoAccess(`cannot reach the daemon at ${socketPath}: permission denied (run as root)`));
       reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`));
     });
   });
