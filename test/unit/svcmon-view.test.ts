@@ -9,6 +9,7 @@ import type { NodeState, QuorumInfo, ServiceState } from '../../src/cluster/node
 import type { HbStats } from '../../src/heartbeat/index.js';
 import type { ServiceStatus } from '../../src/service/status.js';
 import { emptyDrops } from '../../src/heartbeat/types.js';
+import { hbRows } from '../../src/cli/relocate.js';
 
 const NOW = Date.UTC(2026, 11, 2, 10, 0, 0);
 
@@ -165,4 +166,14 @@ test('svcmon json has one shape with and without a daemon', (t) => {
   t.deepEqual(Object.keys(local.services.web!.instances.n2!).sort(), Object.keys(daemon.services.web!.instances.n2!).sort());
   t.like(local, { daemon: { running: false, error: 'the daemon is not running (/run/nodemgr.sock: ENOENT)' }, cluster: null, hb: null });
   t.like(local.services.web!.instances.n2, { agent: 'self', stale: false, avail: 'down', groups: { hb: 'n/a' } });
+});
+
+test('print status hb rows after a failover: the dead peer is named, not a heartbeat fault', (t) => {
+  t.deepEqual(hbRows(afterFailover()), [
+    { name: 'hb#1', status: 'up', label: 'unicast tx up, rx n1 down' },
+    { name: 'hb#2', status: 'up', label: 'disk tx up, rx n1 down' },
+  ]);
+  const v = afterFailover();
+  v.nodes.n1!.state = 'up';
+  t.deepEqual(hbRows(v).map((r) => r.status), ['warn', 'warn'], 'a live peer not heard');
 });
