@@ -13,6 +13,7 @@ import { nodeLogger } from '../log.js';
 import { UserError } from './errors.js';
 import { cliContext, runMain } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
+import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 
@@ -113,11 +114,18 @@ async function main(): Promise<number> {
     if (!r.ok || !r.view) throw new UserError(r.ok ? 'empty answer' : r.error);
     const v = r.view;
     if (o.format === 'json') {
-      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, { state: nv.state, frozen: nv.payload?.frozen ?? false }])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
+      // a node not live: its frozen flag is its old word, so only when it was last heard
+      const node = (n: string, nv: (typeof v.nodes)[string]) =>
+        isLive(nv.state) ? { state: nv.state, stale: false, frozen: nv.payload?.frozen ?? false } : { state: nv.state, stale: true, lastSeen: lastSeenOf(v.hb.heartbeats, n) };
+      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, node(n, nv)])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
       return;
     }
     process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);
-    for (const [n, nv] of Object.entries(v.nodes)) process.stdout.write(`  ${n.padEnd(20)} ${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}\n`);
+    const now = Date.now();
+    for (const [n, nv] of Object.entries(v.nodes)) {
+      const state = isLive(nv.state) ? `${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}` : `${nv.state}, last seen ${agoText(lastSeenOf(v.hb.heartbeats, n), now)}`;
+      process.stdout.write(`  ${n.padEnd(20)} ${state}\n`);
+    }
     process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');
   });
 

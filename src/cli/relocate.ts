@@ -6,6 +6,7 @@ import type { ClusterView } from '../daemon/control-protocol.js';
 import type { ServiceStatus } from '../service/status.js';
 import type { Status } from '../resources/status.js';
 import { UserError } from './errors.js';
+import { serviceHbStatus } from '../cluster/view.js';
 import type { CliContext } from './main.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,13 +60,15 @@ export async function daemonView(ctx: CliContext): Promise<ClusterView | undefin
   }
 }
 
-/** The heartbeat rows of `print status`, from the daemon's view. */
+/**
+ * The heartbeat rows of `print status`, from the daemon's view. A peer known down or gone is
+ * no heartbeat problem (its label still says it): the status counts the live peers only.
+ */
 export function hbRows(v: ClusterView | undefined): ServiceStatus['hb'] {
   if (!v) return [];
   return v.hb.heartbeats.map((h) => {
     const peers = Object.entries(h.peers);
-    const rxUp = peers.filter(([, p]) => p.rxState === 'up').length;
-    const status: Status = h.txState !== 'up' ? 'warn' : rxUp === peers.length ? 'up' : rxUp === 0 && peers.length > 0 ? 'down' : 'warn';
+    const status: Status = serviceHbStatus([h], peers.map(([n]) => n).filter((n) => v.nodes[n]?.state === 'up'));
     return { name: h.id, status, label: `${h.type} tx ${h.txState}, rx ${peers.map(([n, p]) => `${n} ${p.rxState}`).join(', ')}` };
   });
 }

@@ -1,10 +1,12 @@
 // Cluster-wide human output: the svcmon table with a node column, notes saying why a node
-// waits or failed, and the node table (quorum, fencing).
+// waits or failed, and the node table (quorum, fencing). A down, left or unknown node's row
+// shows no status as current: `-`, `unknown`, and when it was last heard.
 import { alignedRows, headerRows, plainTable as table } from './table.js';
 import { utcClock } from '../util/clock.js';
-import type { HbSnapshot } from '../heartbeat/index.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { FenceInfo } from '../cluster/node-state.js';
+import { agoText, isLive, lastSeenOf, quorumReason } from '../cluster/view.js';
+import { type InstanceView, type SvcmonModel, modelOfView } from './svcmon-model.js';
 
 const HEAD: [string, string][] = [
   ['service', 'name'], ['', 'node'], ['service', 'type'], ['container', 'type'], ['container', 'status'], ['ip', 'status'],
@@ -12,47 +14,47 @@ const HEAD: [string, string][] = [
   ['avail', 'status'], ['overall', 'status'], ['', 'frozen'], ['', 'monitor'],
 ];
 
-function hbStatus(hb: HbSnapshot): string {
-  if (hb.heartbeats.length === 0) return 'n/a';
-  const states = hb.heartbeats.flatMap((h) => [h.txState === 'up' ? 'up' : 'down', ...Object.values(h.peers).map((p) => (p.rxState === 'up' ? 'up' : 'down'))]);
-  return states.every((s) => s === 'up') ? 'up' : states.some((s) => s === 'up') ? 'warn' : 'down';
+function instanceRow(svc: string, node: string, i: InstanceView): string[] {
+  if (i.stale) return [svc, `${node} (${i.agent})`, i.service_type, 'hosted', '-', '-', '-', '-', '-', '-', '-', '-', 'unknown', 'unknown', '-', '-'];
+  const g = i.groups;
+  return [svc, node, i.service_type, 'hosted', g.container, g.ip, g.disk, g.fs, g.share, g.app, g.hb, g.sync, i.avail, i.overall, i.frozen ? 'True' : 'False', i.monitor ?? '-'];
 }
 
-export function renderClusterSvcmon(v: ClusterView, only: string[] = []): string {
+export function renderClusterSvcmon(v: ClusterView, only: string[] = [], now = Date.now()): string {
+  const m = modelOfView(v, only);
   const rows: string[][] = headerRows(HEAD);
   const notes: string[] = [];
-  const names = new Set<string>();
-  for (const nv of Object.values(v.nodes)) for (const s of Object.keys(nv.payload?.services ?? {})) names.add(s);
-  const hb = hbStatus(v.hb);
-  for (const svc of [...names].sort()) {
-    if (only.length && !only.includes(svc)) continue;
-    for (const [node, nv] of Object.entries(v.nodes)) {
-      const s = nv.payload?.services[svc];
-      if (!s) continue;
-      const stale = nv.state === 'down' || nv.state === 'left' || nv.state === 'unknown';
-      const g = s.groups;
-      rows.push([
-        svc, stale ? `${node} (${nv.state})` : node, s.service_type, 'hosted', g.container, g.ip, g.disk, g.fs, g.share, g.app, hb, g.sync,
-        s.avail, s.overall, s.frozen || nv.payload?.frozen ? 'True' : 'False', s.monitor,
-      ]);
+  for (const [svc, sv] of Object.entries(m.services)) {
+    for (const [node, i] of Object.entries(sv.instances)) {
+      rows.push(instanceRow(svc, node, i));
+      if (i.stale) notes.push(`${svc}@${node}: ${node} is ${i.agent}, last seen ${agoText(i.lastSeen, now)}: its statuses are not current`);
     }
     notes.push(...serviceNotes(v, svc, false));
   }
-  const intents = Object.values(v.intents).filter((i) => !i.done);
-  for (const i of intents) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
-  return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : []), '', ...renderNodes(v)].join('\n');
+  for (const i of Object.values(m.intents)) if (!i.done) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
+  return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : []), '', ...renderNodes(v, now)].join('\n');
+}
+
+/** "non-optimal placement" when the service runs away from its first eligible node, else undefined. */
+export function placementNote(m: SvcmonModel, svc: string): string | undefined {
+  const sv = m.services[svc];
+  if (sv?.placement !== 'non-optimal') return undefined;
+  return `${svc}: non-optimal placement: runs on ${sv.runningOn.join(', ')}, ${sv.best} is the first eligible node`;
 }
 
 /**
- * Why the daemons wait or failed for a service: each node's published error for it (a failed
- * fence, a split grace, a failed start), and this node's quorum when it has none.
+ * Why the daemons wait or failed for a service: each live node's published error for it (a
+ * failed fence, a split grace, a failed start), its non-optimal placement, and this node's
+ * quorum when it has none. A stale node's error is its old word: not shown.
  */
 export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): string[] {
   const notes: string[] = [];
   for (const [node, nv] of Object.entries(v.nodes)) {
     const error = nv.payload?.services[svc]?.error;
-    if (error) notes.push(`${svc}@${node}: ${error}`);
+    if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
+  const placement = placementNote(modelOfView(v, [svc]), svc);
+  if (placement) notes.push(placement);
   const q = v.nodes[v.nodename]?.payload?.quorum;
   if (withQuorum && q && (q.state !== 'quorate' && q.state !== 'off')) notes.push(`${v.nodename}: ${q.why}`);
   return notes;
@@ -64,15 +66,23 @@ function fenceText(f: FenceInfo): string {
   return `fence failed ${f.failures ?? 1}x (${f.error ?? '?'}), next at ${f.nextAt ? utcClock(f.nextAt) : '?'}`;
 }
 
-/** One line per node: its agent's state, its quorum as it last said, and its fencing of peers. */
-export function renderNodes(v: ClusterView): string[] {
-  const rows: string[][] = [['node', 'agent', 'quorum', 'votes', 'fencing']];
+/**
+ * One line per node: its agent's state (and when a node not live was last heard), its quorum
+ * as it says now and why (`quorate: peer n2 fenced`), and its fencing of peers. A node not live
+ * shows neither: they would be its old word.
+ */
+export function renderNodes(v: ClusterView, now = Date.now()): string[] {
+  const rows: string[][] = [['node', 'agent', 'quorum', 'fencing']];
   for (const [node, nv] of Object.entries(v.nodes)) {
-    const live = nv.state === 'self' || nv.state === 'up';
+    const live = isLive(nv.state);
+    const agent = live ? nv.state : `${nv.state}, last seen ${agoText(lastSeenOf(v.hb.heartbeats, node), now)}`;
     const q = live ? nv.payload?.quorum : undefined;
-    const arbs = Object.entries(q?.arbitrators ?? {}).map(([id, a]) => `${id} ${a.granted ? 'granted' : `no: ${a.error ?? ''}`}`);
-    const fences = Object.entries((live ? nv.payload?.fence : undefined) ?? {}).map(([peer, f]) => `${peer} ${fenceText(f)}`);
-    rows.push([node, nv.state, q ? q.state : '-', q ? `${q.votes}/${q.total} (${q.needed} needed)${arbs.length ? `; ${arbs.join('; ')}` : ''}` : '-', fences.join('; ') || '-']);
+    const fence = (live ? nv.payload?.fence : undefined) ?? {};
+    const fenced = Object.entries(fence).filter(([, f]) => f.state === 'fenced').map(([peer]) => peer);
+    const arbs = q && q.state !== 'quorate' ? Object.entries(q.arbitrators ?? {}).map(([id, a]) => `; ${id} ${a.granted ? 'granted' : `no: ${a.error ?? ''}`}`) : [];
+    const quorum = !q ? '-' : q.state === 'off' ? 'off' : `${q.state}: ${quorumReason(q, fenced)}${arbs.join('')}`;
+    const fences = Object.entries(fence).map(([peer, f]) => `${peer} ${fenceText(f)}`);
+    rows.push([node, agent, quorum, fences.join('; ') || '-']);
   }
   return alignedRows(rows);
 }

@@ -13,6 +13,7 @@ import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
 import { serviceNotes } from './render-cluster.js';
+import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback']);
@@ -114,7 +115,9 @@ async function main(): Promise<number> {
     const v = await daemonView(ctx);
     const statuses = await Promise.all(services(program).map((n) => open(n).status(hbRows(v))));
     if (format() === 'json') {
-      process.stdout.write(JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2) + '\n');
+      // with the daemon: where the service runs against where it should (non-optimal placement)
+      const placed = v ? statuses.map((s) => ({ ...s, placement: modelOfView(v, [s.svcname]).services[s.svcname]?.placement ?? 'n/a' })) : statuses;
+      process.stdout.write(JSON.stringify(placed.length === 1 ? placed[0] : placed, null, 2) + '\n');
     } else {
       // the daemon's word on why it waits or failed (a failed fence, no quorum) under the tree
       const text = (s: (typeof statuses)[number]) => [renderStatusTree(s), ...(v ? serviceNotes(v, s.svcname).map((n) => `# ${n}`) : [])].join('\n');

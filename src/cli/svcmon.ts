@@ -1,24 +1,30 @@
 #!/usr/bin/env node
-// svcmon: the status table of the services of this node (seed 003 columns).
+// svcmon: the status table of the services, cluster-wide when the daemon runs here, this
+// node's own otherwise (seed 003 columns). `--format json` has one shape either way
+// (src/cli/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
 import { Command, Option } from 'commander';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
 import { UserError } from './errors.js';
-import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { renderClusterSvcmon } from './render-cluster.js';
 import { renderHeartbeats } from './render-heartbeats.js';
+import { modelOfLocal, modelOfView } from './svcmon-model.js';
 
-/** The cluster view from the local daemon, or undefined when no daemon runs here. */
-async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | undefined> {
+/** The cluster view from the local daemon, or why there is none (no daemon runs here). */
+async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {
   try {
     const r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
     if (!r.ok) throw new UserError(`daemon: ${r.error}`);
+    if (!r.view) throw new UserError('daemon: the answer carries no view');
     return r.view;
   } catch (e) {
-    if (e instanceof DaemonUnreachable) return undefined;
+    if (e instanceof DaemonUnreachable) return e;
+    // a local-only table here would read as an empty cluster: say why and stop
+    if (e instanceof DaemonNoAccess) throw new UserError(e.message);
     throw e;
   }
 }
@@ -26,18 +32,18 @@ async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterV
 async function main(): Promise<number> {
   const ctx = cliContext();
   const program = new Command('svcmon')
-    .description('Status of the services of this node')
+    .description('Status of the services: cluster-wide when the daemon runs, this node only otherwise')
     .option('--service <svcs>', 'only these services (comma separated)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) })
     .parse(process.argv);
   const opts = program.opts<{ service?: string; format: 'text' | 'json' }>();
   const wanted = commaList(opts.service);
+  const view = await clusterView(ctx);
   const known = listServices(ctx.paths);
   for (const w of wanted) if (!known.includes(w)) throw new UserError(`service ${w} does not exist`);
-  const view = await clusterView(ctx);
-  if (view) {
-    if (opts.format === 'json') process.stdout.write(JSON.stringify(view, null, 2) + '\n');
+  if (!(view instanceof DaemonUnreachable)) {
+    if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfView(view, wanted), null, 2) + '\n');
     else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb).join('\n')}\n`);
     return 0;
   }
@@ -56,7 +62,7 @@ async function main(): Promise<number> {
       }),
     )
   ).filter((s): s is ServiceStatus => s !== undefined);
-  if (opts.format === 'json') process.stdout.write(JSON.stringify({ node: ctx.nodename, services: statuses }, null, 2) + '\n');
+  if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfLocal(ctx.nodename, statuses, view.message), null, 2) + '\n');
   else process.stdout.write(renderSvcmon(statuses) + '\n');
   return code;
 }

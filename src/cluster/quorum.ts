@@ -58,10 +58,13 @@ export function quorumOf(q: QuorumInput): QuorumView {
   const base = { votes, total, needed };
   const count = `${votes}/${total} votes, ${needed} needed`;
   if (!q.enabled) return { ...base, state: 'off', canTakeOver: true, mustSplit: false, why: 'quorum disabled' };
-  if (votes >= needed) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: `quorum (${count})` };
+  // say what made the majority when the nodes heard alone are not one: an arbitrator's vote
+  const byArbitrator = q.granted > 0 && nodeVotes < needed;
+  if (votes >= needed) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: byArbitrator ? `quorum with an arbitrator's vote (${count})` : `quorum (${count})` };
   if (q.unknown.length) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, why: `waiting to hear from ${q.unknown.join(', ')} (${count})` };
   if (q.nodes.length === 2 && q.arbitrators === 0 && q.peerFenceable) {
-    if (q.peerFenced) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: 'tie won: the peer is fenced' };
+    const peer = q.nodes.find((n) => n !== q.self) ?? 'the peer';
+    if (q.peerFenced) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: `tie won: peer ${peer} fenced` };
     // a peer whose daemon was stopped is alive and keeps what it runs: nobody moves, nobody fences
     if (q.peerLeft) return { ...base, state: 'hold', canTakeOver: false, mustSplit: false, why: `the peer's daemon left (${count}): holding, no takeover, no fence` };
     // never heard since start (this node just booted alone): fencing it could start a fence loop

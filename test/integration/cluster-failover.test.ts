@@ -5,6 +5,39 @@ import test, { type ExecutionContext } from 'ava';
 import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit, resourcePlacement } from '../helpers/cluster-audit.js';
 import { type ClusterLab, cli, daemonLog, sleep, startAgentIn, startCluster, svcmonText, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
+import type { SvcmonModel } from '../../src/cli/svcmon-model.js';
+
+/**
+ * After the failover, the survivor's svcmon shows none of the dead node's statuses as current:
+ * text `-`/`unknown` and when it was last heard, json `stale: true` with its last word under
+ * `last` and no avail/overall; the survivor's own row with the heartbeats of live members `up`;
+ * the node table's quorum with its reason.
+ */
+async function deadNodeIsStale(t: ExecutionContext, cl: ClusterLab, survivor: string, dead: string, quorum: RegExp): Promise<void> {
+  const svc = cl.svc;
+  // the hb column settles once the dead node is known down (heartbeats of live members only)
+  await waitFor(`${svc} hb up on ${survivor}`, async () => new RegExp(`^${svc}\\s+${survivor}\\s+(\\S+\\s+){8}up\\s`, 'm').test(await svcmonText(cl.lab, survivor)), 15_000);
+  const text = await svcmonText(cl.lab, survivor);
+  const rows = text.split('\n');
+  const deadRow = rows.find((l) => l.startsWith(`${svc} `) && l.includes(` ${dead} (down)`));
+  t.regex(deadRow ?? '', new RegExp(`^${svc}\\s+${dead} \\(down\\)\\s+\\S+\\s+hosted(\\s+-){8}\\s+unknown\\s+unknown\\s+-\\s+-$`), text);
+  t.regex(text, new RegExp(`^# ${svc}@${dead}: ${dead} is down, last seen \\d+\\.\\d s ago: its statuses are not current$`, 'm'));
+  t.regex(text, new RegExp(`^${dead}\\s+down, last seen \\d+(\\.\\d)? s ago\\s+-\\s+-$`, 'm'), 'the node table: no quorum nor fencing from the dead node');
+  t.regex(text, quorum, 'the quorum reason');
+  t.notRegex(text, /\(\d+ needed\)/);
+  const r = await cli(cl.lab, survivor, 'svcmon', ['--format', 'json'], 15_000);
+  t.is(r.exitCode, 0, r.stderr);
+  const m = JSON.parse(r.stdout) as SvcmonModel;
+  const gone = m.services[svc]?.instances[dead];
+  t.like(gone, { agent: 'down', stale: true, last: { avail: 'up' } }, r.stdout);
+  t.false(gone === undefined || 'avail' in gone || 'overall' in gone, 'no avail/overall for the dead node');
+  t.like(m.nodes[dead], { state: 'down', stale: true });
+  t.false('avail' in (m.nodes[dead]?.payload?.services[svc] ?? {}), 'nor in the published view');
+  // a script counting avail == up sees it once
+  const ups = Object.entries(m.services[svc]?.instances ?? {}).filter(([, i]) => !i.stale && i.avail === 'up').map(([n]) => n);
+  t.deepEqual(ups, [survivor]);
+  t.like(m.services[svc], { placement: 'optimal', runningOn: [survivor] });
+}
 
 /** Kill the owner node and measure: detection (peer down in the survivor's log), resources up, service idle-up. */
 async function killAndMeasure(t: ExecutionContext, cl: ClusterLab, victim: string, heir: string): Promise<void> {
@@ -41,6 +74,7 @@ test.serial('owner node killed: the service is back on the peer (time measured)'
   // the survivor tells why
   const mon = await svcmonText(cl.lab, 'n2');
   t.regex(mon, /n1 \(down\)/);
+  await deadNodeIsStale(t, cl, 'n2', 'n1', /^n2\s+self\s+off\s/m);
 });
 
 test.serial('3 nodes, owner killed: exactly one of the two others takes over, the first of nodes among the living', async (t) => {
@@ -61,6 +95,7 @@ test.serial('3 nodes, owner killed: exactly one of the two others takes over, th
   const why = (await daemonLog(cl.lab, 'n2', new RegExp(`^${cl.svc}: no action`))).map((e) => e.msg);
   t.log(`n2 decisions: ${why.join(' | ')}`);
   t.true(why.some((m) => /n3 is the first eligible node|running on n3/.test(m)), why.join(' | '));
+  await deadNodeIsStale(t, cl, 'n3', 'n1', /^n3\s+self\s+quorate: 2\/3 votes\s+-$/m);
 });
 
 test.serial('graceful daemon stop: no failover, the peer shows the node left; the daemon comes back to a running service', async (t) => {

@@ -108,7 +108,7 @@ test.serial('2 nodes, no disk heartbeat, no STONITH, no arbitrator: both lose qu
   const stops = (await daemonLog(cl.lab, 'n1', new RegExp(`^${cl.svc} stop done`))).filter((e) => e.time >= t0);
   t.is(stops.length, 1, 'n1 stopped it (split_action = stop)');
   t.deepEqual((await daemonLog(cl.lab, 'n2', new RegExp(`^${cl.svc} start`))).filter((e) => e.time >= t0), [], 'n2 never started it');
-  t.regex(await svcmonText(cl.lab, 'n1'), /^n1\s+self\s+lost\s+1\/2 \(2 needed\)/m, 'svcmon shows the lost quorum');
+  t.regex(await svcmonText(cl.lab, 'n1'), /^n1\s+self\s+lost: 1\/2 votes, 2 needed/m, 'svcmon shows the lost quorum');
   await withSampler(t, cl, async () => {
     await cl.lab.heal();
     await waitRunning(cl, 'n1', 30_000);
@@ -131,7 +131,7 @@ test.serial('2 nodes, no disk heartbeat, STONITH on both: the tie goes to the fe
   await audit(t, cl, 'n1');
   const q = await quorumOf(cl, 'n1');
   t.is(q?.state, 'quorate', q?.why);
-  t.regex(await svcmonText(cl.lab, 'n1'), /^n1\s+self\s+quorate\s.*n2 fenced at /m, 'svcmon shows the fence');
+  t.regex(await svcmonText(cl.lab, 'n1'), /^n1\s+self\s+quorate: peer n2 fenced\s.*n2 fenced at /m, 'svcmon shows the fence');
   t.deepEqual((await daemonLog(cl.lab, 'n1', new RegExp(`^${cl.svc} (start|stop) `))).filter((e) => e.time >= t0), [], 'the service never moved');
 });
 

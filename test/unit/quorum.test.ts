@@ -29,9 +29,10 @@ test('a peer outside nodes does not vote', (t) => {
 
 test('arbitrator votes: granted to this partition only', (t) => {
   const two = { nodes: ['n1', 'n2'], arbitrators: 1 };
-  t.like(q({ ...two, granted: 1 }), { state: 'quorate', votes: 2, total: 3, needed: 2 });
+  t.like(q({ ...two, granted: 1 }), { state: 'quorate', votes: 2, total: 3, needed: 2, why: "quorum with an arbitrator's vote (2/3 votes, 2 needed)" });
   t.like(q({ ...two, granted: 0 }), { state: 'lost', votes: 1 });
-  t.like(q({ ...two, up: ['n2'] }), { state: 'quorate', votes: 2 }, 'both nodes: no arbitrator needed');
+  t.like(q({ ...two, up: ['n2'] }), { state: 'quorate', votes: 2, why: 'quorum (2/3 votes, 2 needed)' }, 'both nodes: no arbitrator needed');
+  t.like(q({ ...two, up: ['n2'], granted: 1 }), { why: 'quorum (3/3 votes, 2 needed)' }, 'the nodes alone are a majority: the arbitrator is not the reason');
   // 3 nodes + 1 arbitrator: 4 votes, 3 needed
   t.like(q({ arbitrators: 1, up: ['n2'] }), { state: 'lost', votes: 2, needed: 3 });
   t.like(q({ arbitrators: 1, up: ['n2'], granted: 1 }), { state: 'quorate', votes: 3 });
@@ -41,7 +42,7 @@ test('two nodes, no arbitrator: a tie broken only by fencing a fenceable peer', 
   const two = { nodes: ['n1', 'n2'] };
   t.like(q({ ...two }), { state: 'lost', mustSplit: true }, 'peer not fenceable: a plain loss');
   t.like(q({ ...two, peerFenceable: true }), { state: 'tie', canTakeOver: false, mustSplit: false });
-  t.like(q({ ...two, peerFenceable: true, peerFenced: true }), { state: 'quorate', canTakeOver: true, why: 'tie won: the peer is fenced' });
+  t.like(q({ ...two, peerFenceable: true, peerFenced: true }), { state: 'quorate', canTakeOver: true, why: 'tie won: peer n2 fenced' });
   // with an arbitrator the tie does not exist: the arbitrator decides
   t.like(q({ ...two, arbitrators: 1, peerFenceable: true }), { state: 'lost' });
 });
