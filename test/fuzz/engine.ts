@@ -26,9 +26,11 @@ export interface FuzzOptions {
   /** first input index (a run resumed after a hung input) */
   startIndex?: number;
   /**
-   * Slowness-guided: an input clearly slower than its parent (but within budget) joins a small
-   * pool that later inputs are mutated from, so slow shapes compound (SlowFuzz). Makes the
-   * input sequence depend on timings, so off for the fixed-seed corpus run.
+   * Slowness-guided: an input clearly slower than its parent (timed twice, under half the
+   * budget) joins a small pool that later inputs are mutated from, so slow shapes compound
+   * (SlowFuzz); guidance stops at the first slow finding (its job is done, and slow parents
+   * would make every later input slow). Makes the input sequence depend on timings, so off
+   * for the fixed-seed corpus run.
    */
   guided?: boolean;
   /** called before each input runs (the watchdog records it there) */
@@ -73,9 +75,9 @@ interface PoolEntry {
 }
 
 const POOL_SIZE = 16;
-const POOL_CHANCE = 0.05;
+const POOL_CHANCE = 0.02;
 /** below this an input's time is mostly noise: not worth guiding on */
-const GUIDE_FLOOR_MS = 0.5;
+const GUIDE_FLOOR_MS = 1;
 /** an input over budget is timed again up to this many times; its time is the fastest run */
 const RETIMES = 2;
 /** ...unless it took this many budgets already: clearly slow, and a hang would take a while */
@@ -150,12 +152,13 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzR
     if (report.findings.filter((x) => x.kind === f.kind).length < maxFindings) report.findings.push(f);
   };
   const pool: PoolEntry[] = [];
+  let guided = opts.guided === true;
 
   await target.setup?.();
   try {
     for (let index = opts.startIndex ?? 0; index < opts.inputs; index++) {
       let parent: PoolEntry | undefined;
-      if (opts.guided && pool.length > 0 && index >= seeds.length) {
+      if (guided && pool.length > 0 && index >= seeds.length) {
         const g = new Rng(seed ^ 0x5eedn, BigInt(index));
         if (g.chance(POOL_CHANCE)) parent = g.pick(pool);
       }
@@ -182,9 +185,15 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions): Promise<FuzzR
       if (ms > opts.budgetMs) {
         report.slow++;
         keep({ kind: 'slow', index, ms, input: input.toString('base64') });
-      } else if (opts.guided && !failed) {
-        // from a seed: any input well above the noise floor; from the pool: twice its parent
-        if (ms > 2 * Math.max(GUIDE_FLOOR_MS, parent?.ms ?? 0)) addToPool(pool, { input, ms });
+        guided = false;
+      } else if (guided && !failed) {
+        // from a seed: any input well above the noise floor; from the pool: twice its parent.
+        // Timed again first: on a loaded machine most "slow" inputs were only preempted.
+        const bar = 2 * Math.max(GUIDE_FLOOR_MS, parent?.ms ?? 0);
+        if (ms > bar && ms < opts.budgetMs / 2) {
+          const again = Math.min(ms, (await runOnce(target, input)).ms);
+          if (again > bar) addToPool(pool, { input, ms: again });
+        }
       }
       opts.onResult?.(report);
       if (index % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));

@@ -9,12 +9,15 @@
 //   --max-bytes N  mutated inputs are cut to this size (default 4096)
 //   --no-guide     plain mutation only (default: slowness-guided, see engine.ts)
 //   --one-line     also refuse config problems spanning several lines (problems.ts)
+//   --replay B64   run the one named target on this input (a finding's) 5 times, print the times
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { loadTargets } from './engine.js';
+import type { LoadedTarget } from './engine.js';
 import { runTarget } from './supervisor.js';
 import type { RunOptions } from './supervisor.js';
 
-function parse(argv: string[]): { names: string[]; opts: RunOptions } {
+function parse(argv: string[]): { names: string[]; opts: RunOptions; replay?: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -26,6 +29,7 @@ function parse(argv: string[]): { names: string[]; opts: RunOptions } {
       'max-bytes': { type: 'string', default: '4096' },
       'no-guide': { type: 'boolean', default: false },
       'one-line': { type: 'boolean', default: false },
+      replay: { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -38,6 +42,7 @@ function parse(argv: string[]): { names: string[]; opts: RunOptions } {
   const budgetMs = int('budget', values.budget, 1);
   return {
     names: positionals,
+    ...(values.replay !== undefined ? { replay: values.replay } : {}),
     opts: {
       inputs: int('inputs', values.inputs, 1),
       seed: values.seed ?? '1',
@@ -50,13 +55,41 @@ function parse(argv: string[]): { names: string[]; opts: RunOptions } {
   };
 }
 
+/** a finding's input again, in this process: is it slow every time, does it still throw */
+async function replay(t: LoadedTarget, b64: string): Promise<number> {
+  const input = Buffer.from(b64, 'base64');
+  await t.target.setup?.();
+  const runs: number[] = [];
+  let error: string | undefined;
+  try {
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      try {
+        await t.target.run(input);
+      } catch (e) {
+        error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      }
+      runs.push(Math.round((performance.now() - t0) * 100) / 100);
+    }
+  } finally {
+    await t.target.teardown?.();
+  }
+  process.stdout.write(JSON.stringify({ target: t.target.name, bytes: input.length, runsMs: runs, ...(error ? { error } : {}) }) + '\n');
+  return error === undefined ? 0 : 1;
+}
+
 async function main(): Promise<number> {
-  const { names, opts } = parse(process.argv.slice(2));
+  const { names, opts, replay: replayInput } = parse(process.argv.slice(2));
   const all = await loadTargets();
   const unknown = names.filter((n) => !all.some((t) => t.target.name === n));
   if (unknown.length > 0) {
     process.stderr.write(`fuzz: unknown target ${unknown.join(', ')} (known: ${all.map((t) => t.target.name).join(', ')})\n`);
     return 2;
+  }
+  if (replayInput !== undefined) {
+    const t = all.find((x) => x.target.name === names[0]);
+    if (!t || names.length !== 1) throw new Error('--replay: name exactly one target');
+    return replay(t, replayInput);
   }
   let found = false;
   for (const t of all.filter((x) => names.length === 0 || names.includes(x.target.name))) {
