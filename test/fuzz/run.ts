@@ -9,7 +9,7 @@
 //   --max-bytes N  mutated inputs are cut to this size (default 4096)
 //   --no-guide     plain mutation only (default: slowness-guided, see engine.ts)
 //   --one-line     also refuse config problems spanning several lines (problems.ts)
-//   --replay B64   run the one named target on this input (a finding's) 5 times, print the times
+//   --replay B64   run the one named target on this input (a finding's) 5 times, print wall and CPU times
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { loadTargets } from './engine.js';
@@ -60,21 +60,26 @@ async function replay(t: LoadedTarget, b64: string): Promise<number> {
   const input = Buffer.from(b64, 'base64');
   await t.target.setup?.();
   const runs: number[] = [];
+  // CPU time as well: on a shared machine wall time is mostly other processes' turn
+  const cpu: number[] = [];
   let error: string | undefined;
   try {
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       try {
         await t.target.run(input);
       } catch (e) {
         error = e instanceof Error ? (e.stack ?? e.message) : String(e);
       }
       runs.push(Math.round((performance.now() - t0) * 100) / 100);
+      const c = process.cpuUsage(c0);
+      cpu.push(Math.round((c.user + c.system) / 10) / 100);
     }
   } finally {
     await t.target.teardown?.();
   }
-  process.stdout.write(JSON.stringify({ target: t.target.name, bytes: input.length, runsMs: runs, ...(error ? { error } : {}) }) + '\n');
+  process.stdout.write(JSON.stringify({ target: t.target.name, bytes: input.length, runsMs: runs, cpuMs: cpu, ...(error ? { error } : {}) }) + '\n');
   return error === undefined ? 0 : 1;
 }
 

@@ -44,6 +44,7 @@ test('an input over the budget is slow (and stays slow when timed again)', async
   const f = r.findings.find((x) => x.kind === 'slow');
   t.truthy(f);
   t.true(f!.ms >= 20);
+  t.true((f!.cpuMs ?? 0) > 0, 'CPU time of the re-run recorded');
   t.true(Buffer.from(f!.input, 'base64').toString('latin1').includes('SLOW'));
   t.true(r.slowestMs >= 60);
   t.true(Buffer.from(r.slowestInput, 'base64').toString('latin1').includes('SLOW'));

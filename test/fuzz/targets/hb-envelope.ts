@@ -47,7 +47,8 @@ function sealFixed(m: Msg, i: number): Buffer {
 const SEALED: readonly Buffer[] = MESSAGES.map(sealFixed);
 /** the messages a receiver at AT may accept, and exactly once each */
 const GENUINE = new Set(SEALED.filter((b) => open(ctx, AT, b).ok).map((b) => b.toString('hex')));
-const guard = new ReplayGuard();
+/** a receiver's guard: set up fresh by setup(), which accepts every genuine message once */
+let guard = new ReplayGuard();
 
 export const dictionary: string[] = ['FYHB', 'n1', 'n2', 'n3', 'hb#1', 'hb#2', '{}', '\u0000', '\u00ff'];
 
@@ -63,6 +64,7 @@ export const target: FuzzTarget = {
     });
     if (got.join() !== want.join()) throw new Error(`hb-envelope seeds: open() gave ${got.join()}, expected ${want.join()}`);
     // accept each genuine message once: every later sight of one is a replay
+    guard = new ReplayGuard();
     for (const b of SEALED) {
       const r = open(ctx, AT, b);
       if (r.ok && !guard.accept(r.header)) throw new Error('hb-envelope seeds: ReplayGuard refused a first sight');
