@@ -33,6 +33,8 @@ export interface HbStats {
   tx: number;
   /** epoch ms of the last successful send/write */
   lastSent: number | null;
+  /** size of the largest message sealed for this heartbeat, bytes */
+  maxBytes?: number;
   /** every drop on this heartbeat, attributable to a peer or not (garbage, foreign...) */
   drops: DropCounts;
   peers: Record<string, HbPeerStats>;
@@ -69,6 +71,8 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'peer'; peer: string; state: PeerState; prev: PeerState; at: number }
   | { t: 'payload'; peer: string; json: string; at: number }
+  /** the address a peer's authentic beats come from on a network heartbeat, when it changes */
+  | { t: 'route'; peer: string; hb: string; addr: string }
   | { t: 'snapshot'; snap: HbSnapshot }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> }
   | { t: 'stopped' };

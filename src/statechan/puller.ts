@@ -1,0 +1,159 @@
+// The pulling side for one peer: keeps one authenticated connection to it (over the first
+// network heartbeat route that works, the next one on failure, with backoff), and asks for
+// what changed whenever the peer's beats announce a generation the replica does not hold.
+import net from 'node:net';
+import type { ChannelKeys } from './crypto.js';
+import type { ChanDrop, CloseReason } from './connection.js';
+import { SecureConn } from './connection.js';
+import type { ChannelMark } from './facts.js';
+import { isStateChunk, MSG, parseJson } from './protocol.js';
+import { Replica } from './replica.js';
+import type { ChanLog, Timeouts } from './server.js';
+import { DEFAULT_TIMEOUTS } from './server.js';
+
+export interface Route {
+  hb: string;
+  addr: string;
+  port: number;
+}
+
+export const BACKOFF_MS = { first: 200, max: 5_000 };
+/** an answer not complete within this is a stalled peer: reconnect */
+export const REQUEST_TIMEOUT_MS = 30_000;
+const PING_MS = 15_000;
+
+export interface PullerOptions {
+  keys: ChannelKeys;
+  self: string;
+  peer: string;
+  nodes: readonly string[];
+  log: ChanLog;
+  timeouts?: Timeouts;
+  drops: Record<ChanDrop, number>;
+  /** the replica changed (a pull was applied) */
+  onUpdate: () => void;
+}
+
+export class Puller {
+  readonly replica = new Replica();
+  private routes: Route[] = [];
+  private routeIndex = 0;
+  private conn: SecureConn | undefined;
+  private connecting = false;
+  private inflight: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private ping: NodeJS.Timeout | undefined;
+  private backoff = BACKOFF_MS.first;
+  private want: ChannelMark | undefined;
+  private stopped = false;
+  pulls = 0;
+  failures = 0;
+
+  constructor(private readonly o: PullerOptions) {}
+
+  setRoutes(routes: Route[]): void {
+    this.routes = routes;
+    if (this.routeIndex >= routes.length) this.routeIndex = 0;
+  }
+
+  /** the peer's beats announce this: pull if the replica does not hold it */
+  announce(m: ChannelMark): void {
+    this.want = m;
+    this.kick();
+  }
+
+  get synced(): boolean {
+    return this.want !== undefined && this.replica.matches(this.want);
+  }
+
+  private kick(): void {
+    if (this.stopped || !this.want || this.replica.matches(this.want) || this.inflight || this.retry) return;
+    if (!this.conn?.open) {
+      this.connect();
+      return;
+    }
+    this.request();
+  }
+
+  private request(): void {
+    const c = this.conn;
+    if (!c?.open) return;
+    const body = Buffer.from(JSON.stringify({ inc: this.replica.inc, gen: this.replica.gen }), 'utf8');
+    if (!c.send(MSG.GET, body)) return;
+    this.inflight = setTimeout(() => c.close('timeout', 'state answer not complete in time'), REQUEST_TIMEOUT_MS);
+    this.inflight.unref();
+  }
+
+  private connect(): void {
+    if (this.connecting || this.routes.length === 0) return;
+    const r = this.routes[this.routeIndex % this.routes.length]!;
+    this.connecting = true;
+    const t = this.o.timeouts ?? DEFAULT_TIMEOUTS;
+    const socket = net.connect({ host: r.addr, port: r.port });
+    const conn: SecureConn = new SecureConn(socket, {
+      keys: this.o.keys, self: this.o.self, nodes: this.o.nodes, role: 'client', expectPeer: this.o.peer, handshakeTimeoutMs: t.handshakeMs, idleTimeoutMs: t.idleMs,
+      onReady: () => {
+        this.connecting = false;
+        this.backoff = BACKOFF_MS.first;
+        this.o.log('info', 'statechan_connected', `state channel to ${this.o.peer} open`, { peer: this.o.peer, hb: r.hb, addr: r.addr, port: r.port });
+        this.ping = setInterval(() => conn.send(MSG.PING, Buffer.alloc(0)), PING_MS);
+        this.ping.unref();
+        this.kick();
+      },
+      onMessage: (type, body) => this.message(conn, type, body),
+      onClose: (reason: CloseReason, detail) => this.closed(conn, r, reason, detail),
+    });
+    this.conn = conn;
+    socket.once('connect', () => conn.startClient());
+  }
+
+  private message(conn: SecureConn, type: number, body: Buffer): void {
+    if (type === MSG.PONG) return;
+    if (type !== MSG.STATE) return conn.close('malformed', `unexpected message type ${type}`);
+    const c = parseJson(body);
+    if (!isStateChunk(c)) return conn.close('malformed', 'bad STATE chunk');
+    const r = this.replica.take(c);
+    if (r === 'more') return;
+    if (this.inflight) clearTimeout(this.inflight);
+    this.inflight = undefined;
+    if (r === 'refused') {
+      this.o.log('warn', 'statechan_resync', `state of ${this.o.peer} does not match its digest: pulling a snapshot`, { peer: this.o.peer, gen: c.gen });
+      this.replica.reset();
+    } else {
+      this.pulls++;
+      this.o.onUpdate();
+    }
+    this.kick();
+  }
+
+  private closed(conn: SecureConn, r: Route, reason: CloseReason, detail: string): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    this.connecting = false;
+    if (this.ping) clearInterval(this.ping);
+    if (this.inflight) clearTimeout(this.inflight);
+    this.inflight = undefined;
+    if (this.stopped) return;
+    if (reason !== 'closed') this.o.drops[reason]++;
+    this.failures++;
+    // a half-received answer is worthless
+    this.replica.dropPending();
+    this.o.log('debug', 'statechan_closed', `state channel to ${this.o.peer} closed`, { peer: this.o.peer, hb: r.hb, reason, detail });
+    this.routeIndex++;
+    const wait = this.backoff;
+    this.backoff = Math.min(BACKOFF_MS.max, this.backoff * 2);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.kick();
+    }, wait);
+    this.retry.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.ping) clearInterval(this.ping);
+    if (this.inflight) clearTimeout(this.inflight);
+    this.conn?.close('closed', 'stopping');
+  }
+}
