@@ -22,6 +22,14 @@ import type { ChanLog, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
 import { StateStore } from './store.js';
 
+/**
+ * A new generation in a beat makes the peer's state incomplete until it is pulled (a few ms
+ * over a working channel). The daemon is told of the incomplete state only if the pull takes
+ * longer than this: otherwise every change would make each service's decision flap through
+ * "waiting for the state of ..." and back. peers() tells the truth at all times.
+ */
+export const BEHIND_NOTICE_MS = 1_000;
+
 export interface ClusterStateOptions extends StartOptions {
   timeouts?: Timeouts;
 }
@@ -65,6 +73,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
   private readonly server: ChannelServer;
   private hb!: Heartbeats;
   private retryListen: NodeJS.Timeout | undefined;
+  private readonly notice = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly opts: ClusterStateOptions,
@@ -156,8 +165,21 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     const was = this.assembled.get(peer)?.complete;
     const s = assemble(f, p.replica.values, p.synced);
     this.assembled.set(peer, s);
-    if (was !== s.complete) this.opts.log?.[s.complete ? 'info' : 'debug']({ event: s.complete ? 'statechan_synced' : 'statechan_behind', peer, gen: f.sc.gen, items: f.sc.n }, `state of ${peer} ${s.complete ? 'in sync' : 'behind its beats'}`);
-    this.emit('payload', peer, s);
+    if (was !== s.complete) this.opts.log?.debug({ event: s.complete ? 'statechan_synced' : 'statechan_behind', peer, gen: f.sc.gen, items: f.sc.n }, `state of ${peer} ${s.complete ? 'in sync' : 'behind its beats'}`);
+    const pending = this.notice.get(peer);
+    if (s.complete || was === false || was === undefined) {
+      if (pending) clearTimeout(pending);
+      this.notice.delete(peer);
+      this.emit('payload', peer, s);
+    } else if (!pending) {
+      const timer = setTimeout(() => {
+        this.notice.delete(peer);
+        const now = this.assembled.get(peer);
+        if (now) this.emit('payload', peer, now);
+      }, BEHIND_NOTICE_MS);
+      timer.unref();
+      this.notice.set(peer, timer);
+    }
   }
 
   setPayload(payload: JsonValue, urgent = false): void {
@@ -185,6 +207,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
 
   async stop(graceful: boolean): Promise<void> {
     if (this.retryListen) clearTimeout(this.retryListen);
+    for (const t of this.notice.values()) clearTimeout(t);
     for (const p of this.pullers.values()) p.stop();
     await this.hb.stop(graceful);
     await this.server.close();
