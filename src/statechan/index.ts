@@ -74,6 +74,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
   private hb!: Heartbeats;
   private retryListen: NodeJS.Timeout | undefined;
   private readonly notice = new Map<string, NodeJS.Timeout>();
+  private stopping = false;
 
   constructor(
     private readonly opts: ClusterStateOptions,
@@ -127,19 +128,19 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     await this.listenAll();
   }
 
+  private readonly bound = new Set<string>();
+
+  /** Listen on every channel address; those that cannot be bound yet (address not up) are retried every 5 s. */
   private async listenAll(): Promise<void> {
     const want = new Map<string, { addr: string; port: number }>();
     for (const cfg of this.opts.cluster.heartbeats) {
       const ep = listenAddress(cfg, this.opts.nodename);
       if (ep) want.set(`${ep.addr}:${ep.port}`, ep);
     }
-    let failed = 0;
-    for (const ep of want.values()) if (!(await this.server.listen(ep.addr, ep.port))) failed++;
-    // an address not configured yet (a heartbeat interface coming up late): try again later
-    if (failed && this.server.listening === 0) {
-      this.retryListen = setTimeout(() => void this.server.close().then(() => this.listenAll()), 5_000);
-      this.retryListen.unref();
-    }
+    for (const [k, ep] of want) if (!this.bound.has(k) && (await this.server.listen(ep.addr, ep.port))) this.bound.add(k);
+    if (this.stopping || this.bound.size === want.size) return;
+    this.retryListen = setTimeout(() => void this.listenAll(), 5_000);
+    this.retryListen.unref();
   }
 
   private updateRoutes(peer: string): void {
@@ -206,6 +207,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
   }
 
   async stop(graceful: boolean): Promise<void> {
+    this.stopping = true;
     if (this.retryListen) clearTimeout(this.retryListen);
     for (const t of this.notice.values()) clearTimeout(t);
     for (const p of this.pullers.values()) p.stop();

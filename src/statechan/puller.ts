@@ -134,7 +134,11 @@ export class Puller {
     if (this.inflight) clearTimeout(this.inflight);
     this.inflight = undefined;
     if (this.stopped) return;
-    if (reason !== 'closed') this.o.drops[reason]++;
+    if (reason !== 'closed') {
+      this.o.drops[reason]++;
+      // a wrong secret or a stranger answering: worth one warning, then only counted
+      if (this.o.drops[reason] === 1) this.o.log('warn', 'statechan_drop', `dropped a ${reason} state channel connection to ${this.o.peer} (further ones are only counted)`, { peer: this.o.peer, hb: r.hb, reason, detail });
+    }
     this.failures++;
     // a half-received answer is worthless
     this.replica.dropPending();

@@ -35,6 +35,7 @@ export class ChannelServer {
   private readonly servers: net.Server[] = [];
   private readonly conns = new Set<SecureConn>();
   private pending = 0;
+  private readonly warned = new Set<string>();
   served = 0;
 
   constructor(private readonly o: ServerOptions) {}
@@ -44,7 +45,10 @@ export class ChannelServer {
     const srv = net.createServer((s) => this.accept(s));
     return new Promise<boolean>((resolve) => {
       srv.once('error', (e) => {
-        this.o.log('warn', 'statechan_listen_failed', 'state channel cannot listen', { addr, port, error: e.message });
+        // retried every few seconds by the caller: one warning per address
+        const k = `${addr}:${port}`;
+        if (!this.warned.has(k)) this.o.log('warn', 'statechan_listen_failed', 'state channel cannot listen (retried)', { addr, port, error: e.message });
+        this.warned.add(k);
         resolve(false);
       });
       srv.listen({ host: addr, port, exclusive: true }, () => {

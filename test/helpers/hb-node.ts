@@ -22,6 +22,7 @@ type Command =
   | { cmd: 'block'; ms: number }
   | { cmd: 'payload'; value: JsonValue }
   | { cmd: 'services'; n: number; down?: number[] }
+  | { cmd: 'churn'; n: number; changes: number; everyMs: number }
   | { cmd: 'snapshot' }
   | { cmd: 'stop'; graceful: boolean };
 
@@ -44,6 +45,7 @@ hb.on('peer', (peer, state, prev) => out({ ev: 'peer', peer, state, prev }));
 hb.on('payload', (peer, payload) => out({ ev: 'payload', peer, payload: summary(payload) }));
 out({ ev: 'ready', incarnation: hb.incarnation.toString() });
 
+let churnTimer: NodeJS.Timeout | undefined;
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', (line) => {
   const c = JSON.parse(line) as Command;
@@ -63,6 +65,23 @@ rl.on('line', (line) => {
     case 'services': {
       const st = bigState(c.n);
       for (const i of c.down ?? []) st.services[`svc${String(i).padStart(5, '0')}`]!.avail = 'down';
+      hb.setPayload(st as unknown as JsonValue, true);
+      break;
+    }
+    case 'churn': {
+      // as the daemon does: republish every period with fresh `updated` stamps, `changes` services changed
+      const st = bigState(c.n);
+      let k = 0;
+      if (churnTimer) clearInterval(churnTimer);
+      churnTimer = setInterval(() => {
+        const now = Date.now();
+        for (const v of Object.values(st.services)) v.updated = now;
+        for (let i = 0; i < c.changes; i++) {
+          const v = st.services[`svc${String(k++ % c.n).padStart(5, '0')}`]!;
+          v.monitor = v.monitor === 'idle' ? 'starting' : 'idle';
+        }
+        hb.setPayload(st as unknown as JsonValue);
+      }, c.everyMs);
       hb.setPayload(st as unknown as JsonValue, true);
       break;
     }
