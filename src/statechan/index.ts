@@ -99,6 +99,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     this.hb = await startHeartbeats({ ...this.opts, incarnation: BigInt(this.store.inc), payload: this.beatPayload(initial) });
     this.hb.on('peer', (peer, state, prev) => {
       const f = this.facts.get(peer);
+      if (state === 'up' && prev === 'down') this.pullers.get(peer)?.reconnect();
       if (state === 'up' && f) this.pullers.get(peer)?.announce(f.sc);
       this.emit('peer', peer, state, prev);
     });

@@ -19,7 +19,7 @@ export interface Route {
 
 export const BACKOFF_MS = { first: 200, max: 5_000 };
 /** an answer not complete within this is a stalled peer: reconnect */
-export const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
 const PING_MS = 15_000;
 
 export interface PullerOptions {
@@ -126,13 +126,34 @@ export class Puller {
     this.kick();
   }
 
-  private closed(conn: SecureConn, r: Route, reason: CloseReason, detail: string): void {
-    if (this.conn !== conn) return;
+  /** forget the current connection and anything half-received on it */
+  private detach(): void {
     this.conn = undefined;
     this.connecting = false;
     if (this.ping) clearInterval(this.ping);
     if (this.inflight) clearTimeout(this.inflight);
     this.inflight = undefined;
+    this.replica.dropPending();
+  }
+
+  /**
+   * The peer is back after being down (a partition healed): a connection from before may be
+   * half dead, waiting on TCP retransmission backoff for seconds. Start afresh, now.
+   */
+  reconnect(): void {
+    if (this.stopped) return;
+    const c = this.conn;
+    this.detach();
+    c?.close('closed', 'peer back: reconnecting');
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.backoff = BACKOFF_MS.first;
+    this.kick();
+  }
+
+  private closed(conn: SecureConn, r: Route, reason: CloseReason, detail: string): void {
+    if (this.conn !== conn) return;
+    this.detach();
     if (this.stopped) return;
     if (reason !== 'closed') {
       this.o.drops[reason]++;
@@ -140,8 +161,6 @@ export class Puller {
       if (this.o.drops[reason] === 1) this.o.log('warn', 'statechan_drop', `dropped a ${reason} state channel connection to ${this.o.peer} (further ones are only counted)`, { peer: this.o.peer, hb: r.hb, reason, detail });
     }
     this.failures++;
-    // a half-received answer is worthless
-    this.replica.dropPending();
     this.o.log('debug', 'statechan_closed', `state channel to ${this.o.peer} closed`, { peer: this.o.peer, hb: r.hb, reason, detail });
     this.routeIndex++;
     const wait = this.backoff;
