@@ -15,12 +15,12 @@ import { newIncarnation } from '../heartbeat/envelope.js';
 import type { ChanDrop } from './connection.js';
 import { deriveChannelKeys } from './crypto.js';
 import type { BeatFacts } from './facts.js';
-import { assemble, beatFacts, isBeatFacts, stateItems } from './facts.js';
+import { assemble, isBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
 import type { ChanLog, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
-import { StateStore } from './store.js';
+import { publishState, StateStore } from './store.js';
 
 /**
  * A new generation in a beat makes the peer's state incomplete until it is pulled (a few ms
@@ -155,8 +155,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
 
   private beatPayload(state: JsonValue): JsonValue {
     if (!isNodeState(state)) return state;
-    this.store.update(stateItems(state));
-    return beatFacts(state, this.store.mark) as unknown as JsonValue;
+    return publishState(this.store, state) as unknown as JsonValue;
   }
 
   /** reassemble a peer's state from its facts and replica, and tell the daemon */

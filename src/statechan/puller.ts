@@ -21,6 +21,8 @@ export const BACKOFF_MS = { first: 200, max: 5_000 };
 /** an answer not complete within this is a stalled peer: reconnect */
 export const REQUEST_TIMEOUT_MS = 15_000;
 const PING_MS = 15_000;
+/** consecutive failures before a warning */
+const UNREACHABLE_AFTER = 5;
 
 export interface PullerOptions {
   keys: ChannelKeys;
@@ -48,6 +50,8 @@ export class Puller {
   private stopped = false;
   pulls = 0;
   failures = 0;
+  /** failed attempts since the last working connection */
+  private consecutive = 0;
 
   constructor(private readonly o: PullerOptions) {}
 
@@ -95,6 +99,7 @@ export class Puller {
       onReady: () => {
         this.connecting = false;
         this.backoff = BACKOFF_MS.first;
+        this.consecutive = 0;
         this.o.log('info', 'statechan_connected', `state channel to ${this.o.peer} open`, { peer: this.o.peer, hb: r.hb, addr: r.addr, port: r.port });
         this.ping = setInterval(() => conn.send(MSG.PING, Buffer.alloc(0)), PING_MS);
         this.ping.unref();
@@ -161,6 +166,10 @@ export class Puller {
       if (this.o.drops[reason] === 1) this.o.log('warn', 'statechan_drop', `dropped a ${reason} state channel connection to ${this.o.peer} (further ones are only counted)`, { peer: this.o.peer, hb: r.hb, reason, detail });
     }
     this.failures++;
+    // refused, unreachable...: the peer's state stays incomplete, starts wait: say it once
+    if (++this.consecutive === UNREACHABLE_AFTER) {
+      this.o.log('warn', 'statechan_unreachable', `state channel to ${this.o.peer} fails: its services' state is not current (starts that depend on it wait)`, { peer: this.o.peer, hb: r.hb, addr: r.addr, port: r.port, reason, detail, attempts: this.consecutive });
+    }
     this.o.log('debug', 'statechan_closed', `state channel to ${this.o.peer} closed`, { peer: this.o.peer, hb: r.hb, reason, detail });
     this.routeIndex++;
     const wait = this.backoff;

@@ -3,7 +3,9 @@
 // generation moves only when an item's identity changes (a refresh stamp alone does not).
 import type { JsonValue } from '../heartbeat/envelope.js';
 import { itemHash, XorDigest } from './digest.js';
-import type { ChannelMark, Item } from './facts.js';
+import type { NodeState } from '../cluster/node-state.js';
+import type { BeatFacts, ChannelMark, Item } from './facts.js';
+import { beatFacts, stateItems } from './facts.js';
 import type { StateChunk } from './protocol.js';
 import { CHUNK_BYTES } from './protocol.js';
 
@@ -88,4 +90,10 @@ export class StateStore {
     chunks.push({ ...head, set: cur, del, last: true });
     return chunks;
   }
+}
+
+/** Publish a node's whole state: its items into the store, and the facts for the beats. */
+export function publishState(store: StateStore, state: NodeState): BeatFacts {
+  store.update(stateItems(state));
+  return beatFacts(state, store.mark);
 }

@@ -5,28 +5,30 @@ import test from 'ava';
 import type { NodeState } from '../../src/cluster/node-state.js';
 import { encodeSlot } from '../../src/heartbeat/disk.js';
 import { deriveKey, seal } from '../../src/heartbeat/envelope.js';
-import { BEAT_FACTS_MAX, beatFacts, stateItems } from '../../src/statechan/facts.js';
-import { StateStore } from '../../src/statechan/store.js';
+import { BEAT_FACTS_MAX } from '../../src/statechan/facts.js';
+import { publishState, StateStore } from '../../src/statechan/store.js';
 import { bigState } from '../helpers/node-states.js';
 
 const SECRET = '5a'.repeat(32);
 const BOUND = 1024;
 
-function sealedBeat(state: NodeState): { json: string; sealed: Buffer } {
+function sealedBeat(state: NodeState): { json: string; sealed: Buffer; store: StateStore } {
+  // what the daemon's state becomes on its way to the heartbeats (src/statechan/index.ts)
   const store = new StateStore((BigInt(Date.now()) << 16n).toString());
-  store.update(stateItems(state));
-  const json = JSON.stringify(beatFacts(state, store.mark));
+  const json = JSON.stringify(publishState(store, state));
   const sealed = seal(deriveKey(SECRET, 'prod-cluster'), { kind: 'beat', incarnation: 1n << 60n, seq: 1n << 40n, sender: 'node-with-a-rather-long-name-01', hb: 'hb#1' }, Buffer.from(json));
-  return { json, sealed };
+  return { json, sealed, store };
 }
 
 test('10,000 services and intents: the sealed beat is under 1 KiB and fits a 4 KiB disk slot', (t) => {
   const state = bigState(10_000, { intents: true, error: 'x'.repeat(500) });
   t.true(JSON.stringify(state).length > 5_000_000, 'the state itself is megabytes');
-  const { json, sealed } = sealedBeat(state);
+  const { json, sealed, store } = sealedBeat(state);
   t.true(Buffer.byteLength(json) <= BEAT_FACTS_MAX, `facts ${json.length} bytes`);
   t.true(sealed.length <= BOUND, `sealed beat ${sealed.length} bytes`);
   t.notThrows(() => encodeSlot(sealed, 4096));
+  t.true(encodeSlot(sealed, 4096).length <= 4096, 'one 4 KiB block of the slot');
+  t.is(store.mark.n, 20_000, 'every service and intent is an item of the channel instead');
   t.log(`10,000 services: beat ${sealed.length} bytes sealed`);
 });
 
