@@ -64,6 +64,16 @@ export function unsynced(input: Pick<DecisionInput, 'peers' | 'svc'>, nodes: rea
 }
 
 /**
+ * Has the cluster formed, as far as this node can tell: every peer heard from or declared
+ * dead, and the state of every live (or departed) one pulled. Ends the boot phase of
+ * `orchestrate = start` services: deciding it before a peer's state is known would end it
+ * on a "waiting for the state of" and never start them.
+ */
+export function clusterFormed(peers: Record<string, PeerInfo>): boolean {
+  return Object.values(peers).every((p) => p.state !== 'unknown' && (p.state === 'down' || isComplete(p.payload)));
+}
+
+/**
  * The node where the operator's latest word on the service was "stop", if it is: a service
  * an operator stopped stays stopped until someone starts it again.
  */

@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
-import { decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
+import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
 import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
 import { startClusterState } from '../statechan/index.js';
 import type { Logger } from '../log.js';
@@ -356,7 +356,7 @@ export class Daemon {
   private evaluate(): void {
     if (this.stopped || !this.hb) return;
     const peers = this.peerInfo();
-    const allKnown = Object.values(peers).every((p) => p.state !== 'unknown');
+    const allKnown = clusterFormed(peers);
     const now = Date.now();
     const q = this.computeQuorum(peers);
     this.enforceSplit(q);

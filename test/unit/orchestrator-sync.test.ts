@@ -2,7 +2,7 @@
 // generation is never read as "not running": no start, no takeover, until its state is
 // pulled. Down peers do not hold anything up (the fencing gate handles those).
 import test from 'ava';
-import { decide, unsynced, type DecisionInput, type PeerInfo } from '../../src/cluster/orchestrator.js';
+import { clusterFormed, decide, unsynced, type DecisionInput, type PeerInfo } from '../../src/cluster/orchestrator.js';
 import type { Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
 
 const na = 'n/a' as const;
@@ -58,4 +58,15 @@ test('unsynced(): peers that might run the service only', (t) => {
     n6: peer('up', state({}, true)),
   };
   t.deepEqual(unsynced({ peers, svc: 'web' }, ['n1', 'n2']), ['n1', 'n4'], 'n3: not in nodes and never had it; n5 dead; n6 in sync');
+});
+
+test('clusterFormed(): every peer known, and the state of the live ones pulled (ends the boot phase of orchestrate = start)', (t) => {
+  t.true(clusterFormed({ n1: peer('up', state({ web: svc() }, true)), n3: peer('down', undefined) }));
+  t.false(clusterFormed({ n1: peer('unknown', undefined) }));
+  t.false(clusterFormed({ n1: peer('up', state({}, false)) }), 'up but its state not pulled yet');
+  t.false(clusterFormed({ n1: peer('up', undefined) }));
+  t.false(clusterFormed({ n1: peer('left', state({}, false)) }));
+  // orchestrate = start still acts once the state is in
+  const boot = { ...input({ n1: peer('up', state({ web: svc({ orchestrate: 'start' }), }, true)) }), local: svc({ orchestrate: 'start', nodes: ['n2', 'n1'] }), bootPhase: true };
+  t.is(decide(boot).action, 'start');
 });
