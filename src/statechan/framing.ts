@@ -35,11 +35,13 @@ export class FrameReader {
     const out: Buffer[] = [];
     for (;;) {
       if (this.buffered < LEN) break;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      this.chunks = [all];
-      const len = all.readUInt32BE(0);
+      // the length prefix may span chunks: join only those first bytes
+      if (this.chunks[0]!.length < LEN) this.chunks = [Buffer.concat(this.chunks)];
+      const len = this.chunks[0]!.readUInt32BE(0);
       if (len > this.limit) throw new FrameError(`frame of ${len} bytes exceeds the limit of ${this.limit}`);
-      if (all.length < LEN + len) break;
+      // a large frame arrives in many reads: join them once, when it is complete
+      if (this.buffered < LEN + len) break;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
       out.push(Buffer.from(all.subarray(LEN, LEN + len)));
       const rest = all.subarray(LEN + len);
       this.chunks = rest.length ? [rest] : [];

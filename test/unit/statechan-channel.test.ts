@@ -79,6 +79,17 @@ test('frames: split and joined reads, the limit refused before buffering', (t) =
   t.throws(() => r.push(huge), { instanceOf: FrameError });
   t.is(new FrameReader().limit, HANDSHAKE_FRAME_MAX);
   t.throws(() => encodeFrame(Buffer.alloc(FRAME_MAX + 1)));
+  // byte by byte (the length prefix itself split), then a large frame in many reads
+  const r2 = new FrameReader(FRAME_MAX);
+  const got: Buffer[] = [];
+  for (const byte of both) got.push(...r2.push(Buffer.from([byte])));
+  t.deepEqual(got.map(String), ['hello', 'world!']);
+  const big = crypto.randomBytes(8 * 1024 * 1024);
+  const wire = encodeFrame(big);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < wire.length; i += 65536) parts.push(...r2.push(wire.subarray(i, i + 65536)));
+  t.is(parts.length, 1);
+  t.true(parts[0]!.equals(big));
 });
 
 test('frame cipher: in order only; a replayed, reordered or altered frame fails', (t) => {
