@@ -196,3 +196,24 @@ test('garbage, oversized and silent connections are dropped and counted', async 
   await until('still serving', () => good.p.synced);
   t.pass();
 });
+
+test('40 connections of random bytes: each dropped and counted, the server keeps serving', async (t) => {
+  const { store, drops, port } = await startServer(t, 10, { handshakeMs: 300, idleMs: 10_000 });
+  const total = () => Object.values(drops).reduce((a, b) => a + b, 0);
+  for (let i = 0; i < 40; i++) {
+    const bytes = crypto.randomBytes(1 + crypto.randomInt(0, 6000));
+    // some start like a frame of a plausible size, to get past the length check
+    if (i % 2 === 0) bytes.writeUInt32BE(Math.min(bytes.length - 4, crypto.randomInt(0, 4096)), 0);
+    await new Promise<void>((r) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+      s.on('error', () => r());
+      s.on('close', () => r());
+    });
+  }
+  await until('all counted', () => total() === 40);
+  const good = puller(port);
+  t.teardown(() => good.p.stop());
+  good.p.announce(store.mark);
+  await until('still serving', () => good.p.synced);
+  t.log(JSON.stringify(drops));
+});
