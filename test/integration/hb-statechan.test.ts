@@ -85,3 +85,13 @@ test.serial('networks cut, disk heartbeat alive: the peer stays up but its chang
   const back = await b.waitFor((e) => e.ev === 'payload' && e.peer === 'n1' && e.at > behind.at && summaryOf(e)?.complete === true, 60_000, 'state pulled again');
   t.deepEqual(summaryOf(back)?.down, ['svc00003']);
 });
+
+test.serial('multicast only: the channel dials the address the peer\'s beats come from', async (t) => {
+  const l = await setup(t, ['n1', 'n2'], () => multicast('hb#1', '200ms', '1s')());
+  const a = l.start('n1', SC);
+  const b = l.start('n2', SC);
+  await b.waitPeer('n1', 'up', 15_000);
+  a.send({ cmd: 'services', n: 300, down: [1] });
+  const got = await b.waitFor((e) => e.ev === 'payload' && e.peer === 'n1' && summaryOf(e)?.complete === true && summaryOf(e)?.services === 300, 30_000, '300 services over multicast routes');
+  t.deepEqual(summaryOf(got)?.down, ['svc00001']);
+});
