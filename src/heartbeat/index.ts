@@ -9,7 +9,7 @@ import { newIncarnation } from './envelope.js';
 import type { JsonValue } from './envelope.js';
 import type { FromWorker, HbSnapshot, PeerState, PeerView, ToWorker, WorkerInit } from './types.js';
 
-export type { HbSnapshot, HbStats, HbPeerStats, PeerState, PeerView, RxState, TxState } from './types.js';
+export type { HbSnapshot, HbStats, HbPeerStats, PeerState, PeerView, RxState, StateChanStats, TxState } from './types.js';
 export type { JsonValue, DropReason } from './envelope.js';
 
 export interface HeartbeatEvents {

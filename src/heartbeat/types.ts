@@ -40,12 +40,28 @@ export interface HbStats {
   peers: Record<string, HbPeerStats>;
 }
 
+/** The state channel's counters (src/statechan), added to the snapshot on the main thread. */
+export interface StateChanStats {
+  /** this node's state generation and number of items */
+  gen: number;
+  items: number;
+  /** addresses listened on */
+  listening: number;
+  /** answers served */
+  served: number;
+  /** connections dropped, by reason (both ends) */
+  drops: Record<'malformed' | 'foreign' | 'unknown' | 'forged' | 'timeout' | 'oversize' | 'busy', number>;
+  peers: Record<string, { synced: boolean; gen: number; items: number; pulls: number; failures: number }>;
+}
+
 export interface HbSnapshot {
   /** epoch ms the worker took it */
   at: number;
   nodename: string;
   incarnation: string;
   heartbeats: HbStats[];
+  /** with the state channel (the daemon): its counters */
+  statechan?: StateChanStats;
 }
 
 export interface PeerView {

@@ -9,10 +9,9 @@ import type { HbConfig } from '../cluster/config.js';
 import type { NodeState } from '../cluster/node-state.js';
 import { isNodeState } from '../cluster/node-state.js';
 import { interfaceIPv4 } from '../heartbeat/multicast.js';
-import type { HbSnapshot, HeartbeatEvents, Heartbeats, JsonValue, PeerView, StartOptions } from '../heartbeat/index.js';
+import type { HbSnapshot, HeartbeatEvents, Heartbeats, JsonValue, PeerView, StartOptions, StateChanStats } from '../heartbeat/index.js';
 import { startHeartbeats } from '../heartbeat/index.js';
 import { newIncarnation } from '../heartbeat/envelope.js';
-import type { ChanDrop } from './connection.js';
 import { deriveChannelKeys } from './crypto.js';
 import type { BeatFacts } from './facts.js';
 import { assemble, isBeatFacts } from './facts.js';
@@ -34,14 +33,7 @@ export interface ClusterStateOptions extends StartOptions {
   timeouts?: Timeouts;
 }
 
-export interface StateChanStats {
-  gen: number;
-  items: number;
-  listening: number;
-  served: number;
-  drops: Record<ChanDrop, number>;
-  peers: Record<string, { synced: boolean; gen: number; items: number; pulls: number; failures: number }>;
-}
+export type { StateChanStats };
 
 export interface ClusterState extends Heartbeats {
   statechan(): StateChanStats;
@@ -187,8 +179,9 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     this.hb.setPayload(this.beatPayload(payload), urgent);
   }
 
+  /** the heartbeats' snapshot plus the channel's counters (svcmon json shows them) */
   snapshot(): HbSnapshot {
-    return this.hb.snapshot();
+    return { ...this.hb.snapshot(), statechan: this.statechan() };
   }
 
   peers(): Record<string, PeerView> {

@@ -36,6 +36,8 @@ test.serial('the whole state crosses; a refresh stamp alone pulls nothing; a cha
   t.deepEqual(seen()!.services, state.services);
   t.deepEqual(seen()!.intents, state.intents);
   const gen = a.statechan().gen;
+  t.is(a.snapshot().statechan?.items, 600, 'the counters ride in the heartbeat snapshot (svcmon json)');
+  t.true(b.snapshot().statechan?.peers.n1?.synced);
   const pulls = b.statechan().peers.n1!.pulls;
 
   for (const v of Object.values(state.services)) v.updated += 5000;
