@@ -88,6 +88,9 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
   }
 
   async start(initial: JsonValue): Promise<void> {
+    // listen first: once the heartbeats start, events flow, and the caller attaches its
+    // handlers only when this resolves (no await may come between the two)
+    await this.listenAll();
     this.hb = await startHeartbeats({ ...this.opts, incarnation: BigInt(this.store.inc), payload: this.beatPayload(initial) });
     this.hb.on('peer', (peer, state, prev) => {
       const f = this.facts.get(peer);
@@ -118,7 +121,6 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
         this.emit('payload', peer, payload);
       }
     });
-    await this.listenAll();
   }
 
   private readonly bound = new Set<string>();
