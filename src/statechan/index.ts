@@ -132,6 +132,8 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
       const ep = listenAddress(cfg, this.opts.nodename);
       if (ep) want.set(`${ep.addr}:${ep.port}`, ep);
     }
+    // a wildcard listener covers the specific addresses of the same port (both would collide)
+    for (const [k, ep] of want) if (ep.addr !== '0.0.0.0' && want.has(`0.0.0.0:${ep.port}`)) want.delete(k);
     for (const [k, ep] of want) if (!this.bound.has(k) && (await this.server.listen(ep.addr, ep.port))) this.bound.add(k);
     if (this.stopping || this.bound.size === want.size) return;
     this.retryListen = setTimeout(() => void this.listenAll(), 5_000);
