@@ -58,6 +58,8 @@ export class Puller {
   setRoutes(routes: Route[]): void {
     this.routes = routes;
     if (this.routeIndex >= routes.length) this.routeIndex = 0;
+    // a pull may have been waiting for a first route (multicast: learned from a beat)
+    this.kick();
   }
 
   /** the peer's beats announce this: pull if the replica does not hold it */
