@@ -2,6 +2,7 @@
 import { statusLatency } from './status-latency.js';
 import { parallelStart } from './parallel-start.js';
 import { failover } from './failover.js';
+import { statechan } from './statechan.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -9,9 +10,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   'parallel-start': parallelStart,
   // a lab cluster, ferry against keepalived: root, ~10 min; run it by name (docs/benchmarks.md)
   failover,
+  // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)
+  statechan,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover']);
+const optIn = new Set(['failover', 'statechan']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();

@@ -27,14 +27,16 @@ interface HbCommon {
 }
 export interface UnicastHbConfig extends HbCommon {
   type: 'unicast';
-  /** every node's address and port, this node's included */
-  endpoints: Record<string, { addr: string; port: number }>;
+  /** every node's address and port, this node's included; chanPort: its state channel TCP port when not `port` */
+  endpoints: Record<string, { addr: string; port: number; chanPort?: number }>;
   intf: string | undefined;
 }
 export interface MulticastHbConfig extends HbCommon {
   type: 'multicast';
   group: string;
   port: number;
+  /** state channel TCP port when not `port` */
+  chanPort?: number;
   /** this node's interface */
   intf: string | undefined;
 }
@@ -246,6 +248,7 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
     }
   }
   if (heartbeats.length === 0 && nodes.length > 1) warn(clusterSec.line, 'no [hb#N] section: peers will never be seen alive');
+  else if (nodes.length > 1 && !heartbeats.some((h) => h.type !== 'disk')) warn(clusterSec.line, 'no network heartbeat: the state channel (services\' state) needs one, so peers\' services stay unknown and nothing is taken over');
   const quorum = value(cs, 'quorum') !== false;
   checkSplitSafety({ nodes, quorum, quorumSet: cs.has('quorum'), stonith, arbitrators, line: cs.has('quorum') ? lineOf(cs, 'quorum') : clusterSec.line, err, warn });
 
@@ -368,7 +371,7 @@ function readHeartbeat(s: Scoped, nodes: string[], nodename: string, a: Accessor
 
   switch (type) {
     case 'unicast': {
-      const endpoints: Record<string, { addr: string; port: number }> = {};
+      const endpoints: Record<string, { addr: string; port: number; chanPort?: number }> = {};
       for (const n of nodes) {
         const addr = str(s, 'addr', n);
         const port = num(s, 'port', n);
@@ -380,7 +383,9 @@ function readHeartbeat(s: Scoped, nodes: string[], nodename: string, a: Accessor
           err(lineOf(s, 'addr', n), `[${id}] bad address "${addr}" for node ${n}: expected an IPv4 or IPv6 address`);
           continue;
         }
-        if (portOk(port, n)) endpoints[n] = { addr, port };
+        const chanPort = s.has('statechan_port') ? num(s, 'statechan_port', n) : undefined;
+        if (chanPort !== undefined && (chanPort < 1 || chanPort > 65535)) err(lineOf(s, 'statechan_port', n), `[${id}] bad statechan_port ${chanPort}: expected 1-65535`);
+        if (portOk(port, n)) endpoints[n] = { addr, port, ...(chanPort !== undefined && chanPort !== port ? { chanPort } : {}) };
       }
       const seen = new Map<string, string>();
       for (const [n, ep] of Object.entries(endpoints)) {
@@ -398,7 +403,9 @@ function readHeartbeat(s: Scoped, nodes: string[], nodename: string, a: Accessor
       if (group.length === 0) err(s.section.line, `[${id}] addr (the multicast group) is required`);
       else if (net.isIPv4(group) === false || first < 224 || first > 239) err(lineOf(s, 'addr'), `[${id}] bad multicast group "${group}": expected an IPv4 address in 224.0.0.0/4`);
       if (!portOk(port)) return undefined;
-      return { ...common, type, group, port, intf: str(s, 'intf') || undefined };
+      const chanPort = s.has('statechan_port') ? num(s, 'statechan_port') : undefined;
+      if (chanPort !== undefined && (chanPort < 1 || chanPort > 65535)) err(lineOf(s, 'statechan_port'), `[${id}] bad statechan_port ${chanPort}: expected 1-65535`);
+      return { ...common, type, group, port, ...(chanPort !== undefined && chanPort !== port ? { chanPort } : {}), intf: str(s, 'intf') || undefined };
     }
     case 'disk': {
       const dev = str(s, 'dev') ?? '';

@@ -1,4 +1,5 @@
-// Placement intents (relocate / takeover / giveback) travel with the heartbeats: every node
+// Placement intents (relocate / takeover / giveback) travel with the node states (over the
+// state channel, docs/state-channel.md): every node
 // keeps the newest intent per service it has heard of, and marks it done once the target
 // reports the service running. An intent is only honoured while fresh.
 import type { Intent } from './node-state.js';

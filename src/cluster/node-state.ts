@@ -1,6 +1,7 @@
-// What each node tells its peers in every heartbeat: its services' state here, whether it is
-// frozen, its quorum, its fencing of peers and the placement intents (relocations) it knows
-// of. Plain JSON.
+// What each node tells its peers: its services' state here, whether it is frozen, its quorum,
+// its fencing of peers and the placement intents (relocations) it knows of. Plain JSON. The
+// small facts ride in every heartbeat; services and intents are pulled over the state
+// channel when the beat announces a new generation (src/statechan, docs/state-channel.md).
 import type { Status } from '../resources/status.js';
 import type { QuorumState } from './quorum.js';
 
@@ -75,6 +76,13 @@ export interface NodeState {
   fence?: Record<string, FenceInfo>;
   services: Record<string, ServiceState>;
   intents: Record<string, Intent>;
+  /**
+   * As seen by a peer: false while `services` and `intents` are not (yet) those of the
+   * node's current state generation (pulled over the state channel, docs/state-channel.md),
+   * e.g. just after it came up, or while only its disk heartbeat reaches us. Never read
+   * "not running" from an incomplete state. Absent: the whole state came in the beat.
+   */
+  complete?: boolean;
 }
 
 export function isNodeState(x: unknown): x is NodeState {
@@ -83,6 +91,11 @@ export function isNodeState(x: unknown): x is NodeState {
 
 /** avail values that mean "this node runs it" (warn: running but degraded) */
 export const runningStatuses: readonly Status[] = ['up', 'warn', 'stdby up'];
+
+/** May `services` and `intents` of this peer state be trusted to say what it does not run? */
+export function isComplete(p: NodeState | undefined): boolean {
+  return p !== undefined && p.complete !== false;
+}
 
 export function runsHere(s: ServiceState | undefined): boolean {
   if (s === undefined) return false;

@@ -7,13 +7,16 @@
 //  - an explicit relocation (intent) wins over every HA rule until it is done or stale;
 //  - never start without quorum (the other partition may have it);
 //  - never start while a peer we have not heard from yet might run the service;
+//  - never start while a live (or departed) peer's services are not known for its current
+//    state generation (state channel not pulled yet, or only its disk heartbeat reaches
+//    us): what it runs may have changed since what we hold;
 //  - never start while a live (or gracefully departed) peer reports it running, starting
 //    or stopping: a node whose daemon left still holds what it ran;
 //  - never start a service frozen on any of its nodes (as last heard from it);
 //  - only the first eligible node of `nodes` starts it.
 import { activeIntent } from './intents.js';
-import type { Intent, ServiceState } from './node-state.js';
-import { runsHere } from './node-state.js';
+import type { Intent, NodeState, ServiceState } from './node-state.js';
+import { isComplete, runsHere } from './node-state.js';
 import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
 
 export type { PeerInfo } from './takeover.js';
@@ -44,6 +47,27 @@ export function holders(input: Pick<DecisionInput, 'peers' | 'svc'>): string[] {
   return Object.entries(input.peers)
     .filter(([, p]) => (p.state === 'up' || p.state === 'left') && runsHere(p.payload?.services[input.svc]))
     .map(([n]) => n);
+}
+
+/**
+ * Live or departed peers whose word on the service cannot be trusted to say "not running":
+ * no state at all, or services not pulled for their current generation. Those that might
+ * run it: in its `nodes`, or holding it in the (stale) state we have.
+ */
+export function unsynced(input: Pick<DecisionInput, 'peers' | 'svc'>, nodes: readonly string[]): string[] {
+  return Object.entries(input.peers)
+    .filter(([n, p]) => (p.state === 'up' || p.state === 'left') && !isComplete(p.payload) && (nodes.includes(n) || p.payload?.services[input.svc] !== undefined))
+    .map(([n]) => n);
+}
+
+/**
+ * Has the cluster formed, as far as this node can tell: every peer heard from or declared
+ * dead, and the state of every live (or departed) one pulled. Ends the boot phase of
+ * `orchestrate = start` services: deciding it before a peer's state is known would end it
+ * on a "waiting for the state of" and never start them.
+ */
+export function clusterFormed(peers: Record<string, PeerInfo>): boolean {
+  return Object.values(peers).every((p) => p.state !== 'unknown' && (p.state === 'down' || isComplete(p.payload)));
 }
 
 /**
@@ -86,6 +110,8 @@ export function decide(input: DecisionInput): Decision {
       }
       if (runningHere) return none('relocated here');
       if (!input.quorum.ok) return none(input.quorum.why);
+      const behind = unsynced(input, nodes);
+      if (behind.length) return none(`waiting for the state of ${behind.join(', ')}`);
       const busy = holders(input);
       if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
       return { action: 'start', why: 'relocation target', intent: intent.id };
@@ -111,6 +137,8 @@ export function decide(input: DecisionInput): Decision {
   if (!input.quorum.ok) return none(input.quorum.why);
   const unknown = Object.entries(input.peers).filter(([n, p]) => nodes.includes(n) && p.state === 'unknown').map(([n]) => n);
   if (unknown.length) return none(`waiting to hear from ${unknown.join(', ')}`);
+  const behind = unsynced(input, nodes);
+  if (behind.length) return none(`waiting for the state of ${behind.join(', ')}`);
   const busy = holders(input);
   if (busy.length) return none(`running on ${busy.join(', ')}`);
 

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
-import { decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
-import { startHeartbeats, type Heartbeats, type JsonValue } from '../heartbeat/index.js';
+import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
+import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
+import { startClusterState } from '../statechan/index.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
@@ -96,7 +97,8 @@ export class Daemon {
     this.cluster = loadClusterConfig(paths, nodename);
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     await this.refresh();
-    this.hb = await startHeartbeats({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
+    // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
+    this.hb = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.hb.on('peer', (peer, state, prev) => {
@@ -397,7 +399,7 @@ export class Daemon {
   private evaluate(): void {
     if (this.stopped || !this.hb) return;
     const peers = this.peerInfo();
-    const allKnown = Object.values(peers).every((p) => p.state !== 'unknown');
+    const allKnown = clusterFormed(peers);
     const now = Date.now();
     const q = this.computeQuorum(peers);
     this.enforceSplit(q);

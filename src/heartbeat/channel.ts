@@ -22,6 +22,7 @@ export class Channel {
   txState: TxState = 'up';
   txError: string | undefined;
   lastSent: number | null = null;
+  maxBytes = 0;
 
   constructor(
     readonly cfg: HbConfig,
@@ -71,6 +72,6 @@ export class Channel {
       const st = this.rxState(name, nowMono);
       peers[name] = { rxState: st !== 'up' && left(name) ? 'left' : st, lastSeen: p.lastEpoch, rx: p.rx, drops: { ...p.drops } };
     }
-    return { id: this.cfg.id, type: this.cfg.type, txState: this.txState, txError: this.txError, tx: this.tx, lastSent: this.lastSent, drops: { ...this.drops }, peers };
+    return { id: this.cfg.id, type: this.cfg.type, txState: this.txState, txError: this.txError, tx: this.tx, lastSent: this.lastSent, maxBytes: this.maxBytes, drops: { ...this.drops }, peers };
   }
 }

@@ -53,6 +53,8 @@ export class Engine {
   private readonly agg = new Map<string, PeerAgg>();
   private readonly channels: { ch: Channel; tr: Transport; timer?: NodeJS.Timeout; busy: boolean }[] = [];
   private seq = 0n;
+  /** last source address per heartbeat and peer */
+  private readonly routes = new Map<string, string>();
   private payload: Buffer;
   private checkTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -134,7 +136,9 @@ export class Engine {
     }
     c.busy = true;
     try {
-      await c.tr.beat(this.seal(c.ch.cfg.id, kind));
+      const sealed = this.seal(c.ch.cfg.id, kind);
+      if (sealed.length > c.ch.maxBytes) c.ch.maxBytes = sealed.length;
+      await c.tr.beat(sealed);
     } catch (e) {
       c.ch.txState = 'error';
       c.ch.txError = (e as Error).message;
@@ -162,6 +166,13 @@ export class Engine {
     if (info.baseline) return;
     const agg = this.agg.get(h.sender);
     if (!agg) return;
+    if (info.from !== undefined) {
+      const k = `${ch.cfg.id}\0${h.sender}`;
+      if (this.routes.get(k) !== info.from) {
+        this.routes.set(k, info.from);
+        this.o.emit({ t: 'route', peer: h.sender, hb: ch.cfg.id, addr: info.from });
+      }
+    }
     const at = { incarnation: h.incarnation, seq: h.seq };
     if (h.kind === 'leaving') {
       agg.left = at;

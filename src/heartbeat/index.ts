@@ -9,7 +9,7 @@ import { newIncarnation } from './envelope.js';
 import type { JsonValue } from './envelope.js';
 import type { FromWorker, HbSnapshot, PeerState, PeerView, ToWorker, WorkerInit } from './types.js';
 
-export type { HbSnapshot, HbStats, HbPeerStats, PeerState, PeerView, RxState, TxState } from './types.js';
+export type { HbSnapshot, HbStats, HbPeerStats, PeerState, PeerView, RxState, StateChanStats, TxState } from './types.js';
 export type { JsonValue, DropReason } from './envelope.js';
 
 export interface HeartbeatEvents {
@@ -20,6 +20,8 @@ export interface HeartbeatEvents {
   'peer-left': [peer: string];
   /** a peer published a new state */
   payload: [peer: string, payload: unknown];
+  /** network heartbeat `hb` hears `peer` from `addr` (first time, or the address changed) */
+  route: [peer: string, hb: string, addr: string];
   /** the worker died: heartbeats are no longer sent */
   error: [error: Error];
 }
@@ -94,6 +96,9 @@ class HeartbeatHandle extends EventEmitter<HeartbeatEvents> implements Heartbeat
         this.emit('payload', m.peer, payload);
         break;
       }
+      case 'route':
+        this.emit('route', m.peer, m.hb, m.addr);
+        break;
       case 'log':
         this.opts.log?.[m.level](m.data, m.msg);
         break;

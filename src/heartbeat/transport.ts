@@ -7,6 +7,8 @@ export interface Inbound {
   owner?: string;
   /** disk: first read of a slot since start; authentic but maybe stale, so not a sign of life */
   baseline?: boolean;
+  /** network: the source address of the datagram (where the sender's state channel is, on multicast) */
+  from?: string;
 }
 
 export interface TransportHost {
@@ -31,5 +33,5 @@ export interface Transport {
 export function adoptSocket(sock: dgram.Socket, startupError: (e: Error) => void, host: TransportHost): void {
   sock.off('error', startupError);
   sock.on('error', (e) => host.log('warn', 'socket error', { error: e.message }));
-  sock.on('message', (msg) => host.receive(msg, {}));
+  sock.on('message', (msg, rinfo) => host.receive(msg, { from: rinfo.address }));
 }

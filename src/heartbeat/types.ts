@@ -33,9 +33,25 @@ export interface HbStats {
   tx: number;
   /** epoch ms of the last successful send/write */
   lastSent: number | null;
+  /** size of the largest message sealed for this heartbeat, bytes */
+  maxBytes?: number;
   /** every drop on this heartbeat, attributable to a peer or not (garbage, foreign...) */
   drops: DropCounts;
   peers: Record<string, HbPeerStats>;
+}
+
+/** The state channel's counters (src/statechan), added to the snapshot on the main thread. */
+export interface StateChanStats {
+  /** this node's state generation and number of items */
+  gen: number;
+  items: number;
+  /** addresses listened on */
+  listening: number;
+  /** answers served */
+  served: number;
+  /** connections dropped, by reason (both ends) */
+  drops: Record<'malformed' | 'foreign' | 'unknown' | 'forged' | 'timeout' | 'oversize' | 'busy', number>;
+  peers: Record<string, { synced: boolean; gen: number; items: number; pulls: number; failures: number }>;
 }
 
 export interface HbSnapshot {
@@ -44,6 +60,8 @@ export interface HbSnapshot {
   nodename: string;
   incarnation: string;
   heartbeats: HbStats[];
+  /** with the state channel (the daemon): its counters */
+  statechan?: StateChanStats;
 }
 
 export interface PeerView {
@@ -69,6 +87,8 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'peer'; peer: string; state: PeerState; prev: PeerState; at: number }
   | { t: 'payload'; peer: string; json: string; at: number }
+  /** the address a peer's authentic beats come from on a network heartbeat, when it changes */
+  | { t: 'route'; peer: string; hb: string; addr: string }
   | { t: 'snapshot'; snap: HbSnapshot }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data: Record<string, unknown> }
   | { t: 'stopped' };

@@ -15,6 +15,7 @@ export interface HbEvent {
   payload?: unknown;
   snap?: import('../../src/heartbeat/types.js').HbSnapshot;
   peers?: Record<string, import('../../src/heartbeat/types.js').PeerView>;
+  statechan?: import('../../src/statechan/index.js').StateChanStats;
 }
 
 export class HbProc {
@@ -28,10 +29,11 @@ export class HbProc {
     readonly name: string,
     ns: string,
     root: string,
+    env: Record<string, string> = {},
   ) {
     const script = path.join(repoRoot, 'dist', 'test', 'helpers', 'hb-node.js');
     this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, script], {
-      env: { ...process.env, FERRY_ROOT: root, FERRY_NODENAME: name },
+      env: { ...process.env, FERRY_ROOT: root, FERRY_NODENAME: name, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));

@@ -16,7 +16,7 @@ export interface Lab {
   lab: HbLab;
   root: string;
   procs: HbProc[];
-  start(name: string): HbProc;
+  start(name: string, env?: Record<string, string>): HbProc;
 }
 
 /** A lab with `names` nodes and a cluster file built by `hbs` (given the nodes' addresses). */
@@ -38,9 +38,9 @@ export async function setup(t: ExecutionContext, names: string[], hbs: (lab: HbL
     lab,
     root,
     procs,
-    start(name) {
+    start(name, env) {
       const n = lab.nodes.find((x) => x.name === name)!;
-      const p = new HbProc(name, n.ns, root);
+      const p = new HbProc(name, n.ns, root, env);
       procs.push(p);
       return p;
     },

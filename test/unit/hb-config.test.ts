@@ -71,7 +71,7 @@ test('errors name file and line', (t) => {
   t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /dev/sdb\nport = 3\n')), ['cluster.conf:9: keyword "port" does not apply to a disk heartbeat']);
   t.deepEqual(errs(base('[hb#1]\ntype = multicast\naddr = 10.1.1.1\n')), ['cluster.conf:8: [hb#1] bad multicast group "10.1.1.1": expected an IPv4 address in 224.0.0.0/4']);
   t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev@n9 = /dev/sdb\n')), ['cluster.conf:8: scope @n9: "n9" is not a cluster node', 'cluster.conf:6: [hb#1] dev is required for a disk heartbeat (for node n1)']);
-  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /x\nfrobnicate = 1\n')), ['cluster.conf:9: unknown keyword "frobnicate" in [hb#1] (known: type, interval, timeout, addr, port, intf, dev, slot_size, comment)']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /x\nfrobnicate = 1\n')), ['cluster.conf:9: unknown keyword "frobnicate" in [hb#1] (known: type, interval, timeout, addr, port, intf, statechan_port, dev, slot_size, comment)']);
   t.deepEqual(errs(base('[heartbeat#1]\n')), ['cluster.conf:6: unknown section [heartbeat#1]: expected [cluster], [hb#<index>], [stonith#<node>] or [arbitrator#<index>]']);
   t.deepEqual(errs(base('[stonith#n7]\nagent = fence_dummy\n')), ['cluster.conf:6: [stonith#n7]: "n7" is not a cluster node']);
 });
@@ -156,4 +156,16 @@ test('two nodes need a tie-breaker or an explicit quorum; quorum = false without
   t.like(c, { quorum: true, splitAction: 'stop', splitGrace: 10_000 });
   t.deepEqual(errs(text(['quorum = false', 'split_action = reboot'])), ['cluster.conf:6: bad value "reboot" for split_action: expected one of stop, freeze, crash']);
   t.like(parse(text(['quorum = false', 'split_action = freeze', 'split_grace = 3s'])).config, { splitAction: 'freeze', splitGrace: 3000 });
+});
+
+test('statechan_port: the heartbeat port by default, per node when scoped, checked', (t) => {
+  const u = '[hb#1]\ntype = unicast\naddr@n1 = 10.0.0.1\naddr@n2 = 10.0.0.2\nport = 10001\n';
+  const plain = parseClusterConfig(base(u), 'cluster.conf', 'n1', '/tmp').config!.heartbeats[0]!;
+  t.deepEqual(plain.type === 'unicast' && plain.endpoints, { n1: { addr: '10.0.0.1', port: 10001 }, n2: { addr: '10.0.0.2', port: 10001 } });
+  const scoped = parseClusterConfig(base(`${u}statechan_port@n2 = 11002\n`), 'cluster.conf', 'n1', '/tmp').config!.heartbeats[0]!;
+  t.deepEqual(scoped.type === 'unicast' && scoped.endpoints.n2, { addr: '10.0.0.2', port: 10001, chanPort: 11002 });
+  t.deepEqual(errs(base(`${u}statechan_port = 70000\n`)), ['cluster.conf:11: [hb#1] bad statechan_port 70000: expected 1-65535', 'cluster.conf:11: [hb#1] bad statechan_port 70000: expected 1-65535']);
+  t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /x\nstatechan_port = 1\n')), ['cluster.conf:9: keyword "statechan_port" does not apply to a disk heartbeat']);
+  const disk = parseClusterConfig(base('[hb#1]\ntype = disk\ndev = /x\n'), 'cluster.conf', 'n1', '/tmp');
+  t.true(disk.errors.some((e) => e.severity === 'warning' && /state channel/.test(e.message)), 'a cluster without network heartbeat is warned about');
 });

@@ -1,0 +1,139 @@
+// The split of a NodeState between the heartbeat and the state channel. A beat carries the
+// facts a peer needs every interval and that stay small whatever the number of services:
+// node frozen, quorum, fencing, and the generation and digest of everything else. Services
+// and intents (one per service, so as many as services) are items of the state channel.
+//
+// Bound: the JSON of the facts is at most BEAT_FACTS_MAX bytes. Free texts are truncated and,
+// should a very large cluster still not fit, details are shed in a fixed order down to a
+// floor of fixed-size fields (see compact()). Sealed, a beat is BEAT_FACTS_MAX + 60 bytes of
+// envelope + the sender name + the heartbeat id: under 1 KiB for names up to 96 bytes.
+import type { FenceInfo, Intent, NodeState, QuorumInfo, ServiceState } from '../cluster/node-state.js';
+import type { JsonValue } from '../heartbeat/envelope.js';
+
+export const BEAT_FACTS_MAX = 800;
+const WHY_MAX = 160;
+const ERROR_MAX = 80;
+
+/** Where the channel's items of a node stand: peers compare it with what they pulled. */
+export interface ChannelMark {
+  /** the publishing process (its heartbeat incarnation, decimal): a restart starts over */
+  inc: string;
+  /** bumped when a service or intent changes in a way a peer would act on */
+  gen: number;
+  /** 128-bit XOR of the items' hashes, hex: detects a replica gone astray */
+  digest: string;
+  /** number of items */
+  n: number;
+}
+
+export interface BeatFacts {
+  v: 1;
+  frozen: boolean;
+  sc: ChannelMark;
+  quorum?: QuorumInfo;
+  fence?: Record<string, FenceInfo>;
+}
+
+export function isBeatFacts(x: unknown): x is BeatFacts {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as { v?: unknown; sc?: { inc?: unknown; gen?: unknown; digest?: unknown } };
+  return o.v === 1 && typeof o.sc === 'object' && o.sc !== null && typeof o.sc.inc === 'string' && typeof o.sc.gen === 'number' && typeof o.sc.digest === 'string';
+}
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** The facts of `state`, within BEAT_FACTS_MAX bytes of JSON. */
+export function beatFacts(state: Pick<NodeState, 'frozen' | 'quorum' | 'fence'>, mark: ChannelMark): BeatFacts {
+  const q = state.quorum;
+  const full: BeatFacts = {
+    v: 1,
+    frozen: state.frozen,
+    sc: mark,
+    ...(q
+      ? {
+          quorum: {
+            state: q.state, votes: q.votes, total: q.total, needed: q.needed, why: cut(q.why, WHY_MAX),
+            ...(q.arbitrators ? { arbitrators: Object.fromEntries(Object.entries(q.arbitrators).map(([k, a]) => [k, { granted: a.granted, ...(a.error ? { error: cut(a.error, ERROR_MAX) } : {}) }])) } : {}),
+          },
+        }
+      : {}),
+    ...(state.fence ? { fence: Object.fromEntries(Object.entries(state.fence).map(([k, f]) => [k, { ...f, ...(f.error ? { error: cut(f.error, ERROR_MAX) } : {}) }])) } : {}),
+  };
+  return compact(full);
+}
+
+const size = (f: BeatFacts): number => Buffer.byteLength(JSON.stringify(f), 'utf8');
+
+/**
+ * Shed details until the facts fit: error texts, then arbitrator detail, then fencing detail
+ * (state only), then fencing, then the quorum's reason. The floor ({v, frozen, sc, quorum
+ * numbers}) is ~250 bytes whatever the cluster.
+ */
+function compact(f: BeatFacts): BeatFacts {
+  const steps: ((x: BeatFacts) => BeatFacts)[] = [
+    (x) => (x.quorum?.arbitrators ? { ...x, quorum: { ...x.quorum, arbitrators: Object.fromEntries(Object.entries(x.quorum.arbitrators).map(([k, a]) => [k, { granted: a.granted }])) } } : x),
+    (x) => (x.fence ? { ...x, fence: Object.fromEntries(Object.entries(x.fence).map(([k, v]) => [k, { state: v.state, at: v.at }])) } : x),
+    (x) => {
+      if (!x.quorum?.arbitrators) return x;
+      const { arbitrators: _dropped, ...rest } = x.quorum;
+      return { ...x, quorum: rest };
+    },
+    (x) => {
+      const { fence: _dropped, ...rest } = x;
+      return rest;
+    },
+    (x) => (x.quorum ? { ...x, quorum: { ...x.quorum, why: cut(x.quorum.why, 40) } } : x),
+  ];
+  let cur = f;
+  for (const step of steps) {
+    if (size(cur) <= BEAT_FACTS_MAX) return cur;
+    cur = step(cur);
+  }
+  return cur;
+}
+
+/** An item of the channel: key, value, and the part of it a change is judged on. */
+export interface Item {
+  key: string;
+  value: JsonValue;
+  /** canonical text of what a peer acts on: a service's `updated` stamp is left out */
+  identity: string;
+}
+
+const SVC = 's:';
+const INTENT = 'i:';
+
+export function identityOf(key: string, value: JsonValue): string {
+  if (key.startsWith(SVC) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { updated: _stamp, ...rest } = value;
+    return JSON.stringify(rest);
+  }
+  return JSON.stringify(value);
+}
+
+/** The channel items of a state: one per service, one per intent. */
+export function stateItems(state: Pick<NodeState, 'services' | 'intents'>): Item[] {
+  const out: Item[] = [];
+  const add = (key: string, v: unknown): void => {
+    const value = v as JsonValue;
+    out.push({ key, value, identity: identityOf(key, value) });
+  };
+  for (const [name, s] of Object.entries(state.services)) add(SVC + name, s);
+  for (const [name, i] of Object.entries(state.intents)) add(INTENT + name, i);
+  return out;
+}
+
+/** A peer's NodeState from its beat facts and the items pulled (complete: they match the beat). */
+export function assemble(facts: BeatFacts, items: ReadonlyMap<string, JsonValue>, complete: boolean): NodeState {
+  const services: Record<string, ServiceState> = {};
+  const intents: Record<string, Intent> = {};
+  for (const [k, v] of items) {
+    if (k.startsWith(SVC)) services[k.slice(SVC.length)] = v as unknown as ServiceState;
+    else if (k.startsWith(INTENT)) intents[k.slice(INTENT.length)] = v as unknown as Intent;
+  }
+  return {
+    v: 1, frozen: facts.frozen, services, intents, complete,
+    ...(facts.quorum ? { quorum: facts.quorum } : {}),
+    ...(facts.fence ? { fence: facts.fence } : {}),
+  };
+}
