@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, requireRoot } from '../helpers/env.js';
 import { Sampler, audit, placement } from '../helpers/cluster-audit.js';
-import { cli, daemonLog, sleep, startCluster, svcmonText, waitRunning } from '../helpers/cluster-lab.js';
+import { cli, daemonLog, sleep, startCluster, svcmonText, waitFor, waitRunning } from '../helpers/cluster-lab.js';
 
 const labAgent = path.join(repoRoot, 'scripts', 'fence_ferry_lab');
 
@@ -32,11 +32,17 @@ test.serial('owner killed, its fence fails: the service is not started on the pe
   t.true(fails.length >= 1, 'n2 tried to fence n1 and failed');
   const starts = (await daemonLog(cl.lab, 'n2', new RegExp(`^${cl.svc} start `))).filter((e) => e.time >= t0);
   t.deepEqual(starts.map((e) => e.msg), [], 'n2 never started the service');
-  const mon = await svcmonText(cl.lab, 'n2');
-  t.regex(mon, new RegExp(`# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`));
+  // the fence is retried with backoff: between two attempts the note says the fence failed,
+  // during one it says it is waiting for it; read the views between attempts
+  const failedNote = new RegExp(`# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`);
+  let mon = '';
+  await waitFor('svcmon to show the failed fence', async () => failedNote.test((mon = await svcmonText(cl.lab, 'n2'))) && /^n2\s+self\s+off\s.*n1 fence failed \d+x/m.test(mon), 30_000, 250).catch(() => undefined);
+  t.regex(mon, failedNote);
   t.regex(mon, /^n2\s+self\s+off\s.*n1 fence failed \d+x/m, 'the node table shows the failed fence');
-  const st = await cli(cl.lab, 'n2', 'svcmgr', ['-s', cl.svc, 'print', 'status']);
-  t.regex(st.stdout, new RegExp(`^# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`, 'm'), 'print status shows it too');
+  let st = { stdout: '' };
+  const failedLine = new RegExp(`^# ${cl.svc}@n2: fence of n1 failed \\(\\d+x\\): .*not starting`, 'm');
+  await waitFor('print status to show the failed fence', async () => failedLine.test((st = await cli(cl.lab, 'n2', 'svcmgr', ['-s', cl.svc, 'print', 'status'])).stdout), 30_000, 250).catch(() => undefined);
+  t.regex(st.stdout, failedLine, 'print status shows it too');
 });
 
 test.serial('owner killed, fenced by the lab agent: the peer fences first, then takes over', async (t) => {
