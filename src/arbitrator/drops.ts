@@ -4,6 +4,7 @@
 // every counter (`event: "arbitrator.drops"`) is logged when they changed, at most once a
 // minute. The counters are also answered on GET /status from loopback (server.ts).
 import type { Logger } from '../log.js';
+import { LogThrottle } from '../util/log-throttle.js';
 
 /** Every reason a request is refused or a connection cut, as counted. */
 export const DROP_REASONS = [
@@ -66,7 +67,7 @@ const zeroes = <K extends string>(keys: readonly K[]): Record<K, number> => Obje
 
 export class DropCounters {
   private readonly counts: ArbitratorCounters = { drops: zeroes(DROP_REASONS), answers: zeroes(ANSWER_KINDS) };
-  private readonly lastWarn = new Map<DropReason, number>();
+  private readonly warn = new LogThrottle<DropReason>(WARN_WINDOW_MS);
   private lastSummary = 0;
   private changed = false;
 
@@ -76,10 +77,8 @@ export class DropCounters {
   drop(reason: DropReason, fields: Record<string, unknown>, msg: string, now: number): void {
     this.counts.drops[reason]++;
     this.changed = true;
-    const last = this.lastWarn.get(reason);
     const line = { event: 'arbitrator.drop', reason, count: this.counts.drops[reason], ...fields };
-    if (last === undefined || now - last >= WARN_WINDOW_MS) {
-      this.lastWarn.set(reason, now);
+    if (this.warn.due(reason, now)) {
       this.log.warn(line, msg);
     } else {
       this.log.debug(line, msg);

@@ -1,23 +1,23 @@
 // What the control server dropped, by reason, and when to log it: the first drop of a reason
 // is logged, then at most one line per reason per interval (a flood of bad clients must not
 // flood the log), each carrying the running count.
+import { LogThrottle } from '../util/log-throttle.js';
 import type { ControlStats, DropReason } from './control-protocol.js';
 
 export class ControlCounters {
   private readonly drops = new Map<DropReason, number>();
-  private readonly loggedAt = new Map<DropReason, number>();
+  private readonly throttle: LogThrottle<DropReason>;
   answered = 0;
   connections = 0;
 
-  constructor(private readonly logEveryMs = 10_000) {}
+  constructor(logEveryMs = 10_000) {
+    this.throttle = new LogThrottle(logEveryMs);
+  }
 
   /** Count one drop; true when this one should be logged. */
   drop(reason: DropReason, now: number): boolean {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
-    const last = this.loggedAt.get(reason);
-    if (last !== undefined && now - last < this.logEveryMs) return false;
-    this.loggedAt.set(reason, now);
-    return true;
+    return this.throttle.due(reason, now);
   }
 
   count(reason: DropReason): number {

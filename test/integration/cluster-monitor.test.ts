@@ -28,6 +28,14 @@ async function runningId(cl: ClusterLab): Promise<string | undefined> {
   return r.stdout.trim() || undefined;
 }
 
+/** Wait until the address, the fs and the container are all on `node` and nowhere else. */
+async function waitAllOn(cl: ClusterLab, node: string, timeoutMs: number): Promise<void> {
+  await waitFor(`${cl.svc} on ${node}`, async () => {
+    const p = await resourcePlacement(cl);
+    return [p.ip, p.fs, p.container].every((h) => h.join() === node);
+  }, timeoutMs);
+}
+
 test.serial('monitored container killed: restarted by the daemon; killed again with restart = 1, monitor_action = switch: switched to the peer', async (t) => {
   requireRoot();
   const cl = await startCluster(t, { nodes: 2, service: { container: ['restart = 1', 'monitor_action = switch'] } });
@@ -50,10 +58,7 @@ test.serial('monitored container killed: restarted by the daemon; killed again w
 
   t0 = Date.now();
   await dockerKill(cl);
-  await waitFor(`${svc} on n2`, async () => {
-    const p = await resourcePlacement(cl);
-    return [p.ip, p.fs, p.container].every((h) => h.join() === 'n2');
-  }, 20_000);
+  await waitAllOn(cl, 'n2', 20_000);
   t.log(`killed again: switched, all resources on n2 after ${Date.now() - t0} ms`);
   await waitRunning(cl, 'n2', 10_000);
   t.is((await daemonLog(lab, 'n1', new RegExp(`^${svc} container#1 failed, restarts exhausted: switch$`))).length, 1);
@@ -98,10 +103,7 @@ test.serial('monitor_action = switch with the only peer frozen: held, the servic
   // the peer thawed: it can take the service, and the held switch runs
   const t0 = Date.now();
   t.true((await cli(lab, 'n2', 'nodemgr', ['thaw'])).ok);
-  await waitFor(`${svc} on n2`, async () => {
-    const p = await resourcePlacement(cl);
-    return [p.ip, p.fs, p.container].every((h) => h.join() === 'n2');
-  }, 20_000);
+  await waitAllOn(cl, 'n2', 20_000);
   t.log(`n2 thawed: switched, all resources on n2 after ${Date.now() - t0} ms`);
   await waitRunning(cl, 'n2', 10_000);
   t.is((await events(cl, 'n1', 'monitor_action_released')).length, 1);
