@@ -41,7 +41,8 @@ const summary = (p: unknown): unknown => {
   if (!statechan || !s?.services) return p;
   return { complete: s.complete, services: Object.keys(s.services).length, down: Object.entries(s.services).filter(([, v]) => v.avail === 'down').map(([k]) => k) };
 };
-hb.on('peer', (peer, state, prev) => out({ ev: 'peer', peer, state, prev }));
+// verdictAt: when the heartbeat worker decided (its clock), not when this line is printed
+hb.on('peer', (peer, state, prev) => out({ ev: 'peer', peer, state, prev, verdictAt: hb.peers()[peer]?.since }));
 hb.on('payload', (peer, payload) => out({ ev: 'payload', peer, payload: summary(payload) }));
 out({ ev: 'ready', incarnation: hb.incarnation.toString() });
 

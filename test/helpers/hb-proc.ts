@@ -12,6 +12,8 @@ export interface HbEvent {
   peer?: string;
   state?: string;
   prev?: string;
+  /** peer events: when the heartbeat worker decided */
+  verdictAt?: number;
   payload?: unknown;
   snap?: import('../../src/heartbeat/types.js').HbSnapshot;
   peers?: Record<string, import('../../src/heartbeat/types.js').PeerView>;

@@ -56,9 +56,12 @@ async function killAndMeasure(t: ExecutionContext, cl: ClusterLab, victim: strin
   const detect = down!.time - t0;
   const total = started!.time - t0;
   t.log(`killNode(${victim}) took ${killed - t0} ms; ${heir} saw it down after ${detect} ms, service started after ${total} ms (start itself ${total - detect} ms); all resources seen on ${heir} at ${resourcesUp + (killed - t0)} ms`);
-  // heartbeat timeout 1 s + one check period; the start of an address, an ext4 mount and a container
+  // heartbeat timeout 1 s + one check period; the start of an address, an ext4 mount and a container.
+  // The takeover bound is loose on purpose (bench/failover.ts measures speed): on a loaded
+  // machine the lab's killed node releases its mount of the shared disk asynchronously, the
+  // heir's first fsck can find the device busy, and the start is retried after its backoff.
   t.true(detect <= 2_500, `detection ${detect} ms`);
-  t.true(total <= 10_000, `takeover ${total} ms`);
+  t.true(total <= 25_000, `takeover ${total} ms`);
 }
 
 test.serial('owner node killed: the service is back on the peer (time measured)', async (t) => {

@@ -1,7 +1,7 @@
 // Issue 8: a service file is outside input. Each size limit gives a `file:line: message`
 // naming it, and files built to blow up resolution (fan-out, long chains, many duplicates)
-// are answered at once. Time bounds are generous (loaded 2-core machine); the real figures
-// are logged and far lower.
+// are answered at once. The bounds are on this process's CPU time, not the wall clock, so a
+// loaded machine does not fail them; the figures are logged and far lower than the bounds.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,12 @@ import { readServiceText } from '../../src/config/load.js';
 import { validateText } from '../../src/config/validate.js';
 import { opts } from './config-fake-drivers.js';
 
+/** ms of CPU this process has used (the checks are synchronous: nothing else runs meanwhile) */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 const check = (text: string, nodename = 'node1') => {
   const r = validateText(text, 'svc.env', opts(nodename));
   return { errors: r.errors.map(String), warnings: r.warnings.map(String) };
@@ -20,9 +26,9 @@ const check = (text: string, nodename = 'node1') => {
 
 /** errors of a check, and how long it took */
 function timed(text: string): { errors: string[]; ms: number } {
-  const started = performance.now();
+  const started = cpuMs();
   const { errors } = check(text);
-  return { errors, ms: performance.now() - started };
+  return { errors, ms: cpuMs() - started };
 }
 
 /** [env] with k0 = {env.k1}{env.k1}, ... `levels` lines, then the leaf */
@@ -43,7 +49,7 @@ function chain(links: number): string {
 
 test('the fan-out file of issue 8 (22 levels, doubling) is answered at once, at the line that first expands too much', (t) => {
   const { errors, ms } = timed(fanOut(22, 'x'));
-  t.log(`fan-out 22 levels: ${ms.toFixed(0)} ms`);
+  t.log(`fan-out 22 levels: ${ms.toFixed(0)} ms of CPU`);
   // k5 (line 9) is 2^17 characters: the first over 65536
   t.deepEqual(errors, ['svc.env:9: value expands to more than the limit of 65536 characters']);
   t.true(ms < 5_000, `${ms} ms`);
@@ -51,7 +57,7 @@ test('the fan-out file of issue 8 (22 levels, doubling) is answered at once, at 
 
 test('a long leaf value gives the size error, never a RangeError', (t) => {
   const { errors, ms } = timed(fanOut(22, 'y'.repeat(60_000)));
-  t.log(`fan-out with a 60000-character leaf: ${ms.toFixed(0)} ms`);
+  t.log(`fan-out with a 60000-character leaf: ${ms.toFixed(0)} ms of CPU`);
   t.deepEqual(errors, ['svc.env:25: value expands to more than the limit of 65536 characters']);
   t.true(ms < 5_000, `${ms} ms`);
 });
@@ -63,7 +69,7 @@ test('fan-out within the limits resolves to the full value, each keyword expande
   t.true(ms < 5_000, `${ms} ms`);
   // 40 levels of an empty leaf: 2^40 paths and no size, but deeper than the depth limit
   const deep = timed(fanOut(40, ''));
-  t.log(`fan-out 40 levels, empty leaf: ${deep.ms.toFixed(0)} ms`);
+  t.log(`fan-out 40 levels, empty leaf: ${deep.ms.toFixed(0)} ms of CPU`);
   t.true(deep.errors.length > 0);
   t.true(deep.errors.every((e) => e.endsWith('references nested deeper than the limit of 32 levels')), deep.errors.join('\n'));
   t.true(deep.ms < 5_000, `${deep.ms} ms`);
@@ -93,10 +99,10 @@ test('duplicate keys are checked in linear time (20,000 and 45,000 of them)', (t
     const lines = ['[DEFAULT]', 'nodes = node1 node2', '[env]'];
     for (let i = 0; i < count; i++) lines.push(`k = v${i}`);
     lines.push('[app#1]', 'start = /bin/echo {env.k}');
-    const started = performance.now();
+    const started = cpuMs();
     const r = check(lines.join('\n'));
-    const ms = performance.now() - started;
-    t.log(`${count} duplicates: ${ms.toFixed(0)} ms`);
+    const ms = cpuMs() - started;
+    t.log(`${count} duplicates: ${ms.toFixed(0)} ms of CPU`);
     t.deepEqual(r.errors, []);
     t.is(r.warnings.length, count - 1);
     // quadratic, 45,000 took over 6 s
@@ -177,10 +183,10 @@ test('total expansion: values expanding past 16 Mi characters together stop the 
   // 300 values of 60000 characters each, on two nodes: 36 M characters of expansion
   const lines = ['[DEFAULT]', 'nodes = node1 node2', '[env]', `big = ${'b'.repeat(60_000)}`, 'big@node2 = c'];
   for (let i = 0; i < 300; i++) lines.push(`v${i} = {env.big}`);
-  const started = performance.now();
+  const started = cpuMs();
   const { errors } = check(lines.join('\n'));
-  const ms = performance.now() - started;
-  t.log(`total expansion: ${ms.toFixed(0)} ms`);
+  const ms = cpuMs() - started;
+  t.log(`total expansion: ${ms.toFixed(0)} ms of CPU`);
   t.is(errors.length, 1, errors.join('\n'));
   t.regex(errors[0] ?? '', /^svc\.env:\d+: references of the file expand to more than the limit of 16777216 characters in total: values are not checked further$/);
   t.true(ms < 5_000, `${ms} ms`);
@@ -193,10 +199,10 @@ test('resolutions: node-dependent references times many nodes stop the check wit
   const nodes = Array.from({ length: 64 }, (_, i) => `n${i}`).join(' ');
   const lines = ['[DEFAULT]', `nodes = ${nodes}`, '[env]'];
   for (let i = 0; i < 2000; i++) lines.push(`k${i} = /srv/{nodename}/${i}`);
-  const started = performance.now();
+  const started = cpuMs();
   const { errors } = check(lines.join('\n'));
-  const ms = performance.now() - started;
-  t.log(`2000 node-dependent references on 65 nodes: ${ms.toFixed(0)} ms`);
+  const ms = cpuMs() - started;
+  t.log(`2000 node-dependent references on 65 nodes: ${ms.toFixed(0)} ms of CPU`);
   t.is(errors.length, 1, errors.join('\n'));
   t.regex(errors[0] ?? '', /^svc\.env:\d+: references of the file need more than the limit of 100000 resolutions in total: values are not checked further$/);
   t.true(ms < 5_000, `${ms} ms`);
