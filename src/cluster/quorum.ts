@@ -9,7 +9,11 @@
 //  - two nodes, no arbitrator: losing the peer is a tie, which only a confirmed fence of the
 //    peer breaks (and only if the peer can be fenced at all, and was heard since this daemon
 //    started); a peer whose daemon left gracefully is neither fenced nor taken over from;
-//  - while a peer is not known yet (daemon just started), nothing is decided.
+//  - while a peer is not known yet (daemon just started), nothing is decided;
+//  - while the first answer of arbitrators that could make the majority is awaited (bounded
+//    by their timeout), nothing is decided either: a loaded owner that wins the vote does not
+//    stop its services for the few hundred ms the vote takes. The split clock runs from the
+//    start of that wait (the daemon's enforceSplit), so split_grace still holds.
 
 export type QuorumState = 'off' | 'waiting' | 'quorate' | 'tie' | 'hold' | 'lost';
 
@@ -24,6 +28,8 @@ export interface QuorumInput {
   arbitrators: number;
   /** arbitrators whose vote this partition holds now */
   granted: number;
+  /** arbitrators asked since the majority was lost whose first answer is still awaited */
+  pending?: number;
   /** two-node tie only: the peer has a [stonith#] section */
   peerFenceable: boolean;
   /** two-node tie only: the peer's daemon left gracefully (its node is up, not to be fenced) */
@@ -44,6 +50,8 @@ export interface QuorumView {
   /** must this node apply split_action to what it runs? */
   mustSplit: boolean;
   why: string;
+  /** the first answer of this many arbitrators is awaited (state `waiting`) */
+  asking?: number;
 }
 
 export function majority(total: number): number {
@@ -62,6 +70,8 @@ export function quorumOf(q: QuorumInput): QuorumView {
   const byArbitrator = q.granted > 0 && nodeVotes < needed;
   if (votes >= needed) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: byArbitrator ? `quorum with an arbitrator's vote (${count})` : `quorum (${count})` };
   if (q.unknown.length) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, why: `waiting to hear from ${q.unknown.join(', ')} (${count})` };
+  const pending = q.pending ?? 0;
+  if (pending > 0 && votes + pending >= needed) return { ...base, state: 'waiting', canTakeOver: false, mustSplit: false, asking: pending, why: `asking ${pending === 1 ? 'the arbitrator' : `${pending} arbitrators`} for a vote (${count})` };
   if (q.nodes.length === 2 && q.arbitrators === 0 && q.peerFenceable) {
     const peer = q.nodes.find((n) => n !== q.self) ?? 'the peer';
     if (q.peerFenced) return { ...base, state: 'quorate', canTakeOver: true, mustSplit: false, why: `tie won: peer ${peer} fenced` };

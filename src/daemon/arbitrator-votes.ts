@@ -38,6 +38,12 @@ export class ArbitratorVotes {
     return [...this.held.values()].filter((h) => h.granted && now < h.validUntil).length;
   }
 
+  /** arbitrators asked whose first answer since release() is still awaited */
+  pending(): number {
+    if (!this.asking) return 0;
+    return this.cluster.arbitrators.filter((a) => !this.held.has(a.id)).length;
+  }
+
   /** Ask (or renew with) every arbitrator for the partition `members`; one round at a time. */
   ask(members: readonly string[]): void {
     if (this.asking || this.cluster.arbitrators.length === 0) return;

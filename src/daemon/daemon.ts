@@ -50,6 +50,8 @@ export class Daemon {
   private fencing!: Fencing;
   private votes!: ArbitratorVotes;
   private quorum: QuorumView | undefined;
+  /** when this node last stopped holding a majority while awaiting an arbitrator's first answer */
+  private majorityLostAt: number | undefined;
   /** split_action = stop: when the node crashes itself if its failover services still run */
   private splitDeadline: number | undefined;
   private selfFenced = false;
@@ -343,7 +345,10 @@ export class Daemon {
     // peers were still starting would hold the vote for a lease after they joined
     if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state === 'lost') this.votes.ask(up);
     else this.votes.release();
-    const view = quorumOf({ ...input, granted: this.votes.granted() });
+    const view = quorumOf({ ...input, granted: this.votes.granted(), pending: this.votes.pending() });
+    // the split clock starts when the majority is lost, the wait for a first vote included
+    if (view.asking) this.majorityLostAt ??= Date.now();
+    else if (!view.mustSplit) this.majorityLostAt = undefined;
     // a tie of two nodes: race to fence the peer (fence_delay lets the first node of `nodes` win)
     if (view.state === 'tie' && peer) this.fencing.ensureFence(peer);
     if (view.canTakeOver && this.quorum && !this.quorum.canTakeOver) this.fencing.quorumGained();
@@ -383,7 +388,7 @@ export class Daemon {
       return;
     }
     const grace = this.cluster.splitGrace ?? SPLIT_GRACE_DEFAULT;
-    this.splitDeadline ??= now + Math.floor(grace * 0.8);
+    this.splitDeadline ??= (this.majorityLostAt ?? now) + Math.floor(grace * 0.8);
     if (now >= this.splitDeadline) {
       this.selfFenced = true;
       selfFence('crash', `${q.why}: ${mine.join(', ')} still running ${Math.floor(grace * 0.8)} ms after quorum was lost (split_grace ${grace} ms): the majority may start them`, this.log);

@@ -57,3 +57,15 @@ test('two nodes, tie: a peer whose daemon left is held (no fence, no split), a p
   t.like(q({ ...two, peerSeen: false }), { state: 'waiting', canTakeOver: false, mustSplit: false });
   t.like(q({ ...two, peerSeen: true }), { state: 'tie' });
 });
+
+test('awaiting the first answer of arbitrators that could make the majority: nothing decided, nothing split', (t) => {
+  const two = { nodes: ['n1', 'n2'], arbitrators: 1 };
+  t.like(q({ ...two, pending: 1 }), { state: 'waiting', canTakeOver: false, mustSplit: false, asking: 1, why: 'asking the arbitrator for a vote (1/3 votes, 2 needed)' });
+  // the answer came: granted or not, the wait is over
+  t.like(q({ ...two, pending: 0, granted: 1 }), { state: 'quorate', asking: undefined });
+  t.like(q({ ...two, pending: 0 }), { state: 'lost', mustSplit: true });
+  // 5 nodes + 1 arbitrator (6 votes, 4 needed): alone with one peer, even the arbitrator cannot make it
+  const five = { nodes: ['n1', 'n2', 'n3', 'n4', 'n5'], arbitrators: 1, up: ['n2'] };
+  t.like(q({ ...five, pending: 1 }), { state: 'lost', mustSplit: true }, 'a vote that cannot make the majority is not waited for');
+  t.like(q({ ...five, up: ['n2', 'n3'], pending: 1 }), { state: 'waiting', asking: 1 });
+});
