@@ -12,7 +12,7 @@ import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
-import { cliContext, runMain } from './main.js';
+import { cliContext, isMainModule, runMain, type CliContext } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
 import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
@@ -29,8 +29,8 @@ async function ping(ctx: ReturnType<typeof cliContext>): Promise<boolean> {
   }
 }
 
-async function main(): Promise<number> {
-  const ctx = cliContext();
+/** The command tree (also walked by gen-man for the man page and the completion). */
+export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => number } {
   let code = 0;
   const program = new Command('nodemgr')
     .description('The ferry node agent')
@@ -155,8 +155,13 @@ async function main(): Promise<number> {
       code = await stonithCommand(ctx, o);
     });
   registerArbitratorCommand(program, ctx, (c) => (code = c));
-  await program.parseAsync(process.argv);
-  return code;
+  return { program, exitCode: () => code };
 }
 
-runMain('nodemgr', main);
+async function main(): Promise<number> {
+  const { program, exitCode } = buildProgram(cliContext());
+  await program.parseAsync(process.argv);
+  return exitCode();
+}
+
+if (isMainModule(import.meta.url)) runMain('nodemgr', main);
