@@ -1,31 +1,81 @@
 // Structured logs: one pino logger per service writing JSON lines to <log>/<svc>.log, with a
 // child logger per resource. Human output is the CLI's job, never the logger's.
+// A long-running process (the daemon, the arbitrator) may also copy every line to stdout
+// (journald under systemd: src/log-stdout.ts) and reopens its files on SIGHUP (logrotate).
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { FerryPaths } from './paths.js';
 
 export type { Logger } from 'pino';
 
 const serviceLoggers = new Map<string, Logger>();
+/** every log file this process writes, by path: reopened together on SIGHUP */
+const fileDestinations = new Map<string, pino.DestinationStream & { reopen(): void }>();
+let stdoutCopy: DestinationStream | undefined;
+
+/** Copy every line of the loggers made from now on to `dest` (stdout under systemd). */
+export function copyLogsTo(dest: DestinationStream | undefined): void {
+  stdoutCopy = dest;
+}
+
+function fileDestination(file: string) {
+  const existing = fileDestinations.get(file);
+  if (existing) return existing;
+  // sync writes: a CLI action may exit right after its last line, which must still land.
+  const dest = pino.destination({ dest: file, sync: true, mkdir: true });
+  fileDestinations.set(file, dest);
+  return dest;
+}
+
+function makeLogger(file: string, base: Record<string, string>): Logger {
+  const level = process.env.FERRY_LOG_LEVEL ?? 'info';
+  const dest = fileDestination(file);
+  if (!stdoutCopy) return pino({ base, level }, dest);
+  // levels filter in the logger; the streams take every line it emits
+  return pino({ base, level }, pino.multistream([{ level: 'trace', stream: dest }, { level: 'trace', stream: stdoutCopy }]));
+}
 
 export function serviceLogger(paths: FerryPaths, svcname: string, node: string): Logger {
   const key = `${paths.log}\0${svcname}`;
   const existing = serviceLoggers.get(key);
   if (existing) return existing;
   fs.mkdirSync(paths.log, { recursive: true });
-  // sync writes: a CLI action may exit right after its last line, which must still land.
-  const dest = pino.destination({ dest: path.join(paths.log, `${svcname}.log`), sync: true, mkdir: true });
-  const logger = pino({ base: { svc: svcname, node }, level: process.env.FERRY_LOG_LEVEL ?? 'info' }, dest);
+  const logger = makeLogger(path.join(paths.log, `${svcname}.log`), { svc: svcname, node });
   serviceLoggers.set(key, logger);
   return logger;
 }
 
 export function nodeLogger(paths: FerryPaths, node: string, name = 'node'): Logger {
   fs.mkdirSync(paths.log, { recursive: true });
-  const dest = pino.destination({ dest: path.join(paths.log, `${name}.log`), sync: true, mkdir: true });
-  return pino({ base: { node }, level: process.env.FERRY_LOG_LEVEL ?? 'info' }, dest);
+  return makeLogger(path.join(paths.log, `${name}.log`), { node });
+}
+
+/**
+ * Reopen every log file by its path (after logrotate renamed it): the next lines land in a
+ * new file of that name. Returns the files reopened and those that failed, with why.
+ */
+export function reopenLogFiles(): { reopened: string[]; failed: { file: string; error: string }[] } {
+  const reopened: string[] = [];
+  const failed: { file: string; error: string }[] = [];
+  for (const [file, dest] of fileDestinations) {
+    try {
+      dest.reopen();
+      reopened.push(file);
+    } catch (e) {
+      failed.push({ file, error: (e as Error).message });
+    }
+  }
+  return { reopened, failed };
+}
+
+/** Reopen the log files on SIGHUP, and say so in `log` (event log-reopen). */
+export function reopenLogsOnSighup(log: Logger): void {
+  process.on('SIGHUP', () => {
+    const r = reopenLogFiles();
+    log.info({ event: 'log-reopen', files: r.reopened.length, failed: r.failed }, 'log files reopened');
+  });
 }
 
 /** A logger that drops everything: for read-only callers such as status renderers in tests. */

@@ -6,7 +6,8 @@ import net from 'node:net';
 import type { Command } from 'commander';
 import { RESTART_HOLD_DEFAULT_MS, startArbitrator, type ArbitratorHandle } from '../arbitrator/server.js';
 import { MIN_SECRET_BYTES } from '../cluster/config.js';
-import { nodeLogger } from '../log.js';
+import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
+import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
 import type { CliContext } from './main.js';
 
@@ -57,7 +58,11 @@ export async function runArbitrator(ctx: CliContext, o: ArbitratorCommandOptions
   if (!/^\d+(\.\d+)?$/.test(o.restartHold) || !Number.isFinite(holdS)) throw new UserError(`bad --restart-hold "${o.restartHold}": expected seconds, e.g. 10`);
   const { secret, warning } = readSecretFile(o.secretFile);
   if (warning) process.stderr.write(`nodemgr: warning: ${warning}\n`);
+  // under systemd the log lines go to the journal too; SIGHUP reopens the file (logrotate)
+  const copy = stdoutLogDestination();
+  copyLogsTo(copy);
   const log = nodeLogger(ctx.paths, ctx.nodename, 'arbitrator');
+  reopenLogsOnSighup(log);
   let handle: ArbitratorHandle;
   try {
     handle = await startArbitrator({ host, port, path: o.path, restartHoldMs: Math.round(holdS * 1000), secrets: new Map([[o.cluster, secret]]), log });
@@ -65,7 +70,8 @@ export async function runArbitrator(ctx: CliContext, o: ArbitratorCommandOptions
     throw new UserError(`cannot listen on ${o.listen}: ${(e as Error).message}`);
   }
   const shown = handle.host.includes(':') ? `[${handle.host}]` : handle.host;
-  process.stdout.write(`nodemgr: arbitrator for cluster ${o.cluster} listening on ${shown}:${handle.port}${o.path} (pid ${process.pid})\n`);
+  log.info({ event: 'arbitrator-listening', host: handle.host, port: handle.port, path: o.path, cluster: o.cluster }, 'arbitrator listening');
+  if (!copy) process.stdout.write(`nodemgr: arbitrator for cluster ${o.cluster} listening on ${shown}:${handle.port}${o.path} (pid ${process.pid})\n`);
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
@@ -76,7 +82,7 @@ export async function runArbitrator(ctx: CliContext, o: ArbitratorCommandOptions
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
-  process.stdout.write('nodemgr: arbitrator stopped\n');
+  if (!copy) process.stdout.write('nodemgr: arbitrator stopped\n');
   return 0;
 }
 

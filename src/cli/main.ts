@@ -1,4 +1,6 @@
 // Shared CLI plumbing: one-line errors, exit codes, the environment every command reads.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '../config/errors.js';
 import { nodename } from '../node.js';
 import { ferryPaths, type FerryPaths } from '../paths.js';
@@ -48,4 +50,19 @@ export function runMain(prog: string, body: () => Promise<number>): void {
 
 export function commaList(v: string | undefined): string[] {
   return v ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : [];
+}
+
+/**
+ * This module is the program node runs (not imported, e.g. by gen-man to walk its commands).
+ * argv[1] may be a symlink (npm's bin links, /usr/bin in the Debian package, the v1
+ * `<svc>` links to svcmgr): node runs the file it points to.
+ */
+export function isMainModule(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return fs.realpathSync(entry) === fs.realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
 }

@@ -9,9 +9,10 @@ import { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
 import { clusterConfigPath, parseClusterConfig } from '../cluster/config.js';
 import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
-import { nodeLogger } from '../log.js';
+import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
+import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
-import { cliContext, runMain } from './main.js';
+import { cliContext, isMainModule, runMain, type CliContext } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
 import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
@@ -28,8 +29,8 @@ async function ping(ctx: ReturnType<typeof cliContext>): Promise<boolean> {
   }
 }
 
-async function main(): Promise<number> {
-  const ctx = cliContext();
+/** The command tree (also walked by gen-man for the man page and the completion). */
+export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => number } {
   let code = 0;
   const program = new Command('nodemgr')
     .description('The ferry node agent')
@@ -56,15 +57,24 @@ async function main(): Promise<number> {
     });
 
   const daemon = program.command('daemon').description('the agent daemon');
-  daemon.command('run').description('run the daemon in the foreground').action(async () => {
-    const d = new Daemon({ paths: ctx.paths, nodename: ctx.nodename, log: nodeLogger(ctx.paths, ctx.nodename, 'daemon'), tickMs: Number(process.env.FERRY_TICK_MS ?? 1000) });
-    const onSignal = () => void d.stop(true);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    await d.start();
-    process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
-    await d.wait();
-  });
+  daemon
+    .command('run')
+    .description('run the daemon in the foreground; under systemd (or with --log-stdout) its log lines go to stdout too')
+    .option('--log-stdout', 'copy the JSON log lines to stdout (FERRY_LOG_STDOUT=1)')
+    .action(async (o: { logStdout?: boolean }) => {
+      const copy = stdoutLogDestination(Boolean(o.logStdout));
+      copyLogsTo(copy);
+      const log = nodeLogger(ctx.paths, ctx.nodename, 'daemon');
+      const d = new Daemon({ paths: ctx.paths, nodename: ctx.nodename, log, tickMs: Number(process.env.FERRY_TICK_MS ?? 1000) });
+      const onSignal = () => void d.stop(true);
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      reopenLogsOnSighup(log);
+      await d.start();
+      // stdout carries JSON lines only when it is the log's copy
+      if (!copy) process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
+      await d.wait();
+    });
   daemon.command('start').description('start the daemon in the background').action(async () => {
     if (await ping(ctx)) {
       process.stdout.write('nodemgr: the daemon is already running\n');
@@ -145,8 +155,13 @@ async function main(): Promise<number> {
       code = await stonithCommand(ctx, o);
     });
   registerArbitratorCommand(program, ctx, (c) => (code = c));
-  await program.parseAsync(process.argv);
-  return code;
+  return { program, exitCode: () => code };
 }
 
-runMain('nodemgr', main);
+async function main(): Promise<number> {
+  const { program, exitCode } = buildProgram(cliContext());
+  await program.parseAsync(process.argv);
+  return exitCode();
+}
+
+if (isMainModule(import.meta.url)) runMain('nodemgr', main);

@@ -9,7 +9,7 @@ import { locateService } from '../config/load.js';
 import type { ActionReport } from '../service/actions.js';
 import { statusExitCode } from '../resources/status.js';
 import { UserError } from './errors.js';
-import { cliContext, commaList, runMain, type CliContext } from './main.js';
+import { cliContext, commaList, isMainModule, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
 import { serviceNotes } from './render-cluster.js';
@@ -68,8 +68,8 @@ function printReports(svc: string, reports: ActionReport[]): boolean {
   return ok;
 }
 
-async function main(): Promise<number> {
-  const ctx = cliContext();
+/** The command tree (also walked by gen-man for the man page and the completion). */
+export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => number } {
   let code = 0;
   const program = new Command('svcmgr')
     .description('Act on the services of this node')
@@ -209,8 +209,14 @@ async function main(): Promise<number> {
     });
   }
 
-  await program.parseAsync(normalizeArgv(process.argv, ctx));
-  return code;
+  return { program, exitCode: () => code };
 }
 
-runMain('svcmgr', main);
+async function main(): Promise<number> {
+  const ctx = cliContext();
+  const { program, exitCode } = buildProgram(ctx);
+  await program.parseAsync(normalizeArgv(process.argv, ctx));
+  return exitCode();
+}
+
+if (isMainModule(import.meta.url)) runMain('svcmgr', main);

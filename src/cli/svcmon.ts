@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
-import { cliContext, commaList, reportError, runMain } from './main.js';
+import { cliContext, commaList, isMainModule, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
 import { UserError } from './errors.js';
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
@@ -29,14 +29,18 @@ async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterV
   }
 }
 
-async function main(): Promise<number> {
-  const ctx = cliContext();
-  const program = new Command('svcmon')
+/** The command line (also walked by gen-man for the man page and the completion). */
+export function buildProgram(): Command {
+  return new Command('svcmon')
     .description('Status of the services: cluster-wide when the daemon runs, this node only otherwise')
     .option('--service <svcs>', 'only these services (comma separated)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) })
-    .parse(process.argv);
+    .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) });
+}
+
+async function main(): Promise<number> {
+  const ctx = cliContext();
+  const program = buildProgram().parse(process.argv);
   const opts = program.opts<{ service?: string; format: 'text' | 'json' }>();
   const wanted = commaList(opts.service);
   const view = await clusterView(ctx);
@@ -67,4 +71,4 @@ async function main(): Promise<number> {
   return code;
 }
 
-runMain('svcmon', main);
+if (isMainModule(import.meta.url)) runMain('svcmon', main);
