@@ -4,7 +4,7 @@
 // and a config.conflict event; n1 cut, edited on both sides, healed: every node converges by
 // the rule (the newest change); while n3 cannot take a change (a writer holds its file lock)
 // sync#i0 is warn on the others and names n3; a delete is replicated, also to a node that was
-// cut when it happened.
+// cut when it happened; a cluster file that differs on n3 is logged and shown.
 import fs from 'node:fs';
 import test from 'ava';
 import { Lab } from '../../src/lab/lab.js';
@@ -150,4 +150,12 @@ test.serial('service configurations replicated to the nodes of the service: crea
   await new Promise((r) => setTimeout(r, 2_000));
   t.deepEqual(NODES.map((n) => read(lab, n, svc)), [undefined, undefined, undefined], 'not resurrected');
   await waitFor('config.deleted on n3', async () => (await events(lab, 'n3', 'config.deleted')).some((e) => e.svc === svc), 10_000);
+
+  // a cluster file that differs (a comment added on n3): logged and shown on the others
+  fs.appendFileSync(`${lab.root('n3')}/etc/cluster.conf`, '# edited on n3 only\n');
+  await waitFor('cluster-config.mismatch on n1', async () => (await events(lab, 'n1', 'cluster-config.mismatch')).some((e) => e.peer === 'n3'), 20_000);
+  t.regex(await cli(lab, 'n1', 'svcmon', []).then((r) => r.stdout), /^n3\s+up, cluster\.conf differs/m);
+  const st = JSON.parse((await cli(lab, 'n1', 'nodemgr', ['daemon', 'status', '--format', 'json'])).stdout) as { nodes: Record<string, { cluster_conf_differs?: boolean }> };
+  t.true(st.nodes.n3?.cluster_conf_differs);
+  t.false(st.nodes.n2?.cluster_conf_differs);
 });
