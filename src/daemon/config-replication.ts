@@ -18,7 +18,7 @@ import { clusterConfigPath } from '../cluster/config.js';
 import type { PeerView } from '../heartbeat/index.js';
 import { parseDocument } from '../config/document.js';
 import type { ConfigGen } from '../config/generation.js';
-import { configSum, genOf, newer, nextGen, readGen, recordedServices, relation, shortSum, writeGen } from '../config/generation.js';
+import { configSum, genOf, isConfigGen, newer, nextGen, readGen, recordedServices, relation, shortSum, writeGen } from '../config/generation.js';
 import { configLimits, formatBytes } from '../config/limits.js';
 import { Resolver } from '../config/resolve.js';
 import type { Logger } from '../log.js';
@@ -57,6 +57,9 @@ export interface ReplicationOptions {
 }
 
 class Raced extends Error {}
+
+const validDigest = (d: unknown): d is ConfigDigest =>
+  isConfigGen(d) && Array.isArray((d as ConfigDigest).nodes) && (d as ConfigDigest).nodes.every((n) => typeof n === 'string');
 
 const sameStat = (a: Held['stat'], b: fs.Stats): boolean => a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 const statOf = (s: fs.Stats): Held['stat'] => ({ size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
@@ -251,6 +254,24 @@ export class ConfigReplication {
       return false;
     }
     let changed = false;
+    if (!cur && !readGen(this.o.paths, svc)) {
+      // first sight of a file with no record (written before the daemon ran, or by hand): its
+      // generation is its mtime, the same at every start, so nothing is written (5000 files
+      // cost no 5000 fsyncs at start); the record is written at its first change or install
+      try {
+        const bytes = fs.readFileSync(file);
+        if (bytes.length > configLimits.fileBytes) return false;
+        const sum = configSum(bytes);
+        const gen = { updated: Math.floor(st.mtimeMs), sum, hist: [] };
+        const nodes = this.nodesOf(svc, bytes.toString('utf8'));
+        this.held.set(svc, { gen, nodes, stat: statOf(st) });
+        // at start every file is new: only the ones that appear while running are logged
+        if (this.chan) this.log.info({ event: 'config.changed', svc, sum: shortSum(sum), updated: gen.updated, nodes }, `${svc}: new configuration here (${shortSum(sum).slice(0, 12)})`);
+        return true;
+      } catch {
+        return false;
+      }
+    }
     try {
       await withFileLock(file, { waitMs: LOCK_WAIT_MS, purpose: 'daemon config generation', log: this.log }, () => {
         let bytes: Buffer;
@@ -299,7 +320,8 @@ export class ConfigReplication {
     const self = this.o.nodename;
     const peers = this.livePeers().filter(([, p]) => p.configs !== undefined);
     const names = new Set<string>(this.held.keys());
-    for (const [, p] of peers) for (const s of Object.keys(p.configs!)) names.add(s);
+    // a peer's word is checked before it names a file here: a service name, a generation
+    for (const [, p] of peers) for (const s of Object.keys(p.configs!)) if (SVC_FILE.test(`${s}.env`)) names.add(s);
     for (const [peer, p] of this.livePeers()) {
       const mine = this.clusterSum.slice(0, CLUSTER_SUM_CHARS);
       if (p.cluster_sum && mine && p.cluster_sum !== mine) {
@@ -312,7 +334,7 @@ export class ConfigReplication {
       let from = self;
       for (const [peer, p] of peers) {
         const d = p.configs![svc];
-        if (!d) continue;
+        if (!validDigest(d)) continue;
         if (mine && relation(mine.gen, d) === 'conflict') this.noteConflict(svc, peer, mine.gen, d);
         if (!best || newer(d, best)) {
           best = d;
