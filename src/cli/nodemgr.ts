@@ -17,6 +17,7 @@ import { renderHeartbeats } from './render-heartbeats.js';
 import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
+import { clusterFileMismatch } from './render-config.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -126,7 +127,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     if (o.format === 'json') {
       // a node not live: its frozen flag is its old word, so only when it was last heard
       const node = (n: string, nv: (typeof v.nodes)[string]) =>
-        isLive(nv.state) ? { state: nv.state, stale: false, frozen: nv.payload?.frozen ?? false } : { state: nv.state, stale: true, lastSeen: lastSeenOf(v.hb.heartbeats, n) };
+        isLive(nv.state) ? { state: nv.state, stale: false, frozen: nv.payload?.frozen ?? false, cluster_conf_differs: clusterFileMismatch(v, n) } : { state: nv.state, stale: true, lastSeen: lastSeenOf(v.hb.heartbeats, n) };
       process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, node(n, nv)])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
       return;
     }
@@ -134,7 +135,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     const now = Date.now();
     for (const [n, nv] of Object.entries(v.nodes)) {
       const state = isLive(nv.state) ? `${nv.state}${nv.payload?.frozen ? ' (frozen)' : ''}` : `${nv.state}, last seen ${agoText(lastSeenOf(v.hb.heartbeats, n), now)}`;
-      process.stdout.write(`  ${n.padEnd(20)} ${state}\n`);
+      const cf = clusterFileMismatch(v, n) ? ` (cluster.conf differs from ${v.nodename}'s)` : '';
+      process.stdout.write(`  ${n.padEnd(20)} ${state}${cf}\n`);
     }
     process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');
   });

@@ -7,6 +7,7 @@ import type { ClusterView } from '../daemon/control-protocol.js';
 import type { FenceInfo } from '../cluster/node-state.js';
 import { agoText, isLive, lastSeenOf, quorumReason } from '../cluster/view.js';
 import { type InstanceView, type SvcmonModel, modelOfView } from './svcmon-model.js';
+import { clusterFileMismatch, configConflictNotes } from './render-config.js';
 
 const HEAD: [string, string][] = [
   ['service', 'name'], ['', 'node'], ['service', 'type'], ['container', 'type'], ['container', 'status'], ['ip', 'status'],
@@ -53,6 +54,7 @@ export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): st
     const error = nv.payload?.services[svc]?.error;
     if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
+  notes.push(...configConflictNotes(v, svc));
   const placement = placementNote(modelOfView(v, [svc]), svc);
   if (placement) notes.push(placement);
   const q = v.nodes[v.nodename]?.payload?.quorum;
@@ -75,7 +77,7 @@ export function renderNodes(v: ClusterView, now = Date.now()): string[] {
   const rows: string[][] = [['node', 'agent', 'quorum', 'fencing']];
   for (const [node, nv] of Object.entries(v.nodes)) {
     const live = isLive(nv.state);
-    const agent = live ? nv.state : `${nv.state}, last seen ${agoText(lastSeenOf(v.hb.heartbeats, node), now)}`;
+    const agent = (live ? nv.state : `${nv.state}, last seen ${agoText(lastSeenOf(v.hb.heartbeats, node), now)}`) + (clusterFileMismatch(v, node) ? ', cluster.conf differs' : '');
     const q = live ? nv.payload?.quorum : undefined;
     const fence = (live ? nv.payload?.fence : undefined) ?? {};
     const fenced = Object.entries(fence).filter(([, f]) => f.state === 'fenced').map(([peer]) => peer);

@@ -15,8 +15,9 @@ import { daemonView, hbRows, relocate } from './relocate.js';
 import { serviceNotes } from './render-cluster.js';
 import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
+import { registerLifecycleCommands } from './create-delete-commands.js';
 
-const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback']);
+const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback', 'create', 'delete', 'edit']);
 
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
@@ -188,6 +189,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       if (params.length === 0) throw new UserError('unset: nothing to unset');
       for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params, { waitLockMs: actionOpts().waitLockMs });
     });
+
+  registerLifecycleCommands(program, ctx, () => services(program), () => ({ waitLockMs: actionOpts().waitLockMs }));
 
   const moves: [string, string][] = [
     ['relocate', 'move the service to --to <node> through the daemons, and wait for the result'],

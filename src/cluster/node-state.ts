@@ -4,6 +4,7 @@
 // channel when the beat announces a new generation (src/statechan, docs/state-channel.md).
 import type { Status } from '../resources/status.js';
 import type { QuorumState } from './quorum.js';
+import type { ConfigGen } from '../config/generation.js';
 
 /** What this node's daemon is doing with a service. */
 export type MonitorState = 'idle' | 'starting' | 'stopping' | 'start failed' | 'stop failed' | 'switched';
@@ -68,9 +69,32 @@ export interface FenceInfo {
   nextAt?: number;
 }
 
+/** A config conflict this node resolved: shown for a while (docs/config-replication.md). */
+export interface ConfigConflict {
+  /** the peer holding the other side */
+  with: string;
+  at: number;
+  /** sums of the generation kept and of the one discarded */
+  kept: string;
+  lost: string;
+}
+
+/**
+ * What a node announces of its file of a service (its generation, the nodes the file names),
+ * over the state channel: a peer that sees a newer one pulls the file (src/daemon/config-replication.ts).
+ */
+export interface ConfigDigest extends ConfigGen {
+  nodes: string[];
+  conflict?: ConfigConflict;
+}
+
 export interface NodeState {
   v: 1;
   frozen: boolean;
+  /** truncated SHA-256 of this node's cluster file (rides in the beat) */
+  cluster_sum?: string;
+  /** per service: the generation of this node's file (tombstones included); absent from nodes of an earlier version */
+  configs?: Record<string, ConfigDigest>;
   quorum?: QuorumInfo;
   /** peers this node fenced or is fencing */
   fence?: Record<string, FenceInfo>;

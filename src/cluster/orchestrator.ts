@@ -13,8 +13,11 @@
 //  - never start while a live (or gracefully departed) peer reports it running, starting
 //    or stopping: a node whose daemon left still holds what it ran;
 //  - never start a service frozen on any of its nodes (as last heard from it);
+//  - never start while a live candidate holds another configuration of the service (or
+//    none yet): replication is under way (src/cluster/config-gate.ts);
 //  - only the first eligible node of `nodes` starts it.
 import { activeIntent } from './intents.js';
+import { configDisagreement, configWaitWhy } from './config-gate.js';
 import type { Intent, NodeState, ServiceState } from './node-state.js';
 import { isComplete, runsHere } from './node-state.js';
 import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
@@ -33,6 +36,8 @@ export interface DecisionInput {
   bootPhase: boolean;
   /** may this node start services now (src/cluster/quorum.ts)? why not */
   quorum: { ok: boolean; why: string };
+  /** sum of this node's file of the service (config replication); undefined: no configuration gate */
+  configSum?: string | undefined;
 }
 
 export type Decision =
@@ -114,6 +119,8 @@ export function decide(input: DecisionInput): Decision {
       if (behind.length) return none(`waiting for the state of ${behind.join(', ')}`);
       const busy = holders(input);
       if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
+      const differ = configDisagreement(input, nodes);
+      if (differ.length) return none(configWaitWhy(differ));
       return { action: 'start', why: 'relocation target', intent: intent.id };
     }
     // target died: ordinary rules decide
@@ -144,6 +151,8 @@ export function decide(input: DecisionInput): Decision {
 
   const first = nodes.find((n) => eligible(input, n));
   if (first !== self) return none(first ? `${first} is the first eligible node` : 'no eligible node');
+  const differ = configDisagreement(input, nodes);
+  if (differ.length) return none(configWaitWhy(differ));
   const dead = nodes.filter((n) => n !== self && input.peers[n]?.state === 'down');
   return { action: 'start', why: dead.length ? `not running anywhere (${dead.join(', ')} dead)` : 'not running anywhere' };
 }

@@ -9,6 +9,7 @@ import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState }
 import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
 import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
 import { startClusterState } from '../statechan/index.js';
+import { ConfigReplication } from './config-replication.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
@@ -47,6 +48,8 @@ function emptyState(error: string): ServiceState {
 export class Daemon {
   private cluster!: ClusterConfig;
   private hb!: Heartbeats;
+  /** service files kept identical on the nodes of each service (docs/config-replication.md) */
+  private configs: ConfigReplication | undefined;
   private fencing!: Fencing;
   private votes!: ArbitratorVotes;
   private quorum: QuorumView | undefined;
@@ -98,9 +101,13 @@ export class Daemon {
     this.done = new Promise((r) => (this.resolveDone = r));
     this.cluster = loadClusterConfig(paths, nodename);
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
+    this.configs = new ConfigReplication({ paths, nodename, log: this.log.child({ part: 'config' }), onChange: () => (this.publish(true), this.kick()) });
+    await this.configs.init();
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
-    this.hb = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
+    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
+    this.hb = cs;
+    this.configs.attach(cs);
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.hb.on('peer', (peer, state, prev) => {
@@ -114,6 +121,7 @@ export class Daemon {
     });
     this.hb.on('payload', (_peer, payload) => {
       if (isNodeState(payload) && mergeIntents(this.intents, payload.intents)) this.publish();
+      this.configs?.peerChanged();
       this.kick();
     });
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
@@ -133,6 +141,7 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.configs?.stop();
     await this.hb?.stop(graceful);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
@@ -164,6 +173,7 @@ export class Daemon {
   private payload(): JsonValue {
     const state: NodeState = {
       v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents,
+      ...(this.configs ? { configs: this.configs.digests(), cluster_sum: this.configs.clusterSum } : {}),
       ...(this.quorum ? { quorum: { state: this.quorum.state, votes: this.quorum.votes, total: this.quorum.total, needed: this.quorum.needed, why: this.quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
       ...(this.fencing ? { fence: this.fencing.snapshot() } : {}),
     };
@@ -412,7 +422,7 @@ export class Daemon {
       if (this.busy.has(name)) continue;
       const d = decide({
         self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
-        bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why },
+        bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
       });
       if (allKnown) this.bootDone.add(name);
       if (this.lastWhy.get(name) !== d.why) {

@@ -1,8 +1,9 @@
 // sync resources. `sync#i0` is the implicit one every service has: the service configuration
 // kept identical on all its nodes ("rsync svc config to drpnodes, nodes" in v1). On a single
-// node it is up when the local configuration file is present and readable; the cluster layer
-// reports it against its peers once the daemon shares configurations.
+// node it is up when the local configuration file is present and readable; with the daemon,
+// up only when every live peer of the service holds the same bytes (config-sync-status.ts).
 import fs from 'node:fs/promises';
+import { configSyncStatus } from './config-sync-status.js';
 import type { DriverSpec, Resource, StatusReport } from './types.js';
 
 export const internalSyncRid = 'sync#i0';
@@ -25,6 +26,7 @@ export const driver: DriverSpec = {
       async status(): Promise<StatusReport> {
         const label = ctx.rid === internalSyncRid ? 'rsync svc config to drpnodes, nodes' : `sync ${src ?? ''}`;
         if (!src) return { status: 'n/a', label, messages: [] };
+        if (ctx.rid === internalSyncRid) return configSyncStatus(ctx.paths, ctx.svcname, src, label);
         try {
           await fs.access(src, fs.constants.R_OK);
           return { status: 'up', label, messages: [] };

@@ -7,11 +7,13 @@
 // should a very large cluster still not fit, details are shed in a fixed order down to a
 // floor of fixed-size fields (see compact()). Sealed, a beat is BEAT_FACTS_MAX + 60 bytes of
 // envelope + the sender name + the heartbeat id: under 1 KiB for names up to 96 bytes.
-import type { FenceInfo, Intent, NodeState, QuorumInfo, ServiceState } from '../cluster/node-state.js';
+import type { ConfigDigest, FenceInfo, Intent, NodeState, QuorumInfo, ServiceState } from '../cluster/node-state.js';
 import type { JsonValue } from '../heartbeat/envelope.js';
 
 export const BEAT_FACTS_MAX = 800;
 const WHY_MAX = 160;
+/** hex characters of the cluster file digest in a beat */
+export const CLUSTER_SUM_CHARS = 12;
 const ERROR_MAX = 80;
 
 /** Where the channel's items of a node stand: peers compare it with what they pulled. */
@@ -30,6 +32,8 @@ export interface BeatFacts {
   v: 1;
   frozen: boolean;
   sc: ChannelMark;
+  /** truncated digest of the node's cluster file (CLUSTER_SUM_CHARS hex): peers compare it with theirs */
+  cf?: string;
   quorum?: QuorumInfo;
   fence?: Record<string, FenceInfo>;
 }
@@ -43,12 +47,13 @@ export function isBeatFacts(x: unknown): x is BeatFacts {
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** The facts of `state`, within BEAT_FACTS_MAX bytes of JSON. */
-export function beatFacts(state: Pick<NodeState, 'frozen' | 'quorum' | 'fence'>, mark: ChannelMark): BeatFacts {
+export function beatFacts(state: Pick<NodeState, 'frozen' | 'quorum' | 'fence' | 'cluster_sum'>, mark: ChannelMark): BeatFacts {
   const q = state.quorum;
   const full: BeatFacts = {
     v: 1,
     frozen: state.frozen,
     sc: mark,
+    ...(state.cluster_sum ? { cf: state.cluster_sum.slice(0, CLUSTER_SUM_CHARS) } : {}),
     ...(q
       ? {
           quorum: {
@@ -102,6 +107,9 @@ export interface Item {
 
 const SVC = 's:';
 const INTENT = 'i:';
+const CONFIG = 'c:';
+/** present when the node announces its configs at all (even none): a node of an earlier version does not */
+const CONFIGS_MARK = 'c';
 
 export function identityOf(key: string, value: JsonValue): string {
   if (key.startsWith(SVC) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -111,8 +119,8 @@ export function identityOf(key: string, value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-/** The channel items of a state: one per service, one per intent. */
-export function stateItems(state: Pick<NodeState, 'services' | 'intents'>): Item[] {
+/** The channel items of a state: one per service, one per intent, one per service config generation. */
+export function stateItems(state: Pick<NodeState, 'services' | 'intents' | 'configs'>): Item[] {
   const out: Item[] = [];
   const add = (key: string, v: unknown): void => {
     const value = v as JsonValue;
@@ -120,6 +128,8 @@ export function stateItems(state: Pick<NodeState, 'services' | 'intents'>): Item
   };
   for (const [name, s] of Object.entries(state.services)) add(SVC + name, s);
   for (const [name, i] of Object.entries(state.intents)) add(INTENT + name, i);
+  if (state.configs) add(CONFIGS_MARK, 1);
+  for (const [name, c] of Object.entries(state.configs ?? {})) add(CONFIG + name, c);
   return out;
 }
 
@@ -127,12 +137,22 @@ export function stateItems(state: Pick<NodeState, 'services' | 'intents'>): Item
 export function assemble(facts: BeatFacts, items: ReadonlyMap<string, JsonValue>, complete: boolean): NodeState {
   const services: Record<string, ServiceState> = {};
   const intents: Record<string, Intent> = {};
+  const configs: Record<string, ConfigDigest> = {};
+  let withConfigs = false;
   for (const [k, v] of items) {
     if (k.startsWith(SVC)) services[k.slice(SVC.length)] = v as unknown as ServiceState;
     else if (k.startsWith(INTENT)) intents[k.slice(INTENT.length)] = v as unknown as Intent;
+    else if (k.startsWith(CONFIG)) {
+      configs[k.slice(CONFIG.length)] = v as unknown as ConfigDigest;
+      withConfigs = true;
+    }
   }
+  // a node of this version announces its configs (an empty set is an item too: see stateItems)
+  if (items.has(CONFIGS_MARK)) withConfigs = true;
   return {
     v: 1, frozen: facts.frozen, services, intents, complete,
+    ...(withConfigs ? { configs } : {}),
+    ...(facts.cf ? { cluster_sum: facts.cf } : {}),
     ...(facts.quorum ? { quorum: facts.quorum } : {}),
     ...(facts.fence ? { fence: facts.fence } : {}),
   };

@@ -17,7 +17,7 @@ import type { BeatFacts } from './facts.js';
 import { assemble, isBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
-import type { ChanLog, Timeouts } from './server.js';
+import type { ChanLog, RequestHandler, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
 import { publishState, StateStore } from './store.js';
 
@@ -37,6 +37,10 @@ export type { StateChanStats };
 
 export interface ClusterState extends Heartbeats {
   statechan(): StateChanStats;
+  /** answer a request type of 0x20-0x2f (even) from peers */
+  serve(type: number, h: RequestHandler): void;
+  /** ask `peer` over its state channel (rejects when none is open) */
+  request(peer: string, type: number, body: Record<string, unknown>, timeoutMs?: number): Promise<unknown>;
 }
 
 /** TCP endpoint of the state channel of a network heartbeat for `node`; multicast needs the learned address. */
@@ -177,6 +181,15 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
       timer.unref();
       this.notice.set(peer, timer);
     }
+  }
+
+  serve(type: number, h: RequestHandler): void {
+    this.server.handle(type, h);
+  }
+
+  request(peer: string, type: number, body: Record<string, unknown>, timeoutMs?: number): Promise<unknown> {
+    const p = this.pullers.get(peer);
+    return p ? p.call(type, body, timeoutMs) : Promise.reject(new Error(`${peer} is not a peer`));
   }
 
   setPayload(payload: JsonValue, urgent = false): void {

@@ -13,6 +13,12 @@ export const MSG = {
   PONG: 0x04,
 } as const;
 
+/**
+ * Requests beyond GET, client → server, each answered by the server with type + 1 and the
+ * same `id` (the config files of src/statechan/configs.ts use 0x20/0x21).
+ */
+export const REQUEST_TYPES = { first: 0x20, last: 0x2f } as const;
+
 /** First type of the range kept for bulk streams (not implemented yet). */
 export const STREAM_TYPES_FIRST = 0x40;
 

@@ -6,7 +6,7 @@ import type { ChannelKeys } from './crypto.js';
 import type { ChanDrop, CloseReason } from './connection.js';
 import { SecureConn } from './connection.js';
 import type { ChannelMark } from './facts.js';
-import { isStateChunk, MSG, parseJson } from './protocol.js';
+import { isStateChunk, MSG, parseJson, REQUEST_TYPES } from './protocol.js';
 import { Replica } from './replica.js';
 import type { ChanLog, Timeouts } from './server.js';
 import { DEFAULT_TIMEOUTS } from './server.js';
@@ -48,6 +48,9 @@ export class Puller {
   private backoff = BACKOFF_MS.first;
   private want: ChannelMark | undefined;
   private stopped = false;
+  /** requests beyond GET waiting for their answer, by id */
+  private readonly calls = new Map<number, { type: number; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private callId = 0;
   pulls = 0;
   failures = 0;
   /** failed attempts since the last working connection */
@@ -114,8 +117,51 @@ export class Puller {
     socket.once('connect', () => conn.startClient());
   }
 
+  /**
+   * A request of type 0x20-0x2f over the open connection; resolves with the answer's JSON
+   * body. Rejects at once when no connection is open (the caller retries later), and when
+   * the answer does not come within timeoutMs or the connection closes.
+   */
+  call(type: number, body: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    const c = this.conn;
+    if (!c?.open) return Promise.reject(new Error(`no state channel to ${this.o.peer}`));
+    const id = ++this.callId;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.calls.delete(id);
+        reject(new Error(`no answer from ${this.o.peer} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.calls.set(id, { type, resolve, reject, timer });
+      if (!c.send(type, Buffer.from(JSON.stringify({ ...body, id }), 'utf8'))) {
+        clearTimeout(timer);
+        this.calls.delete(id);
+        reject(new Error(`state channel to ${this.o.peer} closed`));
+      }
+    });
+  }
+
+  private answered(conn: SecureConn, type: number, body: Buffer): void {
+    const v = parseJson(body);
+    const id = (v as { id?: unknown } | undefined)?.id;
+    const call = typeof id === 'number' ? this.calls.get(id) : undefined;
+    if (!call || call.type + 1 !== type) return conn.close('malformed', `unexpected answer of type ${type}`);
+    this.calls.delete(id as number);
+    clearTimeout(call.timer);
+    call.resolve(v);
+  }
+
+  private failCalls(why: string): void {
+    for (const [id, c] of this.calls) {
+      clearTimeout(c.timer);
+      c.reject(new Error(why));
+      this.calls.delete(id);
+    }
+  }
+
   private message(conn: SecureConn, type: number, body: Buffer): void {
     if (type === MSG.PONG) return;
+    if (type > REQUEST_TYPES.first && type <= REQUEST_TYPES.last && type % 2 === 1) return this.answered(conn, type, body);
     if (type !== MSG.STATE) return conn.close('malformed', `unexpected message type ${type}`);
     const c = parseJson(body);
     if (!isStateChunk(c)) return conn.close('malformed', 'bad STATE chunk');
@@ -141,6 +187,7 @@ export class Puller {
     if (this.inflight) clearTimeout(this.inflight);
     this.inflight = undefined;
     this.replica.dropPending();
+    this.failCalls(`state channel to ${this.o.peer} closed`);
   }
 
   /**
@@ -185,6 +232,7 @@ export class Puller {
 
   stop(): void {
     this.stopped = true;
+    this.failCalls('stopping');
     if (this.retry) clearTimeout(this.retry);
     if (this.ping) clearInterval(this.ping);
     if (this.inflight) clearTimeout(this.inflight);

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { ChannelKeys } from './crypto.js';
 import type { ChanDrop, CloseReason } from './connection.js';
 import { CHAN_DROPS, SecureConn } from './connection.js';
-import { isGet, MSG, parseJson } from './protocol.js';
+import { isGet, MSG, parseJson, REQUEST_TYPES } from './protocol.js';
 import type { StateStore } from './store.js';
 
 export type ChanLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, msg: string, data?: Record<string, unknown>) => void;
@@ -31,8 +31,15 @@ export interface ServerOptions {
   drops: Record<ChanDrop, number>;
 }
 
+/**
+ * A request of the state protocol beyond GET (types 0x20-0x2f, e.g. a config file): the
+ * authenticated peer's name and the parsed JSON body; the answer is sent back as type + 1.
+ */
+export type RequestHandler = (peer: string, body: unknown) => Record<string, unknown>;
+
 export class ChannelServer {
   private readonly servers: net.Server[] = [];
+  private readonly handlers = new Map<number, RequestHandler>();
   private readonly conns = new Set<SecureConn>();
   private pending = 0;
   private readonly warned = new Set<string>();
@@ -58,6 +65,12 @@ export class ChannelServer {
         resolve(true);
       });
     });
+  }
+
+  /** answer requests of `type` (0x20-0x2f); the answer goes back as `type + 1` */
+  handle(type: number, h: RequestHandler): void {
+    if (type < REQUEST_TYPES.first || type > REQUEST_TYPES.last || type % 2 !== 0) throw new Error(`request type ${type} outside 0x20-0x2f (even)`);
+    this.handlers.set(type, h);
   }
 
   get listening(): number {
@@ -104,6 +117,18 @@ export class ChannelServer {
   private message(conn: SecureConn, type: number, body: Buffer): void {
     if (type === MSG.PING) {
       conn.send(MSG.PONG, Buffer.alloc(0));
+      return;
+    }
+    const h = this.handlers.get(type);
+    if (h && conn.peer !== undefined) {
+      const body0 = parseJson(body);
+      let reply: Record<string, unknown>;
+      try {
+        reply = h(conn.peer, body0);
+      } catch (e) {
+        reply = { id: (body0 as { id?: unknown } | undefined)?.id ?? null, error: e instanceof Error ? e.message : String(e) };
+      }
+      conn.send(type + 1, Buffer.from(JSON.stringify(reply), 'utf8'));
       return;
     }
     if (type !== MSG.GET) {

@@ -6,6 +6,7 @@ import type { NodeState } from '../../src/cluster/node-state.js';
 import { encodeSlot } from '../../src/heartbeat/disk.js';
 import { deriveKey, seal } from '../../src/heartbeat/envelope.js';
 import { BEAT_FACTS_MAX } from '../../src/statechan/facts.js';
+import { CLUSTER_SUM_CHARS } from '../../src/statechan/facts.js';
 import { publishState, StateStore } from '../../src/statechan/store.js';
 import { bigState } from '../helpers/node-states.js';
 
@@ -22,6 +23,8 @@ function sealedBeat(state: NodeState): { json: string; sealed: Buffer; store: St
 
 test('10,000 services and intents: the sealed beat is under 1 KiB and fits a 4 KiB disk slot', (t) => {
   const state = bigState(10_000, { intents: true, error: 'x'.repeat(500) });
+  // the cluster file's digest rides in every beat, truncated (CLUSTER_SUM_CHARS)
+  state.cluster_sum = 'f'.repeat(64);
   t.true(JSON.stringify(state).length > 5_000_000, 'the state itself is megabytes');
   const { json, sealed, store } = sealedBeat(state);
   t.true(Buffer.byteLength(json) <= BEAT_FACTS_MAX, `facts ${json.length} bytes`);
@@ -34,6 +37,7 @@ test('10,000 services and intents: the sealed beat is under 1 KiB and fits a 4 K
 
 test('the bound holds with many fenced peers, arbitrators and long texts', (t) => {
   const state = bigState(10);
+  state.cluster_sum = 'f'.repeat(64);
   const long = 'e'.repeat(10_000);
   state.quorum = { state: 'lost', votes: 1, total: 40, needed: 21, why: long, arbitrators: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`arbitrator#${i}`, { granted: false, error: long }])) };
   state.fence = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`node-${i}`, { state: 'failed' as const, at: Date.now(), failures: 9, error: long, nextAt: Date.now() }]));
@@ -43,6 +47,7 @@ test('the bound holds with many fenced peers, arbitrators and long texts', (t) =
   const facts = JSON.parse(json) as { quorum?: { state: string; votes: number } };
   t.is(facts.quorum?.state, 'lost', 'the quorum verdict itself is never shed');
   t.is(facts.quorum?.votes, 1);
+  t.is((facts as { cf?: string }).cf, 'f'.repeat(CLUSTER_SUM_CHARS), 'the cluster file digest is never shed');
 });
 
 test('a small cluster keeps its quorum and fencing detail in the beat', (t) => {
