@@ -10,6 +10,8 @@ import {
   engineErrorLine,
   forceRemoveArgs,
   EngineUnreachableError,
+  runArgs,
+  stopArgs,
   lastLogLines,
   unreachableMessage,
   type EngineCli,
@@ -70,6 +72,8 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
   } catch (e) {
     return { error: `bad run_args or run_command: ${e instanceof Error ? e.message : String(e)}` };
   }
+  // a bare `--` would end the options early and make the image a word of run_args
+  if (args.includes('--')) return { error: 'run_args must not hold a bare "--": the image and run_command follow it' };
   return {
     target: { cli, host: ctx.kw.string('docker_host') || undefined },
     name,
@@ -137,7 +141,8 @@ class ContainerResource implements Resource {
     }
     // a stopped leftover holds the name and an old configuration: replace it
     if (cur.kind === 'found') await this.remove();
-    const argv = ['run', '-d', '--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels(), ...this.s.args, image, ...this.s.command];
+    const own = ['--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels()];
+    const argv = runArgs(own, this.s.args, image, this.s.command);
     this.ctx.log.info({ name, argv }, 'container run');
     const r = await engine(target, argv, Math.max(1_000, deadline - Date.now()), this.ctx.log);
     if (!r.ok) {
@@ -204,7 +209,7 @@ class ContainerResource implements Resource {
     if (cur.container.running) {
       const secs = Math.ceil(this.s.stopTimeout / 1000);
       // the engine kills after `secs`; give the CLI that long plus room to answer
-      const r = await engine(target, ['stop', '-t', String(secs), name], this.s.stopTimeout + 30_000, this.ctx.log);
+      const r = await engine(target, stopArgs(name, secs), this.s.stopTimeout + 30_000, this.ctx.log);
       if (!r.ok) this.ctx.log.warn({ name, err: engineErrorLine(r) }, 'container stop failed, removing by force');
     }
     await this.remove();
