@@ -22,6 +22,9 @@ export interface Keyword {
   candidates?: string[];
   /** only valid for these values of the section's `type` keyword */
   types?: string[];
+  /** a check of the converted value beyond its type: the problem, reported at the value's
+   *  file:line by validation and load; undefined when the value is good */
+  check?: (value: KeywordValue) => string | undefined;
   description: string;
 }
 
