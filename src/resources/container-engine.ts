@@ -8,8 +8,10 @@ export type EngineCli = 'docker' | 'podman';
 
 export interface EngineTarget {
   cli: EngineCli;
-  /** engine socket (docker_host keyword); undefined: the CLI's own default */
+  /** engine socket (docker_host keyword, or a service's private docker engine); undefined: the CLI's own default */
   host: string | undefined;
+  /** options before the verb: a service's private podman storage (--root, --runroot, --tmpdir) */
+  globalArgs?: readonly string[];
 }
 
 /** What the driver needs to know of one container. */
@@ -46,12 +48,12 @@ export function engineEnv(t: EngineTarget): Record<string, string> | undefined {
 }
 
 export function engineKey(t: EngineTarget): string {
-  return `${t.cli}\0${t.host ?? ''}`;
+  return `${t.cli}\0${t.host ?? ''}\0${(t.globalArgs ?? []).join('\0')}`;
 }
 
 /** Run the engine CLI, bounded in time like every command we run. */
 export function engine(t: EngineTarget, args: readonly string[], timeoutMs: number, log?: Logger): Promise<RunResult> {
-  return run(t.cli, args, { timeout: timeoutMs, env: engineEnv(t), log });
+  return run(t.cli, [...(t.globalArgs ?? []), ...args], { timeout: timeoutMs, env: engineEnv(t), log });
 }
 
 // Every configured value given to the CLI is an operand after `--` (both CLIs take it on every

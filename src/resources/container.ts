@@ -5,6 +5,7 @@ import type { DriverSpec, Resource, ResourceContext, StatusReport } from './type
 import type { Keyword, KeywordValue } from '../config/keywords.js';
 import { shlexSplit } from '../util/shlex.js';
 import { inspectBatched } from './container-batch.js';
+import { privateEngine, type PrivateEngine } from './container-private.js';
 import {
   checkDevice,
   checkEntrypoint,
@@ -79,6 +80,8 @@ interface Settings {
   /** keyword run options; `network` is filled at start when netns is a rid */
   run: RunOptions;
   netns: NetnsSpec | undefined;
+  /** the service's own engine (docker_data_dir), run by this driver around its containers */
+  private: PrivateEngine | undefined;
   startTimeout: number;
   startSettle: number;
   stopTimeout: number;
@@ -117,8 +120,17 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
     if (typeof n !== 'string') return n;
     network = n;
   }
+  const host = ctx.kw.string('docker_host') || undefined;
+  const dataDir = ctx.service?.string('docker_data_dir') ?? '';
+  let own: PrivateEngine | undefined;
+  if (dataDir.length > 0 && host === undefined) {
+    const pe = privateEngine(cli, ctx.svcname, ctx.paths, dataDir, ctx.service?.string('docker_daemon_args') ?? '');
+    if ('error' in pe) return pe;
+    own = pe;
+  }
   return {
-    target: { cli, host: ctx.kw.string('docker_host') || undefined },
+    target: own?.target ?? { cli, host },
+    private: own,
     name,
     image,
     args,
@@ -188,6 +200,7 @@ class ContainerResource implements Resource {
   async start(): Promise<void> {
     const { target, name, image } = this.s;
     const deadline = Date.now() + this.s.startTimeout;
+    await this.s.private?.ensure(this.ctx.log);
     const cur = await this.inspectForAction();
     if (cur.kind === 'found' && cur.container.running && this.foreign(cur.container)) {
       // an engine shared by several nodes (lab, remote docker_host): another node's container is not ours to adopt
@@ -269,6 +282,15 @@ class ContainerResource implements Resource {
   }
 
   async stop(): Promise<void> {
+    const own = this.s.private;
+    // a private engine that does not run here has no container running here
+    if (own && !own.active()) return;
+    await this.stopContainer();
+    // after the last container of the service, its engine
+    await own?.stopIfIdle(this.ctx.log);
+  }
+
+  private async stopContainer(): Promise<void> {
     const { target, name } = this.s;
     const cur = await this.inspectForAction();
     if (cur.kind === 'absent') return;
@@ -314,6 +336,8 @@ class ContainerResource implements Resource {
 
   async status(): Promise<StatusReport> {
     const down = (messages: string[] = []): StatusReport => ({ status: 'down', label: this.s.image, messages });
+    // where the service does not run: no engine to ask (and podman would write to the data dir)
+    if (this.s.private && !this.s.private.active()) return down([this.s.private.inactiveMessage]);
     let r: InspectResult;
     try {
       r = await this.inspect();
