@@ -198,9 +198,21 @@ class ContainerResource implements Resource {
   }
 
   async start(): Promise<void> {
+    const own = this.s.private;
+    if (!own) return this.startContainer();
+    await own.ensure(this.ctx.log);
+    try {
+      await this.startContainer();
+    } catch (e) {
+      // a failed first container must not leave the service's engine holding its fs
+      await own.stopIfIdle(this.ctx.log).catch((err: unknown) => this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'private engine stop after a failed start'));
+      throw e;
+    }
+  }
+
+  private async startContainer(): Promise<void> {
     const { target, name, image } = this.s;
     const deadline = Date.now() + this.s.startTimeout;
-    await this.s.private?.ensure(this.ctx.log);
     const cur = await this.inspectForAction();
     if (cur.kind === 'found' && cur.container.running && this.foreign(cur.container)) {
       // an engine shared by several nodes (lab, remote docker_host): another node's container is not ours to adopt

@@ -147,6 +147,27 @@ for (const cli of engines) {
   });
 }
 
+test.serial('docker: a failed first start stops the private dockerd it started', async (t) => {
+  requireRoot();
+  await requireEngine('docker');
+  const svc = uniquePrefix('pf');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${svc}-data-`));
+  const pe = privateEngine('docker', svc, testPaths, dataDir, '');
+  if ('error' in pe) throw new Error(pe.error);
+  t.teardown(async () => {
+    const pid = pidOf(pe, svc);
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    await waitFor('the dockerd to exit', () => pid === undefined || !alive(pid)).catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.join(testPaths.run, svc), { recursive: true, force: true });
+  });
+  // an image the fresh engine does not have, and no registry to pull it from
+  const res = makeContainer('docker', svc, 'container#1', { run_image: `${svc}/missing:1`, start_timeout: '30s' }, { docker_data_dir: dataDir });
+  await t.throwsAsync(res.start(), { message: new RegExp(`${svc}/missing:1`) });
+  t.false(pe.active(), 'no private dockerd left running');
+  t.deepEqual((await res.status()).messages, [DOCKER_NOT_RUNNING]);
+});
+
 test('bad private engine settings fail start and show in status, with no engine started', async (t) => {
   const res = makeContainer('docker', 'svc', 'container#1', { run_image: testImage }, { docker_data_dir: 'relative/dir' });
   const st = await res.status();
