@@ -10,6 +10,7 @@ import { makeNetNs } from '../helpers/host.js';
 import { createLoop } from '../helpers/loop-dev.js';
 import { engines, makeContainer, observe, removeContainers, requireEngine, testPaths, type Cli } from '../helpers/container-engines.js';
 import { silentLogger } from '../../src/log.js';
+import { ferryPaths } from '../../src/paths.js';
 import { DOCKER_NOT_RUNNING, PODMAN_INACTIVE, privateEngine, type PrivateEngine } from '../../src/resources/container-private.js';
 
 const log = silentLogger();
@@ -196,4 +197,58 @@ test.serial("registry.opensvc.com on its standby: the seed's engine message unde
   const c = json.resources.find((x) => x.rid === 'container#1');
   t.is(c?.status, 'down');
   t.false(fs.existsSync(path.join(root.root, 'run', 'registry.opensvc.com', 'docker.sock')), 'status started no engine');
+});
+
+test.serial('svcmgr start/stop of fs + docker container with docker_data_dir: the engine starts after the fs and is gone before its umount', async (t) => {
+  requireRoot();
+  await requireEngine('docker');
+  const svc = uniquePrefix('ps');
+  const root = makeFerryRoot('node1');
+  t.teardown(() => root.cleanup());
+  const svcfs = await serviceFs(t, svc);
+  const dev = (await sh('findmnt', ['-n', '-o', 'SOURCE', '--', svcfs.mnt])).stdout.trim();
+  const dataDir = path.join(svcfs.mnt, 'dockerdata');
+  const paths = ferryPaths({ FERRY_ROOT: root.root });
+  const pe = privateEngine('docker', svc, paths, dataDir, '');
+  if ('error' in pe) throw new Error(pe.error);
+  const name = `${svc}.container.1`;
+  t.teardown(async () => {
+    const pid = (() => {
+      try {
+        return Number(fs.readFileSync(path.join(paths.run, svc, 'docker.pid'), 'utf8').trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (pe.active()) await sh('docker', [...cliPrefix(pe), 'rm', '-f', '--', name], { reject: false });
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  // the service's engine gets its image once, on its fs
+  await pe.ensure(log);
+  const tar = path.join(os.tmpdir(), `${svc}.tar`);
+  t.teardown(() => fs.rmSync(tar, { force: true }));
+  await sh('docker', ['save', '-o', tar, testImage]);
+  await sh('docker', [...cliPrefix(pe), 'load', '-i', tar]);
+  await pe.stopIfIdle(log);
+  t.false(pe.active());
+  await svcfs.umount();
+
+  fs.writeFileSync(
+    path.join(root.services, `${svc}.env`),
+    `[DEFAULT]\nnodes = node1\ndocker_data_dir = ${dataDir}\n\n[fs#1]\ntype = ext4\ndev = ${dev}\nmnt = ${svcfs.mnt}\n\n[container#1]\ntype = docker\nrun_image = ${testImage}\nrun_command = sleep 1000\nstop_timeout = 1s\n`,
+  );
+  const start = await runCli('svcmgr', ['-s', svc, 'start'], root.env, { timeoutMs: 180_000 });
+  t.is(start.exitCode, 0, start.stderr);
+  t.true(pe.active(), 'the private dockerd runs');
+  const c = await sh('docker', [...cliPrefix(pe), 'inspect', '--type', 'container', '--', name]);
+  t.true((JSON.parse(c.stdout) as { State: { Running: boolean } }[])[0]!.State.Running);
+
+  const stop = await runCli('svcmgr', ['-s', svc, 'stop'], root.env, { timeoutMs: 180_000 });
+  t.is(stop.exitCode, 0, stop.stderr);
+  t.false(pe.active(), 'the private dockerd is gone');
+  const mounted = await sh('findmnt', ['-n', '--', svcfs.mnt], { reject: false });
+  t.not(mounted.exitCode, 0, 'the service fs is unmounted');
+  const st = await runCli('svcmgr', ['-s', svc, 'print', 'status', '--format', 'json'], root.env);
+  const json = JSON.parse(st.stdout) as { resources: { rid: string; status: string }[] };
+  t.is(json.resources.find((r) => r.rid === 'container#1')?.status, 'down');
 });
