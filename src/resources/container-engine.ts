@@ -90,7 +90,9 @@ const NOISE = [/^See '.*--help'\.?$/, /^Run '.*--help' for more information$/, /
 /** The one line of an engine failure worth showing: the last meaningful stderr line (where both
  *  CLIs put the reason), without the "docker: " / "Error: " prefixes the CLIs add. */
 export function engineErrorLine(r: RunResult): string {
-  const verb = r.command.split(' ').slice(0, 2).join(' ');
+  // the CLI and its verb, past the global options of a private podman storage
+  const words = r.command.split(' ');
+  const verb = [words[0], words.slice(1).find((w) => !w.startsWith('-')) ?? ''].join(' ').trim();
   if (r.timedOut) return `${verb} timed out after ${Math.round(r.durationMs / 1000)}s`;
   const line = meaningful(r.stderr).at(-1) ?? meaningful(r.stdout).at(-1) ?? '';
   const clean = line.replace(/^(docker|podman): /, '').replace(/^Error: /, '');

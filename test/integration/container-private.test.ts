@@ -169,6 +169,46 @@ test.serial('docker: a failed first start stops the private dockerd it started',
   t.deepEqual((await res.status()).messages, [DOCKER_NOT_RUNNING]);
 });
 
+test.serial('docker: containers of a parallel subset share one private dockerd, started once and stopped after the last', async (t) => {
+  requireRoot();
+  await requireEngine('docker');
+  const svc = uniquePrefix('pp');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `${svc}-data-`));
+  const pe = privateEngine('docker', svc, testPaths, dataDir, '');
+  if ('error' in pe) throw new Error(pe.error);
+  const names = [1, 2, 3].map((i) => `${svc}.container.${i}`);
+  t.teardown(async () => {
+    if (pe.active()) await sh('docker', [...cliPrefix(pe), 'rm', '-f', '--', ...names], { reject: false });
+    const pid = pidOf(pe, svc);
+    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    await waitFor('the dockerd to exit', () => pid === undefined || !alive(pid)).catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.join(testPaths.run, svc), { recursive: true, force: true });
+  });
+  await pe.ensure(log);
+  const tar = path.join(os.tmpdir(), `${svc}.tar`);
+  t.teardown(() => fs.rmSync(tar, { force: true }));
+  await sh('docker', ['save', '-o', tar, testImage]);
+  await sh('docker', [...cliPrefix(pe), 'load', '-i', tar]);
+  await pe.stopIfIdle(log);
+  t.false(pe.active());
+
+  const service = { docker_data_dir: dataDir };
+  const res = [1, 2, 3].map((i) => makeContainer('docker', svc, `container#${i}`, { run_image: testImage, run_command: 'sleep 1000', stop_timeout: '1s' }, service));
+  await Promise.all(res.map((r) => r.start()));
+  const pid = pidOf(pe, svc)!;
+  t.deepEqual((await Promise.all(res.map((r) => r.status()))).map((s) => s.status), ['up', 'up', 'up']);
+  // one daemon for the three
+  const daemons = (await sh('pgrep', ['-f', `--pidfile=${path.join(testPaths.run, svc, 'docker.pid')}`], { reject: false })).stdout.trim().split('\n').filter((l) => l.length > 0);
+  t.deepEqual(daemons, [String(pid)]);
+  // one stopped: the daemon stays for the two others
+  await res[0]!.stop();
+  t.true(pe.active());
+  await Promise.all(res.slice(1).map((r) => r.stop()));
+  t.false(pe.active());
+  t.false(alive(pid));
+});
+
 test('bad private engine settings fail start and show in status, with no engine started', async (t) => {
   const res = makeContainer('docker', 'svc', 'container#1', { run_image: testImage }, { docker_data_dir: 'relative/dir' });
   const st = await res.status();
