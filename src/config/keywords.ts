@@ -22,6 +22,9 @@ export interface Keyword {
   candidates?: string[];
   /** only valid for these values of the section's `type` keyword */
   types?: string[];
+  /** a check of the converted value beyond its type: the problem, reported at the value's
+   *  file:line by validation and load; undefined when the value is good */
+  check?: (value: KeywordValue) => string | undefined;
   description: string;
 }
 
@@ -33,8 +36,8 @@ export const defaultKeywords: Keyword[] = [
   { name: 'app', type: 'string', default: 'default', description: 'Application code the service belongs to (informational).' },
   { name: 'service_type', aliases: ['env'], type: 'string', default: 'PRD', scopable: true, description: 'Service environment class shown in svcmon (PRD, DEV, TST...).' },
   { name: 'comment', type: 'string', description: 'Free text.' },
-  { name: 'docker_data_dir', type: 'string', description: 'v1 private docker daemon data directory (accepted, not used: ferry uses the node engine).' },
-  { name: 'docker_daemon_args', type: 'string', description: 'v1 private docker daemon arguments (accepted, not used: ferry uses the node engine).' },
+  { name: 'docker_data_dir', type: 'string', check: (v) => (String(v) === '' || String(v).startsWith('/') ? undefined : `"${String(v)}" is not an absolute path`), description: 'Private container engine of the service, its data on this directory (normally on one of its fs): docker containers run in a dockerd of their own (data root here; exec root, pid file and socket under /run/ferry/<svc>/; started before the first container, stopped after the last; `--bridge=none --iptables=false` unless docker_daemon_args sets the bridge or iptables), podman ones with `--root` here and their own `--runroot`/`--tmpdir` under /run/ferry/<svc>/. Where the service does not run, its containers show `docker daemon is not running`. A container with docker_host uses that engine instead. Empty: the node engine.' },
+  { name: 'docker_daemon_args', type: 'shlex', description: 'Extra arguments of the private dockerd (docker_data_dir), shell-quoted, e.g. `--ip 37.59.71.25`.' },
   { name: 'placement', type: 'string', default: 'nodes order', candidates: ['nodes order'], description: 'How the daemon picks the node to start the service on.' },
   { name: 'rollback', type: 'boolean', default: true, description: 'On a failed start, stop what the action started.' },
   { name: 'stonith', type: 'boolean', default: true, description: 'Fence the old owner before a takeover (when the cluster defines STONITH for it).' },

@@ -9,6 +9,13 @@ const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
 
 /** Convert a raw value; returns an error message instead of throwing. */
 export function convertValue(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
+  const r = convertType(kw, raw);
+  if ('error' in r || !kw.check) return r;
+  const problem = kw.check(r.value);
+  return problem === undefined ? r : { error: `bad value for ${kw.name}: ${problem}` };
+}
+
+function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
   const v = raw.trim();
   switch (kw.type) {
     case 'string':

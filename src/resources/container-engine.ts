@@ -8,8 +8,10 @@ export type EngineCli = 'docker' | 'podman';
 
 export interface EngineTarget {
   cli: EngineCli;
-  /** engine socket (docker_host keyword); undefined: the CLI's own default */
+  /** engine socket (docker_host keyword, or a service's private docker engine); undefined: the CLI's own default */
   host: string | undefined;
+  /** options before the verb: a service's private podman storage (--root, --runroot, --tmpdir) */
+  globalArgs?: readonly string[];
 }
 
 /** What the driver needs to know of one container. */
@@ -46,18 +48,40 @@ export function engineEnv(t: EngineTarget): Record<string, string> | undefined {
 }
 
 export function engineKey(t: EngineTarget): string {
-  return `${t.cli}\0${t.host ?? ''}`;
+  return `${t.cli}\0${t.host ?? ''}\0${(t.globalArgs ?? []).join('\0')}`;
 }
 
 /** Run the engine CLI, bounded in time like every command we run. */
 export function engine(t: EngineTarget, args: readonly string[], timeoutMs: number, log?: Logger): Promise<RunResult> {
-  return run(t.cli, args, { timeout: timeoutMs, env: engineEnv(t), log });
+  return run(t.cli, [...(t.globalArgs ?? []), ...args], { timeout: timeoutMs, env: engineEnv(t), log });
 }
+
+// Every configured value given to the CLI is an operand after `--` (both CLIs take it on every
+// verb used here, `run` included), so a name or an image can never read as an option.
 
 /** `rm -f` that kills at once, as docker's does: podman's would first wait the container's own
  *  stop timeout (10 s by default) — stop() has already been graceful when that mattered. */
 export function forceRemoveArgs(t: EngineTarget, name: string): string[] {
-  return t.cli === 'podman' ? ['rm', '-f', '-t', '0', name] : ['rm', '-f', name];
+  return t.cli === 'podman' ? ['rm', '-f', '-t', '0', '--', name] : ['rm', '-f', '--', name];
+}
+
+export function stopArgs(name: string, graceSeconds: number): string[] {
+  return ['stop', '-t', String(graceSeconds), '--', name];
+}
+
+export function inspectArgs(names: readonly string[]): string[] {
+  return ['inspect', '--type', 'container', '--', ...names];
+}
+
+export function logsArgs(name: string, count: number): string[] {
+  return ['logs', '--tail', String(count), '--', name];
+}
+
+/** `run -d`: ferry's options, then the configured ones, then `--`, the image and the command.
+ *  A configured option list ending with an option that takes a value takes the `--` as that
+ *  value, never the image; one holding a bare `--` is refused earlier (readSettings). */
+export function runArgs(own: readonly string[], configured: readonly string[], image: string, command: readonly string[]): string[] {
+  return ['run', '-d', ...own, ...configured, '--', image, ...command];
 }
 
 // CLI chatter that is never the reason of a failure.
@@ -66,7 +90,9 @@ const NOISE = [/^See '.*--help'\.?$/, /^Run '.*--help' for more information$/, /
 /** The one line of an engine failure worth showing: the last meaningful stderr line (where both
  *  CLIs put the reason), without the "docker: " / "Error: " prefixes the CLIs add. */
 export function engineErrorLine(r: RunResult): string {
-  const verb = r.command.split(' ').slice(0, 2).join(' ');
+  // the CLI and its verb, past the global options of a private podman storage
+  const words = r.command.split(' ');
+  const verb = [words[0], words.slice(1).find((w) => !w.startsWith('-')) ?? ''].join(' ').trim();
   if (r.timedOut) return `${verb} timed out after ${Math.round(r.durationMs / 1000)}s`;
   const line = meaningful(r.stderr).at(-1) ?? meaningful(r.stdout).at(-1) ?? '';
   const clean = line.replace(/^(docker|podman): /, '').replace(/^Error: /, '');
@@ -114,7 +140,7 @@ export async function inspectMany(
     return out;
   };
   if (names.length === 0) return out;
-  const r = await engine(t, ['inspect', '--type', 'container', ...names], timeoutMs, log);
+  const r = await engine(t, inspectArgs(names), timeoutMs, log);
   const down = unreachableMessage(t, r);
   if (down !== undefined) return all({ kind: 'unreachable', message: down });
   const complaints = r.stderr.split('\n').filter((l) => l.trim().length > 0 && !NO_SUCH.test(l));
@@ -163,7 +189,7 @@ function toState(raw: unknown): ContainerState | undefined {
 /** Last lines the container wrote (stdout and stderr, at most `count`, each cut to 200
  *  characters): the reason a container died at birth. */
 export async function lastLogLines(t: EngineTarget, name: string, count: number, log?: Logger): Promise<string[]> {
-  const r = await engine(t, ['logs', '--tail', String(count), name], 10_000, log);
+  const r = await engine(t, logsArgs(name, count), 10_000, log);
   if (!r.ok) return [];
   const text = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   return text.slice(-count).map((l) => (l.length > 200 ? `${l.slice(0, 200)}…` : l));

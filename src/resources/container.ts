@@ -2,14 +2,32 @@
 // OpenSVC v1 docker driver did. Stop removes the container, so every start runs a fresh one
 // from the current configuration; the container name ties a resource to its container.
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword, KeywordValue } from '../config/keywords.js';
 import { shlexSplit } from '../util/shlex.js';
 import { inspectBatched } from './container-batch.js';
+import { privateEngine, type PrivateEngine } from './container-private.js';
+import {
+  checkDevice,
+  checkEntrypoint,
+  checkEnvironment,
+  checkHostname,
+  checkNetns,
+  checkUser,
+  checkVolumeMount,
+  NAME_RE,
+  networkOption,
+  parseNetns,
+  runOptionArgs,
+  type NetnsSpec,
+  type RunOptions,
+} from './container-args.js';
 import {
   engine,
   engineErrorLine,
   forceRemoveArgs,
   EngineUnreachableError,
+  runArgs,
+  stopArgs,
   lastLogLines,
   unreachableMessage,
   type EngineCli,
@@ -28,14 +46,25 @@ const FAILED_START_LOG_LINES = 3;
 // status must stay cheap, but a busy engine can take a few seconds to answer inspect
 const STATUS_TIMEOUT = 10_000;
 const POLL_INTERVAL = 100;
-// what the engines accept as a container name
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// lines of `ps` a rid lookup reads (one is expected)
+const MAX_PS_LINES = 16;
 
 const keywords: Keyword[] = [
   { name: 'run_image', aliases: ['image'], type: 'string', required: true, scopable: true, description: 'Image to run, as the engine knows it (name:tag or id).' },
-  { name: 'run_args', type: 'shlex', scopable: true, description: 'Extra arguments of the engine `run` command (volumes, ports, environment...), shell-quoted. `-d` and `--name` are set by ferry.' },
+  { name: 'run_args', type: 'shlex', scopable: true, check: checkRunArgs, description: 'Extra arguments of the engine `run` command (volumes, ports, environment...), shell-quoted. `-d` and `--name` are set by ferry.' },
   { name: 'run_command', aliases: ['command'], type: 'shlex', scopable: true, description: 'Command and arguments run in the container, shell-quoted (no shell involved unless you call one). Empty: the image default.' },
-  { name: 'name', type: 'string', description: 'Container name. Default: <svcname>.container.<index>.' },
+  { name: 'name', type: 'string', check: (v) => (String(v) === '' || NAME_RE.test(String(v)) ? undefined : `"${String(v)}": letters, digits, _ . - only, not starting with . or -`), description: 'Container name. Default: <svcname>.container.<index>.' },
+  { name: 'netns', type: 'string', scopable: true, check: checkNetns, description: 'Network namespace of the container (`run --network`): host, none, bridge; container#<index>: share the one of that container resource of this service (running, so it must start first: lower index or earlier subset); container:<name>: of that container; an absolute path such as /var/run/netns/blue: that named namespace (podman only, docker cannot join one by path). Empty: the engine default.' },
+  { name: 'volume_mounts', type: 'shlex', scopable: true, check: checkVolumeMount, description: 'Volumes, shell-quoted list of <host path or volume>:<container path>[:options] (`run --volume` each).' },
+  { name: 'environment', type: 'shlex', scopable: true, check: checkEnvironment, description: 'Environment of the container, shell-quoted list of KEY=value (`run --env` each).' },
+  { name: 'entrypoint', type: 'shlex', scopable: true, check: checkEntrypoint, description: 'Entrypoint, shell-quoted words: the first is `run --entrypoint`, the others are put before run_command. Empty: the image entrypoint.' },
+  { name: 'hostname', type: 'string', scopable: true, check: checkHostname, description: 'Host name inside the container (`run --hostname`). The engines refuse it with a shared netns (container#<index>, host).' },
+  { name: 'privileged', type: 'boolean', default: false, scopable: true, description: 'Run the container privileged (`run --privileged`).' },
+  { name: 'interactive', type: 'boolean', default: false, scopable: true, description: 'Keep the container stdin open (`run --interactive`).' },
+  { name: 'tty', type: 'boolean', default: false, scopable: true, description: 'Give the container a terminal (`run --tty`).' },
+  { name: 'rm', type: 'boolean', default: false, scopable: true, description: 'The engine removes the container when it exits (`run --rm`); stop removes it anyway.' },
+  { name: 'devices', type: 'shlex', scopable: true, check: checkDevice, description: 'Host devices given to the container, shell-quoted list of /dev/<host>[:<container path>][:<permissions rwm>] (`run --device` each).' },
+  { name: 'user', type: 'string', scopable: true, check: checkUser, description: 'User (and group) the container command runs as, user[:group] by name or id (`run --user`). Empty: the image user.' },
   { name: 'start_timeout', type: 'duration', default: DEFAULT_START_TIMEOUT, description: 'How long start waits for the container to be running (image pull included) before failing.' },
   { name: 'start_settle', type: 'duration', default: DEFAULT_START_SETTLE, description: 'How long the container must stay running after `run` for the start to succeed: one that exits (or is restarted by the engine) within it fails the start with its exit code and last output lines. 0: running once is enough.' },
   { name: 'stop_timeout', type: 'duration', default: DEFAULT_STOP_TIMEOUT, description: 'Grace period between SIGTERM and SIGKILL on stop (engine `stop -t`).' },
@@ -48,6 +77,11 @@ interface Settings {
   image: string;
   args: string[];
   command: string[];
+  /** keyword run options; `network` is filled at start when netns is a rid */
+  run: RunOptions;
+  netns: NetnsSpec | undefined;
+  /** the service's own engine (docker_data_dir), run by this driver around its containers */
+  private: PrivateEngine | undefined;
   startTimeout: number;
   startSettle: number;
   stopTimeout: number;
@@ -70,12 +104,52 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
   } catch (e) {
     return { error: `bad run_args or run_command: ${e instanceof Error ? e.message : String(e)}` };
   }
+  const bad = checkRunArgs(args);
+  if (bad !== undefined) return { error: bad };
+  const problem = firstProblem(ctx);
+  if (problem !== undefined) return { error: problem };
+  const word = (k: string): string | undefined => ctx.kw.string(k) || undefined;
+  const entry = shlexSplit(ctx.kw.string('entrypoint') ?? '');
+  const netnsRaw = word('netns');
+  const netns = netnsRaw === undefined ? undefined : parseNetns(netnsRaw);
+  if (netns !== undefined && 'error' in netns) return { error: `bad value for netns: ${netns.error}` };
+  if (netns?.kind === 'rid' && netns.rid === ctx.rid) return { error: `netns ${netns.rid}: a container cannot share its own namespace` };
+  let network: string | undefined;
+  if (netns !== undefined && netns.kind !== 'rid') {
+    const n = networkOption(cli, netns);
+    if (typeof n !== 'string') return n;
+    network = n;
+  }
+  const host = ctx.kw.string('docker_host') || undefined;
+  const dataDir = ctx.service?.string('docker_data_dir') ?? '';
+  let own: PrivateEngine | undefined;
+  if (dataDir.length > 0 && host === undefined) {
+    const pe = privateEngine(cli, ctx.svcname, ctx.paths, dataDir, ctx.service?.string('docker_daemon_args') ?? '');
+    if ('error' in pe) return pe;
+    own = pe;
+  }
   return {
-    target: { cli, host: ctx.kw.string('docker_host') || undefined },
+    target: own?.target ?? { cli, host },
+    private: own,
     name,
     image,
     args,
-    command,
+    command: [...entry.slice(1), ...command],
+    run: {
+      ...(network !== undefined ? { network } : {}),
+      volumeMounts: shlexSplit(ctx.kw.string('volume_mounts') ?? ''),
+      environment: shlexSplit(ctx.kw.string('environment') ?? ''),
+      ...(entry[0] !== undefined ? { entrypoint: entry[0] } : {}),
+      entrypointArgs: entry.slice(1),
+      ...(word('hostname') !== undefined ? { hostname: word('hostname') } : {}),
+      privileged: ctx.kw.boolean('privileged'),
+      interactive: ctx.kw.boolean('interactive'),
+      tty: ctx.kw.boolean('tty'),
+      rm: ctx.kw.boolean('rm'),
+      devices: shlexSplit(ctx.kw.string('devices') ?? ''),
+      ...(word('user') !== undefined ? { user: word('user') } : {}),
+    },
+    netns,
     startTimeout: ctx.kw.duration('start_timeout') ?? DEFAULT_START_TIMEOUT,
     startSettle: ctx.kw.duration('start_settle') ?? DEFAULT_START_SETTLE,
     stopTimeout: ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT,
@@ -124,6 +198,19 @@ class ContainerResource implements Resource {
   }
 
   async start(): Promise<void> {
+    const own = this.s.private;
+    if (!own) return this.startContainer();
+    await own.ensure(this.ctx.log);
+    try {
+      await this.startContainer();
+    } catch (e) {
+      // a failed first container must not leave the service's engine holding its fs
+      await own.stopIfIdle(this.ctx.log).catch((err: unknown) => this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'private engine stop after a failed start'));
+      throw e;
+    }
+  }
+
+  private async startContainer(): Promise<void> {
     const { target, name, image } = this.s;
     const deadline = Date.now() + this.s.startTimeout;
     const cur = await this.inspectForAction();
@@ -137,7 +224,9 @@ class ContainerResource implements Resource {
     }
     // a stopped leftover holds the name and an old configuration: replace it
     if (cur.kind === 'found') await this.remove();
-    const argv = ['run', '-d', '--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels(), ...this.s.args, image, ...this.s.command];
+    const own = ['--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels()];
+    const run = this.s.netns?.kind === 'rid' ? { ...this.s.run, network: `container:${await this.sharedNetns(this.s.netns.rid)}` } : this.s.run;
+    const argv = runArgs([...own, ...runOptionArgs(run)], this.s.args, image, this.s.command);
     this.ctx.log.info({ name, argv }, 'container run');
     const r = await engine(target, argv, Math.max(1_000, deadline - Date.now()), this.ctx.log);
     if (!r.ok) {
@@ -146,6 +235,17 @@ class ContainerResource implements Resource {
       throw new Error(unreachableMessage(target, r) ?? `${target.cli} run ${image} failed: ${engineErrorLine(r)}`);
     }
     await this.waitRunning(deadline);
+  }
+
+  /** netns = container#N: the id of that resource's running container on this node */
+  private async sharedNetns(rid: string): Promise<string> {
+    const { target } = this.s;
+    const filters = [`label=ferry.svc=${this.ctx.svcname}`, `label=ferry.rid=${rid}`, `label=ferry.node=${this.ctx.nodename}`].flatMap((f) => ['--filter', f]);
+    const r = await engine(target, ['ps', '-q', '--no-trunc', ...filters], STATUS_TIMEOUT, this.ctx.log);
+    if (!r.ok) throw new Error(unreachableMessage(target, r) ?? `netns ${rid}: ${target.cli} ps failed: ${engineErrorLine(r)}`);
+    const ids = r.stdout.split('\n').slice(0, MAX_PS_LINES).map((l) => l.trim()).filter((l) => /^[0-9a-f]{12,64}$/.test(l));
+    if (ids.length !== 1) throw new Error(`netns ${rid}: ${ids.length === 0 ? 'no running container for it (it must start first)' : 'several running containers for it'}`);
+    return ids[0]!;
   }
 
   /**
@@ -194,6 +294,15 @@ class ContainerResource implements Resource {
   }
 
   async stop(): Promise<void> {
+    const own = this.s.private;
+    // a private engine that does not run here has no container running here
+    if (own && !own.active()) return;
+    await this.stopContainer();
+    // after the last container of the service, its engine
+    await own?.stopIfIdle(this.ctx.log);
+  }
+
+  private async stopContainer(): Promise<void> {
     const { target, name } = this.s;
     const cur = await this.inspectForAction();
     if (cur.kind === 'absent') return;
@@ -204,7 +313,7 @@ class ContainerResource implements Resource {
     if (cur.container.running) {
       const secs = Math.ceil(this.s.stopTimeout / 1000);
       // the engine kills after `secs`; give the CLI that long plus room to answer
-      const r = await engine(target, ['stop', '-t', String(secs), name], this.s.stopTimeout + 30_000, this.ctx.log);
+      const r = await engine(target, stopArgs(name, secs), this.s.stopTimeout + 30_000, this.ctx.log);
       if (!r.ok) this.ctx.log.warn({ name, err: engineErrorLine(r) }, 'container stop failed, removing by force');
     }
     await this.remove();
@@ -215,7 +324,18 @@ class ContainerResource implements Resource {
     const { target, name } = this.s;
     const r = await engine(target, forceRemoveArgs(target, name), 60_000, this.ctx.log);
     if (r.ok || /no such container/i.test(r.stderr)) return;
+    // `rm` keyword: the engine is already removing the container that stop ended
+    if (/already in progress/i.test(r.stderr) && (await this.goneWithin(30_000))) return;
     throw new Error(unreachableMessage(target, r) ?? `${target.cli} rm -f ${name} failed: ${engineErrorLine(r)}`);
+  }
+
+  private async goneWithin(ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if ((await this.inspect()).kind === 'absent') return true;
+      await sleep(POLL_INTERVAL);
+    }
+    return false;
   }
 
   private async removeQuietly(): Promise<void> {
@@ -228,6 +348,8 @@ class ContainerResource implements Resource {
 
   async status(): Promise<StatusReport> {
     const down = (messages: string[] = []): StatusReport => ({ status: 'down', label: this.s.image, messages });
+    // where the service does not run: no engine to ask (and podman would write to the data dir)
+    if (this.s.private && !this.s.private.active()) return down([this.s.private.inactiveMessage]);
     let r: InspectResult;
     try {
       r = await this.inspect();
@@ -241,6 +363,29 @@ class ContainerResource implements Resource {
     if (!c.running) return down([`container ${c.name} is ${c.state} (exit code ${c.exitCode})`]);
     return { status: 'up', label: `${c.id.slice(0, 12)}@${c.image || this.s.image}`, messages: [] };
   }
+}
+
+function checkRunArgs(v: KeywordValue | string[]): string | undefined {
+  let words: string[];
+  try {
+    words = Array.isArray(v) ? v : shlexSplit(String(v));
+  } catch {
+    return undefined; // the shlex type check reports it
+  }
+  // a bare `--` would end the options early and make the image a word of run_args
+  return words.includes('--') ? 'run_args must not hold a bare "--": the image and run_command follow it' : undefined;
+}
+
+/** The table's value checks, for values that did not come through validation (tests, API). */
+function firstProblem(ctx: ResourceContext): string | undefined {
+  for (const k of keywords) {
+    if (!k.check || k.name === 'run_args') continue;
+    const v = ctx.kw.get(k.name);
+    if (v === undefined) continue;
+    const p = k.check(v);
+    if (p !== undefined) return `bad value for ${k.name}: ${p}`;
+  }
+  return undefined;
 }
 
 /** A section whose keywords cannot be used: start fails with the reason, status shows it. */

@@ -56,6 +56,9 @@ export interface ResourceContext {
   /** value of the section's `type` keyword, or the driver's default type */
   type: string;
   kw: KeywordValues;
+  /** the service's [DEFAULT] values, for the drivers that use service-wide settings
+   *  (container: docker_data_dir, docker_daemon_args). Absent: none set. */
+  service?: KeywordValues;
   log: Logger;
   paths: FerryPaths;
 }

@@ -37,6 +37,7 @@ export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Lo
       nodename: config.nodename,
       type: rs.type,
       kw: rs.kw,
+      service: config.defaults,
       log: log.child({ rid: rs.rid }),
       paths,
     });

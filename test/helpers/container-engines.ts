@@ -4,6 +4,7 @@
 import os from 'node:os';
 import type { KeywordValue } from '../../src/config/keywords.js';
 import { TableValues } from '../../src/config/values.js';
+import { defaultKeywords } from '../../src/config/keywords.js';
 import { silentLogger } from '../../src/log.js';
 import { ferryPaths } from '../../src/paths.js';
 import { driver } from '../../src/resources/container.js';
@@ -12,6 +13,9 @@ import { sh, testImage } from './env.js';
 
 export type Cli = 'docker' | 'podman';
 export const engines: readonly Cli[] = ['docker', 'podman'];
+
+/** the ferry paths of the driver tests (the private engines' run directories live under it) */
+export const testPaths = ferryPaths({ FERRY_ROOT: os.tmpdir() });
 
 const checked = new Map<Cli, Promise<void>>();
 
@@ -33,16 +37,17 @@ export function requireEngine(cli: Cli): Promise<void> {
   return p;
 }
 
-/** A container resource as the service layer would create it. */
-export function makeContainer(cli: Cli, svcname: string, rid: string, kw: Record<string, KeywordValue>): Resource {
+/** A container resource as the service layer would create it; `service`: [DEFAULT] values. */
+export function makeContainer(cli: Cli, svcname: string, rid: string, kw: Record<string, KeywordValue>, service?: Record<string, KeywordValue>): Resource {
   return driver.create({
     rid,
     svcname,
     nodename: os.hostname(),
     type: cli,
     kw: TableValues.from(driver.keywords, kw),
+    ...(service ? { service: TableValues.from(defaultKeywords, service) } : {}),
     log: silentLogger(),
-    paths: ferryPaths({ FERRY_ROOT: os.tmpdir() }),
+    paths: testPaths,
   });
 }
 
