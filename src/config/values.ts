@@ -9,6 +9,17 @@ const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
 
 /** Convert a raw value; returns an error message instead of throwing. */
 export function convertValue(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
+  const c = convertType(kw, raw);
+  if ('error' in c || !kw.check) return c;
+  const why = kw.check(c.value);
+  return why === undefined ? c : { error: `bad value "${renderRaw(c.value)}" for ${kw.name}: ${why}` };
+}
+
+function renderRaw(v: KeywordValue): string {
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}
+
+function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
   const v = raw.trim();
   switch (kw.type) {
     case 'string':

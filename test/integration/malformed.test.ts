@@ -42,6 +42,7 @@ const expected: Record<string, [number, string]> = {
   '26_reference_fanout': [12, 'value expands to more than the limit of 65536 characters'],
   '27_reference_chain': [7, 'references nested deeper than the limit of 32 levels'],
   '28_unknown_plain_reference': [10, 'unknown reference {nodenam}: not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}'],
+  '29_bad_ipdev': [7, 'bad value "--all" for ipdev: not a valid network interface name: it starts with \'-\''],
 };
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'malformed');
@@ -94,6 +95,23 @@ for (const [name, line, message] of [
     t.true(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
   });
 }
+
+test('svcmgr validate config lists every ipdev that is no interface name, each on its line', async (t) => {
+  const root = makeFerryRoot('node1');
+  t.teardown(() => root.cleanup());
+  const file = path.join(root.services, 'devs.env');
+  const devs = ['-a', 'eth0/1', 'eth0 x', 'x'.repeat(16), 'eth0'];
+  fs.writeFileSync(file, ['[DEFAULT]', 'nodes = node1', ...devs.flatMap((d, i) => [`[ip#${i}]`, 'ipname = 10.213.9.9', `ipdev = ${d}`])].join('\n') + '\n');
+  const r = await runCli('svcmgr', ['-s', 'devs', 'validate', 'config'], root.env);
+  t.is(r.exitCode, 1, r.stderr);
+  const why = (n: number, v: string, w: string) => `${file}:${n}: bad value "${v}" for ipdev: not a valid network interface name: ${w}`;
+  t.deepEqual(r.stdout.trim().split('\n'), [
+    why(5, '-a', "it starts with '-'"),
+    why(8, 'eth0/1', "it contains '/', ':' or a blank"),
+    why(11, 'eth0 x', "it contains '/', ':' or a blank"),
+    why(14, 'x'.repeat(16), 'it is longer than 15 bytes'),
+  ], r.stdout + r.stderr);
+});
 
 test('the same file without its problem does start (the marker mechanism works)', async (t) => {
   const root = makeFerryRoot('node1');

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { validateText } from '../../src/config/validate.js';
 import { opts } from './config-fake-drivers.js';
+import { drivers } from '../../src/resources/registry.js';
 
 const check = (text: string, nodename = 'node1') => {
   const r = validateText(text, 'svc.env', opts(nodename));
@@ -139,5 +140,24 @@ test('issue 8: references in nodes do not stop the check of the rest of the file
     'svc.env:8: unknown reference {env.b}: env.b is not set',
     'svc.env:9: unknown keyword "strat" in [app#1]',
     'svc.env:10: bad value "many" for restart: expected an integer',
+  ]);
+});
+
+test('issue 8: the real ip table refuses an ipdev that is no interface name, on its line, for each node', (t) => {
+  const real = (text: string) => validateText(text, 'svc.env', { svcname: 'svc1', nodename: 'node1', drivers }).errors.map(String);
+  const ip = (dev: string) => `[ip#1]\nipname = 10.0.0.1\n${dev}\n`;
+  const bad = (v: string, why: string) => `svc.env:5: bad value "${v}" for ipdev: not a valid network interface name: ${why}`;
+  t.deepEqual(real(head + ip('ipdev = eth0')), []);
+  t.deepEqual(real(head + ip('ipdev = -a')), [bad('-a', "it starts with '-'")]);
+  // the alias is reported under the keyword's name, as every value problem is
+  t.deepEqual(real(head + ip('dev = --all')), [bad('--all', "it starts with '-'")]);
+  t.deepEqual(real(head + ip('ipdev = a/b')), [bad('a/b', "it contains '/', ':' or a blank")]);
+  t.deepEqual(real(head + ip('ipdev = eth0 x')), [bad('eth0 x', "it contains '/', ':' or a blank")]);
+  t.deepEqual(real(head + ip(`ipdev = ${'x'.repeat(16)}`)), [bad('x'.repeat(16), 'it is longer than 15 bytes')]);
+  t.deepEqual(real(head + ip('ipdev = ..')), [bad('..', 'it is "." or ".."')]);
+  // a reference is checked once expanded, and a scoped value on the node it applies to
+  t.deepEqual(real(head + '[env]\nd = -x\n' + ip('ipdev = {env.d}')), ['svc.env:7: bad value "-x" for ipdev: not a valid network interface name: it starts with \'-\'']);
+  t.deepEqual(real(head + '[ip#1]\nipname = 10.0.0.1\nipdev@node1 = eth0\nipdev@node2 = -x\n'), [
+    'svc.env:6: bad value "-x" for ipdev: not a valid network interface name: it starts with \'-\'',
   ]);
 });
