@@ -3,6 +3,7 @@ import type { Keyword, KeywordValue } from './keywords.js';
 import { findKeyword } from './keywords.js';
 import type { KeywordValues } from '../resources/types.js';
 import { shlexSplit, ShlexError } from '../util/shlex.js';
+import { quote } from '../util/one-line.js';
 
 const TRUE = new Set(['true', 'yes', 'y', '1', 'on']);
 const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
@@ -12,7 +13,7 @@ export function convertValue(kw: Keyword, raw: string): { value: KeywordValue } 
   const c = convertType(kw, raw);
   if ('error' in c || !kw.check) return c;
   const why = kw.check(c.value);
-  return why === undefined ? c : { error: `bad value "${renderRaw(c.value)}" for ${kw.name}: ${why}` };
+  return why === undefined ? c : { error: `bad value ${quote(renderRaw(c.value))} for ${kw.name}: ${why}` };
 }
 
 function renderRaw(v: KeywordValue): string {
@@ -33,23 +34,23 @@ function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { erro
         }
       }
       if (kw.candidates && !kw.candidates.includes(v)) {
-        return { error: `bad value "${v}" for ${kw.name}: expected one of ${kw.candidates.join(', ')}` };
+        return { error: `bad value ${quote(v)} for ${kw.name}: expected one of ${kw.candidates.join(', ')}` };
       }
       return { value: kw.candidates ? v : raw };
     }
     case 'integer': {
-      if (!/^[+-]?\d+$/.test(v)) return { error: `bad value "${v}" for ${kw.name}: expected an integer` };
+      if (!/^[+-]?\d+$/.test(v)) return { error: `bad value ${quote(v)} for ${kw.name}: expected an integer` };
       return { value: Number.parseInt(v, 10) };
     }
     case 'boolean': {
       const l = v.toLowerCase();
       if (TRUE.has(l)) return { value: true };
       if (FALSE.has(l)) return { value: false };
-      return { error: `bad value "${v}" for ${kw.name}: expected true or false` };
+      return { error: `bad value ${quote(v)} for ${kw.name}: expected true or false` };
     }
     case 'duration': {
       const ms = parseDuration(v);
-      if (ms === undefined) return { error: `bad value "${v}" for ${kw.name}: expected a duration like 500ms, 10s, 2m, 1h` };
+      if (ms === undefined) return { error: `bad value ${quote(v)} for ${kw.name}: expected a duration like 500ms, 10s, 2m, 1h` };
       return { value: ms };
     }
     case 'list': {
