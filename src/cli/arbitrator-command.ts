@@ -1,11 +1,10 @@
 // `nodemgr arbitrator --listen <host:port> --cluster <name> --secret-file <file>`: run a quorum
 // arbitrator (src/arbitrator/server.ts) in the foreground until SIGTERM/SIGINT. Logs go to
 // <log>/arbitrator.log like every ferry component; one line on stdout says where it listens.
-import fs from 'node:fs';
 import net from 'node:net';
 import type { Command } from 'commander';
 import { RESTART_HOLD_DEFAULT_MS, startArbitrator, type ArbitratorHandle } from '../arbitrator/server.js';
-import { MIN_SECRET_BYTES } from '../cluster/config.js';
+import { MIN_SECRET_BYTES, readSecretText } from '../cluster/config.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
@@ -33,14 +32,10 @@ export function parseListen(s: string): { host: string; port: number } {
 
 /** The cluster secret from a file: hex, even length, >= 32 bytes (as `[cluster] secret_file`). */
 export function readSecretFile(file: string): { secret: string; warning?: string } {
-  let text: string;
-  let mode: number;
-  try {
-    text = fs.readFileSync(file, 'utf8').trim();
-    mode = fs.statSync(file).mode;
-  } catch (e) {
-    throw new UserError(`cannot read secret file ${file}: ${(e as Error).message}`);
-  }
+  const r0 = readSecretText(file, 'secret file');
+  if ('error' in r0) throw new UserError(r0.error);
+  const text = r0.text.trim();
+  const mode = r0.mode;
   // never echo the secret itself
   if (!/^[0-9a-fA-F]*$/.test(text) || text.length % 2 !== 0) throw new UserError(`bad secret in ${file}: expected an even number of hex digits`);
   if (text.length < MIN_SECRET_BYTES * 2) throw new UserError(`bad secret in ${file}: ${text.length / 2} bytes, at least ${MIN_SECRET_BYTES} required`);

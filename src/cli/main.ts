@@ -5,6 +5,7 @@ import { ConfigInvalid } from '../config/errors.js';
 import { nodename } from '../node.js';
 import { ferryPaths, type FerryPaths } from '../paths.js';
 import { UserError } from './errors.js';
+import { oneLine } from '../util/one-line.js';
 
 export interface CliContext {
   paths: FerryPaths;
@@ -23,11 +24,11 @@ export function reportError(prog: string, e: unknown): number {
     return 1;
   }
   if (e instanceof UserError) {
-    process.stderr.write(`${prog}: ${e.message}\n`);
+    process.stderr.write(`${prog}: ${oneLine(e.message)}\n`);
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`${prog}: ${msg.split('\n')[0]}\n`);
+  process.stderr.write(`${prog}: ${oneLine(msg.split('\n')[0] ?? '')}\n`);
   if (process.env.FERRY_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return 1;
 }

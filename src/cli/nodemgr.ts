@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
-import { clusterConfigPath, parseClusterConfig } from '../cluster/config.js';
+import { clusterConfigPath, parseClusterConfig, readClusterText } from '../cluster/config.js';
 import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
+import { ConfigInvalid } from '../config/errors.js';
 import { cliContext, isMainModule, runMain, type CliContext } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
 import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
@@ -47,8 +48,14 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       const file = clusterConfigPath(ctx.paths);
       let text: string;
       try {
-        text = fs.readFileSync(file, 'utf8');
+        text = readClusterText(file);
       } catch (e) {
+        if (e instanceof ConfigInvalid) {
+          // not a regular file, too large: a problem of the file like the others, on stdout
+          for (const err of e.errors) process.stdout.write(`${String(err)}\n`);
+          code = 1;
+          return;
+        }
         throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
       }
       const r = parseClusterConfig(text, file, ctx.nodename, ctx.paths.etc);

@@ -1,7 +1,7 @@
 // relocate / switch / takeover / giveback through the daemons: ask the local daemon for the
 // move, then watch the cluster view until the target runs the service or someone reports
 // why it cannot.
-import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { ServiceStatus } from '../service/status.js';
 import type { Status } from '../resources/status.js';
@@ -50,13 +50,18 @@ export async function relocate(ctx: CliContext, svc: string, to: string, waitMs:
   }
 }
 
-/** The heartbeat rows of `print status`, from the local daemon when it runs. */
-/** The daemon's cluster view, or undefined when no daemon answers (print status works without one). */
-export async function daemonView(ctx: CliContext): Promise<ClusterView | undefined> {
+/**
+ * The daemon's cluster view; undefined when no daemon runs here (print status works without
+ * one). A daemon this user may not reach (EACCES) is no "no daemon": `note` says why the
+ * view is missing, the same words svcmon stops with.
+ */
+export async function daemonView(ctx: CliContext): Promise<{ view: ClusterView | undefined; note?: string }> {
   try {
-    return await view(ctx);
-  } catch {
-    return undefined;
+    return { view: await view(ctx) };
+  } catch (e) {
+    if (e instanceof DaemonUnreachable) return { view: undefined };
+    if (e instanceof DaemonNoAccess) return { view: undefined, note: `${e.message}: this node's status only, without the daemon's view` };
+    return { view: undefined, note: `no view from the daemon: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 

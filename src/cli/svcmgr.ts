@@ -12,6 +12,7 @@ import { UserError } from './errors.js';
 import { cliContext, commaList, isMainModule, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
+import { oneLine } from '../util/one-line.js';
 import { serviceNotes } from './render-cluster.js';
 import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
@@ -113,7 +114,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
 
   const print = program.command('print').description('print status or config');
   print.command('status').description('the status tree; exit code is the overall status').action(async () => {
-    const v = await daemonView(ctx);
+    const { view: v, note } = await daemonView(ctx);
+    if (note) process.stderr.write(`svcmgr: note: ${oneLine(note)}\n`);
     const statuses = await Promise.all(services(program).map((n) => open(n).status(hbRows(v))));
     if (format() === 'json') {
       // with the daemon: where the service runs against where it should (non-optimal placement)

@@ -4,7 +4,6 @@
 // scoped keyword *for every node* (each peer's address), not just for this node: scoping is
 // therefore evaluated here per node rather than through the service Resolver.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Entry, Section } from '../config/document.js';
@@ -13,6 +12,9 @@ import { ConfigError, ConfigInvalid } from '../config/errors.js';
 import type { Keyword, KeywordValue } from '../config/keywords.js';
 import { findKeyword } from '../config/keywords.js';
 import { convertValue } from '../config/values.js';
+import { configLimits, formatBytes } from '../config/limits.js';
+import type { BoundedRead } from '../util/bounded-read.js';
+import { readRegularFile } from '../util/bounded-read.js';
 import type { FerryPaths } from '../paths.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { HbType } from './keywords.js';
@@ -87,6 +89,26 @@ export interface ClusterReadResult {
 }
 
 export const MIN_SECRET_BYTES = 32;
+/** the most a secret file may hold: a secret is 64 hex digits, so this is already absurd */
+export const SECRET_FILE_MAX_BYTES = 64 * 1024;
+
+/**
+ * The text of a secret file (`label`: how messages name it) and its mode, or a one-line
+ * problem: it is not a regular file (a FIFO would block the reader, /dev/zero never end),
+ * it is larger than SECRET_FILE_MAX_BYTES, it cannot be read. Never echoes the content.
+ */
+export function readSecretText(p: string, label: string): { text: string; mode: number } | { error: string } {
+  let r: BoundedRead;
+  try {
+    r = readRegularFile(p, SECRET_FILE_MAX_BYTES);
+  } catch (e) {
+    return { error: `cannot read ${label} ${p}: ${(e as Error).message}` };
+  }
+  if (r.ok) return { text: r.text, mode: r.mode };
+  if (r.reason === 'not-regular') return { error: `${label} ${p} is not a regular file (${r.kind})` };
+  const size = r.size === undefined ? '' : ` (${r.size} bytes)`;
+  return { error: `${label} ${p} is larger than the limit of ${formatBytes(SECRET_FILE_MAX_BYTES)}${size}` };
+}
 
 /** A fresh cluster secret: 32 random bytes, hex. */
 export function generateSecret(): string {
@@ -97,13 +119,27 @@ export function clusterConfigPath(paths: FerryPaths): string {
   return path.join(paths.etc, 'cluster.conf');
 }
 
+/**
+ * The cluster file's text. As a service file: only a regular file of at most
+ * configLimits.fileBytes is read (ConfigInvalid at line 1 otherwise). Throws the system's
+ * error when it cannot be read.
+ */
+export function readClusterText(file: string): string {
+  const read = readRegularFile(file, configLimits.fileBytes);
+  if (read.ok) return read.text;
+  const why = read.reason === 'not-regular' ? `not a regular file (${read.kind})`
+    : `file larger than the limit of ${formatBytes(configLimits.fileBytes)}${read.size === undefined ? '' : ` (${read.size} bytes)`}`;
+  throw new ConfigInvalid([new ConfigError(file, 1, why)]);
+}
+
 /** Read and validate <etc>/cluster.conf for `nodename`; throws ConfigInvalid on errors. */
 export function loadClusterConfig(paths: FerryPaths, nodename: string): ClusterConfig {
   const file = clusterConfigPath(paths);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readClusterText(file);
   } catch (e) {
+    if (e instanceof ConfigInvalid) throw e;
     throw new ConfigInvalid([new ConfigError(file, 0, `cannot read cluster file: ${(e as Error).message}`)]);
   }
   const r = parseClusterConfig(text, file, nodename, paths.etc);
@@ -317,13 +353,13 @@ function readSecret(cs: Scoped, file: string, etcDir: string, err: Report, warn:
     const f = fromFile!;
     line = f.line;
     const p = path.resolve(etcDir, f.value.trim());
-    try {
-      hex = fs.readFileSync(p, 'utf8').trim();
-      if ((fs.statSync(p).mode & 0o077) !== 0) warn(line, `secret_file ${p} is readable by group or others: chmod 600 it`);
-    } catch (e) {
-      err(line, `cannot read secret_file ${p}: ${(e as Error).message}`);
+    const r = readSecretText(p, 'secret_file');
+    if ('error' in r) {
+      err(line, r.error);
       return undefined;
     }
+    hex = r.text.trim();
+    if ((r.mode & 0o077) !== 0) warn(line, `secret_file ${p} is readable by group or others: chmod 600 it`);
   }
   // never echo the secret itself in an error message
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) {

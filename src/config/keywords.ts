@@ -22,8 +22,11 @@ export interface Keyword {
   candidates?: string[];
   /** only valid for these values of the section's `type` keyword */
   types?: string[];
-  /** a check of the converted value beyond its type: the problem, reported at the value's
-   *  file:line by validation and load; undefined when the value is good */
+  /**
+   * The driver's own rule for a typed value: why it is refused, or undefined when it is
+   * good. Checked wherever the value is converted (validation and loading), after the
+   * type and candidates, so a bad value is a `file:line` problem before anything runs.
+   */
   check?: (value: KeywordValue) => string | undefined;
   description: string;
 }

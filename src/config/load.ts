@@ -1,6 +1,5 @@
 // Service file -> ServiceConfig: locate, read, validate, then build the typed model the
 // service layer and drivers use. Nothing is built from a file that has errors.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
 import { UserError } from '../cli/errors.js';
@@ -14,6 +13,8 @@ import { Resolver } from './resolve.js';
 import { keywordAppliesToType, resourceTable } from './sections.js';
 import { validateText } from './validate.js';
 import { TableValues } from './values.js';
+import type { BoundedRead } from '../util/bounded-read.js';
+import { readRegularFile } from '../util/bounded-read.js';
 import type { DriverSpec } from '../resources/types.js';
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
@@ -49,34 +50,18 @@ export function locateService(paths: FerryPaths, svcnameOrPath: string): { svcna
  * not a regular file) a ConfigInvalid at line 1. Never reads more than the limit.
  */
 export function readServiceText(file: string, svcname: string): string {
-  let fd: number;
+  const limit = configLimits.fileBytes;
+  let r: BoundedRead;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    r = readRegularFile(file, limit);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`service ${svcname} does not exist (no ${file})`);
     throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new ConfigInvalid([new ConfigError(file, 1, 'not a regular file')]);
-    const limit = configLimits.fileBytes;
-    if (st.size > limit) throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)} (${st.size} bytes)`)]);
-    // the file may grow between fstat and read: read one byte past the limit to notice
-    const buf = Buffer.allocUnsafe(limit + 1);
-    let len = 0;
-    for (;;) {
-      const n = fs.readSync(fd, buf, len, buf.length - len, null);
-      if (n === 0) break;
-      len += n;
-      if (len > limit) throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)}`)]);
-    }
-    return buf.toString('utf8', 0, len);
-  } catch (e) {
-    if (e instanceof ConfigInvalid) throw e;
-    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (r.ok) return r.text;
+  if (r.reason === 'not-regular') throw new ConfigInvalid([new ConfigError(file, 1, 'not a regular file')]);
+  const size = r.size === undefined ? '' : ` (${r.size} bytes)`;
+  throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)}${size}`)]);
 }
 
 export interface ReadResult {

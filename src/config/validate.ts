@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 import type { Keyword } from './keywords.js';
 import { findKeyword } from './keywords.js';
 import { convertValue } from './values.js';
+import { controlCharacter, quote } from '../util/one-line.js';
 import { configLimits } from './limits.js';
 import type { ResolveOptions } from './resolve.js';
 import { ExpansionBudget, findReferences, nodeList, Resolver } from './resolve.js';
@@ -160,6 +161,9 @@ class Validator {
     if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
       this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
     }
+    // a lone CR (a line ending "\r\r\n", an old Mac file) or an escape is data too: say so
+    const control = controlCharacter(e.value);
+    if (control !== undefined) this.warn(e.line, `control character ${quote(control)} in the value of "${e.key}" is kept (values are used byte for byte)`);
     if (this.expansionStopped) return;
     // references and typed values may differ per node: check each node the entry applies to,
     // as long as the resolution showed it depends on the node
@@ -185,8 +189,8 @@ class Validator {
   private type(sec: Section, kind: SectionKind & { kind: 'resource' }, e: Entry): void {
     const t = e.value.trim();
     const types = kind.driver.types;
-    if (types.length === 0) this.error(e.line, `bad type "${t}" for [${sec.name}]: ${kind.group} resources take no type`);
-    else if (!types.includes(t)) this.error(e.line, `bad type "${t}" for [${sec.name}]: expected one of ${types.join(', ')}`);
+    if (types.length === 0) this.error(e.line, `bad type ${quote(t)} for [${sec.name}]: ${kind.group} resources take no type`);
+    else if (!types.includes(t)) this.error(e.line, `bad type ${quote(t)} for [${sec.name}]: expected one of ${types.join(', ')}`);
   }
 
   /** `type` undefined when unknown: then only the keywords required for every type are checked */

@@ -3,16 +3,21 @@ import type { Keyword, KeywordValue } from './keywords.js';
 import { findKeyword } from './keywords.js';
 import type { KeywordValues } from '../resources/types.js';
 import { shlexSplit, ShlexError } from '../util/shlex.js';
+import { quote } from '../util/one-line.js';
 
 const TRUE = new Set(['true', 'yes', 'y', '1', 'on']);
 const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
 
 /** Convert a raw value; returns an error message instead of throwing. */
 export function convertValue(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
-  const r = convertType(kw, raw);
-  if ('error' in r || !kw.check) return r;
-  const problem = kw.check(r.value);
-  return problem === undefined ? r : { error: `bad value for ${kw.name}: ${problem}` };
+  const c = convertType(kw, raw);
+  if ('error' in c || !kw.check) return c;
+  const why = kw.check(c.value);
+  return why === undefined ? c : { error: `bad value ${quote(renderRaw(c.value))} for ${kw.name}: ${why}` };
+}
+
+function renderRaw(v: KeywordValue): string {
+  return Array.isArray(v) ? v.join(' ') : String(v);
 }
 
 function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { error: string } {
@@ -29,23 +34,23 @@ function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { erro
         }
       }
       if (kw.candidates && !kw.candidates.includes(v)) {
-        return { error: `bad value "${v}" for ${kw.name}: expected one of ${kw.candidates.join(', ')}` };
+        return { error: `bad value ${quote(v)} for ${kw.name}: expected one of ${kw.candidates.join(', ')}` };
       }
       return { value: kw.candidates ? v : raw };
     }
     case 'integer': {
-      if (!/^[+-]?\d+$/.test(v)) return { error: `bad value "${v}" for ${kw.name}: expected an integer` };
+      if (!/^[+-]?\d+$/.test(v)) return { error: `bad value ${quote(v)} for ${kw.name}: expected an integer` };
       return { value: Number.parseInt(v, 10) };
     }
     case 'boolean': {
       const l = v.toLowerCase();
       if (TRUE.has(l)) return { value: true };
       if (FALSE.has(l)) return { value: false };
-      return { error: `bad value "${v}" for ${kw.name}: expected true or false` };
+      return { error: `bad value ${quote(v)} for ${kw.name}: expected true or false` };
     }
     case 'duration': {
       const ms = parseDuration(v);
-      if (ms === undefined) return { error: `bad value "${v}" for ${kw.name}: expected a duration like 500ms, 10s, 2m, 1h` };
+      if (ms === undefined) return { error: `bad value ${quote(v)} for ${kw.name}: expected a duration like 500ms, 10s, 2m, 1h` };
       return { value: ms };
     }
     case 'list': {

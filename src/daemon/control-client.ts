@@ -8,7 +8,16 @@ import { MAX_ANSWER_BYTES, controlSocketPath, parseResponse, type Request, type 
 /** No daemon on the socket, or it did not answer in time. */
 export class DaemonUnreachable extends Error {}
 /** The socket exists but this user may not connect (not root): a daemon may well be running. */
-export class DaemonNoAccess extends Error {}
+export class DaemonNoAccess extends Error {
+  constructor(
+    readonly socketPath: string,
+    /** EACCES or EPERM */
+    readonly code: string,
+  ) {
+    super(`cannot reach the daemon at ${socketPath}: permission denied (${code}, run as root)`);
+    this.name = 'DaemonNoAccess';
+  }
+}
 
 export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<Response> {
   const socketPath = controlSocketPath(paths);
@@ -41,7 +50,7 @@ export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, m
     // an answer without its newline (older daemons end right after it)
     conn.on('end', () => answer(Buffer.concat(chunks).toString('utf8')));
     conn.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(`cannot reach the daemon at ${socketPath}: permission denied (run as root)`)));
+      if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(socketPath, e.code ?? 'EACCES')));
       settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
     });
   });

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Family } from '../util/inet.js';
 import { inSubnet, parseNetmask, sameAddress } from '../util/inet.js';
 import type { DeviceInfo } from './ip-tools.js';
-import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, readDevice, resolveAddress } from './ip-tools.js';
+import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
 
 /** The prefix to use: the netmask keyword, else the one of a same-subnet address already on the device. */
@@ -128,6 +128,11 @@ export const driver: DriverSpec = {
       type: 'string',
       required: true,
       scopable: true,
+      // refused by `validate config` too, with the line of the keyword
+      check: (v) => {
+        const why = interfaceNameProblem(String(v));
+        return why === undefined ? undefined : `not a valid network interface name: ${why}`;
+      },
       description: 'Network device that carries the address on the owner node, for example eth0. A valid interface name (1 to 15 bytes, no \'/\', \':\' or blank, not starting with \'-\'): anything else is refused before any command runs.',
     },
     {

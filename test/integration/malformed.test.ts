@@ -42,6 +42,7 @@ const expected: Record<string, [number, string]> = {
   '26_reference_fanout': [12, 'value expands to more than the limit of 65536 characters'],
   '27_reference_chain': [7, 'references nested deeper than the limit of 32 levels'],
   '28_unknown_plain_reference': [10, 'unknown reference {nodenam}: not one of {nodename}, {short_nodename}, {svcname}, {name}, {rid}'],
+  '29_bad_ipdev': [7, 'bad value "--all" for ipdev: not a valid network interface name: it starts with \'-\''],
 };
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'malformed');
@@ -94,6 +95,49 @@ for (const [name, line, message] of [
     t.true(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms`);
   });
 }
+
+test('svcmgr validate config lists every ipdev that is no interface name, each on its line', async (t) => {
+  const root = makeFerryRoot('node1');
+  t.teardown(() => root.cleanup());
+  const file = path.join(root.services, 'devs.env');
+  const devs = ['-a', 'eth0/1', 'eth0 x', 'x'.repeat(16), 'eth0'];
+  fs.writeFileSync(file, ['[DEFAULT]', 'nodes = node1', ...devs.flatMap((d, i) => [`[ip#${i}]`, 'ipname = 10.213.9.9', `ipdev = ${d}`])].join('\n') + '\n');
+  const r = await runCli('svcmgr', ['-s', 'devs', 'validate', 'config'], root.env);
+  t.is(r.exitCode, 1, r.stderr);
+  const why = (n: number, v: string, w: string) => `${file}:${n}: bad value "${v}" for ipdev: not a valid network interface name: ${w}`;
+  t.deepEqual(r.stdout.trim().split('\n'), [
+    why(5, '-a', "it starts with '-'"),
+    why(8, 'eth0/1', "it contains '/', ':' or a blank"),
+    why(11, 'eth0 x', "it contains '/', ':' or a blank"),
+    why(14, 'x'.repeat(16), 'it is longer than 15 bytes'),
+  ], r.stdout + r.stderr);
+});
+
+test('svcmgr validate config: every problem is one line, lone CR and control characters escaped', async (t) => {
+  const root = makeFerryRoot('node1');
+  t.teardown(() => root.cleanup());
+  const file = path.join(root.services, 'ctl.env');
+  const lines = ['[DEFAULT]', 'nodes = node1', 'orchestrate = h\ra', '[app#1]', 'restart = 1', '  2', 'optional = \u001b[2Jyes', 'st\u0001art = x', '[ip#1]', 'ipname = 10.0.0.1', 'ipdev = eth0\r\r'];
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  const r = await runCli('svcmgr', ['-s', 'ctl', 'validate', 'config'], root.env);
+  t.is(r.exitCode, 1, r.stderr);
+  const out = r.stdout.split('\n');
+  t.deepEqual(out, [
+    `${file}:3: bad value "h\\ra" for orchestrate: expected one of no, start, ha`,
+    `${file}:3: warning: control character "\\r" in the value of "orchestrate" is kept (values are used byte for byte)`,
+    `${file}:5: bad value "1\\n2" for restart: expected an integer`,
+    `${file}:7: bad value "\\u001b[2Jyes" for optional: expected true or false`,
+    `${file}:7: warning: control character "\\u001b" in the value of "optional" is kept (values are used byte for byte)`,
+    `${file}:8: unknown keyword "st\\u0001art" in [app#1]`,
+    `${file}:11: bad value "eth0\\r" for ipdev: not a valid network interface name: it contains '/', ':' or a blank`,
+    `${file}:11: warning: control character "\\r" in the value of "ipdev" is kept (values are used byte for byte)`,
+  ].sort((a, b) => Number(a.split(':')[1]) - Number(b.split(':')[1])), r.stdout);
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.stdout + r.stderr), JSON.stringify(r.stdout + r.stderr));
+  // a bad command word is one line too
+  const bad = await runCli('svcmgr', ['-s', 'ctl', 'validate', 'con\nfig\r'], root.env);
+  t.not(bad.exitCode, 0);
+  t.is(bad.stderr, 'svcmgr: validate con\\nfig\\r: only "validate config" exists');
+});
 
 test('the same file without its problem does start (the marker mechanism works)', async (t) => {
   const root = makeFerryRoot('node1');

@@ -44,7 +44,7 @@ test('svcmon as an unprivileged user with a daemon running: says it cannot reach
   t.is((fs.statSync(path.join(r.root, 'run')).mode & 0o777), 0o700);
 
   const sock = path.join(r.root, 'run', 'nodemgr.sock');
-  const want = `svcmon: cannot reach the daemon at ${sock}: permission denied (run as root)`;
+  const want = `svcmon: cannot reach the daemon at ${sock}: permission denied (EACCES, run as root)`;
   for (const args of [[], ['--format', 'json'], ['--service', 'web']]) {
     const res = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('svcmon'), ...args], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
     t.is(res.exitCode, 1, `svcmon ${args.join(' ')}: ${res.stderr}`);
@@ -53,5 +53,21 @@ test('svcmon as an unprivileged user with a daemon running: says it cannot reach
   }
   const status = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('nodemgr'), 'daemon', 'status'], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
   t.is(status.exitCode, 1);
-  t.is(String(status.stderr).trim(), `nodemgr: cannot reach the daemon at ${sock}: permission denied (run as root)`);
+  t.is(String(status.stderr).trim(), `nodemgr: cannot reach the daemon at ${sock}: permission denied (EACCES, run as root)`);
+
+  // print status works without the daemon, but says why its view is missing (issue 8).
+  // (print status appends to the service log: let nobody do that, it is not what is tested)
+  const logDir = path.join(r.root, 'log');
+  fs.mkdirSync(logDir, { recursive: true });
+  fs.chmodSync(logDir, 0o777);
+  if (fs.existsSync(path.join(logDir, 'web.log'))) fs.chmodSync(path.join(logDir, 'web.log'), 0o666);
+  const asRootStatus = await runCli('svcmgr', ['-s', 'web', 'print', 'status'], env);
+  t.is(asRootStatus.stderr, '', 'root reaches the daemon: no note');
+  for (const args of [[], ['--format', 'json']]) {
+    const ps = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('svcmgr'), '-s', 'web', 'print', 'status', ...args], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
+    t.is(String(ps.stderr), `svcmgr: note: cannot reach the daemon at ${sock}: permission denied (EACCES, run as root): this node's status only, without the daemon's view`, `print status ${args.join(' ')}`);
+    t.not(String(ps.stdout), '', 'the local status tree is still printed');
+    if (args.length > 0) t.is((JSON.parse(String(ps.stdout)) as { svcname: string }).svcname, 'web');
+    else t.regex(String(ps.stdout), /^web\b/m);
+  }
 });

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { validateText } from '../../src/config/validate.js';
 import { opts } from './config-fake-drivers.js';
+import { drivers } from '../../src/resources/registry.js';
 
 const check = (text: string, nodename = 'node1') => {
   const r = validateText(text, 'svc.env', opts(nodename));
@@ -140,4 +141,47 @@ test('issue 8: references in nodes do not stop the check of the rest of the file
     'svc.env:9: unknown keyword "strat" in [app#1]',
     'svc.env:10: bad value "many" for restart: expected an integer',
   ]);
+});
+
+test('issue 8: the real ip table refuses an ipdev that is no interface name, on its line, for each node', (t) => {
+  const real = (text: string) => validateText(text, 'svc.env', { svcname: 'svc1', nodename: 'node1', drivers }).errors.map(String);
+  const ip = (dev: string) => `[ip#1]\nipname = 10.0.0.1\n${dev}\n`;
+  const bad = (v: string, why: string) => `svc.env:5: bad value "${v}" for ipdev: not a valid network interface name: ${why}`;
+  t.deepEqual(real(head + ip('ipdev = eth0')), []);
+  t.deepEqual(real(head + ip('ipdev = -a')), [bad('-a', "it starts with '-'")]);
+  // the alias is reported under the keyword's name, as every value problem is
+  t.deepEqual(real(head + ip('dev = --all')), [bad('--all', "it starts with '-'")]);
+  t.deepEqual(real(head + ip('ipdev = a/b')), [bad('a/b', "it contains '/', ':' or a blank")]);
+  t.deepEqual(real(head + ip('ipdev = eth0 x')), [bad('eth0 x', "it contains '/', ':' or a blank")]);
+  t.deepEqual(real(head + ip(`ipdev = ${'x'.repeat(16)}`)), [bad('x'.repeat(16), 'it is longer than 15 bytes')]);
+  t.deepEqual(real(head + ip('ipdev = ..')), [bad('..', 'it is "." or ".."')]);
+  // a reference is checked once expanded, and a scoped value on the node it applies to
+  t.deepEqual(real(head + '[env]\nd = -x\n' + ip('ipdev = {env.d}')), ['svc.env:7: bad value "-x" for ipdev: not a valid network interface name: it starts with \'-\'']);
+  t.deepEqual(real(head + '[ip#1]\nipname = 10.0.0.1\nipdev@node1 = eth0\nipdev@node2 = -x\n'), [
+    'svc.env:6: bad value "-x" for ipdev: not a valid network interface name: it starts with \'-\'',
+  ]);
+});
+
+test('issue 8: every problem is one line: lone CR, continuation LF and control characters are escaped', (t) => {
+  const cases: [string, string[], string[]][] = [
+    // a lone CR inside a line is data: the line is not split (line numbers count LF, as editors and grep -n do)
+    ['[app#1]\nrestart = 1\r2\n', ['svc.env:4: bad value "1\\r2" for restart: expected an integer'], ['svc.env:4: warning: control character "\\r" in the value of "restart" is kept (values are used byte for byte)']],
+    // a "\r\r\n" ending leaves a CR at the end of the value
+    ['[ip#1]\nipname = a\nipdev = b\r\r\n', [], ['svc.env:5: warning: control character "\\r" in the value of "ipdev" is kept (values are used byte for byte)']],
+    // a continuation line joins with LF
+    ['[app#1]\nrestart = 1\n  2\n', ['svc.env:4: bad value "1\\n2" for restart: expected an integer'], []],
+    ['[app#1]\noptional = \u001b[2Jyes\n', ['svc.env:4: bad value "\\u001b[2Jyes" for optional: expected true or false'], ['svc.env:4: warning: control character "\\u001b" in the value of "optional" is kept (values are used byte for byte)']],
+    ['[app#1]\nst\u0001art = x\n', ['svc.env:4: unknown keyword "st\\u0001art" in [app#1]'], []],
+    ['[app#1]\nst\rart = x\n', ['svc.env:4: malformed keyword "st\\rart": blanks inside a keyword'], []],
+    ['[app#1\u0007]\n', ['svc.env:3: unknown section [app#1\\u0007]: bad index "1\\u0007" (letters, digits, \'_\' and \'-\' only)'], []],
+    ['[ip#1]\nipname = a\nipdev = b\ntype = x\u0085\n', ['svc.env:6: bad type "x\\u0085" for [ip#1]: ip resources take no type'], []],
+  ];
+  for (const [body, errors, warnings] of cases) {
+    const r = check(head + body);
+    t.deepEqual(r, { errors, warnings }, JSON.stringify(body));
+    for (const line of [...r.errors, ...r.warnings]) t.false(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(line), line);
+  }
+  // a file whose lines end in a lone CR (old Mac) is one long line: one error, one line
+  const mac = check('[DEFAULT]\rnodes = node1\r[app#1]\rstart = /bin/true\r');
+  t.deepEqual(mac.errors, ['svc.env:1: malformed section header [DEFAULT]\\rnodes = node1\\r[app#1]\\rstart = /bin/true: text after \']\'']);
 });

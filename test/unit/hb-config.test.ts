@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { generateSecret, loadClusterConfig, parseClusterConfig } from '../../src/cluster/config.js';
+import { generateSecret, loadClusterConfig, parseClusterConfig, SECRET_FILE_MAX_BYTES } from '../../src/cluster/config.js';
+import { readSecretFile } from '../../src/cli/arbitrator-command.js';
+import { UserError } from '../../src/cli/errors.js';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { ferryPaths } from '../../src/paths.js';
 import { repoRoot } from '../helpers/env.js';
@@ -168,4 +170,19 @@ test('statechan_port: the heartbeat port by default, per node when scoped, check
   t.deepEqual(errs(base('[hb#1]\ntype = disk\ndev = /x\nstatechan_port = 1\n')), ['cluster.conf:9: keyword "statechan_port" does not apply to a disk heartbeat']);
   const disk = parseClusterConfig(base('[hb#1]\ntype = disk\ndev = /x\n'), 'cluster.conf', 'n1', '/tmp');
   t.true(disk.errors.some((e) => e.severity === 'warning' && /state channel/.test(e.message)), 'a cluster without network heartbeat is warned about');
+});
+
+test('issue 8: secret_file is read up to 64 KiB, never past it; the arbitrator reads its secret file the same way', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-hbcfg-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  t.is(SECRET_FILE_MAX_BYTES, 64 * 1024);
+  const write = (name: string, bytes: number) => fs.writeFileSync(path.join(dir, name), SECRET + ' '.repeat(bytes - SECRET.length), { mode: 0o600 });
+  write('limit', SECRET_FILE_MAX_BYTES);
+  write('over', SECRET_FILE_MAX_BYTES + 1);
+  const at = (name: string) => parseClusterConfig(base('', `secret_file = ${name}`), 'cluster.conf', 'n1', dir).errors.filter((e) => e.severity === 'error').map(String);
+  t.deepEqual(at('limit'), []);
+  t.deepEqual(at('over'), [`cluster.conf:4: secret_file ${dir}/over is larger than the limit of 64 KiB (65537 bytes)`]);
+  t.deepEqual(readSecretFile(path.join(dir, 'limit')), { secret: SECRET });
+  t.throws(() => readSecretFile(path.join(dir, 'over')), { instanceOf: UserError, message: `secret file ${dir}/over is larger than the limit of 64 KiB (65537 bytes)` });
+  // (a FIFO and /dev/zero: test/integration/nodemgr-validate.test.ts, in a child process that cannot hang this one)
 });
