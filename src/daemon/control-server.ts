@@ -38,7 +38,13 @@ export interface ControlLimits {
   maxStreamBacklog: number;
 }
 
-export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64, maxStreamBacklog: 1024 * 1024 };
+/** FERRY_CONTROL_STREAM_BACKLOG (bytes, 4 KiB to 64 MiB) replaces the 1 MiB of maxStreamBacklog: tests of slow followers */
+function streamBacklog(): number {
+  const v = Number(process.env.FERRY_CONTROL_STREAM_BACKLOG);
+  return Number.isInteger(v) && v >= 4096 && v <= 64 * 1024 * 1024 ? v : 1024 * 1024;
+}
+
+export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64, maxStreamBacklog: streamBacklog() };
 
 /** bytes read (and dropped) after the request line before the server stops reading */
 const DISCARD_BYTES = 64 * 1024;
@@ -83,7 +89,7 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
   };
 
   /** open streams: ended when the server closes (close() waits for every connection) */
-  const streams = new Set<net.Socket>();
+  const streams = new Map<net.Socket, () => void>();
 
   const server = net.createServer((conn) => {
     conn.on('error', () => undefined);
@@ -114,18 +120,31 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
       if (conn.destroyed) return;
       state = 'streaming';
       counters.answered++;
-      streams.add(conn);
-      conn.write(answerLine(a.first));
-      unsubscribe = a.subscribe((text) => {
+      const first = answerLine(a.first);
+      conn.write(first);
+      // the answer line (the ring's backlog) may still be unsent: it does not count against the backlog
+      const allowed = lim.maxStreamBacklog + Buffer.byteLength(first);
+      const off = a.subscribe((text) => {
         if (conn.destroyed) return;
-        if (conn.writableLength + text.length > lim.maxStreamBacklog) {
-          unsubscribe?.();
-          conn.destroy();
-          dropped('slow-client', { pending: conn.writableLength, max: lim.maxStreamBacklog });
+        if (conn.writableLength + text.length > allowed) {
+          const pending = conn.writableLength;
+          end();
+          dropped('slow-client', { pending, max: lim.maxStreamBacklog });
           return;
         }
         conn.write(text);
       });
+      unsubscribe = () => {
+        unsubscribe = undefined;
+        off();
+      };
+      streams.set(conn, end);
+    };
+    /** unsubscribed at once (the close event comes later), then closed */
+    const end = (): void => {
+      unsubscribe?.();
+      streams.delete(conn);
+      conn.destroy();
     };
 
     conn.on('close', () => {
@@ -194,7 +213,7 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
   server.stats = () => ({ ...counters.snapshot(), followers: streams.size });
   const close = server.close.bind(server);
   server.close = (cb?: (err?: Error) => void) => {
-    for (const c of streams) c.destroy();
+    for (const end of [...streams.values()]) end();
     return close(cb);
   };
   return server;
