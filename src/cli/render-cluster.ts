@@ -53,7 +53,10 @@ export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): st
     const error = nv.payload?.services[svc]?.error;
     if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
-  const placement = placementNote(modelOfView(v, [svc]), svc);
+  const m = modelOfView(v, [svc]);
+  const multiple = m.services[svc]?.multipleActive;
+  if (multiple) notes.push(`${svc}: multiple-active: up on ${multiple.join(', ')} (multiple_active keyword: docs/monitoring.md)`);
+  const placement = placementNote(m, svc);
   if (placement) notes.push(placement);
   const q = v.nodes[v.nodename]?.payload?.quorum;
   if (withQuorum && q && (q.state !== 'quorate' && q.state !== 'off')) notes.push(`${v.nodename}: ${q.why}`);

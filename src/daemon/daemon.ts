@@ -13,6 +13,8 @@ import { tapEvents, type Logger } from '../log.js';
 import { EVENT, peerEvent } from '../events.js';
 import { EventRing } from './event-ring.js';
 import { answerEvents } from './control-events.js';
+import { MultipleActiveWatch } from './multiple-active-watch.js';
+import { MULTIPLE_ACTIVE_POLICIES, type MultipleActivePolicy } from '../cluster/multiple-active.js';
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
 import type { ActionReport } from '../service/actions.js';
@@ -60,6 +62,9 @@ export class Daemon {
   private readonly seen = new Set<string>();
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
+  /** the services' `multiple_active` keyword */
+  private readonly multipleActiveOf = new Map<string, MultipleActivePolicy>();
+  private multiActive!: MultipleActiveWatch;
   private server: ControlServer | undefined;
   /** the recent events (records with an `event` field) for `nodemgr events` */
   private readonly events = new EventRing();
@@ -101,6 +106,7 @@ export class Daemon {
     const { paths, nodename } = this.opts;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.untap = tapEvents((line) => this.events.pushLine(line));
+    this.multiActive = new MultipleActiveWatch(this.log);
     this.cluster = loadClusterConfig(paths, nodename);
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     await this.refresh();
@@ -185,14 +191,31 @@ export class Daemon {
     if (this.stopped) return;
     await this.refresh();
     this.publish();
+    this.checkMultipleActive();
     this.evaluate();
+  }
+
+  /** Once per refresh: a failover service up on more than one live node (src/cluster/multiple-active.ts). */
+  private checkMultipleActive(): void {
+    if (this.stopped || !this.hb) return;
+    const peers = this.peerInfo();
+    for (const [name, local] of this.local) {
+      if (local.nodes.length < 2) continue;
+      const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
+      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, policy });
+      // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
+      if (v.action === 'stop' && !this.busy.has(name)) void this.runAction(name, 'stop', (s) => s.stop({ operator: policy === 'stop_only' }), v.why);
+    }
   }
 
   /** Re-read every service's status here (services under action keep their state). */
   private refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       const names = listServices(this.opts.paths);
-      for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) this.local.delete(gone);
+      for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) {
+        this.local.delete(gone);
+        this.multiActive?.forget(gone);
+      }
       await Promise.all(names.filter((n) => !this.busy.has(n)).map((n) => this.refreshOne(n)));
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
@@ -220,6 +243,8 @@ export class Daemon {
     }
     const prev = this.local.get(name);
     this.stonithOf.set(name, svc.config.defaults.boolean('stonith'));
+    const ma = svc.config.defaults.string('multiple_active');
+    this.multipleActiveOf.set(name, MULTIPLE_ACTIVE_POLICIES.find((p) => p === ma) ?? 'stop_start');
     const now = Date.now();
     let monitor = prev?.monitor ?? 'idle';
     let error = prev?.error;
