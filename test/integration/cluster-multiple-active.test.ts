@@ -1,10 +1,13 @@
 // Multiple-active in a real 2-node lab (issue 9 item 5): the standby's daemon frozen, an
-// operator starts the service's container by hand there (its address cannot come up: n1
-// answers on it), so the failover service is up on n1 and warn on n2, both live. While n2 is
+// operator starts the service's app by hand there (its address and container cannot come up
+// twice: n1 answers on the address, the lab's one docker engine already runs the container),
+// so the failover service is up on n1 and warn on n2, both live. While n2 is
 // frozen: the alarm only (event, svcmon note), nothing stopped. Thawed: per multiple_active,
 // stop_start leaves it on n1 only, stop_only on no node (and it stays down), block on both
 // with the alarm on.
+import fs from 'node:fs';
 import test, { type ExecutionContext } from 'ava';
+import { uniquePrefix } from '../helpers/env.js';
 import type { MultipleActivePolicy } from '../../src/cluster/multiple-active.js';
 import { type ClusterLab, cli, daemonEvents, sleep, startCluster, svcmonText, view, waitFor } from '../helpers/cluster-lab.js';
 
@@ -14,14 +17,18 @@ async function avail(cl: ClusterLab, node: string): Promise<string | undefined> 
 }
 
 async function madeUpOnTwo(t: ExecutionContext, policy: MultipleActivePolicy): Promise<ClusterLab> {
-  const cl = await startCluster(t, { nodes: 2, service: { noFs: true, defaults: [`multiple_active = ${policy}`] } });
+  // an app holding a marker file per node (the nodes share the host's /tmp)
+  const marker = `/tmp/${uniquePrefix('ma')}`;
+  t.teardown(() => ['n1', 'n2'].forEach((n) => fs.rmSync(`${marker}-${n}`, { force: true })));
+  const app = ['', '[app#1]', `start = /bin/touch ${marker}-{nodename}`, `check = /bin/test -f ${marker}-{nodename}`, `stop = /bin/rm -f ${marker}-{nodename}`];
+  const cl = await startCluster(t, { nodes: 2, service: { noFs: true, defaults: [`multiple_active = ${policy}`, ...app] } });
   const { lab, svc } = cl;
   const fr = await cli(lab, 'n2', 'nodemgr', ['freeze']);
   t.true(fr.ok, fr.stderr);
-  const st = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'start', '--rid', 'container#1']);
+  const st = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'start', '--rid', 'app#1']);
   t.true(st.ok, st.stderr);
   // both live nodes report it running: the alarm, on both, while nothing is stopped
-  await waitFor('n2 reports its instance up (warn: only the container)', async () => (await avail(cl, 'n2')) === 'warn', 30_000);
+  await waitFor('n2 reports its instance up (warn: only the app)', async () => (await avail(cl, 'n2')) === 'warn', 30_000);
   for (const n of ['n1', 'n2']) {
     await waitFor(`multiple-active event on ${n}`, async () => (await daemonEvents(lab, n, { event: 'service.multiple-active', svc, confirmed: true })).length > 0, 30_000);
     t.regex(await svcmonText(lab, n), new RegExp(`# ${svc}: multiple-active: up on n1, n2`), n);
