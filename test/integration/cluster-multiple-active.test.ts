@@ -21,7 +21,9 @@ async function madeUpOnTwo(t: ExecutionContext, policy: MultipleActivePolicy): P
   const marker = `/tmp/${uniquePrefix('ma')}`;
   t.teardown(() => ['n1', 'n2'].forEach((n) => fs.rmSync(`${marker}-${n}`, { force: true })));
   const app = ['', '[app#1]', `start = /bin/touch ${marker}-{nodename}`, `check = /bin/test -f ${marker}-{nodename}`, `stop = /bin/rm -f ${marker}-{nodename}`];
-  const cl = await startCluster(t, { nodes: 2, service: { noFs: true, defaults: [`multiple_active = ${policy}`, ...app] } });
+  // the container not monitored on n2: its monitor (the container cannot run there) would
+  // freezestop the instance by itself
+  const cl = await startCluster(t, { nodes: 2, service: { noFs: true, defaults: [`multiple_active = ${policy}`, ...app], container: ['monitor@n2 = false'] } });
   const { lab, svc } = cl;
   const fr = await cli(lab, 'n2', 'nodemgr', ['freeze']);
   t.true(fr.ok, fr.stderr);
