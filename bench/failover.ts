@@ -108,6 +108,14 @@ interface LogLine {
   [k: string]: unknown;
 }
 
+/** Does a log record carry these fields (its `event` and others: docs/events.md)? */
+function isEvent(l: LogLine, want: Record<string, unknown>): boolean {
+  return Object.entries(want).every(([k, v]) => l[k] === v);
+}
+
+/** the survivor's daemon started the service */
+const WEB_STARTED = { event: 'daemon.action.end', svc: 'web', kind: 'start', ok: true };
+
 /** JSON lines of a file from a byte offset (pino logs, the client's output). */
 function readLines<T>(file: string, offset = 0): T[] {
   if (!fs.existsSync(file)) return [];
@@ -288,9 +296,9 @@ class Bench {
     return { vip: KA_VIP, ...this.c.vrrp };
   }
 
-  /** First JSON log line at or after offset matching msg. */
-  private logTime(n: string, offset: number, re: RegExp): number | undefined {
-    return readLines<LogLine>(this.daemonLog(n), offset).find((l) => re.test(l.msg))?.time;
+  /** First record of the daemon log at or after offset with these fields (event and others: docs/events.md). */
+  private eventTime(n: string, offset: number, want: Record<string, unknown>): number | undefined {
+    return readLines<LogLine>(this.daemonLog(n), offset).find((l) => isEvent(l, want))?.time;
   }
 
   private async hasAddr(n: string, addr: string): Promise<boolean> {
@@ -329,10 +337,10 @@ class Bench {
       this.lab.startAgent(ARBITRATOR, [process.execPath, cli('nodemgr'), 'arbitrator', '--listen', `${addr}:${ARB_PORT}`, '--secret-file', secretFile, '--cluster', this.lab.id, '--restart-hold', '0']);
     }
     for (const n of PAIR) await this.bootPair(n);
-    await waitFor('web up on n1', () => this.logTime('n1', 0, /^web start done/), 30_000, 50);
+    await waitFor('web up on n1', () => this.eventTime('n1', 0, WEB_STARTED), 30_000, 50);
     // the first agent up may have asked the arbitrator for its vote before it heard the other
     // (it keeps renewing until then): the lease wait of killRun counts from that moment too
-    this.healedAt = await waitFor('n1 sees n2', () => this.logTime('n1', 0, /^peer n2 up/), 30_000, 50);
+    this.healedAt = await waitFor('n1 sees n2', () => this.eventTime('n1', 0, { event: 'peer.up', peer: 'n2' }), 30_000, 50);
     // keepalived: the owner's first, so it becomes master; nopreempt keeps the other backup
     this.kaPids.set('n1', startKeepalived(this.lab, 'n1', this.vrrp()));
     await waitFor('keepalived VIP on n1', () => this.hasAddr('n1', KA_VIP), 15_000, 100);
@@ -387,10 +395,10 @@ class Bench {
     const firstOk = (t: string) => readLines<ClientEvent>(this.clientLog, clientOff).find((e) => e.target === t && e.ok && e.body === peer && e.end > k);
     try {
       await waitFor('takeover on both sides', () =>
-        mon.seen.has(FERRY_VIP) && mon.seen.has(KA_VIP) && this.logTime(peer, logOff, /^web start done/) && firstOk('ferry') && firstOk('ka'), 60_000, 50);
+        mon.seen.has(FERRY_VIP) && mon.seen.has(KA_VIP) && this.eventTime(peer, logOff, WEB_STARTED) && firstOk('ferry') && firstOk('ka'), 60_000, 50);
     } catch (e) {
       const state = {
-        seen: Object.fromEntries(mon.seen), started: this.logTime(peer, logOff, /^web start done/), ferry: firstOk('ferry'), ka: firstOk('ka'),
+        seen: Object.fromEntries(mon.seen), started: this.eventTime(peer, logOff, WEB_STARTED), ferry: firstOk('ferry'), ka: firstOk('ka'),
         client: readLines<ClientEvent>(this.clientLog, clientOff).slice(-6),
         daemon: readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => l.msg).slice(-15),
         keepalived: fs.readFileSync(path.join(this.lab.root(peer), 'log', 'keepalived.out'), 'utf8').split('\n').slice(-25),
@@ -402,31 +410,32 @@ class Bench {
     }
     const svcLines = readLines<LogLine>(svcLog, svcOff);
     const at = (re: RegExp) => svcLines.find((l) => re.test(l.msg))?.time;
+    const atEvent = (want: Record<string, unknown>) => svcLines.find((l) => isEvent(l, want))?.time;
     const after = (t: number | undefined, from: number | undefined) => (t === undefined || from === undefined ? undefined : Math.round(t - from));
     const since = (t: number | undefined) => (t === undefined ? undefined : Math.round(t - k));
     const r = {
       ferry_vip_ms: since(mon.seen.get(FERRY_VIP)),
-      ferry_up_ms: since(this.logTime(peer, logOff, /^web start done/)),
+      ferry_up_ms: since(this.eventTime(peer, logOff, WEB_STARTED)),
       ferry_client_ms: since(firstOk('ferry')!.end),
       ka_vip_ms: since(mon.seen.get(KA_VIP)),
       ka_client_ms: since(firstOk('ka')!.end),
       // the ferry takeover path, from the survivor's logs
-      ferry_detect_ms: since(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`))),
-      ferry_decide_ms: since(this.logTime(peer, logOff, /^web: start/)),
-      ferry_action_begins_ms: since(at(/^action begins/)),
+      ferry_detect_ms: since(this.eventTime(peer, logOff, { event: 'peer.down', peer: victim })),
+      ferry_decide_ms: since(this.eventTime(peer, logOff, { event: 'service.decision', svc: 'web', action: 'start' })),
+      ferry_action_begins_ms: since(atEvent({ event: 'action.begin', action: 'start' })),
       ferry_ip_added_ms: since(at(/^added /)),
-      ferry_ip_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'ip#1')?.time),
-      ferry_fs_started_ms: since(svcLines.find((l) => l.msg === 'resource started' && l.rid === 'fs#1')?.time),
+      ferry_ip_started_ms: since(atEvent({ event: 'resource.end', action: 'start', rid: 'ip#1', ok: true, changed: true })),
+      ferry_fs_started_ms: since(atEvent({ event: 'resource.end', action: 'start', rid: 'fs#1', ok: true, changed: true })),
       kill_call_ms: killMs,
       victim: victim === 'n1' ? 1 : 2,
       // fencing settings: vote, fence, start, from the survivor's daemon log
       ...this.fenceBreakdown(peer, victim, logOff, since),
       // from the last packet of the victim received by the survivor (tcpdump): the real timeouts
-      ferry_detect_after_last_beat_ms: after(this.logTime(peer, logOff, new RegExp(`^peer ${victim} down`)), cap.lastHb),
+      ferry_detect_after_last_beat_ms: after(this.eventTime(peer, logOff, { event: 'peer.down', peer: victim }), cap.lastHb),
       ka_vip_after_last_advert_ms: after(mon.seen.get(KA_VIP), cap.lastVrrp),
       last_beat_before_kill_ms: after(k, cap.lastHb),
       last_advert_before_kill_ms: after(k, cap.lastVrrp),
-      ferry_up_after_last_beat_ms: after(this.logTime(peer, logOff, /^web start done/), cap.lastHb),
+      ferry_up_after_last_beat_ms: after(this.eventTime(peer, logOff, WEB_STARTED), cap.lastHb),
       ferry_client_after_last_beat_ms: after(firstOk('ferry')!.end, cap.lastHb),
       ka_client_after_last_advert_ms: after(firstOk('ka')!.end, cap.lastVrrp),
     };
@@ -442,7 +451,7 @@ class Bench {
     const peerOff = sizeOf(this.daemonLog(peer));
     await this.bootPair(victim);
     this.kaPids.set(victim, startKeepalived(this.lab, victim, this.vrrp()));
-    this.healedAt = await waitFor(`${peer} sees ${victim} up`, () => this.logTime(peer, peerOff, new RegExp(`^peer ${victim} up`)), 30_000, 50);
+    this.healedAt = await waitFor(`${peer} sees ${victim} up`, () => this.eventTime(peer, peerOff, { event: 'peer.up', peer: victim }), 30_000, 50);
     await this.steady();
     return r;
   }
@@ -455,15 +464,15 @@ class Bench {
   private fenceBreakdown(peer: string, victim: string, logOff: number, since: (t: number | undefined) => number | undefined): Record<string, number | undefined> {
     if (!this.c.fence) return {};
     const lines = readLines<LogLine>(this.daemonLog(peer), logOff);
-    const find = (re: RegExp) => lines.find((l) => re.test(l.msg));
-    const detect = find(new RegExp(`^peer ${victim} down`))?.time;
-    const vote = find(/^arbitrator#\d+ gives its vote to/)?.time;
-    const waitLine = find(new RegExp(`^waiting \\d+ ms before fencing ${victim}`));
-    const fencing = find(new RegExp(`^fencing ${victim}$`))?.time;
-    const fencedLine = find(new RegExp(`^fenced ${victim}:`));
+    const find = (want: Record<string, unknown>) => lines.find((l) => isEvent(l, want));
+    const detect = find({ event: 'peer.down', peer: victim })?.time;
+    const vote = find({ event: 'quorum.vote', granted: true })?.time;
+    const waitLine = find({ event: 'fence.delay', target: victim });
+    const fencing = find({ event: 'fence.begin', target: victim })?.time;
+    const fencedLine = find({ event: 'fence.end', target: victim, ok: true });
     const fenced = fencedLine?.time;
-    const upLine = find(/^web start done/);
-    const startIn = upLine ? /in (\d+) ?ms/.exec(upLine.msg)?.[1] : undefined;
+    const upLine = find(WEB_STARTED);
+    const startIn = typeof upLine?.['ms'] === 'number' ? upLine['ms'] : undefined;
     const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.round(b - a));
     return {
       ferry_vote_ms: since(vote),

@@ -10,6 +10,29 @@ import type { FerryPaths } from './paths.js';
 
 export type { Logger } from 'pino';
 
+/** Receives every serialised record (one JSON line) that carries an `event` field. */
+export type EventTap = (line: string) => void;
+
+const taps = new Set<EventTap>();
+
+/**
+ * Every record with an `event` field written by a logger of this module (node and service
+ * loggers, and their children) in this process is also given to `tap` as it is written.
+ * The daemon keeps its ring of recent events this way (src/daemon/event-ring.ts): one daemon
+ * per process. Returns the function that removes the tap. A tap must not throw or log.
+ */
+export function tapEvents(tap: EventTap): () => void {
+  taps.add(tap);
+  return () => taps.delete(tap);
+}
+
+const hooks = {
+  streamWrite(s: string): string {
+    if (taps.size && s.includes('"event":"')) for (const t of taps) t(s);
+    return s;
+  },
+};
+
 const serviceLoggers = new Map<string, Logger>();
 /** every log file this process writes, by path: reopened together on SIGHUP */
 const fileDestinations = new Map<string, pino.DestinationStream & { reopen(): void }>();
@@ -32,9 +55,9 @@ function fileDestination(file: string) {
 function makeLogger(file: string, base: Record<string, string>): Logger {
   const level = process.env.FERRY_LOG_LEVEL ?? 'info';
   const dest = fileDestination(file);
-  if (!stdoutCopy) return pino({ base, level }, dest);
+  if (!stdoutCopy) return pino({ base, level, hooks }, dest);
   // levels filter in the logger; the streams take every line it emits
-  return pino({ base, level }, pino.multistream([{ level: 'trace', stream: dest }, { level: 'trace', stream: stdoutCopy }]));
+  return pino({ base, level, hooks }, pino.multistream([{ level: 'trace', stream: dest }, { level: 'trace', stream: stdoutCopy }]));
 }
 
 export function serviceLogger(paths: FerryPaths, svcname: string, node: string): Logger {

@@ -8,6 +8,7 @@ import { renderValue } from '../config/resolve.js';
 import { commonResourceKeywords, defaultKeywords, subsetKeywords } from '../config/keywords.js';
 import type { DriverSpec } from '../resources/types.js';
 import { drivers as registeredDrivers } from '../resources/registry.js';
+import { generateEventsDoc } from './events-doc.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const code = (s: string): string => (s.length === 0 ? '' : `\`${s}\``);
@@ -87,4 +88,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   fs.mkdirSync(path.dirname(keywordsDocPath), { recursive: true });
   fs.writeFileSync(keywordsDocPath, generateKeywordsDoc());
   process.stdout.write(`wrote ${keywordsDocPath}\n`);
+  const eventsDocPath = path.join(path.dirname(keywordsDocPath), 'events.md');
+  fs.writeFileSync(eventsDocPath, generateEventsDoc());
+  process.stdout.write(`wrote ${eventsDocPath}\n`);
 }

@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
 import { clusterConfigPath, parseClusterConfig, readClusterText } from '../cluster/config.js';
-import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemon, DaemonUnreachable, streamDaemon } from '../daemon/control-client.js';
+import { eventLine, isEventRecord } from './render-events.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
 import { UserError } from './errors.js';
@@ -154,6 +155,33 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       if (!r.ok) throw new UserError(r.error);
     });
   }
+  program
+    .command('events')
+    .description("the daemon's recent events (every state change it made, docs/events.md), one per line; --follow: then each new one as it happens")
+    .option('--follow', 'keep the connection open and print new events as they come')
+    .addOption(new Option('--format <format>', 'text (one human line per event) or json (one JSON object per line)').choices(['text', 'json']).default('text'))
+    .action(async (o: { follow?: boolean; format: string }) => {
+      const print = (v: unknown): void => {
+        if (isEventRecord(v)) process.stdout.write((o.format === 'json' ? JSON.stringify(v) : eventLine(v)) + '\n');
+      };
+      if (!o.follow) {
+        const r = await askDaemon(ctx.paths, { op: 'events' });
+        if (!r.ok) throw new UserError(r.error);
+        for (const e of r.events ?? []) print(e);
+        return;
+      }
+      let refused: string | undefined;
+      await streamDaemon(
+        ctx.paths,
+        { op: 'events', follow: true },
+        (r) => {
+          if (!r.ok) refused = r.error;
+          else for (const e of r.events ?? []) print(e);
+        },
+        print,
+      );
+      throw new UserError(refused ?? 'the daemon closed the event stream (it stopped, or dropped this client for not reading)');
+    });
   program
     .command('stonith')
     .description('fence a node by hand with its [stonith#<node>] agent: off (then confirmed with status), reboot, or status')

@@ -55,7 +55,10 @@ export function serviceNotes(v: ClusterView, svc: string, withQuorum = true): st
     if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
   notes.push(...configConflictNotes(v, svc));
-  const placement = placementNote(modelOfView(v, [svc]), svc);
+  const m = modelOfView(v, [svc]);
+  const multiple = m.services[svc]?.multipleActive;
+  if (multiple) notes.push(`${svc}: multiple-active: up on ${multiple.join(', ')} (multiple_active keyword: docs/monitoring.md)`);
+  const placement = placementNote(m, svc);
   if (placement) notes.push(placement);
   const q = v.nodes[v.nodename]?.payload?.quorum;
   if (withQuorum && q && (q.state !== 'quorate' && q.state !== 'off')) notes.push(`${v.nodename}: ${q.why}`);

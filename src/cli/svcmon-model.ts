@@ -6,7 +6,8 @@
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { HbSnapshot } from '../heartbeat/index.js';
 import type { Intent, MonitorState, NodeState, ServiceGroups, ServiceState } from '../cluster/node-state.js';
-import { runsHere } from '../cluster/node-state.js';
+import { isComplete, runsHere } from '../cluster/node-state.js';
+import { isActive } from '../cluster/multiple-active.js';
 import type { Status } from '../resources/status.js';
 import type { ServiceStatus } from '../service/status.js';
 import { type AgentState, type PlacementInstance, type PlacementView, isLive, lastSeenOf, placementOf, serviceHbStatus } from '../cluster/view.js';
@@ -45,6 +46,8 @@ export type InstanceView =
 
 export interface ServiceView extends PlacementView {
   instances: Record<string, InstanceView>;
+  /** a failover service active on more than one live node: those nodes (absent otherwise) */
+  multipleActive?: string[];
 }
 
 /** A peer's published state with its services' statuses made stale when the peer is not live. */
@@ -101,16 +104,19 @@ export function modelOfView(v: ClusterView, only: readonly string[] = []): Svcmo
     const hb = serviceHbStatus(v.hb.heartbeats, liveMembers);
     const instances: Record<string, InstanceView> = {};
     const placementInput: Record<string, PlacementInstance> = {};
+    const active: string[] = [];
     for (const [node, nv] of Object.entries(v.nodes)) {
       const s = nv.payload?.services[svc];
       if (!s) continue;
+      if (isLive(nv.state) && (nv.state === 'self' || isComplete(nv.payload)) && isActive(s)) active.push(node);
       const frozen = s.frozen || Boolean(nv.payload?.frozen);
       placementInput[node] = { agent: nv.state, frozen, runs: runsHere(s) };
       instances[node] = isLive(nv.state)
         ? { agent: nv.state, stale: false, service_type: s.service_type, avail: s.avail, overall: s.overall, frozen, monitor: s.monitor, groups: { ...s.groups, hb }, ...(s.error ? { error: s.error } : {}) }
         : { agent: nv.state, stale: true, service_type: s.service_type, lastSeen: lastSeen(node), last: { ...lastWord(s), frozen } };
     }
-    services[svc] = { ...placementOf(members, placementInput), instances };
+    const multiple = members.length > 1 && active.length > 1 ? { multipleActive: active.sort((a, b) => members.indexOf(a) - members.indexOf(b)) } : {};
+    services[svc] = { ...placementOf(members, placementInput), instances, ...multiple };
   }
   const nodes: Record<string, NodeEntry> = {};
   for (const [node, nv] of Object.entries(v.nodes)) {

@@ -43,6 +43,7 @@ export const defaultKeywords: Keyword[] = [
   { name: 'docker_daemon_args', type: 'shlex', description: 'Extra arguments of the private dockerd (docker_data_dir), shell-quoted, e.g. `--ip 37.59.71.25`.' },
   { name: 'placement', type: 'string', default: 'nodes order', candidates: ['nodes order'], description: 'How the daemon picks the node to start the service on.' },
   { name: 'rollback', type: 'boolean', default: true, description: 'On a failed start, stop what the action started.' },
+  { name: 'multiple_active', type: 'string', default: 'stop_start', candidates: ['stop_start', 'stop_only', 'block'], description: 'What the daemons do when the service is seen up on more than one live node, confirmed on two consecutive refreshes (docs/monitoring.md): stop_start stops it on every node but the one the orchestrator places it on (the first of `nodes` that runs it); stop_only stops it everywhere and leaves it stopped; block only raises the alarm (event service.multiple-active, svcmon note). Alarm only while it is frozen on a node that runs it, or with orchestrate = no.' },
   { name: 'stonith', type: 'boolean', default: true, description: 'Fence the old owner before a takeover (when the cluster defines STONITH for it).' },
 ];
 

@@ -5,6 +5,7 @@
 import { askVote } from '../arbitrator/client.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import type { Logger } from '../log.js';
+import { EVENT } from '../events.js';
 
 /** how long the arbitrator keeps a vote for us without renewal */
 export const LEASE_MS = 6_000;
@@ -61,7 +62,7 @@ export class ArbitratorVotes {
           const msg = r.granted
             ? `${arb.id} gives its vote to ${sorted.join(' ')}`
             : `${arb.id} refuses its vote: ${r.error ?? `held by ${r.holder.join(' ') || 'nobody'}`}`;
-          this.log.warn({ arbitrator: arb.id, members: sorted, granted: r.granted, holder: r.holder, err: r.error }, msg);
+          this.log.warn({ event: EVENT.quorumVote, arbitrator: arb.id, members: sorted, granted: r.granted, holder: r.holder, err: r.error }, msg);
         }
       }),
     ).finally(() => {

@@ -2,7 +2,7 @@
 // size (MAX_ANSWER_BYTES) and time (timeoutMs, the whole exchange).
 import net from 'node:net';
 import type { FerryPaths } from '../paths.js';
-import { LineFramer } from './control-framer.js';
+import { LineFramer, LineSplitter } from './control-framer.js';
 import { MAX_ANSWER_BYTES, controlSocketPath, parseResponse, type Request, type Response } from './control-protocol.js';
 
 /** No daemon on the socket, or it did not answer in time. */
@@ -51,6 +51,62 @@ export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, m
     conn.on('end', () => answer(Buffer.concat(chunks).toString('utf8')));
     conn.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(socketPath, e.code ?? 'EACCES')));
+      settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
+    });
+  });
+}
+
+/** Longest line of a stream answer the client accepts (an event record is far smaller). */
+export const MAX_STREAM_LINE_BYTES = 1024 * 1024;
+
+/**
+ * Send a request whose answer is a stream (`events` with follow): `onFirst` gets the answer
+ * line, `onLine` each following line, parsed as JSON. Resolves when the daemon closes the
+ * connection (it stopped, or dropped this client), rejects when it cannot be reached or
+ * sends a bad line. No timeout once the answer came: a follower waits for events.
+ */
+export function streamDaemon(paths: FerryPaths, req: Request, onFirst: (r: Response) => void, onLine: (v: unknown) => void, connectTimeoutMs = 10_000): Promise<void> {
+  const socketPath = controlSocketPath(paths);
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter(MAX_STREAM_LINE_BYTES);
+    let first = true;
+    let settled = false;
+    const conn = net.connect(socketPath);
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      conn.destroy();
+      f();
+    };
+    const timer = setTimeout(() => settle(() => reject(new DaemonUnreachable(`the daemon did not answer within ${connectTimeoutMs} ms on ${socketPath}`))), connectTimeoutMs);
+    conn.on('connect', () => conn.write(JSON.stringify(req) + '\n'));
+    conn.on('data', (c: Buffer) => {
+      const lines = splitter.push(c);
+      if (lines === 'too-long') return settle(() => reject(new Error(`bad answer from the daemon: a line longer than ${MAX_STREAM_LINE_BYTES} bytes`)));
+      for (const l of lines) {
+        const text = l.toString('utf8');
+        if (first) {
+          first = false;
+          clearTimeout(timer);
+          const r = parseResponse(text);
+          if ('bad' in r) return settle(() => reject(new Error(`bad answer from the daemon (${r.bad}): ${text.slice(0, 200)}`)));
+          onFirst(r);
+          if (!r.ok) return settle(() => resolve());
+          continue;
+        }
+        let v: unknown;
+        try {
+          v = JSON.parse(text);
+        } catch {
+          return settle(() => reject(new Error(`bad line from the daemon (not JSON): ${text.slice(0, 200)}`)));
+        }
+        onLine(v);
+      }
+    });
+    conn.on('close', () => settle(() => (first ? reject(new DaemonUnreachable(`the daemon closed the connection without answering on ${socketPath}`)) : resolve())));
+    conn.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(socketPath, e.code!)));
       settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
     });
   });

@@ -40,3 +40,37 @@ export class LineFramer {
     return r;
   }
 }
+
+/**
+ * Cuts a stream into lines, each bounded: for the client of a stream answer (`events
+ * --follow`). Bytes are scanned once; a line longer than maxBytes is an error.
+ */
+export class LineSplitter {
+  private chunks: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The complete lines in this chunk (without their newlines), or 'too-long'. */
+  push(chunk: Buffer): Buffer[] | 'too-long' {
+    const lines: Buffer[] = [];
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, from);
+      if (nl < 0) break;
+      if (this.held + nl - from > this.maxBytes) return 'too-long';
+      this.chunks.push(chunk.subarray(from, nl));
+      lines.push(Buffer.concat(this.chunks));
+      this.chunks = [];
+      this.held = 0;
+      from = nl + 1;
+    }
+    const rest = chunk.length - from;
+    if (this.held + rest > this.maxBytes) return 'too-long';
+    if (rest > 0) {
+      this.chunks.push(chunk.subarray(from));
+      this.held += rest;
+    }
+    return lines;
+  }
+}

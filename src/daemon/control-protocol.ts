@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
 import type { HbSnapshot, PeerState } from '../heartbeat/index.js';
 import type { Intent, NodeState } from '../cluster/node-state.js';
+import type { EventRecord } from './event-ring.js';
 
 export function controlSocketPath(paths: FerryPaths): string {
   return path.join(paths.run, 'nodemgr.sock');
@@ -22,7 +23,9 @@ export type Request =
   | { op: 'relocate'; svc: string; to: string }
   | { op: 'freeze-node' }
   | { op: 'thaw-node' }
-  | { op: 'shutdown' };
+  | { op: 'shutdown' }
+  /** the recent events; follow: keep the connection open and push new ones as JSON lines */
+  | { op: 'events'; follow?: boolean };
 
 export type Op = Request['op'];
 
@@ -34,6 +37,12 @@ const FIELDS: Record<Op, readonly string[]> = {
   'freeze-node': [],
   'thaw-node': [],
   shutdown: [],
+  events: [],
+};
+
+/** Optional boolean fields per op. */
+const FLAGS: Partial<Record<Op, readonly string[]>> = {
+  events: ['follow'],
 };
 
 export const OPS = Object.keys(FIELDS) as Op[];
@@ -94,14 +103,17 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   if (typeof op !== 'string') return invalid(`"op" must be a string, got ${quote(op)}`);
   if (!Object.hasOwn(FIELDS, op)) return invalid(`unknown op ${quote(op)}: expected one of ${OPS.join(', ')}`);
   const fields = FIELDS[op as Op];
-  const extra = keys.filter((k) => k !== 'op' && !fields.includes(k));
+  const flags = FLAGS[op as Op] ?? [];
+  const extra = keys.filter((k) => k !== 'op' && !fields.includes(k) && !flags.includes(k));
   if (extra.length) return invalid(`unknown field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => quote(k)).join(', ')}${extra.length > 5 ? ', ...' : ''} for op ${op}`);
   for (const f of fields) {
     if (!keys.includes(f)) return invalid(`op ${op} needs "${f}"`);
     const e = nameError(`"${f}"`, obj[f]);
     if (e) return invalid(e);
   }
+  for (const f of flags) if (keys.includes(f) && typeof obj[f] !== 'boolean') return invalid(`"${f}" must be true or false, got ${quote(obj[f])}`);
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
+  if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
   return { ok: true, request: { op } as Request };
 }
@@ -113,7 +125,7 @@ export interface NodeView {
 }
 
 /** Why the control server dropped a connection or request. */
-export type DropReason = RequestErrorReason | 'timeout' | 'too-many-connections' | 'incomplete' | 'handler-failed';
+export type DropReason = RequestErrorReason | 'timeout' | 'too-many-connections' | 'incomplete' | 'handler-failed' | 'slow-client';
 
 export interface ControlStats {
   /** connections open now */
@@ -122,6 +134,8 @@ export interface ControlStats {
   answered: number;
   /** requests or connections dropped since the daemon started, by reason */
   drops: Partial<Record<DropReason, number>>;
+  /** event followers connected now (`nodemgr events --follow`) */
+  followers?: number;
 }
 
 export interface ClusterView {
@@ -135,7 +149,7 @@ export interface ClusterView {
 }
 
 export type Response =
-  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent }
+  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean }
   | { ok: false; error: string };
 
 /** The client's check of an answer line: a Response, or why it is not one. */

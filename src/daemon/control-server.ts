@@ -1,7 +1,10 @@
 // Unix control socket of the daemon: root only (the directory is 0700, the socket 0600).
-// One request line per connection, one answer line, then the connection is closed. Every
-// client is bounded: its line (MAX_REQUEST_BYTES), the time to send it, the number of
-// connections open at once; nothing a client sends can throw past this file.
+// One request line per connection, one answer line, then the connection is closed; or, for
+// a stream (`events` with follow), the answer line then one JSON line per pushed record until
+// either side closes. Every client is bounded: its line (MAX_REQUEST_BYTES), the time to send
+// it, the number of connections open at once (streams included), and what a stream may have
+// unsent (a follower that does not read is dropped, never waited for); nothing a client sends
+// can throw past this file.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,7 +13,17 @@ import { MAX_REQUEST_BYTES, parseRequest, type ControlStats, type DropReason, ty
 import { LineFramer } from './control-framer.js';
 import { ControlCounters } from './control-counters.js';
 
-export type Handler = (req: Request) => Promise<Response>;
+/** An answer that keeps the connection open: `first`, then what `subscribe` pushes. */
+export interface StreamAnswer {
+  stream: true;
+  first: Response;
+  /** push gets ready-made text (JSON lines); returns the unsubscribe function */
+  subscribe(push: (text: string) => void): () => void;
+}
+
+export type Handler = (req: Request) => Promise<Response | StreamAnswer>;
+
+const isStream = (r: Response | StreamAnswer): r is StreamAnswer => (r as StreamAnswer).stream === true;
 
 export interface ControlLimits {
   /** longest request line, newline excluded */
@@ -21,9 +34,17 @@ export interface ControlLimits {
   lingerMs: number;
   /** connections open at once; more are answered an error and closed */
   maxConnections: number;
+  /** bytes a stream may hold unsent (beyond the kernel's socket buffer): past it the client is dropped */
+  maxStreamBacklog: number;
 }
 
-export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64 };
+/** FERRY_CONTROL_STREAM_BACKLOG (bytes, 4 KiB to 64 MiB) replaces the 1 MiB of maxStreamBacklog: tests of slow followers */
+function streamBacklog(): number {
+  const v = Number(process.env.FERRY_CONTROL_STREAM_BACKLOG);
+  return Number.isInteger(v) && v >= 4096 && v <= 64 * 1024 * 1024 ? v : 1024 * 1024;
+}
+
+export const CONTROL_LIMITS: ControlLimits = { maxLineBytes: MAX_REQUEST_BYTES, requestTimeoutMs: 10_000, lingerMs: 2_000, maxConnections: 64, maxStreamBacklog: streamBacklog() };
 
 /** bytes read (and dropped) after the request line before the server stops reading */
 const DISCARD_BYTES = 64 * 1024;
@@ -67,10 +88,14 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
     }
   };
 
+  /** open streams: ended when the server closes (close() waits for every connection) */
+  const streams = new Map<net.Socket, () => void>();
+
   const server = net.createServer((conn) => {
     conn.on('error', () => undefined);
     counters.connections++;
-    let state: 'reading' | 'answering' | 'done' = 'reading';
+    let state: 'reading' | 'answering' | 'streaming' | 'done' = 'reading';
+    let unsubscribe: (() => void) | undefined;
     let received = 0;
     let linger: NodeJS.Timeout | undefined;
     const framer = new LineFramer(lim.maxLineBytes);
@@ -90,8 +115,42 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
       finish({ ok: false, error: `bad request: no complete request line within ${lim.requestTimeoutMs} ms` });
     }, lim.requestTimeoutMs);
 
+    /** the answer line, then pushed lines until the client or the server closes */
+    const stream = (a: StreamAnswer): void => {
+      if (conn.destroyed) return;
+      state = 'streaming';
+      counters.answered++;
+      const first = answerLine(a.first);
+      conn.write(first);
+      // the answer line (the ring's backlog) may still be unsent: it does not count against the backlog
+      const allowed = lim.maxStreamBacklog + Buffer.byteLength(first);
+      const off = a.subscribe((text) => {
+        if (conn.destroyed) return;
+        if (conn.writableLength + text.length > allowed) {
+          const pending = conn.writableLength;
+          end();
+          dropped('slow-client', { pending, max: lim.maxStreamBacklog });
+          return;
+        }
+        conn.write(text);
+      });
+      unsubscribe = () => {
+        unsubscribe = undefined;
+        off();
+      };
+      streams.set(conn, end);
+    };
+    /** unsubscribed at once (the close event comes later), then closed */
+    const end = (): void => {
+      unsubscribe?.();
+      streams.delete(conn);
+      conn.destroy();
+    };
+
     conn.on('close', () => {
       counters.connections--;
+      streams.delete(conn);
+      unsubscribe?.();
       clearTimeout(deadline);
       clearTimeout(linger);
       if (state === 'reading' && received > 0) dropped('incomplete', { bytes: received });
@@ -127,7 +186,7 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
       Promise.resolve()
         .then(() => handler(req))
         .then(
-          (res) => finish(res),
+          (res) => (isStream(res) ? stream(res) : finish(res)),
           (e: unknown) => {
             dropped('handler-failed', { op: req.op, err: errorText(e) });
             finish({ ok: false, error: errorText(e) });
@@ -151,6 +210,11 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
   // after listen (e.g. EMFILE on accept): logged, never an uncaught 'error' event
   server.on('error', (e) => log.error({ event: 'control-server-error', err: errorText(e) }, 'control socket error'));
   fs.chmodSync(socketPath, 0o600);
-  server.stats = () => counters.snapshot();
+  server.stats = () => ({ ...counters.snapshot(), followers: streams.size });
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    for (const end of [...streams.values()]) end();
+    return close(cb);
+  };
   return server;
 }

@@ -10,13 +10,18 @@ import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/
 import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
 import { startClusterState } from '../statechan/index.js';
 import { ConfigReplication } from './config-replication.js';
-import type { Logger } from '../log.js';
+import { tapEvents, type Logger } from '../log.js';
+import { EVENT, peerEvent } from '../events.js';
+import { EventRing } from './event-ring.js';
+import { answerEvents } from './control-events.js';
+import { MultipleActiveWatch } from './multiple-active-watch.js';
+import { MULTIPLE_ACTIVE_POLICIES, type MultipleActivePolicy } from '../cluster/multiple-active.js';
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
 import type { ActionReport } from '../service/actions.js';
 import type { ServiceStatus } from '../service/status.js';
 import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
-import { listenControl, type ControlServer } from './control-server.js';
+import { listenControl, type ControlServer, type StreamAnswer } from './control-server.js';
 import { RestartCounters, gateMonitorAction, monitorStep } from './monitor.js';
 import { takeoverCandidates } from '../cluster/takeover.js';
 import { Fencing } from './fencing.js';
@@ -62,7 +67,13 @@ export class Daemon {
   private readonly seen = new Set<string>();
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
+  /** the services' `multiple_active` keyword */
+  private readonly multipleActiveOf = new Map<string, MultipleActivePolicy>();
+  private multiActive!: MultipleActiveWatch;
   private server: ControlServer | undefined;
+  /** the recent events (records with an `event` field) for `nodemgr events` */
+  private readonly events = new EventRing();
+  private untap: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly local = new Map<string, ServiceState>();
   private intents: Record<string, Intent> = {};
@@ -99,6 +110,8 @@ export class Daemon {
   async start(): Promise<void> {
     const { paths, nodename } = this.opts;
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.untap = tapEvents((line) => this.events.pushLine(line));
+    this.multiActive = new MultipleActiveWatch(this.log);
     this.cluster = loadClusterConfig(paths, nodename);
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     this.configs = new ConfigReplication({ paths, nodename, log: this.log.child({ part: 'config' }), onChange: () => (this.publish(true), this.kick()) });
@@ -111,7 +124,7 @@ export class Daemon {
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.hb.on('peer', (peer, state, prev) => {
-      this.log.info({ peer, state, prev }, `peer ${peer} ${state}`);
+      this.log.info({ event: peerEvent(state), peer, state, prev }, `peer ${peer} ${state}`);
       if (state === 'up') {
         this.seen.add(peer);
         this.fencing.peerBack(peer);
@@ -127,7 +140,7 @@ export class Daemon {
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
     this.server = await listenControl(controlSocketPath(paths), (req) => this.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
-    this.log.info({ cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
+    this.log.info({ event: EVENT.daemonStarted, cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
     this.kick();
   }
 
@@ -145,7 +158,8 @@ export class Daemon {
     await this.hb?.stop(graceful);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
-    this.log.info({ graceful }, 'daemon stopped');
+    this.log.info({ event: EVENT.daemonStopped, graceful }, 'daemon stopped');
+    this.untap?.();
     this.resolveDone();
   }
 
@@ -154,7 +168,7 @@ export class Daemon {
    * over. Stop them here first, so two nodes never run them, then leave.
    */
   private async heartbeatsLost(e: Error): Promise<void> {
-    this.log.fatal({ err: e.message }, 'heartbeat worker died: stopping local services before peers take them over');
+    this.log.fatal({ event: EVENT.heartbeatLost, err: e.message }, 'heartbeat worker died: stopping local services before peers take them over');
     if (this.timer) clearInterval(this.timer);
     this.stopped = true;
     await Promise.all(
@@ -189,14 +203,31 @@ export class Daemon {
     if (this.stopped) return;
     await this.refresh();
     this.publish();
+    this.checkMultipleActive();
     this.evaluate();
+  }
+
+  /** Once per refresh: a failover service up on more than one live node (src/cluster/multiple-active.ts). */
+  private checkMultipleActive(): void {
+    if (this.stopped || !this.hb) return;
+    const peers = this.peerInfo();
+    for (const [name, local] of this.local) {
+      if (local.nodes.length < 2) continue;
+      const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
+      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, policy });
+      // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
+      if (v.action === 'stop' && !this.busy.has(name)) void this.runAction(name, 'stop', (s) => s.stop({ operator: policy === 'stop_only' }), v.why);
+    }
   }
 
   /** Re-read every service's status here (services under action keep their state). */
   private refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       const names = listServices(this.opts.paths);
-      for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) this.local.delete(gone);
+      for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) {
+        this.local.delete(gone);
+        this.multiActive?.forget(gone);
+      }
       await Promise.all(names.filter((n) => !this.busy.has(n)).map((n) => this.refreshOne(n)));
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
@@ -224,12 +255,15 @@ export class Daemon {
     }
     const prev = this.local.get(name);
     this.stonithOf.set(name, svc.config.defaults.boolean('stonith'));
+    const ma = svc.config.defaults.string('multiple_active');
+    this.multipleActiveOf.set(name, MULTIPLE_ACTIVE_POLICIES.find((p) => p === ma) ?? 'stop_start');
     const now = Date.now();
     let monitor = prev?.monitor ?? 'idle';
     let error = prev?.error;
     if ((monitor === 'start failed' || monitor === 'switched') && now >= (this.retryAt.get(name) ?? 0)) monitor = 'idle';
     if (monitor === 'stop failed' && st.avail === 'down') monitor = 'idle';
     if (st.avail === 'up') error = undefined;
+    if (prev && prev.avail !== st.avail) this.log.info({ event: EVENT.serviceStatus, svc: name, avail: st.avail, prev: prev.avail, overall: st.overall }, `${name} ${prev.avail} -> ${st.avail}`);
     const { groups } = st;
     this.local.set(name, {
       avail: st.avail, overall: st.overall, frozen: st.frozen, orchestrate: st.orchestrate, service_type: st.service_type,
@@ -363,10 +397,11 @@ export class Daemon {
     if (view.state === 'tie' && peer) this.fencing.ensureFence(peer);
     if (view.canTakeOver && this.quorum && !this.quorum.canTakeOver) this.fencing.quorumGained();
     const changed = this.quorum?.why !== view.why;
+    const event = this.quorum?.canTakeOver === view.canTakeOver ? EVENT.quorumChanged : view.canTakeOver ? EVENT.quorumGained : EVENT.quorumLost;
     this.quorum = view;
     if (changed) {
       const level = view.canTakeOver ? 'info' : 'warn';
-      this.log[level]({ quorum: view.state, votes: view.votes, total: view.total, needed: view.needed }, view.why);
+      this.log[level]({ event, quorum: view.state, votes: view.votes, total: view.total, needed: view.needed }, view.why);
       this.publish(true);
     }
     return view;
@@ -391,7 +426,7 @@ export class Daemon {
     }
     if (action === 'freeze') {
       for (const name of mine.filter((n) => !this.local.get(n)!.frozen)) {
-        this.log.warn({ svc: name }, `${q.why}: freezing ${name} (split_action = freeze)`);
+        this.log.warn({ event: EVENT.splitFreeze, svc: name }, `${q.why}: freezing ${name} (split_action = freeze)`);
         this.local.get(name)!.frozen = true;
         void Service.open(this.opts.paths, name, this.opts.nodename).freeze().catch((e: unknown) => this.log.error({ svc: name, err: String(e) }, 'freeze failed'));
       }
@@ -427,7 +462,7 @@ export class Daemon {
       if (allKnown) this.bootDone.add(name);
       if (this.lastWhy.get(name) !== d.why) {
         this.lastWhy.set(name, d.why);
-        this.log.info({ svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
+        this.log.info({ event: EVENT.decision, svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
       }
       if (d.action === 'start') {
         // never start in place of a dead node that is not fenced yet (when it can be fenced),
@@ -437,7 +472,7 @@ export class Daemon {
         if (!clear.ok) {
           if (local.error !== clear.why) {
             local.error = clear.why;
-            this.log.warn({ svc: name, why: clear.why }, `${name}: not starting: ${clear.why}`);
+            this.log.warn({ event: EVENT.startBlocked, svc: name, why: clear.why }, `${name}: not starting: ${clear.why}`);
             this.publish();
           }
           continue;
@@ -469,6 +504,7 @@ export class Daemon {
     this.busy.add(name);
     this.actionGen.set(name, (this.actionGen.get(name) ?? 0) + 1);
     state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
+    this.log.info({ event: EVENT.daemonActionBegin, svc: name, kind, why }, `${name} ${kind} begins${why ? ` (${why})` : ''}`);
     this.publish(true);
     const t0 = Date.now();
     let report: ActionReport | undefined;
@@ -486,14 +522,14 @@ export class Daemon {
       this.retryAt.set(name, Date.now() + FAILED_BACKOFF_MS[Math.min(n, FAILED_BACKOFF_MS.length) - 1]!);
       state.monitor = kind === 'stop' || kind === 'switch' ? 'stop failed' : 'start failed';
       state.error = error;
-      this.log.error({ svc: name, kind, why, ms, err: error }, `${name} ${kind} failed: ${error}`);
+      this.log.error({ event: EVENT.daemonActionEnd, svc: name, kind, why, ok: false, ms, err: error }, `${name} ${kind} failed: ${error}`);
     } else {
       this.failures.delete(name);
       state.monitor = kind === 'switch' ? 'switched' : 'idle';
       if (kind === 'switch') this.retryAt.set(name, Date.now() + SWITCHED_HOLD_MS);
       if (kind === 'switch' && why) state.error = `switched away: ${why}`;
       else delete state.error;
-      this.log.info({ svc: name, kind, why, ms }, `${name} ${kind} done in ${ms} ms`);
+      this.log.info({ event: EVENT.daemonActionEnd, svc: name, kind, why, ok: true, ms }, `${name} ${kind} done in ${ms} ms`);
     }
     await this.refreshOne(name, true);
     const after = this.local.get(name);
@@ -515,7 +551,7 @@ export class Daemon {
     return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
   }
 
-  private async handle(req: Request): Promise<Response> {
+  private async handle(req: Request): Promise<Response | StreamAnswer> {
     switch (req.op) {
       case 'ping':
         return { ok: true, nodename: this.opts.nodename };
@@ -532,6 +568,8 @@ export class Daemon {
       case 'shutdown':
         setImmediate(() => void this.stop(true));
         return { ok: true };
+      case 'events':
+        return answerEvents(this.events, req);
       default:
         return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
     }
@@ -558,7 +596,7 @@ export class Daemon {
     this.intents[svc] = intent;
     // an operator's request clears a failed state on the target
     if (to === this.opts.nodename && local.monitor !== 'starting' && local.monitor !== 'stopping') local.monitor = 'idle';
-    this.log.info({ svc, to, id: intent.id }, `relocate ${svc} to ${to}`);
+    this.log.info({ event: EVENT.relocate, svc, to, id: intent.id }, `relocate ${svc} to ${to}`);
     this.publish(true);
     this.kick();
     return { ok: true, intent };

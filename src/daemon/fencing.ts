@@ -14,6 +14,7 @@ import { agentActions } from '../fence/agent.js';
 import { fenceDelayMs, fenceNode, FenceRetries, stonithFor } from '../fence/fencer.js';
 import type { Logger } from '../log.js';
 import { utcClock } from '../util/clock.js';
+import { EVENT } from '../events.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -122,22 +123,22 @@ export class Fencing {
     void (async () => {
       const delay = fenceDelayMs(this.cluster, this.self, node);
       if (delay > 0) {
-        this.log.warn({ node, delayMs: delay }, `waiting ${delay} ms before fencing ${node} (two-node fence race)`);
+        this.log.warn({ event: EVENT.fenceDelay, node, target: node, delayMs: delay }, `waiting ${delay} ms before fencing ${node} (two-node fence race)`);
         await sleep(delay);
         if (!this.isDead(node)) {
-          this.log.info({ node }, `${node} came back before its fence: not fencing`);
+          this.log.info({ event: EVENT.fenceSkipped, node, target: node }, `${node} came back before its fence: not fencing`);
           return;
         }
       }
-      this.log.warn({ node }, `fencing ${node}`);
+      this.log.warn({ event: EVENT.fenceBegin, node, target: node }, `fencing ${node}`);
       const out = await fenceNode(this.cluster, node, this.log);
       if (out.ok) {
         this.fenced.set(node, Date.now());
         this.retries.reset(node);
-        this.log.warn({ node, ms: out.ms }, `fenced ${node}: ${out.message}`);
+        this.log.warn({ event: EVENT.fenceEnd, node, target: node, ok: true, ms: out.ms }, `fenced ${node}: ${out.message}`);
       } else {
         const retry = this.retries.failed(node, out.message);
-        this.log.error({ node, err: out.message, retryMs: retry }, `fence of ${node} failed: ${out.message}`);
+        this.log.error({ event: EVENT.fenceEnd, node, target: node, ok: false, err: out.message, retryMs: retry }, `fence of ${node} failed: ${out.message}`);
       }
     })()
       .catch((e: unknown) => {

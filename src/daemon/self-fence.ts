@@ -4,6 +4,7 @@
 // (the lab powers a lab node off instead of the machine).
 import type { Logger } from '../log.js';
 import { run } from '../util/exec.js';
+import { EVENT } from '../events.js';
 
 export type SelfFence = 'crash' | 'reboot';
 
@@ -14,6 +15,6 @@ export function selfFenceCommand(kind: SelfFence): string {
 
 export function selfFence(kind: SelfFence, why: string, log: Logger): void {
   const cmd = selfFenceCommand(kind);
-  log.fatal({ kind, cmd, why }, `${kind}: ${why}`);
+  log.fatal({ event: EVENT.selfFence, kind, cmd, why }, `${kind}: ${why}`);
   void run('/bin/sh', ['-c', cmd], { timeout: 30_000 });
 }

@@ -3,6 +3,7 @@
 // (unless the service says rollback = false), so a half-finished start leaves nothing behind
 // or is reported exactly.
 import type { Logger } from '../log.js';
+import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
 import { startPlan, stopPlan, type Stage } from './ordering.js';
@@ -35,16 +36,18 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 
 async function startOne(r: ServiceResource, log: Logger, force: boolean): Promise<ResourceOutcome> {
   const startedAt = Date.now();
+  log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'start' }, 'resource start begins');
   try {
     const before = await r.impl.status();
     if (before.status === 'up') {
+      log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: false, ms: Date.now() - startedAt }, 'resource already up');
       return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
     }
     await r.impl.start({ force });
-    log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource started');
+    log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: true, ms: Date.now() - startedAt }, 'resource started');
     return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now() };
   } catch (e) {
-    log.error({ rid: r.rid, err: message(e) }, 'resource start failed');
+    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: false, ms: Date.now() - startedAt, err: message(e) }, 'resource start failed');
     // a failed start may have half-applied: count it as changed so rollback cleans it up
     return { rid: r.rid, action: 'start', ok: false, changed: true, error: message(e), startedAt, endedAt: Date.now() };
   }
@@ -52,12 +55,13 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean): Promis
 
 async function stopOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
   const startedAt = Date.now();
+  log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'stop' }, 'resource stop begins');
   try {
     await r.impl.stop();
-    log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource stopped');
+    log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: true, changed: true, ms: Date.now() - startedAt }, 'resource stopped');
     return { rid: r.rid, action: 'stop', ok: true, changed: true, startedAt, endedAt: Date.now() };
   } catch (e) {
-    log.error({ rid: r.rid, err: message(e) }, 'resource stop failed');
+    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: false, ms: Date.now() - startedAt, err: message(e) }, 'resource stop failed');
     return { rid: r.rid, action: 'stop', ok: false, changed: false, error: message(e), startedAt, endedAt: Date.now() };
   }
 }
@@ -98,7 +102,7 @@ export async function startResources(
 ): Promise<ActionReport> {
   const { log } = opts;
   const force = opts.force ?? false;
-  log.info({ action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}) }, 'action begins');
+  log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}) }, 'action begins');
   const { outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log, force), log);
   const report: ActionReport = { action: 'start', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) {
@@ -106,7 +110,7 @@ export async function startResources(
     if (opts.rollback) {
       const touched = new Set(outcomes.filter((o) => o.changed).map((o) => o.rid));
       const toStop = resources.filter((r) => touched.has(r.rid));
-      log.warn({ rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
+      log.warn({ event: EVENT.rollback, rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
       for (const stage of stopPlan(toStop, subsets)) {
         for (const r of stage.members) {
           const o = await stopOne(r, log);
@@ -116,7 +120,7 @@ export async function startResources(
       }
     }
   }
-  log.info({ action: 'start', ok: report.ok }, 'action ends');
+  log.info({ event: EVENT.actionEnd, action: 'start', ok: report.ok }, 'action ends');
   return report;
 }
 
@@ -126,10 +130,10 @@ export async function stopResources(
   opts: { log: Logger },
 ): Promise<ActionReport> {
   const { log } = opts;
-  log.info({ action: 'stop', rids: resources.map((r) => r.rid) }, 'action begins');
+  log.info({ event: EVENT.actionBegin, action: 'stop', rids: resources.map((r) => r.rid) }, 'action begins');
   const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log);
   const report: ActionReport = { action: 'stop', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) report.failed = failed;
-  log.info({ action: 'stop', ok: report.ok }, 'action ends');
+  log.info({ event: EVENT.actionEnd, action: 'stop', ok: report.ok }, 'action ends');
   return report;
 }

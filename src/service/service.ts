@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { ServiceConfig } from '../config/model.js';
 import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
+import { EVENT } from '../events.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { UserError } from '../cli/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
@@ -130,12 +131,12 @@ export class Service {
 
   async freeze(): Promise<void> {
     await setFrozen(this.varDir, true);
-    this.log.info({ action: 'freeze' }, 'frozen');
+    this.log.info({ event: EVENT.frozen, action: 'freeze' }, 'frozen');
   }
 
   async thaw(): Promise<void> {
     await setFrozen(this.varDir, false);
-    this.log.info({ action: 'thaw' }, 'thawed');
+    this.log.info({ event: EVENT.thawed, action: 'thaw' }, 'thawed');
   }
 
   async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {

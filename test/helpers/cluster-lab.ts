@@ -189,6 +189,11 @@ export async function daemonLog(lab: Lab, node: string, re: RegExp = /./): Promi
   return out;
 }
 
+/** Records of a node's daemon log with these fields: an `event` (docs/events.md) and any others. */
+export async function daemonEvents(lab: Lab, node: string, want: Record<string, unknown>): Promise<LogLine[]> {
+  return (await daemonLog(lab, node)).filter((e) => Object.entries(want).every(([k, v]) => e[k] === v));
+}
+
 /** What each living node says, for a failed test's output: svcmon and the daemon's last decisions. */
 export async function diagnose(lab: Lab): Promise<string> {
   const out = [`--- lab ${lab.id} at failure`];

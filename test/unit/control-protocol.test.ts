@@ -87,3 +87,11 @@ test('parseResponse: an answer needs ok, and an error when not ok', (t) => {
   t.deepEqual(parseResponse('null'), { bad: 'not a JSON object' });
   t.deepEqual(parseResponse('nope'), { bad: 'not JSON' });
 });
+
+test('events: follow is an optional boolean', (t) => {
+  t.deepEqual(parseRequest('{"op":"events"}'), { ok: true, request: { op: 'events' } });
+  t.deepEqual(parseRequest('{"op":"events","follow":true}'), { ok: true, request: { op: 'events', follow: true } });
+  t.deepEqual(parseRequest('{"op":"events","follow":false}'), { ok: true, request: { op: 'events', follow: false } });
+  for (const v of ['"yes"', '1', 'null', '{}']) t.regex(refused(parseRequest(`{"op":"events","follow":${v}}`))?.error ?? '', /"follow" must be true or false/, v);
+  t.regex(refused(parseRequest('{"op":"ping","follow":true}'))?.error ?? '', /unknown field "follow" for op ping/);
+});

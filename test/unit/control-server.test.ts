@@ -6,9 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { askDaemon, DaemonUnreachable } from '../../src/daemon/control-client.js';
+import { askDaemon, DaemonUnreachable, streamDaemon } from '../../src/daemon/control-client.js';
 import { controlSocketPath, type Response } from '../../src/daemon/control-protocol.js';
-import { listenControl, type ControlLimits, type Handler } from '../../src/daemon/control-server.js';
+import { listenControl, type ControlLimits, type Handler, type StreamAnswer } from '../../src/daemon/control-server.js';
 import { silentLogger } from '../../src/log.js';
 import { ferryPaths, type FerryPaths } from '../../src/paths.js';
 
@@ -155,4 +155,67 @@ test('client: no daemon on the socket is DaemonUnreachable, as before', async (t
   const e = await t.throwsAsync(askDaemon(paths, { op: 'ping' }, 2_000));
   t.true(e instanceof DaemonUnreachable);
   t.regex(e?.message ?? '', /the daemon is not running \(.*nodemgr\.sock: ENOENT\)/);
+});
+
+// ------------------------------------------------------------------ streams (events --follow)
+
+/** A stream handler whose pushes the test drives. */
+function streamer() {
+  const pushes = new Set<(text: string) => void>();
+  const handler: Handler = async (req) => {
+    if (req.op !== 'events') return { ok: true, nodename: 'x' };
+    const a: StreamAnswer = { stream: true, first: { ok: true, follow: true }, subscribe: (p) => (pushes.add(p), () => void pushes.delete(p)) };
+    return a;
+  };
+  return { handler, pushes, push: (text: string) => [...pushes].forEach((p) => p(text)) };
+}
+
+test('a stream: the answer line, then every pushed line, until the client closes (unsubscribed then)', async (t) => {
+  const s = streamer();
+  const { paths, server } = await serve(t, s.handler);
+  const lines: unknown[] = [];
+  let first: Response | undefined;
+  const ended = streamDaemon(paths, { op: 'events', follow: true }, (r) => (first = r), (v) => lines.push(v));
+  await until('subscribed and answered', () => s.pushes.size === 1 && first !== undefined);
+  t.deepEqual(first, { ok: true, follow: true });
+  t.is(server.stats().followers, 1);
+  s.push('{"n":1}\n{"n":2}\n');
+  s.push('{"n":3}\n');
+  await until('three lines', () => lines.length === 3);
+  t.deepEqual(lines, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+  // the server closing ends the stream (close() does not wait for followers)
+  await new Promise<void>((r) => server.close(() => r()));
+  await ended;
+  t.is(s.pushes.size, 0, 'unsubscribed');
+});
+
+test('a follower that never reads is dropped once its backlog passes the limit: the pushes never block, the others go on', async (t) => {
+  const s = streamer();
+  const { paths, server } = await serve(t, s.handler, { maxStreamBacklog: 64 * 1024 });
+  // the slow one: connects, asks, never reads
+  const slow = net.connect(controlSocketPath(paths), () => slow.write('{"op":"events","follow":true}\n'));
+  slow.pause();
+  slow.on('error', () => undefined);
+  t.teardown(() => slow.destroy());
+  let fastLines = 0;
+  const fast = streamDaemon(paths, { op: 'events', follow: true }, () => undefined, () => fastLines++);
+  await until('two followers', () => s.pushes.size === 2);
+  const line = JSON.stringify({ pad: 'x'.repeat(1000) }) + '\n';
+  let pushed = 0;
+  const t0 = Date.now();
+  // far more than the kernel's socket buffer and the limit, in bursts below the limit (the
+  // daemon's ring pushes one batch per turn): each push returns at once
+  while (server.stats().drops['slow-client'] === undefined && Date.now() - t0 < 20_000) {
+    for (let i = 0; i < 16; i++) s.push(line);
+    pushed += 16;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  t.is(server.stats().drops['slow-client'], 1);
+  t.is(s.pushes.size, 1, 'the slow one is unsubscribed');
+  t.true(pushed * line.length < 64 * 1024 * 1024, `pushed ${pushed} lines before the drop`);
+  // the fast one got everything
+  await until('the fast follower has every line', () => fastLines === pushed);
+  t.deepEqual(await askDaemon(paths, { op: 'ping' }, 5_000), { ok: true, nodename: 'x' });
+  await new Promise<void>((r) => server.close(() => r()));
+  await fast;
 });
