@@ -50,12 +50,25 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean): Promis
   }
 }
 
+/** The resource's status, or undefined when the driver broke its contract and threw. */
+async function statusOf(r: ServiceResource): Promise<string | undefined> {
+  try {
+    return (await r.impl.status()).status;
+  } catch {
+    return undefined;
+  }
+}
+
 async function stopOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   try {
+    // stop runs even on a resource that reads down (drivers are idempotent and may clean up
+    // leftovers), but only one that was not down counts as stopped by this action
+    const before = await statusOf(r);
     await r.impl.stop();
-    log.info({ rid: r.rid, ms: Date.now() - startedAt }, 'resource stopped');
-    return { rid: r.rid, action: 'stop', ok: true, changed: true, startedAt, endedAt: Date.now() };
+    const changed = before !== 'down' && before !== 'n/a';
+    log.info({ event: changed ? 'resource_stopped' : 'resource_already_down', rid: r.rid, ms: Date.now() - startedAt }, changed ? 'resource stopped' : 'resource already down');
+    return { rid: r.rid, action: 'stop', ok: true, changed, startedAt, endedAt: Date.now() };
   } catch (e) {
     log.error({ rid: r.rid, err: message(e) }, 'resource stop failed');
     return { rid: r.rid, action: 'stop', ok: false, changed: false, error: message(e), startedAt, endedAt: Date.now() };
@@ -105,12 +118,19 @@ export async function startResources(
     report.failed = failed;
     if (opts.rollback) {
       const touched = new Set(outcomes.filter((o) => o.changed).map((o) => o.rid));
+      // a resource whose start failed and that reads down never came up: nothing to undo
+      // (its stop might fail for the very reason its start did, and it is not "still up")
+      for (const o of outcomes.filter((x) => !x.ok)) {
+        const r = resources.find((x) => x.rid === o.rid);
+        if (r && (await statusOf(r)) === 'down') touched.delete(o.rid);
+      }
       const toStop = resources.filter((r) => touched.has(r.rid));
-      log.warn({ rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
+      log.warn({ event: 'rollback', rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
       for (const stage of stopPlan(toStop, subsets)) {
         for (const r of stage.members) {
           const o = await stopOne(r, log);
           if (o.ok) report.rolledBack.push(r.rid);
+          else if ((await statusOf(r)) === 'down') report.rolledBack.push(r.rid);
           else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
         }
       }
