@@ -3,12 +3,16 @@
 // `svcmgr <svc> <action>` and `<svc> <action>` through a symlink named after the service.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Service } from '../service/service.js';
 import { locateService } from '../config/load.js';
 import type { ActionReport } from '../service/actions.js';
-import { statusExitCode } from '../resources/status.js';
-import { UserError } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
+import { formatOption, writeJson, type Format } from './format.js';
+import { statusesExitCode } from './status-exit.js';
+import type { SvcmgrEnv } from './commands/env.js';
+import { registerClear } from './commands/clear.js';
+import { registerEnable } from './commands/enable.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
@@ -17,6 +21,8 @@ import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback']);
+// the daily commands, one module each (src/cli/commands/)
+for (const a of ['clear', 'enable', 'disable', 'boot', 'shutdown', 'logs', 'prstatus', 'docker', 'podman']) ACTIONS.add(a);
 
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
@@ -33,7 +39,7 @@ export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
 
 function services(program: Command): string[] {
   const list = commaList(program.opts<{ service?: string }>().service);
-  if (list.length === 0) throw new UserError('no service given: use -s <svc>[,<svc>]');
+  if (list.length === 0) throw new UsageError('no service given: use -s <svc>[,<svc>]');
   return list;
 }
 
@@ -55,8 +61,13 @@ function describeReport(svc: string, r: ActionReport): { out: string[]; err?: st
   return { out, err: `${svc}: ${r.action} failed at ${r.failed?.rid}: ${r.failed?.error}${rb}` };
 }
 
-function printReports(svc: string, reports: ActionReport[]): boolean {
+export function printReports(svc: string, reports: ActionReport[], format: Format = 'text'): boolean {
   let ok = true;
+  if (format === 'json') {
+    writeJson({ svcname: svc, ok: reports.every((r) => r.ok), reports });
+    for (const r of reports) if (!r.ok) process.stderr.write(`svcmgr: ${describeReport(svc, r).err}\n`);
+    return reports.every((r) => r.ok);
+  }
   for (const r of reports) {
     const { out, err } = describeReport(svc, r);
     if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -76,19 +87,20 @@ async function main(): Promise<number> {
     .option('-s, --service <svc>', 'service name(s), comma separated, or a path to an .env file')
     .option('--rid <rids>', 'only these resources (comma separated)')
     .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
     .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation')
     .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
+    .exitOverride()
     .showHelpAfterError(false);
 
   const actionOpts = () => {
     const o = program.opts<{ rid?: string; subset?: string; waitlock: string; force?: boolean }>();
     const wait = Number(o.waitlock);
-    if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
     return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000, operator: true, force: Boolean(o.force) };
   };
-  const format = () => program.opts<{ format: 'text' | 'json' }>().format;
+  const format = () => program.opts<{ format: Format }>().format;
   const open = (name: string) => Service.open(ctx.paths, name, ctx.nodename);
 
   for (const action of ['start', 'stop', 'restart'] as const) {
@@ -98,7 +110,7 @@ async function main(): Promise<number> {
       const svcs = services(program).map(open);
       for (const svc of svcs) {
         const reports = action === 'restart' ? await svc.restart(opts) : [await svc[action](opts)];
-        if (!printReports(svc.svcname, reports)) code = 1;
+        if (!printReports(svc.svcname, reports, format())) code = EXIT.failed;
       }
     });
   }
@@ -123,7 +135,8 @@ async function main(): Promise<number> {
       const text = (s: (typeof statuses)[number]) => [renderStatusTree(s), ...(v ? serviceNotes(v, s.svcname).map((n) => `# ${n}`) : [])].join('\n');
       process.stdout.write(statuses.map(text).join('\n\n') + '\n');
     }
-    code = Math.max(...statuses.map((s) => statusExitCode[s.overall]));
+    // the worst by severity: a down service is never hidden behind an n/a one
+    code = statusesExitCode(statuses.map((s) => s.overall));
   });
   print
     .command('config')
@@ -140,12 +153,11 @@ async function main(): Promise<number> {
     .argument('<what>', 'config')
     .description('validate config: list every problem of the service file')
     .action(async (what: string) => {
-      if (what !== 'config') throw new UserError(`validate ${what}: only "validate config" exists`);
-      for (const name of services(program)) {
-        const r = cmdValidateConfig(ctx.paths, name, ctx.nodename);
-        if (r.lines.length) process.stdout.write(r.lines.join('\n') + '\n');
-        code = Math.max(code, r.exitCode);
-      }
+      if (what !== 'config') throw new UsageError(`validate ${what}: only "validate config" exists`);
+      const results = services(program).map((name) => cmdValidateConfig(ctx.paths, name, ctx.nodename));
+      if (format() === 'json') writeJson(results.length === 1 ? results[0]!.json : results.map((r) => r.json));
+      else for (const r of results) process.stdout.write(r.lines.join('\n') + '\n');
+      code = Math.max(code, ...results.map((r) => r.exitCode));
     });
 
   program
@@ -156,7 +168,7 @@ async function main(): Promise<number> {
     .option('--eval', 'print the effective value (scoping, references, default)')
     .action(async (arg: string | undefined, o: { param?: string; eval?: boolean }) => {
       const param = o.param ?? arg;
-      if (!param) throw new UserError('get: which keyword? use --param <section>.<keyword>');
+      if (!param) throw new UsageError('get: which keyword? use --param <section>.<keyword>');
       const [name] = services(program);
       process.stdout.write(`${cmdGet(ctx.paths, name!, ctx.nodename, param, { evaluate: Boolean(o.eval) })}\n`);
     });
@@ -171,10 +183,10 @@ async function main(): Promise<number> {
     .action(async (args: string[], o: { param?: string; value?: string; kw?: string[] }) => {
       const assignments = [...args, ...(o.kw ?? [])].map(parseAssignment);
       if (o.param !== undefined || o.value !== undefined) {
-        if (o.param === undefined || o.value === undefined) throw new UserError('set: --param and --value go together');
+        if (o.param === undefined || o.value === undefined) throw new UsageError('set: --param and --value go together');
         assignments.push(parseAssignment(`${o.param}=${o.value}`));
       }
-      if (assignments.length === 0) throw new UserError('set: nothing to set');
+      if (assignments.length === 0) throw new UsageError('set: nothing to set');
       for (const name of services(program)) await cmdSet(ctx.paths, name, ctx.nodename, assignments, { waitLockMs: actionOpts().waitLockMs });
     });
 
@@ -185,7 +197,7 @@ async function main(): Promise<number> {
     .option('--param <param...>')
     .action(async (args: string[], o: { param?: string[] }) => {
       const params = [...args, ...(o.param ?? [])];
-      if (params.length === 0) throw new UserError('unset: nothing to unset');
+      if (params.length === 0) throw new UsageError('unset: nothing to unset');
       for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params, { waitLockMs: actionOpts().waitLockMs });
     });
 
@@ -203,11 +215,25 @@ async function main(): Promise<number> {
         const svc = open(name);
         const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
         const waitS = Number(o.wait);
-        if (!Number.isFinite(waitS) || waitS <= 0) throw new UserError(`--wait: "${o.wait}" is not a number of seconds`);
+        if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait: "${o.wait}" is not a number of seconds`);
         process.stdout.write(`${await relocate(ctx, svc.svcname, to, waitS * 1000)}\n`);
       }
     });
   }
+
+  const env: SvcmgrEnv = {
+    ctx,
+    program,
+    print,
+    services: () => services(program),
+    open,
+    format,
+    actionOpts,
+    fail: (c) => (code = Math.max(code, c)),
+    setCode: (c) => (code = c),
+  };
+  registerClear(env);
+  registerEnable(env);
 
   await program.parseAsync(normalizeArgv(process.argv, ctx));
   return code;

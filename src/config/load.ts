@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
-import { UserError } from '../cli/errors.js';
+import { NoSuchService, UsageError, UserError } from '../cli/errors.js';
 import { ConfigError, ConfigInvalid } from './errors.js';
 import { configLimits, formatBytes } from './limits.js';
 import type { Keyword, KeywordValue } from './keywords.js';
@@ -20,7 +20,7 @@ const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
 export function checkServiceName(svcname: string): void {
   if (!SERVICE_NAME.test(svcname)) {
-    throw new UserError(`invalid service name "${svcname}": letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
+    throw new UsageError(`invalid service name "${svcname}": letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
   }
 }
 
@@ -53,7 +53,7 @@ export function readServiceText(file: string, svcname: string): string {
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`service ${svcname} does not exist (no ${file})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NoSuchService(`service ${svcname} does not exist (no ${file})`);
     throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
   }
   try {

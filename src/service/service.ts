@@ -6,7 +6,7 @@ import type { ServiceConfig } from '../config/model.js';
 import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
-import { UserError } from '../cli/errors.js';
+import { UsageError } from '../cli/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
@@ -79,10 +79,10 @@ export class Service {
     const rids = opts.rids ?? [];
     const subsets = opts.subsets ?? [];
     for (const rid of rids) {
-      if (!this.resources.some((r) => r.rid === rid)) throw new UserError(`service ${this.svcname}: no resource ${rid}`);
+      if (!this.resources.some((r) => r.rid === rid)) throw new UsageError(`service ${this.svcname}: no resource ${rid}`);
     }
     for (const s of subsets) {
-      if (!this.resources.some((r) => r.subset === s)) throw new UserError(`service ${this.svcname}: no subset ${s}`);
+      if (!this.resources.some((r) => r.subset === s)) throw new UsageError(`service ${this.svcname}: no subset ${s}`);
     }
     return selectResources(this.resources, rids, subsets);
   }

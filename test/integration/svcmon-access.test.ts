@@ -47,11 +47,11 @@ test('svcmon as an unprivileged user with a daemon running: says it cannot reach
   const want = `svcmon: cannot reach the daemon at ${sock}: permission denied (run as root)`;
   for (const args of [[], ['--format', 'json'], ['--service', 'web']]) {
     const res = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('svcmon'), ...args], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
-    t.is(res.exitCode, 1, `svcmon ${args.join(' ')}: ${res.stderr}`);
+    t.is(res.exitCode, 69, `svcmon ${args.join(' ')}: ${res.stderr}`);
     t.is(String(res.stderr).trim(), want, `svcmon ${args.join(' ')}`);
     t.is(String(res.stdout), '', `svcmon ${args.join(' ')}: no table that would read as an empty cluster`);
   }
   const status = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('nodemgr'), 'daemon', 'status'], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
-  t.is(status.exitCode, 1);
+  t.is(status.exitCode, 69);
   t.is(String(status.stderr).trim(), `nodemgr: cannot reach the daemon at ${sock}: permission denied (run as root)`);
 });
