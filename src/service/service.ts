@@ -8,11 +8,19 @@ import { serviceLogger, type Logger } from '../log.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { UsageError } from '../cli/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
+import type { ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
 import { acquireActionLock } from './lock.js';
 import { isFrozen, readExpect, setFrozen, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+
+export interface ServiceDevices extends ResourceDevices {
+  rid: string;
+  kind: ResourceKind;
+  type: string;
+  disabled: boolean;
+}
 
 export interface ActionOptions {
   rids?: string[];
@@ -136,6 +144,16 @@ export class Service {
   async thaw(): Promise<void> {
     await setFrozen(this.varDir, false);
     this.log.info({ action: 'thaw' }, 'thawed');
+  }
+
+  /** The block devices of every resource that has some (`print devs`, `prstatus`); disabled ones included. */
+  async devices(): Promise<ServiceDevices[]> {
+    const out: ServiceDevices[] = [];
+    for (const r of this.resources) {
+      if (!r.impl.devices) continue;
+      out.push({ rid: r.rid, kind: r.kind, type: r.type, disabled: r.disabled, ...(await r.impl.devices()) });
+    }
+    return out;
   }
 
   async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {
