@@ -13,6 +13,8 @@ import { statusesExitCode } from './status-exit.js';
 import type { SvcmgrEnv } from './commands/env.js';
 import { registerClear } from './commands/clear.js';
 import { registerEnable } from './commands/enable.js';
+import { registerPrintDevs } from './commands/print-devs.js';
+import { registerPrStatus } from './commands/prstatus.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
@@ -234,6 +236,8 @@ async function main(): Promise<number> {
   };
   registerClear(env);
   registerEnable(env);
+  registerPrintDevs(env);
+  registerPrStatus(env);
 
   await program.parseAsync(normalizeArgv(process.argv, ctx));
   return code;
