@@ -15,6 +15,7 @@ import { registerClear } from './commands/clear.js';
 import { registerEnable } from './commands/enable.js';
 import { registerPrintDevs } from './commands/print-devs.js';
 import { registerPrStatus } from './commands/prstatus.js';
+import { registerLogs } from './commands/logs.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
@@ -238,6 +239,7 @@ async function main(): Promise<number> {
   registerEnable(env);
   registerPrintDevs(env);
   registerPrStatus(env);
+  registerLogs(env);
 
   await program.parseAsync(normalizeArgv(process.argv, ctx));
   return code;
