@@ -6,9 +6,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Service } from '../service/service.js';
 import { locateService } from '../config/load.js';
-import type { ActionReport } from '../service/actions.js';
 import { EXIT, UsageError } from './errors.js';
 import { formatOption, writeJson, type Format } from './format.js';
+import { printReports } from './svcmgr-report.js';
 import { statusesExitCode } from './status-exit.js';
 import type { SvcmgrEnv } from './commands/env.js';
 import { registerClear } from './commands/clear.js';
@@ -16,6 +16,8 @@ import { registerEnable } from './commands/enable.js';
 import { registerPrintDevs } from './commands/print-devs.js';
 import { registerPrStatus } from './commands/prstatus.js';
 import { registerLogs } from './commands/logs.js';
+import { registerBoot } from './commands/boot.js';
+import { registerEngine, splitEngineArgv } from './commands/engine.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
@@ -44,42 +46,6 @@ function services(program: Command): string[] {
   const list = commaList(program.opts<{ service?: string }>().service);
   if (list.length === 0) throw new UsageError('no service given: use -s <svc>[,<svc>]');
   return list;
-}
-
-function describeReport(svc: string, r: ActionReport): { out: string[]; err?: string } {
-  const out: string[] = [];
-  for (const o of r.outcomes) {
-    if (o.ok && o.changed) out.push(`${svc} ${o.rid} ${o.action === 'start' ? 'started' : 'stopped'} (${o.endedAt - o.startedAt} ms)`);
-    else if (o.ok) out.push(`${svc} ${o.rid} already ${o.action === 'start' ? 'up' : 'down'}`);
-    else out.push(`${svc} ${o.rid} ${o.action} failed: ${o.error ?? ''}`);
-  }
-  for (const rid of r.rolledBack) out.push(`${svc} ${rid} rolled back`);
-  for (const f of r.rollbackFailures) out.push(`${svc} ${f.rid} rollback failed: ${f.error}`);
-  if (r.ok) return { out };
-  const rb = r.rollbackFailures.length
-    ? `; rollback incomplete, still up: ${r.rollbackFailures.map((f) => f.rid).join(', ')}`
-    : r.rolledBack.length
-      ? `; rolled back ${r.rolledBack.join(', ')}`
-      : '';
-  return { out, err: `${svc}: ${r.action} failed at ${r.failed?.rid}: ${r.failed?.error}${rb}` };
-}
-
-export function printReports(svc: string, reports: ActionReport[], format: Format = 'text'): boolean {
-  let ok = true;
-  if (format === 'json') {
-    writeJson({ svcname: svc, ok: reports.every((r) => r.ok), reports });
-    for (const r of reports) if (!r.ok) process.stderr.write(`svcmgr: ${describeReport(svc, r).err}\n`);
-    return reports.every((r) => r.ok);
-  }
-  for (const r of reports) {
-    const { out, err } = describeReport(svc, r);
-    if (out.length) process.stdout.write(out.join('\n') + '\n');
-    if (err) {
-      process.stderr.write(`svcmgr: ${err}\n`);
-      ok = false;
-    }
-  }
-  return ok;
 }
 
 async function main(): Promise<number> {
@@ -240,8 +206,12 @@ async function main(): Promise<number> {
   registerPrintDevs(env);
   registerPrStatus(env);
   registerLogs(env);
+  registerBoot(env);
+  const argv = normalizeArgv(process.argv, ctx);
+  const engineSplit = splitEngineArgv(argv);
+  registerEngine(env, () => engineSplit?.tail ?? []);
 
-  await program.parseAsync(normalizeArgv(process.argv, ctx));
+  await program.parseAsync(engineSplit?.head ?? argv);
   return code;
 }
 

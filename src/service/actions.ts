@@ -80,8 +80,10 @@ async function runStages(
   stages: Stage[],
   one: (r: ServiceResource) => Promise<ResourceOutcome>,
   log: Logger,
+  bestEffort = false,
 ): Promise<{ outcomes: ResourceOutcome[]; failed?: { rid: string; error: string } }> {
   const outcomes: ResourceOutcome[] = [];
+  let first: { rid: string; error: string } | undefined;
   for (const stage of stages) {
     const results: ResourceOutcome[] = [];
     if (stage.parallel) {
@@ -90,7 +92,7 @@ async function runStages(
       for (const r of stage.members) {
         const o = await one(r);
         results.push(o);
-        if (!o.ok && !r.optional) break;
+        if (!o.ok && !r.optional && !bestEffort) break;
       }
     }
     outcomes.push(...results);
@@ -99,9 +101,10 @@ async function runStages(
       if (!o.ok && r?.optional) log.warn({ rid: o.rid, err: o.error }, 'optional resource failed, continuing');
     }
     const fatal = results.find((o) => !o.ok && !stage.members.find((m) => m.rid === o.rid)?.optional);
-    if (fatal) return { outcomes, failed: { rid: fatal.rid, error: fatal.error ?? 'failed' } };
+    if (fatal && !bestEffort) return { outcomes, failed: { rid: fatal.rid, error: fatal.error ?? 'failed' } };
+    if (fatal) first ??= { rid: fatal.rid, error: fatal.error ?? 'failed' };
   }
-  return { outcomes };
+  return first ? { outcomes, failed: first } : { outcomes };
 }
 
 export async function startResources(
@@ -143,11 +146,12 @@ export async function startResources(
 export async function stopResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { log: Logger },
+  /** bestEffort: go on past a failed resource (shutdown, boot); the report names the first failure */
+  opts: { log: Logger; bestEffort?: boolean },
 ): Promise<ActionReport> {
   const { log } = opts;
-  log.info({ action: 'stop', rids: resources.map((r) => r.rid) }, 'action begins');
-  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log);
+  log.info({ action: 'stop', rids: resources.map((r) => r.rid), ...(opts.bestEffort ? { bestEffort: true } : {}) }, 'action begins');
+  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log, opts.bestEffort);
   const report: ActionReport = { action: 'stop', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) report.failed = failed;
   log.info({ action: 'stop', ok: report.ok }, 'action ends');

@@ -12,7 +12,7 @@ import type { ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
 import { acquireActionLock } from './lock.js';
-import { isFrozen, readExpect, setFrozen, writeExpect, type Expect } from './state.js';
+import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
 
 export interface ServiceDevices extends ResourceDevices {
@@ -117,6 +117,36 @@ export class Service {
     return this.locked('stop', opts, async () => {
       if (opts.operator) await writeExpect(this.varDir, 'down');
       return stopResources(selected, this.config.subsets, { log: this.log });
+    });
+  }
+
+  /**
+   * For a host shutdown: stop every selected resource, going on past failures, and record
+   * the stop so neither the monitor nor the orchestrator brings the service back meanwhile
+   * (the next boot takes that record back).
+   */
+  async shutdown(opts: ActionOptions = {}): Promise<ActionReport> {
+    const selected = this.select(opts);
+    return this.locked('shutdown', opts, async () => {
+      await markShutdown(this.varDir);
+      this.log.info({ event: 'shutdown' }, 'shutdown');
+      return stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true });
+    });
+  }
+
+  /**
+   * At node boot, before the daemon starts (OpenSVC `boot`): clean up what a crash or the last
+   * shutdown may have left (reservations, VG activation and tags, mounts, addresses) by
+   * stopping every resource, best effort, without recording an operator stop; a stop recorded
+   * by `shutdown` is taken back. The daemon then starts the service where its orchestrate says.
+   */
+  async boot(opts: ActionOptions = {}): Promise<{ report: ActionReport; tookBackShutdown: boolean }> {
+    const selected = this.select(opts);
+    return this.locked('boot', opts, async () => {
+      const report = await stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true });
+      const tookBackShutdown = takeBackShutdown(this.varDir);
+      this.log.info({ event: 'boot', ok: report.ok, tookBackShutdown }, 'boot');
+      return { report, tookBackShutdown };
     });
   }
 
