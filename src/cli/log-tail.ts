@@ -6,6 +6,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { MAX_LOG_LINE } from './log-format.js';
 
 const CHUNK = 64 * 1024;
+/** bytes kept from just before the offset, to notice a file truncated then rewritten past it */
+const TAIL = 64;
 
 export class LogTail {
   private fd: number | undefined;
@@ -15,6 +17,7 @@ export class LogTail {
   /** inside a line longer than MAX_LOG_LINE: its rest is dropped up to the newline */
   private skipping = false;
   private readonly buf = Buffer.alloc(CHUNK);
+  private tail: Buffer = Buffer.alloc(0);
   /** a character split between two reads stays whole */
   private decoder = new StringDecoder('utf8');
 
@@ -45,10 +48,12 @@ export class LogTail {
       }
       this.ino = fs.fstatSync(this.fd).ino;
       this.offset = 0;
+      this.tail = Buffer.alloc(0);
       this.decoder = new StringDecoder('utf8');
-    } else if (st.size < this.offset) {
+    } else if (st.size < this.offset || !this.sameTail()) {
       this.flush();
       this.offset = 0;
+      this.tail = Buffer.alloc(0);
       this.decoder = new StringDecoder('utf8');
     }
     this.drain();
@@ -66,12 +71,22 @@ export class LogTail {
     this.fd = undefined;
   }
 
+  /** The bytes just before the offset are still those we read: not truncated and rewritten longer since. */
+  private sameTail(): boolean {
+    if (this.fd === undefined || this.tail.length === 0) return true;
+    const got = Buffer.alloc(this.tail.length);
+    const n = fs.readSync(this.fd, got, 0, got.length, this.offset - this.tail.length);
+    return n === got.length && got.equals(this.tail);
+  }
+
   private drain(): void {
     if (this.fd === undefined) return;
     for (;;) {
       const n = fs.readSync(this.fd, this.buf, 0, CHUNK, this.offset);
       if (n <= 0) return;
       this.offset += n;
+      const keep = Math.min(TAIL, this.offset);
+      this.tail = Buffer.concat([this.tail, this.buf.subarray(0, n)]).subarray(-keep);
       this.take(this.decoder.write(this.buf.subarray(0, n)));
     }
   }

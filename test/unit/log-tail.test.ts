@@ -51,6 +51,16 @@ test('truncation in place (copytruncate): read again from the start', (t) => {
   t.deepEqual(lines, ['first line', 'second line', 'x']);
 });
 
+test('truncated then rewritten longer than before between two polls: read again from the start', (t) => {
+  const { file, lines, tail } = setup(t);
+  fs.writeFileSync(file, 'short\n');
+  tail.poll();
+  fs.truncateSync(file, 0);
+  fs.appendFileSync(file, 'a much longer line than before\n');
+  tail.poll();
+  t.deepEqual(lines, ['short', 'a much longer line than before']);
+});
+
 test('a line longer than the bound is cut, the next one is whole', (t) => {
   const { file, lines, tail } = setup(t);
   fs.writeFileSync(file, `${'z'.repeat(MAX_LOG_LINE * 3)}\nnext\n`);
