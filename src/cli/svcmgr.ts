@@ -112,9 +112,10 @@ async function main(): Promise<number> {
     .description('the configuration file, or with --eval every keyword with its effective value')
     .option('--eval', 'show effective values, defaults included')
     .action(async (o: { eval?: boolean }) => {
-      for (const name of services(program)) {
-        process.stdout.write(cmdPrintConfig(ctx.paths, name, ctx.nodename, { format: format(), evaluate: Boolean(o.eval) }));
-      }
+      const texts = services(program).map((name) => cmdPrintConfig(ctx.paths, name, ctx.nodename, { format: format(), evaluate: Boolean(o.eval) }));
+      // several services in json: one array, not documents one after the other
+      if (format() === 'json') writeJson(texts.length === 1 ? JSON.parse(texts[0]!) : texts.map((t) => JSON.parse(t) as unknown));
+      else for (const t of texts) process.stdout.write(t);
     });
 
   program
