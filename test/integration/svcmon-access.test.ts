@@ -10,7 +10,7 @@ import { distCli, makeFerryRoot, requireRoot, runCli, sh } from '../helpers/env.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
-test('svcmon as an unprivileged user with a daemon running: says it cannot reach the socket, exits 1', async (t) => {
+test('svcmon as an unprivileged user with a daemon running: says it cannot reach the socket, exits 69', async (t) => {
   requireRoot();
   // the test means nothing if nobody cannot even run the CLI: fail, do not skip
   const canRun = await sh(asNobody[0]!, [...asNobody.slice(1), 'test', '-r', distCli('svcmon')], { reject: false });
