@@ -121,20 +121,20 @@ export async function startResources(
     report.failed = failed;
     if (opts.rollback) {
       const touched = new Set(outcomes.filter((o) => o.changed).map((o) => o.rid));
-      // a resource whose start failed and that reads down never came up: nothing to undo
-      // (its stop might fail for the very reason its start did, and it is not "still up")
-      for (const o of outcomes.filter((x) => !x.ok)) {
-        const r = resources.find((x) => x.rid === o.rid);
-        if (r && (await statusOf(r)) === 'down') touched.delete(o.rid);
-      }
+      const failedRids = new Set(outcomes.filter((o) => !o.ok).map((o) => o.rid));
       const toStop = resources.filter((r) => touched.has(r.rid));
       log.warn({ event: 'rollback', rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
       for (const stage of stopPlan(toStop, subsets)) {
         for (const r of stage.members) {
+          // the failed resource is stopped too: its start may have half-applied (a key
+          // registered on some disks); but when that stop fails while it reads down, it never
+          // came up (its stop may fail for the very reason its start did): not "still up"
           const o = await stopOne(r, log);
           if (o.ok) report.rolledBack.push(r.rid);
-          else if ((await statusOf(r)) === 'down') report.rolledBack.push(r.rid);
-          else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
+          else if ((await statusOf(r)) === 'down') {
+            if (!failedRids.has(r.rid)) report.rolledBack.push(r.rid);
+            log.warn({ event: 'rollback_stop_failed_down', rid: r.rid, err: o.error }, 'rollback stop failed, the resource reads down');
+          } else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
         }
       }
     }
