@@ -22,15 +22,23 @@ import { serviceLogger } from '../log.js';
 export interface ValidateOutput {
   /** 0: clean or warnings only; 1: errors */
   exitCode: 0 | 1;
-  /** one `file:line: ...` line per problem, in line order */
+  /** one `file:line: ...` line per problem, in line order; `<file>: ok` when there is none */
   lines: string[];
+  /** the `--format json` document (docs/schemas/svcmgr-validate-config.schema.json) */
+  json: { svcname: string; file: string; ok: boolean; problems: { line: number; severity: 'error' | 'warning'; message: string }[] };
 }
 
 export function cmdValidateConfig(paths: FerryPaths, svcname: string, nodename: string): ValidateOutput {
   const { svcname: name, file } = locateService(paths, svcname);
   const { errors, warnings } = validateText(readServiceText(file, name), file, { svcname: name, nodename });
   const all = [...errors, ...warnings].sort((a, b) => a.line - b.line);
-  return { exitCode: errors.length > 0 ? 1 : 0, lines: all.map((e) => e.toString()) };
+  const problems = all.map((e) => ({ line: e.line, severity: e.severity, message: e.message }));
+  return {
+    exitCode: errors.length > 0 ? 1 : 0,
+    // as `nodemgr validate`: one line saying so when there is nothing to say
+    lines: all.length ? all.map((e) => e.toString()) : [`${file}: ok`],
+    json: { svcname: name, file, ok: errors.length === 0, problems },
+  };
 }
 
 export interface PrintConfigOptions {

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '../config/errors.js';
 import { nodename } from '../node.js';
 import { ferryPaths, type FerryPaths } from '../paths.js';
-import { UserError } from './errors.js';
+import { CommanderError } from 'commander';
+import { EXIT, UserError } from './errors.js';
 import { oneLine } from '../util/one-line.js';
+import { DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 
 export interface CliContext {
   paths: FerryPaths;
@@ -21,7 +23,15 @@ export function reportError(prog: string, e: unknown): number {
   if (e instanceof ConfigInvalid) {
     // compiler-style lines, file:line first, so editors and tests can jump to them
     for (const err of e.errors) process.stderr.write(`${err.toString()}\n`);
-    return 1;
+    return EXIT.config;
+  }
+  if (e instanceof CommanderError) {
+    // commander printed its one line already (configureOutput); help and version are not errors
+    return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (e instanceof DaemonNoAccess || e instanceof DaemonUnreachable) {
+    process.stderr.write(`${prog}: ${e.message}\n`);
+    return EXIT.unavailable;
   }
   if (e instanceof UserError) {
     process.stderr.write(`${prog}: ${oneLine(e.message)}\n`);

@@ -12,7 +12,8 @@ import { askDaemon, DaemonUnreachable, streamDaemon } from '../daemon/control-cl
 import { eventLine, isEventRecord } from './render-events.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
-import { UserError } from './errors.js';
+import { EXIT, UserError } from './errors.js';
+import { formatOption, writeJson, type Format } from './format.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { cliContext, isMainModule, runMain, type CliContext } from './main.js';
 import { renderHeartbeats } from './render-heartbeats.js';
@@ -37,7 +38,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
   let code = 0;
   const program = new Command('nodemgr')
     .description('The ferry node agent')
-    .configureOutput({ outputError: (str, write) => write(`nodemgr: ${str.replace(/^error: /, '')}`) });
+    .configureOutput({ outputError: (str, write) => write(`nodemgr: ${str.replace(/^error: /, '')}`) })
+    .exitOverride();
   program.command('nodename').description('print the name of this node').action(() => {
     process.stdout.write(`${ctx.nodename}\n`);
   });
@@ -45,7 +47,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
   program
     .command('validate')
     .description('validate the cluster file: every problem as file:line: message (exit 1 on an error)')
-    .action(() => {
+    .addOption(formatOption())
+    .action((o: { format: Format }) => {
       const file = clusterConfigPath(ctx.paths);
       let text: string;
       try {
@@ -60,9 +63,14 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
         throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
       }
       const r = parseClusterConfig(text, file, ctx.nodename, ctx.paths.etc);
+      const failed = r.errors.some((e) => e.severity === 'error') || !r.config;
+      if (failed) code = EXIT.failed;
+      if (o.format === 'json') {
+        writeJson({ file, ok: !failed, problems: r.errors.map((e) => ({ line: e.line, severity: e.severity, message: e.message })) });
+        return;
+      }
       for (const e of r.errors) process.stdout.write(`${String(e)}\n`);
-      if (r.errors.some((e) => e.severity === 'error') || !r.config) code = 1;
-      else if (r.errors.length === 0) process.stdout.write(`${file}: ok\n`);
+      if (!failed && r.errors.length === 0) process.stdout.write(`${file}: ok\n`);
     });
 
   const daemon = program.command('daemon').description('the agent daemon');
@@ -118,14 +126,15 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     }
     throw new UserError('the daemon did not stop within 15 s');
   });
-  daemon.command('status').description('is the daemon running; heartbeats').option('--format <format>', 'text or json', 'text').action(async (o: { format: string }) => {
+  daemon.command('status').description('is the daemon running; heartbeats (exit 1 when it is not running)').addOption(formatOption()).action(async (o: { format: Format }) => {
     let r;
     try {
       r = await askDaemon(ctx.paths, { op: 'view' });
     } catch (e) {
       if (e instanceof DaemonUnreachable) {
-        process.stdout.write(`nodemgr: ${e.message}\n`);
-        code = 1;
+        if (o.format === 'json') writeJson({ running: false, message: e.message });
+        else process.stdout.write(`nodemgr: ${e.message}\n`);
+        code = EXIT.failed;
         return;
       }
       throw e;
@@ -136,7 +145,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       // a node not live: its frozen flag is its old word, so only when it was last heard
       const node = (n: string, nv: (typeof v.nodes)[string]) =>
         isLive(nv.state) ? { state: nv.state, stale: false, frozen: nv.payload?.frozen ?? false, cluster_conf_differs: clusterFileMismatch(v, n) } : { state: nv.state, stale: true, lastSeen: lastSeenOf(v.hb.heartbeats, n) };
-      process.stdout.write(JSON.stringify({ cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, node(n, nv)])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ running: true, cluster: v.cluster, nodename: v.nodename, nodes: Object.fromEntries(Object.entries(v.nodes).map(([n, nv]) => [n, node(n, nv)])), hb: v.hb, ...(v.control ? { control: v.control } : {}) }, null, 2) + '\n');
       return;
     }
     process.stdout.write(`cluster ${v.cluster}, node ${v.nodename}: daemon running\n`);

@@ -3,12 +3,21 @@
 // `svcmgr <svc> <action>` and `<svc> <action>` through a symlink named after the service.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Service } from '../service/service.js';
 import { locateService } from '../config/load.js';
-import type { ActionReport } from '../service/actions.js';
-import { statusExitCode } from '../resources/status.js';
-import { UserError } from './errors.js';
+import { EXIT, UsageError, UserError } from './errors.js';
+import { formatOption, writeJson, type Format } from './format.js';
+import { printReports } from './svcmgr-report.js';
+import { statusesExitCode } from './status-exit.js';
+import type { SvcmgrEnv } from './commands/env.js';
+import { registerClear } from './commands/clear.js';
+import { registerEnable } from './commands/enable.js';
+import { registerPrintDevs } from './commands/print-devs.js';
+import { registerPrStatus } from './commands/prstatus.js';
+import { registerLogs } from './commands/logs.js';
+import { registerBoot } from './commands/boot.js';
+import { registerEngine, splitEngineArgv } from './commands/engine.js';
 import { cliContext, commaList, isMainModule, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate } from './relocate.js';
@@ -19,6 +28,8 @@ import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssig
 import { registerLifecycleCommands } from './create-delete-commands.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback', 'create', 'delete', 'edit']);
+// the daily commands, one module each (src/cli/commands/)
+for (const a of ['clear', 'enable', 'disable', 'boot', 'shutdown', 'logs', 'prstatus', 'docker', 'podman']) ACTIONS.add(a);
 
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
@@ -35,62 +46,32 @@ export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
 
 function services(program: Command): string[] {
   const list = commaList(program.opts<{ service?: string }>().service);
-  if (list.length === 0) throw new UserError('no service given: use -s <svc>[,<svc>]');
+  if (list.length === 0) throw new UsageError('no service given: use -s <svc>[,<svc>]');
   return list;
 }
 
-function describeReport(svc: string, r: ActionReport): { out: string[]; err?: string } {
-  const out: string[] = [];
-  for (const o of r.outcomes) {
-    if (o.ok && o.changed) out.push(`${svc} ${o.rid} ${o.action === 'start' ? 'started' : 'stopped'} (${o.endedAt - o.startedAt} ms)`);
-    else if (o.ok) out.push(`${svc} ${o.rid} already ${o.action === 'start' ? 'up' : 'down'}`);
-    else out.push(`${svc} ${o.rid} ${o.action} failed: ${o.error ?? ''}`);
-  }
-  for (const rid of r.rolledBack) out.push(`${svc} ${rid} rolled back`);
-  for (const f of r.rollbackFailures) out.push(`${svc} ${f.rid} rollback failed: ${f.error}`);
-  if (r.ok) return { out };
-  const rb = r.rollbackFailures.length
-    ? `; rollback incomplete, still up: ${r.rollbackFailures.map((f) => f.rid).join(', ')}`
-    : r.rolledBack.length
-      ? `; rolled back ${r.rolledBack.join(', ')}`
-      : '';
-  return { out, err: `${svc}: ${r.action} failed at ${r.failed?.rid}: ${r.failed?.error}${rb}` };
-}
-
-function printReports(svc: string, reports: ActionReport[]): boolean {
-  let ok = true;
-  for (const r of reports) {
-    const { out, err } = describeReport(svc, r);
-    if (out.length) process.stdout.write(out.join('\n') + '\n');
-    if (err) {
-      process.stderr.write(`svcmgr: ${err}\n`);
-      ok = false;
-    }
-  }
-  return ok;
-}
-
 /** The command tree (also walked by gen-man for the man page and the completion). */
-export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => number } {
+export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => number; setEngineTail: (tail: string[]) => void } {
   let code = 0;
   const program = new Command('svcmgr')
     .description('Act on the services of this node')
     .option('-s, --service <svc>', 'service name(s), comma separated, or a path to an .env file')
     .option('--rid <rids>', 'only these resources (comma separated)')
     .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption())
     .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
     .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation')
     .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
+    .exitOverride()
     .showHelpAfterError(false);
 
   const actionOpts = () => {
     const o = program.opts<{ rid?: string; subset?: string; waitlock: string; force?: boolean }>();
     const wait = Number(o.waitlock);
-    if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--waitlock: "${o.waitlock}" is not a number of seconds`);
     return { rids: commaList(o.rid), subsets: commaList(o.subset), waitLockMs: wait * 1000, operator: true, force: Boolean(o.force) };
   };
-  const format = () => program.opts<{ format: 'text' | 'json' }>().format;
+  const format = () => program.opts<{ format: Format }>().format;
   const open = (name: string) => Service.open(ctx.paths, name, ctx.nodename);
 
   for (const action of ['start', 'stop', 'restart'] as const) {
@@ -100,7 +81,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       const svcs = services(program).map(open);
       for (const svc of svcs) {
         const reports = action === 'restart' ? await svc.restart(opts) : [await svc[action](opts)];
-        if (!printReports(svc.svcname, reports)) code = 1;
+        if (!printReports(svc.svcname, reports, format())) code = EXIT.failed;
       }
     });
   }
@@ -126,16 +107,18 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       const text = (s: (typeof statuses)[number]) => [renderStatusTree(s), ...(v ? serviceNotes(v, s.svcname).map((n) => `# ${n}`) : [])].join('\n');
       process.stdout.write(statuses.map(text).join('\n\n') + '\n');
     }
-    code = Math.max(...statuses.map((s) => statusExitCode[s.overall]));
+    // the worst by severity: a down service is never hidden behind an n/a one
+    code = statusesExitCode(statuses.map((s) => s.overall));
   });
   print
     .command('config')
     .description('the configuration file, or with --eval every keyword with its effective value')
     .option('--eval', 'show effective values, defaults included')
     .action(async (o: { eval?: boolean }) => {
-      for (const name of services(program)) {
-        process.stdout.write(cmdPrintConfig(ctx.paths, name, ctx.nodename, { format: format(), evaluate: Boolean(o.eval) }));
-      }
+      const texts = services(program).map((name) => cmdPrintConfig(ctx.paths, name, ctx.nodename, { format: format(), evaluate: Boolean(o.eval) }));
+      // several services in json: one array, not documents one after the other
+      if (format() === 'json') writeJson(texts.length === 1 ? JSON.parse(texts[0]!) : texts.map((t) => JSON.parse(t) as unknown));
+      else for (const t of texts) process.stdout.write(t);
     });
 
   program
@@ -143,12 +126,11 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .argument('<what>', 'config')
     .description('validate config: list every problem of the service file')
     .action(async (what: string) => {
-      if (what !== 'config') throw new UserError(`validate ${what}: only "validate config" exists`);
-      for (const name of services(program)) {
-        const r = cmdValidateConfig(ctx.paths, name, ctx.nodename);
-        if (r.lines.length) process.stdout.write(r.lines.join('\n') + '\n');
-        code = Math.max(code, r.exitCode);
-      }
+      if (what !== 'config') throw new UsageError(`validate ${what}: only "validate config" exists`);
+      const results = services(program).map((name) => cmdValidateConfig(ctx.paths, name, ctx.nodename));
+      if (format() === 'json') writeJson(results.length === 1 ? results[0]!.json : results.map((r) => r.json));
+      else for (const r of results) process.stdout.write(r.lines.join('\n') + '\n');
+      code = Math.max(code, ...results.map((r) => r.exitCode));
     });
 
   program
@@ -159,7 +141,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .option('--eval', 'print the effective value (scoping, references, default)')
     .action(async (arg: string | undefined, o: { param?: string; eval?: boolean }) => {
       const param = o.param ?? arg;
-      if (!param) throw new UserError('get: which keyword? use --param <section>.<keyword>');
+      if (!param) throw new UsageError('get: which keyword? use --param <section>.<keyword>');
       const [name] = services(program);
       process.stdout.write(`${cmdGet(ctx.paths, name!, ctx.nodename, param, { evaluate: Boolean(o.eval) })}\n`);
     });
@@ -174,10 +156,10 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .action(async (args: string[], o: { param?: string; value?: string; kw?: string[] }) => {
       const assignments = [...args, ...(o.kw ?? [])].map(parseAssignment);
       if (o.param !== undefined || o.value !== undefined) {
-        if (o.param === undefined || o.value === undefined) throw new UserError('set: --param and --value go together');
+        if (o.param === undefined || o.value === undefined) throw new UsageError('set: --param and --value go together');
         assignments.push(parseAssignment(`${o.param}=${o.value}`));
       }
-      if (assignments.length === 0) throw new UserError('set: nothing to set');
+      if (assignments.length === 0) throw new UsageError('set: nothing to set');
       for (const name of services(program)) await cmdSet(ctx.paths, name, ctx.nodename, assignments, { waitLockMs: actionOpts().waitLockMs });
     });
 
@@ -188,7 +170,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .option('--param <param...>')
     .action(async (args: string[], o: { param?: string[] }) => {
       const params = [...args, ...(o.param ?? [])];
-      if (params.length === 0) throw new UserError('unset: nothing to unset');
+      if (params.length === 0) throw new UsageError('unset: nothing to unset');
       for (const name of services(program)) await cmdUnset(ctx.paths, name, ctx.nodename, params, { waitLockMs: actionOpts().waitLockMs });
     });
 
@@ -208,19 +190,42 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
         const svc = open(name);
         const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
         const waitS = Number(o.wait);
-        if (!Number.isFinite(waitS) || waitS <= 0) throw new UserError(`--wait: "${o.wait}" is not a number of seconds`);
+        if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait: "${o.wait}" is not a number of seconds`);
         process.stdout.write(`${await relocate(ctx, svc.svcname, to, waitS * 1000)}\n`);
       }
     });
   }
 
-  return { program, exitCode: () => code };
+  const env: SvcmgrEnv = {
+    ctx,
+    program,
+    print,
+    services: () => services(program),
+    open,
+    format,
+    actionOpts,
+    fail: (c) => (code = Math.max(code, c)),
+    setCode: (c) => (code = c),
+  };
+  registerClear(env);
+  registerEnable(env);
+  registerPrintDevs(env);
+  registerPrStatus(env);
+  registerLogs(env);
+  registerBoot(env);
+  // `svcmgr -s S docker ...`: what follows the engine verb is the engine's, not commander's
+  let engineTail: string[] = [];
+  registerEngine(env, () => engineTail);
+  return { program, exitCode: () => code, setEngineTail: (tail) => (engineTail = tail) };
 }
 
 async function main(): Promise<number> {
   const ctx = cliContext();
-  const { program, exitCode } = buildProgram(ctx);
-  await program.parseAsync(normalizeArgv(process.argv, ctx));
+  const { program, exitCode, setEngineTail } = buildProgram(ctx);
+  const argv = normalizeArgv(process.argv, ctx);
+  const split = splitEngineArgv(argv);
+  if (split) setEngineTail(split.tail);
+  await program.parseAsync(split?.head ?? argv);
   return exitCode();
 }
 

@@ -2,12 +2,13 @@
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
 // (src/cli/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, isMainModule, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
-import { UserError } from './errors.js';
+import { EXIT, NoSuchService, UserError } from './errors.js';
+import { formatOption, type Format } from './format.js';
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { renderClusterSvcmon } from './render-cluster.js';
@@ -24,7 +25,7 @@ async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterV
   } catch (e) {
     if (e instanceof DaemonUnreachable) return e;
     // a local-only table here would read as an empty cluster: say why and stop
-    if (e instanceof DaemonNoAccess) throw new UserError(e.message);
+    if (e instanceof DaemonNoAccess) throw new UserError(e.message, EXIT.unavailable);
     throw e;
   }
 }
@@ -34,18 +35,19 @@ export function buildProgram(): Command {
   return new Command('svcmon')
     .description('Status of the services: cluster-wide when the daemon runs, this node only otherwise')
     .option('--service <svcs>', 'only these services (comma separated)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) });
+    .addOption(formatOption())
+    .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) })
+    .exitOverride();
 }
 
 async function main(): Promise<number> {
   const ctx = cliContext();
   const program = buildProgram().parse(process.argv);
-  const opts = program.opts<{ service?: string; format: 'text' | 'json' }>();
+  const opts = program.opts<{ service?: string; format: Format }>();
   const wanted = commaList(opts.service);
   const view = await clusterView(ctx);
   const known = listServices(ctx.paths);
-  for (const w of wanted) if (!known.includes(w)) throw new UserError(`service ${w} does not exist`);
+  for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
   if (!(view instanceof DaemonUnreachable)) {
     if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfView(view, wanted), null, 2) + '\n');
     else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb).join('\n')}\n`);

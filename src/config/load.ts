@@ -2,7 +2,7 @@
 // service layer and drivers use. Nothing is built from a file that has errors.
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
-import { UserError } from '../cli/errors.js';
+import { NoSuchService, UsageError, UserError } from '../cli/errors.js';
 import { ConfigError, ConfigInvalid } from './errors.js';
 import { configLimits, formatBytes } from './limits.js';
 import type { Keyword, KeywordValue } from './keywords.js';
@@ -21,7 +21,7 @@ const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
 export function checkServiceName(svcname: string): void {
   if (!SERVICE_NAME.test(svcname)) {
-    throw new UserError(`invalid service name "${svcname}": letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
+    throw new UsageError(`invalid service name "${svcname}": letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
   }
 }
 
@@ -55,7 +55,7 @@ export function readServiceText(file: string, svcname: string): string {
   try {
     r = readRegularFile(file, limit);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`service ${svcname} does not exist (no ${file})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NoSuchService(`service ${svcname} does not exist (no ${file})`);
     throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
   }
   if (r.ok) return r.text;

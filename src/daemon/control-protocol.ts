@@ -21,6 +21,7 @@ export type Request =
   | { op: 'ping' }
   | { op: 'view' }
   | { op: 'relocate'; svc: string; to: string }
+  | { op: 'clear'; svc: string }
   | { op: 'freeze-node' }
   | { op: 'thaw-node' }
   | { op: 'shutdown' }
@@ -34,6 +35,7 @@ const FIELDS: Record<Op, readonly string[]> = {
   ping: [],
   view: [],
   relocate: ['svc', 'to'],
+  clear: ['svc'],
   'freeze-node': [],
   'thaw-node': [],
   shutdown: [],
@@ -115,6 +117,7 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
   if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
+  if (op === 'clear') return { ok: true, request: { op, svc: obj.svc as string } };
   return { ok: true, request: { op } as Request };
 }
 
@@ -148,8 +151,17 @@ export interface ClusterView {
   control?: ControlStats;
 }
 
+/** What `clear` reset: the monitor state before, and whether a failure was pending. */
+export interface ClearResult {
+  svc: string;
+  /** the monitor state the service had before the clear */
+  was: string;
+  /** the error it carried, if any */
+  error?: string;
+}
+
 export type Response =
-  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean }
+  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult }
   | { ok: false; error: string };
 
 /** The client's check of an answer line: a Response, or why it is not one. */

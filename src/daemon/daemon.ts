@@ -559,6 +559,8 @@ export class Daemon {
         return { ok: true, view: this.view() };
       case 'relocate':
         return this.relocate(req.svc, req.to);
+      case 'clear':
+        return this.clear(req.svc);
       case 'freeze-node':
       case 'thaw-node':
         if (req.op === 'freeze-node') fs.writeFileSync(this.nodeFrozenFile, `${new Date().toISOString()}\n`);
@@ -573,6 +575,30 @@ export class Daemon {
       default:
         return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
     }
+  }
+
+  /**
+   * `svcmgr clear`: forget a failed start/stop, a switch hold, the monitor's restart counts
+   * and a held monitor_action, so the orchestrator may try the service here again now
+   * (instead of after the backoff). An action in progress is not interrupted.
+   */
+  private clear(svc: string): Response {
+    const local = this.local.get(svc);
+    if (!local) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
+    if (this.busy.has(svc)) return { ok: false, error: `${svc} is ${local.monitor} here: wait for the action to end` };
+    const was = local.monitor;
+    const error = local.error;
+    this.retryAt.delete(svc);
+    this.failures.delete(svc);
+    this.counters.reset(svc);
+    this.monitorHeld.delete(svc);
+    local.monitor = 'idle';
+    delete local.error;
+    this.lastWhy.delete(svc);
+    this.log.info({ event: 'clear', svc, was, ...(error ? { error } : {}) }, `${svc}: cleared (was ${was})`);
+    this.publish(true);
+    this.kick();
+    return { ok: true, cleared: { svc, was, ...(error ? { error } : {}) } };
   }
 
   private relocate(svc: string, to: string): Response {

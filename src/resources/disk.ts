@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import { acquire, inspect, noPreemptAbortKeyword, relinquish } from './pr-disks.js';
 import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
-import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { DriverSpec, Resource, ResourceContext, ResourceDevices, StartOptions, StatusReport } from './types.js';
 
 class DiskResource implements Resource {
   readonly kind = 'disk' as const;
@@ -64,6 +64,11 @@ class DiskResource implements Resource {
     const present = this.disks.filter((d) => fs.existsSync(d));
     for (const d of this.disks.filter((x) => !present.includes(x))) this.log.warn(`disk ${d} not found: nothing to release on it`);
     await relinquish(present, key, this.log);
+  }
+
+  async devices(): Promise<ResourceDevices> {
+    const messages = this.disks.filter((d) => !fs.existsSync(d)).map((d) => `disk ${d} not found`);
+    return { sub: [...this.disks], exposed: [], reserved: this.scsireserv ? [...this.disks] : [], messages };
   }
 
   async status(): Promise<StatusReport> {

@@ -11,7 +11,7 @@ import type { DeviceIdentity } from './fs-device.js';
 import { entryMatches, identify } from './fs-device.js';
 import { fsck, mount, umount } from './fs-ops.js';
 import { run } from '../util/exec.js';
-import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DriverSpec, Resource, ResourceContext, ResourceDevices, StatusReport } from './types.js';
 
 export { mountDepth } from '../util/mountinfo.js';
 
@@ -54,6 +54,14 @@ class FsResource implements Resource {
 
   private get label(): string {
     return `${this.dev}@${this.mnt}`;
+  }
+
+  async devices(): Promise<ResourceDevices> {
+    const id = await identify(this.dev);
+    // a name (tmpfs...) is no device; a file is a loop image, listed as the file it is
+    if (id.kind === 'name') return { sub: [], exposed: [], reserved: [], messages: [] };
+    if (id.kind === 'absent') return { sub: [this.dev], exposed: [], reserved: [], messages: [`device ${this.dev} does not exist`] };
+    return { sub: [id.real], exposed: [], reserved: [], messages: [] };
   }
 
   /** The mount point as the kernel writes it: symlinks resolved when it exists. */

@@ -36,6 +36,19 @@ export interface Resource {
   stop(): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */
   status(): Promise<StatusReport>;
+  /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */
+  devices?(): Promise<ResourceDevices>;
+}
+
+export interface ResourceDevices {
+  /** devices the resource sits on: an fs's dev, a vg's PVs, a disk resource's disks */
+  sub: string[];
+  /** devices it makes available: a vg's logical volumes */
+  exposed: string[];
+  /** the subset of sub this resource protects with a SCSI-3 persistent reservation (scsireserv) */
+  reserved: string[];
+  /** why a list may be incomplete (LVM does not see the VG...) */
+  messages: string[];
 }
 
 /** Typed, scoped, reference-resolved, defaulted keyword values of one section. */

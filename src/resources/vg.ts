@@ -12,7 +12,7 @@ import type { VolumeGroup } from './lvm.js';
 import { hostTag, lvActive, readVg, vgchange, vgDisks } from './lvm.js';
 import { acquire, inspect, noPreemptAbortKeyword, relinquish } from './pr-disks.js';
 import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
-import type { DriverSpec, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { DriverSpec, Resource, ResourceContext, ResourceDevices, StartOptions, StatusReport } from './types.js';
 
 function inactiveLvs(vg: VolumeGroup): string[] {
   return vg.lvs.filter((lv) => !lvActive(lv)).map((lv) => lv.name);
@@ -110,6 +110,19 @@ class VgResource implements Resource {
       return { ...lvm, status: 'warn', messages: [...lvm.messages, `volume group down but this node holds the reservation on ${pr.held.join(' ') || 'none of its disks'}`, ...pr.messages] };
     }
     return { ...lvm, messages: [...lvm.messages, ...pr.messages] };
+  }
+
+  async devices(): Promise<ResourceDevices> {
+    const messages: string[] = [];
+    let sub: string[] = [];
+    let exposed: string[] = [];
+    try {
+      sub = await vgDisks(this.vgname, this.log);
+      exposed = ((await readVg(this.vgname, this.log))?.lvs ?? []).map((lv) => `/dev/${this.vgname}/${lv.name}`);
+    } catch (e) {
+      messages.push((e as Error).message);
+    }
+    return { sub, exposed, reserved: this.scsireserv ? sub : [], messages };
   }
 
   private async lvmStatus(): Promise<StatusReport> {

@@ -53,13 +53,26 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean): Promis
   }
 }
 
+/** The resource's status, or undefined when the driver broke its contract and threw. */
+async function statusOf(r: ServiceResource): Promise<string | undefined> {
+  try {
+    return (await r.impl.status()).status;
+  } catch {
+    return undefined;
+  }
+}
+
 async function stopOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'stop' }, 'resource stop begins');
   try {
+    // stop runs even on a resource that reads down (drivers are idempotent and may clean up
+    // leftovers), but only one that was not down counts as stopped by this action
+    const before = await statusOf(r);
     await r.impl.stop();
-    log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: true, changed: true, ms: Date.now() - startedAt }, 'resource stopped');
-    return { rid: r.rid, action: 'stop', ok: true, changed: true, startedAt, endedAt: Date.now() };
+    const changed = before !== 'down' && before !== 'n/a';
+    log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: true, changed, ms: Date.now() - startedAt }, changed ? 'resource stopped' : 'resource already down');
+    return { rid: r.rid, action: 'stop', ok: true, changed, startedAt, endedAt: Date.now() };
   } catch (e) {
     log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: false, ms: Date.now() - startedAt, err: message(e) }, 'resource stop failed');
     return { rid: r.rid, action: 'stop', ok: false, changed: false, error: message(e), startedAt, endedAt: Date.now() };
@@ -71,8 +84,10 @@ async function runStages(
   stages: Stage[],
   one: (r: ServiceResource) => Promise<ResourceOutcome>,
   log: Logger,
+  bestEffort = false,
 ): Promise<{ outcomes: ResourceOutcome[]; failed?: { rid: string; error: string } }> {
   const outcomes: ResourceOutcome[] = [];
+  let first: { rid: string; error: string } | undefined;
   for (const stage of stages) {
     const results: ResourceOutcome[] = [];
     if (stage.parallel) {
@@ -81,7 +96,7 @@ async function runStages(
       for (const r of stage.members) {
         const o = await one(r);
         results.push(o);
-        if (!o.ok && !r.optional) break;
+        if (!o.ok && !r.optional && !bestEffort) break;
       }
     }
     outcomes.push(...results);
@@ -90,9 +105,10 @@ async function runStages(
       if (!o.ok && r?.optional) log.warn({ rid: o.rid, err: o.error }, 'optional resource failed, continuing');
     }
     const fatal = results.find((o) => !o.ok && !stage.members.find((m) => m.rid === o.rid)?.optional);
-    if (fatal) return { outcomes, failed: { rid: fatal.rid, error: fatal.error ?? 'failed' } };
+    if (fatal && !bestEffort) return { outcomes, failed: { rid: fatal.rid, error: fatal.error ?? 'failed' } };
+    if (fatal) first ??= { rid: fatal.rid, error: fatal.error ?? 'failed' };
   }
-  return { outcomes };
+  return first ? { outcomes, failed: first } : { outcomes };
 }
 
 export async function startResources(
@@ -109,13 +125,20 @@ export async function startResources(
     report.failed = failed;
     if (opts.rollback) {
       const touched = new Set(outcomes.filter((o) => o.changed).map((o) => o.rid));
+      const failedRids = new Set(outcomes.filter((o) => !o.ok).map((o) => o.rid));
       const toStop = resources.filter((r) => touched.has(r.rid));
       log.warn({ event: EVENT.rollback, rid: failed.rid, rollback: [...touched] }, 'start failed, rolling back');
       for (const stage of stopPlan(toStop, subsets)) {
         for (const r of stage.members) {
+          // the failed resource is stopped too: its start may have half-applied (a key
+          // registered on some disks); but when that stop fails while it reads down, it never
+          // came up (its stop may fail for the very reason its start did): not "still up"
           const o = await stopOne(r, log);
           if (o.ok) report.rolledBack.push(r.rid);
-          else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
+          else if ((await statusOf(r)) === 'down') {
+            if (!failedRids.has(r.rid)) report.rolledBack.push(r.rid);
+            log.warn({ event: 'rollback_stop_failed_down', rid: r.rid, err: o.error }, 'rollback stop failed, the resource reads down');
+          } else report.rollbackFailures.push({ rid: r.rid, error: o.error ?? 'failed' });
         }
       }
     }
@@ -127,11 +150,12 @@ export async function startResources(
 export async function stopResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { log: Logger },
+  /** bestEffort: go on past a failed resource (shutdown, boot); the report names the first failure */
+  opts: { log: Logger; bestEffort?: boolean },
 ): Promise<ActionReport> {
   const { log } = opts;
-  log.info({ event: EVENT.actionBegin, action: 'stop', rids: resources.map((r) => r.rid) }, 'action begins');
-  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log);
+  log.info({ event: EVENT.actionBegin, action: 'stop', rids: resources.map((r) => r.rid), ...(opts.bestEffort ? { bestEffort: true } : {}) }, 'action begins');
+  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log, opts.bestEffort);
   const report: ActionReport = { action: 'stop', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) report.failed = failed;
   log.info({ event: EVENT.actionEnd, action: 'stop', ok: report.ok }, 'action ends');

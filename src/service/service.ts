@@ -7,13 +7,21 @@ import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
-import { UserError } from '../cli/errors.js';
+import { UsageError } from '../cli/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
+import type { ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
 import { acquireActionLock } from './lock.js';
-import { isFrozen, readExpect, setFrozen, writeExpect, type Expect } from './state.js';
+import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+
+export interface ServiceDevices extends ResourceDevices {
+  rid: string;
+  kind: ResourceKind;
+  type: string;
+  disabled: boolean;
+}
 
 export interface ActionOptions {
   rids?: string[];
@@ -80,10 +88,10 @@ export class Service {
     const rids = opts.rids ?? [];
     const subsets = opts.subsets ?? [];
     for (const rid of rids) {
-      if (!this.resources.some((r) => r.rid === rid)) throw new UserError(`service ${this.svcname}: no resource ${rid}`);
+      if (!this.resources.some((r) => r.rid === rid)) throw new UsageError(`service ${this.svcname}: no resource ${rid}`);
     }
     for (const s of subsets) {
-      if (!this.resources.some((r) => r.subset === s)) throw new UserError(`service ${this.svcname}: no subset ${s}`);
+      if (!this.resources.some((r) => r.subset === s)) throw new UsageError(`service ${this.svcname}: no subset ${s}`);
     }
     return selectResources(this.resources, rids, subsets);
   }
@@ -113,6 +121,36 @@ export class Service {
     });
   }
 
+  /**
+   * For a host shutdown: stop every selected resource, going on past failures, and record
+   * the stop so neither the monitor nor the orchestrator brings the service back meanwhile
+   * (the next boot takes that record back).
+   */
+  async shutdown(opts: ActionOptions = {}): Promise<ActionReport> {
+    const selected = this.select(opts);
+    return this.locked('shutdown', opts, async () => {
+      await markShutdown(this.varDir);
+      this.log.info({ event: 'shutdown' }, 'shutdown');
+      return stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true });
+    });
+  }
+
+  /**
+   * At node boot, before the daemon starts (OpenSVC `boot`): clean up what a crash or the last
+   * shutdown may have left (reservations, VG activation and tags, mounts, addresses) by
+   * stopping every resource, best effort, without recording an operator stop; a stop recorded
+   * by `shutdown` is taken back. The daemon then starts the service where its orchestrate says.
+   */
+  async boot(opts: ActionOptions = {}): Promise<{ report: ActionReport; tookBackShutdown: boolean }> {
+    const selected = this.select(opts);
+    return this.locked('boot', opts, async () => {
+      const report = await stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true });
+      const tookBackShutdown = takeBackShutdown(this.varDir);
+      this.log.info({ event: 'boot', ok: report.ok, tookBackShutdown }, 'boot');
+      return { report, tookBackShutdown };
+    });
+  }
+
   /** stop then start, under one lock */
   async restart(opts: ActionOptions = {}): Promise<ActionReport[]> {
     const selected = this.select(opts);
@@ -137,6 +175,16 @@ export class Service {
   async thaw(): Promise<void> {
     await setFrozen(this.varDir, false);
     this.log.info({ event: EVENT.thawed, action: 'thaw' }, 'thawed');
+  }
+
+  /** The block devices of every resource that has some (`print devs`, `prstatus`); disabled ones included. */
+  async devices(): Promise<ServiceDevices[]> {
+    const out: ServiceDevices[] = [];
+    for (const r of this.resources) {
+      if (!r.impl.devices) continue;
+      out.push({ rid: r.rid, kind: r.kind, type: r.type, disabled: r.disabled, ...(await r.impl.devices()) });
+    }
+    return out;
   }
 
   async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {

@@ -40,3 +40,33 @@ export async function writeExpect(varDir: string, state: Expect['state']): Promi
   fs.mkdirSync(varDir, { recursive: true });
   await writeFileAtomic(expectFile(varDir), JSON.stringify({ state, at: Date.now() }) + '\n');
 }
+
+/**
+ * `svcmgr shutdown` records the operator's stop (nothing restarts the service while the host
+ * goes down) and this marker with the same time: the next `svcmgr boot` takes that stop back,
+ * so after the reboot the daemon treats the service as its orchestrate says.
+ */
+export function shutdownFile(varDir: string): string {
+  return path.join(varDir, 'shutdown.json');
+}
+
+export async function markShutdown(varDir: string): Promise<void> {
+  await writeExpect(varDir, 'down');
+  const e = readExpect(varDir);
+  await writeFileAtomic(shutdownFile(varDir), JSON.stringify({ at: e?.at ?? Date.now() }) + '\n');
+}
+
+/** Remove the shutdown marker, and the stop it recorded if no one has spoken since. True when it did. */
+export function takeBackShutdown(varDir: string): boolean {
+  let at: unknown;
+  try {
+    at = (JSON.parse(fs.readFileSync(shutdownFile(varDir), 'utf8')) as { at?: unknown }).at;
+  } catch {
+    return false;
+  }
+  const e = readExpect(varDir);
+  const ours = e?.state === 'down' && e.at === at;
+  if (ours) fs.rmSync(expectFile(varDir), { force: true });
+  fs.rmSync(shutdownFile(varDir), { force: true });
+  return ours;
+}

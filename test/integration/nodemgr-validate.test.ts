@@ -18,7 +18,7 @@ test('two nodes without a tie-breaker: validate and daemon start refuse it with 
   t.is(v.exitCode, 1);
   t.regex(v.stdout, new RegExp(`^${file}:1: two-node cluster without a tie-breaker: .*add an \\[arbitrator#1\\]`, 'm'));
   const d = await runCli('nodemgr', ['daemon', 'run'], r.env, 20_000);
-  t.is(d.exitCode, 1, 'the daemon does not start');
+  t.is(d.exitCode, 78, 'the daemon does not start: configuration error (docs/exit-codes.md)');
   t.regex(d.stderr, /two-node cluster without a tie-breaker/);
   t.false(fs.existsSync(path.join(r.root, 'run', 'nodemgr.sock')));
 

@@ -66,7 +66,7 @@ test.serial('svcmon shows the seed columns; freeze and thaw persist', async (t) 
   t.false(parsed.daemon.running);
   t.deepEqual(Object.entries(parsed.services).map(([n, s]) => [n, s.instances.node1?.frozen, s.instances.node1?.stale, s.instances.node1?.avail]), [['beta', false, false, 'down']]);
   const missing = await runCli('svcmon', ['--service=nosuch'], root.env);
-  t.is(missing.exitCode, 1);
+  t.is(missing.exitCode, 66, 'no such service (docs/exit-codes.md)');
   t.is(missing.stderr.trim(), 'svcmon: service nosuch does not exist');
 });
 
@@ -75,11 +75,11 @@ test.serial('a bad service or argument exits non-zero with one line and changes 
   const root = makeFerryRoot('node1');
   t.teardown(() => root.cleanup());
   const r1 = await runCli('svcmgr', ['-s', 'nosuch', 'start'], root.env);
-  t.is(r1.exitCode, 1);
+  t.is(r1.exitCode, 66, 'no such service');
   t.is(r1.stderr.trim(), `svcmgr: service nosuch does not exist (no ${root.services}/nosuch.env)`);
   fs.writeFileSync(path.join(root.services, 'demo.env'), `[DEFAULT]\nnodes = node1\n\n[app#1]\nstart = /bin/touch ${root.root}/started\n`);
   const r2 = await runCli('svcmgr', ['-s', 'demo', 'start', '--rid', 'app#9'], root.env);
-  t.is(r2.exitCode, 1);
+  t.is(r2.exitCode, 64, 'usage error');
   t.is(r2.stderr.trim(), 'svcmgr: service demo: no resource app#9');
   const r3 = await runCli('svcmgr', ['-s', 'demo', 'frobnicate'], root.env);
   t.not(r3.exitCode, 0);

@@ -10,7 +10,7 @@ import { distCli, makeFerryRoot, requireRoot, runCli, sh } from '../helpers/env.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
-test('svcmon as an unprivileged user with a daemon running: says it cannot reach the socket, exits 1', async (t) => {
+test('svcmon as an unprivileged user with a daemon running: says it cannot reach the socket, exits 69', async (t) => {
   requireRoot();
   // the test means nothing if nobody cannot even run the CLI: fail, do not skip
   const canRun = await sh(asNobody[0]!, [...asNobody.slice(1), 'test', '-r', distCli('svcmon')], { reject: false });
@@ -47,12 +47,12 @@ test('svcmon as an unprivileged user with a daemon running: says it cannot reach
   const want = `svcmon: cannot reach the daemon at ${sock}: permission denied (EACCES, run as root)`;
   for (const args of [[], ['--format', 'json'], ['--service', 'web']]) {
     const res = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('svcmon'), ...args], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
-    t.is(res.exitCode, 1, `svcmon ${args.join(' ')}: ${res.stderr}`);
+    t.is(res.exitCode, 69, `svcmon ${args.join(' ')}: ${res.stderr}`);
     t.is(String(res.stderr).trim(), want, `svcmon ${args.join(' ')}`);
     t.is(String(res.stdout), '', `svcmon ${args.join(' ')}: no table that would read as an empty cluster`);
   }
   const status = await execa(asNobody[0]!, [...asNobody.slice(1), process.execPath, distCli('nodemgr'), 'daemon', 'status'], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
-  t.is(status.exitCode, 1);
+  t.is(status.exitCode, 69);
   t.is(String(status.stderr).trim(), `nodemgr: cannot reach the daemon at ${sock}: permission denied (EACCES, run as root)`);
 
   // print status works without the daemon, but says why its view is missing (issue 8).

@@ -62,7 +62,8 @@ test('parseAssignment / parseKeywordParam', (t) => {
 
 test('validate config: exit 1 with errors, 0 with warnings only, one line per problem', (t) => {
   const { paths, file } = setup();
-  t.deepEqual(cmdValidateConfig(paths, 'web', 'node1'), {
+  const { exitCode, lines } = cmdValidateConfig(paths, 'web', 'node1');
+  t.deepEqual({ exitCode, lines }, {
     exitCode: 0,
     lines: [`${file}:11: warning: trailing whitespace in the value of "start" is kept (values are used byte for byte)`],
   });

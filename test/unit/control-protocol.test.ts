@@ -3,13 +3,13 @@ import test from 'ava';
 import { MAX_REQUEST_BYTES, OPS, parseRequest, parseResponse, type ParsedRequest } from '../../src/daemon/control-protocol.js';
 
 const refused = (r: ParsedRequest) => (r.ok ? undefined : r);
+const example = (op: string): Record<string, string> => (op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' ? { op, svc: 'web' } : { op });
 
 test('one valid line per op gives exactly that request', (t) => {
   for (const op of OPS) {
-    const line = op === 'relocate' ? JSON.stringify({ op, svc: 'web', to: 'n2' }) : JSON.stringify({ op });
-    const r = parseRequest(Buffer.from(line));
+    const r = parseRequest(Buffer.from(JSON.stringify(example(op))));
     t.true(r.ok, `${op}: ${JSON.stringify(r)}`);
-    if (r.ok) t.deepEqual(r.request, op === 'relocate' ? { op, svc: 'web', to: 'n2' } : { op });
+    if (r.ok) t.deepEqual(r.request, example(op));
   }
   // a string works the same, with surrounding whitespace and a CR of a CRLF line
   t.deepEqual(parseRequest(' {"op":"ping"}\r'), { ok: true, request: { op: 'ping' } });

@@ -65,7 +65,7 @@ function checkFramer(input: Buffer): void {
 export const target: FuzzTarget = {
   name: 'control',
   seeds() {
-    return OPS.map((op) => Buffer.from(JSON.stringify(op === 'relocate' ? { op, svc: 'web', to: 'n2' } : { op }) + '\n'));
+    return OPS.map((op) => Buffer.from(JSON.stringify(op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' ? { op, svc: 'web' } : { op }) + '\n'));
   },
   run(input) {
     const nl = input.indexOf(0x0a);
