@@ -12,7 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 PKGS=(docker.io podman runc lvm2 iproute2 arping iputils-ping resource-agents busybox-static
-      fence-agents sg3-utils keepalived kmod psmisc e2fsprogs xfsprogs util-linux procps tcpdump nftables iptables)
+      fence-agents sg3-utils keepalived kmod psmisc e2fsprogs xfsprogs util-linux procps tcpdump nftables iptables
+      rsync)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

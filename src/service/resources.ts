@@ -39,6 +39,7 @@ export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Lo
       kw: rs.kw,
       log: log.child({ rid: rs.rid }),
       paths,
+      serviceNodes: config.defaults.list('nodes'),
     });
     return {
       rid: rs.rid,
