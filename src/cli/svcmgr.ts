@@ -11,7 +11,7 @@ import { statusExitCode } from '../resources/status.js';
 import { UserError } from './errors.js';
 import { cliContext, commaList, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
-import { daemonView, hbRows, relocate } from './relocate.js';
+import { daemonView, hbRows, relocate, relocateText } from './relocate.js';
 import { serviceNotes } from './render-cluster.js';
 import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
@@ -204,7 +204,8 @@ async function main(): Promise<number> {
         const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
         const waitS = Number(o.wait);
         if (!Number.isFinite(waitS) || waitS <= 0) throw new UserError(`--wait: "${o.wait}" is not a number of seconds`);
-        process.stdout.write(`${await relocate(ctx, svc.svcname, to, waitS * 1000)}\n`);
+        const r = await relocate(ctx, svc.svcname, to, waitS * 1000);
+        process.stdout.write(`${format() === 'json' ? JSON.stringify(r) : relocateText(r)}\n`);
       }
     });
   }

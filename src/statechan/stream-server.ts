@@ -16,7 +16,7 @@ export type StreamGrant =
       file: string;
       args: string[];
       timeoutMs: number;
-      /** the command exited (code 0 and every byte of stdin delivered: ok) */
+      /** the command exited (code 0: ok) */
       done: (ok: boolean, code: number | null) => void;
     }
   | { ok: false; error: string };
@@ -34,6 +34,12 @@ interface Active {
   timer: NodeJS.Timeout | undefined;
   stderr: number;
   eof: boolean;
+}
+
+/** the last message sent: let it flush (a destroy would drop it), the client closes; close anyway after a while */
+function endSoon(conn: SecureConn): void {
+  conn.socket.end();
+  setTimeout(() => conn.close('closed', 'stream done'), 5_000).unref();
 }
 
 export class StreamServer implements StreamHandler {
@@ -98,7 +104,7 @@ export class StreamServer implements StreamHandler {
     if (!g.ok) {
       this.log('warn', 'stream_refused', `refused a ${open.purpose} stream from ${peer}: ${g.error}`, { peer, svc: open.svc, rid: open.rid, path: open.path, why: g.error });
       conn.send(STREAM.REFUSED, jsonBody({ error: g.error }));
-      conn.close('closed', 'refused');
+      endSoon(conn);
       return;
     }
     const grant = g;
@@ -108,6 +114,7 @@ export class StreamServer implements StreamHandler {
     const child = spawn(grant.file, grant.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     st.child = child;
     this.log('info', 'stream_started', `${open.purpose} stream from ${peer} for ${open.svc} ${open.rid}`, { peer, svc: open.svc, rid: open.rid, path: open.path, final: open.final });
+    conn.send(STREAM.READY, jsonBody({}));
     st.timer = setTimeout(() => {
       this.log('warn', 'stream_timeout', `${open.purpose} stream from ${peer} for ${open.svc} timed out`, { peer, svc: open.svc, ms: grant.timeoutMs });
       child.kill('SIGKILL');
@@ -133,11 +140,13 @@ export class StreamServer implements StreamHandler {
       exited = true;
       if (st.timer) clearTimeout(st.timer);
       if (this.keys.get(grant.key) === conn) this.keys.delete(grant.key);
-      const ok = code === 0 && st.eof;
-      this.log(ok ? 'info' : 'warn', 'stream_ended', `${open.purpose} stream from ${peer} for ${open.svc} ended`, { peer, svc: open.svc, rid: open.rid, code, signal, ok, ms: Date.now() - t0, final: open.final });
+      // the command's own verdict: rsync --server exits 0 once everything is in place (before
+      // the client closes its end)
+      const ok = code === 0;
+      this.log(ok ? 'info' : 'warn', 'stream_ended', `${open.purpose} stream from ${peer} for ${open.svc} ended (${ok ? 'ok' : `exit ${code ?? signal ?? error}`})`, { peer, svc: open.svc, rid: open.rid, code, signal, ok, ms: Date.now() - t0, final: open.final });
       grant.done(ok, code);
       conn.send(STREAM.EXIT, jsonBody({ code, ...(signal ? { signal } : {}), ...(error ? { error } : {}) }));
-      conn.close('closed', 'stream done');
+      endSoon(conn);
     };
     child.on('error', (e) => onExit(null, null, e.message));
     // 'close': stdout and stderr are drained, so EXIT follows the last DATA
