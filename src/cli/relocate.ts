@@ -4,6 +4,7 @@
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { ServiceStatus } from '../service/status.js';
+import type { TransferReport } from '../service/data.js';
 import type { Status } from '../resources/status.js';
 import { UserError } from './errors.js';
 import { serviceHbStatus } from '../cluster/view.js';
@@ -17,7 +18,45 @@ async function view(ctx: CliContext): Promise<ClusterView> {
   return r.view;
 }
 
-export async function relocate(ctx: CliContext, svc: string, to: string, waitMs: number): Promise<string> {
+/** What a relocation did: its time, and for a service with data sync resources the two phases. */
+export interface RelocateResult {
+  svc: string;
+  to: string;
+  ms: number;
+  /** data sync resources: the two-phase transfer (bytes on the wire, ms) and the downtime */
+  transfer?: {
+    phase1: TransferReport['phase1'];
+    phase2: NonNullable<TransferReport['phase2']>;
+    stopMs: number;
+    /** from the stop's start on the old owner to the service up on the target */
+    downtimeMs: number;
+  };
+}
+
+const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
+
+export function relocateText(r: RelocateResult): string {
+  const lines = [`${r.svc} relocated to ${r.to} in ${(r.ms / 1000).toFixed(1)} s`];
+  const x = r.transfer;
+  if (x) {
+    lines.push(`  phase 1 (running): ${x.phase1.passes} pass${x.phase1.passes === 1 ? '' : 'es'}, ${mb(x.phase1.bytes)} sent in ${(x.phase1.ms / 1000).toFixed(2)} s`);
+    lines.push(`  phase 2 (stopped): ${mb(x.phase2.bytes)} sent in ${(x.phase2.ms / 1000).toFixed(2)} s`);
+    lines.push(`  downtime: ${(x.downtimeMs / 1000).toFixed(2)} s (stop ${(x.stopMs / 1000).toFixed(2)} s, final delta, start on ${r.to})`);
+  }
+  return lines.join('\n');
+}
+
+function transferOf(v: ClusterView, svc: string, intent: string, upAt: number): RelocateResult['transfer'] {
+  for (const nv of Object.values(v.nodes)) {
+    const tr = nv.payload?.services[svc]?.transfer;
+    if (tr?.intent === intent && tr.ok && tr.phase2 && tr.stoppedAt !== undefined) {
+      return { phase1: tr.phase1, phase2: tr.phase2, stopMs: tr.stopMs ?? 0, downtimeMs: Math.max(0, upAt - tr.stoppedAt) };
+    }
+  }
+  return undefined;
+}
+
+export async function relocate(ctx: CliContext, svc: string, to: string, waitMs: number): Promise<RelocateResult> {
   let r;
   try {
     r = await askDaemon(ctx.paths, { op: 'relocate', svc, to });
@@ -33,7 +72,10 @@ export async function relocate(ctx: CliContext, svc: string, to: string, waitMs:
     const target = v.nodes[to];
     const s = target?.payload?.services[svc];
     if (s && (s.avail === 'up' || s.avail === 'warn') && s.monitor === 'idle') {
-      return `${svc} relocated to ${to} in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+      // the target's state is stamped at the refresh that ended its start
+      const upAt = Math.min(Date.now(), s.updated);
+      const transfer = transferOf(v, svc, intent.id, upAt);
+      return { svc, to, ms: Date.now() - t0, ...(transfer ? { transfer } : {}) };
     }
     if (s && s.monitor === 'start failed' && s.updated > intent.at) throw new UserError(`${svc}: start on ${to} failed: ${s.error ?? 'unknown error'}`);
     for (const [node, nv] of Object.entries(v.nodes)) {

@@ -20,7 +20,7 @@ import { registerBoot } from './commands/boot.js';
 import { registerEngine, splitEngineArgv } from './commands/engine.js';
 import { cliContext, commaList, isMainModule, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
-import { daemonView, hbRows, relocate } from './relocate.js';
+import { daemonView, hbRows, relocate, relocateText } from './relocate.js';
 import { oneLine } from '../util/one-line.js';
 import { serviceNotes } from './render-cluster.js';
 import { modelOfView } from './svcmon-model.js';
@@ -191,7 +191,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
         const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
         const waitS = Number(o.wait);
         if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait: "${o.wait}" is not a number of seconds`);
-        process.stdout.write(`${await relocate(ctx, svc.svcname, to, waitS * 1000)}\n`);
+        const r = await relocate(ctx, svc.svcname, to, waitS * 1000);
+        process.stdout.write(`${format() === 'json' ? JSON.stringify(r) : relocateText(r)}\n`);
       }
     });
   }

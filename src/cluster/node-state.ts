@@ -5,6 +5,7 @@
 import type { Status } from '../resources/status.js';
 import type { QuorumState } from './quorum.js';
 import type { ConfigGen } from '../config/generation.js';
+import type { TransferReport } from '../service/data.js';
 
 /** What this node's daemon is doing with a service. */
 export type MonitorState = 'idle' | 'starting' | 'stopping' | 'start failed' | 'stop failed' | 'switched';
@@ -34,6 +35,23 @@ export interface ServiceState {
   expect?: { state: 'up' | 'down'; at: number };
   /** epoch ms of the last status refresh */
   updated: number;
+  /** data sync resources (sync type rsync): the copy this node holds, per rid */
+  data?: Record<string, DataCopyInfo>;
+  /** the last two-phase relocation from this node (src/service/data.ts) */
+  transfer?: TransferReport;
+}
+
+/** A data copy on a node. Its age is now − asOf (an epoch, so the state does not change every refresh). */
+export interface DataCopyInfo {
+  /** the copy is the truth: the service ran here last, or a final sync came after the owner stopped */
+  current: boolean;
+  why: string;
+  /** not current: epoch ms it was last known current (the last completed sync into here, or the hand-over) */
+  asOf?: number;
+  maxDelayMs: number;
+  /** epoch ms of the last completed push from here, per peer */
+  sent: Record<string, number>;
+  received?: { from: string; at: number; final: boolean };
 }
 
 /** A request to move a service to `target`, gossiped until the target runs it. */

@@ -5,7 +5,9 @@ import { parseDocument } from './document.js';
 import { ConfigError } from './errors.js';
 import type { Keyword } from './keywords.js';
 import { findKeyword } from './keywords.js';
-import { convertValue } from './values.js';
+import { convertValue, TableValues } from './values.js';
+import type { KeywordValue } from './keywords.js';
+import type { DriverSpec } from '../resources/types.js';
 import { controlCharacter, quote } from '../util/one-line.js';
 import { configLimits } from './limits.js';
 import type { ResolveOptions } from './resolve.js';
@@ -127,6 +129,24 @@ class Validator {
       this.value(sec, kind, e, kw);
     }
     if (table) this.required(sec, table, typeKnown ? type : undefined);
+    if (kind.kind === 'resource' && table && typeKnown && kind.driver.check) this.driverCheck(sec, kind.driver, table, type ?? kind.driver.types[0] ?? '');
+  }
+
+  /** the driver's checks across its keywords, on the values of this node; each at its keyword's line */
+  private driverCheck(sec: Section, driver: DriverSpec, table: readonly Keyword[], type: string): void {
+    const m = new Map<string, KeywordValue>();
+    for (const kw of table) {
+      if (!keywordAppliesToType(kw, type) || !this.r.effective(sec.name, kw.name)) continue;
+      try {
+        const v = this.r.value(sec.name, kw);
+        if (v !== undefined) m.set(kw.name, v);
+      } catch {
+        return; // a bad value, reported on its line already
+      }
+    }
+    for (const c of driver.check!(new TableValues(table, m), { type, nodes: this.r.effectiveNodes(), rid: sec.name })) {
+      this.error((c.keyword && this.r.effective(sec.name, c.keyword)?.line) || sec.line, `[${sec.name}] ${c.message}`);
+    }
   }
 
   private scope(sec: Section, e: Entry, kw: Keyword | undefined): void {

@@ -30,6 +30,7 @@ import { selfFence } from './self-fence.js';
 import { nextIncarnation } from './incarnation.js';
 import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
+import { DataMobility } from './data-mobility.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -57,6 +58,8 @@ export class Daemon {
   private configs: ConfigReplication | undefined;
   private fencing!: Fencing;
   private votes!: ArbitratorVotes;
+  /** data sync resources: scheduled pushes, two-phase relocation, takeover gate, incoming pushes */
+  private data!: DataMobility;
   private quorum: QuorumView | undefined;
   /** when this node last stopped holding a majority while awaiting an arbitrator's first answer */
   private majorityLostAt: number | undefined;
@@ -116,9 +119,10 @@ export class Daemon {
     if (!this.cluster.nodes.includes(nodename)) throw new Error(`${nodename} is not a node of cluster ${this.cluster.name}`);
     this.configs = new ConfigReplication({ paths, nodename, log: this.log.child({ part: 'config' }), onChange: () => (this.publish(true), this.kick()) });
     await this.configs.init();
+    this.data = new DataMobility({ paths, nodename, log: this.log, runsHere: (s) => runsHere(this.local.get(s)), changed: (s) => void this.refreshOne(s).then(() => this.kick()) });
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
-    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths) });
+    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
     this.hb = cs;
     this.configs.attach(cs);
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down');
@@ -265,11 +269,14 @@ export class Daemon {
     if (st.avail === 'up') error = undefined;
     if (prev && prev.avail !== st.avail) this.log.info({ event: EVENT.serviceStatus, svc: name, avail: st.avail, prev: prev.avail, overall: st.overall }, `${name} ${prev.avail} -> ${st.avail}`);
     const { groups } = st;
+    const up = this.hb ? Object.entries(this.hb.peers()).filter(([, v]) => v.state === 'up').map(([n]) => n) : [];
+    this.data.observe(svc, !afterAction && (st.avail === 'up' || st.avail === 'warn'), up);
     this.local.set(name, {
       avail: st.avail, overall: st.overall, frozen: st.frozen, orchestrate: st.orchestrate, service_type: st.service_type,
       nodes: svc.config.defaults.list('nodes'), monitor, ...(error ? { error } : {}), ...(svc.expect ? { expect: svc.expect } : {}),
       groups: { container: groups.container, ip: groups.ip, disk: groups.disk, fs: groups.fs, share: groups.share, app: groups.app, sync: groups.sync },
       updated: now,
+      ...this.data.stateFields(name),
     });
     // monitoring applies to what this node runs and the operator has not stopped
     if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
@@ -477,13 +484,28 @@ export class Daemon {
           }
           continue;
         }
+        // the copies of its data here must be current enough (docs/data-mobility.md)
+        const relocation = d.intent !== undefined && dead.length === 0;
+        const g = this.data.gate(name, relocation);
+        if (!g.ok) {
+          if (local.error !== g.why) {
+            local.error = g.why;
+            this.log.warn({ event: 'data_gate_wait', svc: name, why: g.why }, `${name}: not starting: ${g.why}`);
+            this.publish();
+          }
+          continue;
+        }
       }
       if (d.action !== 'none') void this.orchestrated(name, d);
     }
   }
 
   private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
-    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : s.stop()), d.why);
+    const cur = this.intents[name];
+    const intent = d.action === 'stop' && d.intent !== undefined && cur?.id === d.intent ? cur : undefined;
+    // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
+    const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
+    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : stop(s)), d.why);
     if (report?.ok && d.action === 'start') {
       this.counters.reset(name);
       const intent = this.intents[name];
@@ -502,6 +524,8 @@ export class Daemon {
     const state = this.local.get(name);
     if (!state || this.busy.has(name)) return undefined;
     this.busy.add(name);
+    // a push into this node must not go on under a service starting here
+    if (kind === 'start' || kind === 'restart-rid') this.data.receiver.abort(name);
     this.actionGen.set(name, (this.actionGen.get(name) ?? 0) + 1);
     state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
     this.log.info({ event: EVENT.daemonActionBegin, svc: name, kind, why }, `${name} ${kind} begins${why ? ` (${why})` : ''}`);

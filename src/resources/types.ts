@@ -38,6 +38,8 @@ export interface Resource {
   status(): Promise<StatusReport>;
   /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */
   devices?(): Promise<ResourceDevices>;
+  /** data sync resources (sync type rsync): copies of the data on the other nodes */
+  data?: DataSync;
 }
 
 export interface ResourceDevices {
@@ -49,6 +51,33 @@ export interface ResourceDevices {
   reserved: string[];
   /** why a list may be incomplete (LVM does not see the VG...) */
   messages: string[];
+}
+
+/** One completed push of a data sync resource to a peer. */
+export interface PushResult {
+  peer: string;
+  /** epoch ms when the pass began */
+  at: number;
+  ms: number;
+  /** bytes on the wire (rsync's "Total bytes sent") */
+  bytes: number;
+  /** size of the files that changed */
+  fileBytes: number;
+}
+
+export interface DataSync {
+  /** peers to push to (resolved `target`) */
+  readonly targets: string[];
+  /** push the data to peer, into its `dst` (resolved for that peer); throws on failure */
+  push(peer: string, dst: string, final: boolean): Promise<PushResult>;
+  /** this node's records (sync-rsync-state.ts) */
+  readonly recordFile: string;
+  readonly scheduleMs: number | undefined;
+  readonly maxDelayMs: number;
+  readonly staleTakeover: boolean;
+  readonly timeoutMs: number;
+  /** where this node receives the data */
+  readonly dst: string;
 }
 
 /** Typed, scoped, reference-resolved, defaulted keyword values of one section. */
@@ -74,6 +103,14 @@ export interface ResourceContext {
   service?: KeywordValues;
   log: Logger;
   paths: FerryPaths;
+  /** the service's `nodes` (resolved), for drivers that act towards the other nodes */
+  serviceNodes?: readonly string[];
+}
+
+/** A problem a driver finds across its keywords, reported at the keyword's line (or the section's). */
+export interface DriverCheck {
+  keyword?: string;
+  message: string;
 }
 
 export interface DriverSpec {
@@ -85,5 +122,7 @@ export interface DriverSpec {
   /** driver-specific keywords; the common resource keywords are added by the config layer */
   keywords: Keyword[];
   description: string;
+  /** checks across keywords (and the service's nodes), run by validation for this type */
+  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string }): DriverCheck[];
   create(ctx: ResourceContext): Resource;
 }

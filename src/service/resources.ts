@@ -40,6 +40,7 @@ export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Lo
       service: config.defaults,
       log: log.child({ rid: rs.rid }),
       paths,
+      serviceNodes: config.defaults.list('nodes'),
     });
     return {
       rid: rs.rid,

@@ -13,6 +13,7 @@ import type { ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionReport } from './actions.js';
 import { acquireActionLock } from './lock.js';
+import { markStarted } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
 
@@ -109,7 +110,10 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('start', opts, async () => {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
-      return startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force });
+      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force });
+      // the service runs from this node's data: its synced copies are the truth from now on
+      if (report.ok) markStarted(this);
+      return report;
     });
   }
 
@@ -163,6 +167,7 @@ export class Service {
         log: this.log,
         force: opts.force,
       });
+      if (started.ok) markStarted(this);
       return [stopped, started];
     });
   }

@@ -20,6 +20,7 @@ import { Puller } from './puller.js';
 import type { ChanLog, RequestHandler, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
 import { publishState, StateStore } from './store.js';
+import type { StreamHandler } from './stream-server.js';
 
 /**
  * A new generation in a beat makes the peer's state incomplete until it is pulled (a few ms
@@ -31,6 +32,8 @@ export const BEHIND_NOTICE_MS = 1_000;
 
 export interface ClusterStateOptions extends StartOptions {
   timeouts?: Timeouts;
+  /** bulk streams served on the channel's listeners (src/statechan/stream-server.ts) */
+  streams?: StreamHandler;
 }
 
 export type { StateChanStats };
@@ -79,7 +82,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     super();
     const keys = deriveChannelKeys(opts.cluster.secret, opts.cluster.name);
     const log: ChanLog = (level, event, msg, data = {}) => opts.log?.[level]({ event, ...data }, msg);
-    this.server = new ChannelServer({ keys, self: opts.nodename, nodes: opts.cluster.nodes, store, log, drops: this.drops, ...(opts.timeouts ? { timeouts: opts.timeouts } : {}) });
+    this.server = new ChannelServer({ keys, self: opts.nodename, nodes: opts.cluster.nodes, store, log, drops: this.drops, ...(opts.timeouts ? { timeouts: opts.timeouts } : {}), ...(opts.streams ? { streams: opts.streams } : {}) });
     for (const peer of opts.cluster.nodes.filter((n) => n !== opts.nodename)) {
       const p = new Puller({ keys, self: opts.nodename, peer, nodes: opts.cluster.nodes, log, drops: this.drops, onUpdate: () => this.refresh(peer), ...(opts.timeouts ? { timeouts: opts.timeouts } : {}) });
       this.pullers.set(peer, p);

@@ -7,6 +7,8 @@ import type { ChanDrop, CloseReason } from './connection.js';
 import { CHAN_DROPS, SecureConn } from './connection.js';
 import { isGet, MSG, parseJson, REQUEST_TYPES } from './protocol.js';
 import type { StateStore } from './store.js';
+import { isStreamType } from './stream-protocol.js';
+import type { StreamHandler } from './stream-server.js';
 
 export type ChanLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, msg: string, data?: Record<string, unknown>) => void;
 
@@ -29,6 +31,8 @@ export interface ServerOptions {
   log: ChanLog;
   timeouts?: Timeouts;
   drops: Record<ChanDrop, number>;
+  /** bulk streams (types 0x40-0x4f): without it they are refused as malformed */
+  streams?: StreamHandler;
 }
 
 /**
@@ -107,6 +111,7 @@ export class ChannelServer {
       onMessage: (type, body) => this.message(conn, type, body),
       onClose: (reason: CloseReason, detail) => {
         this.conns.delete(conn);
+        this.o.streams?.closed(conn);
         if (!authed) this.pending--;
         if (reason !== 'closed') this.drop(reason, detail, from);
       },
@@ -117,6 +122,10 @@ export class ChannelServer {
   private message(conn: SecureConn, type: number, body: Buffer): void {
     if (type === MSG.PING) {
       conn.send(MSG.PONG, Buffer.alloc(0));
+      return;
+    }
+    if (isStreamType(type) && this.o.streams) {
+      this.o.streams.message(conn, type, body);
       return;
     }
     const h = this.handlers.get(type);

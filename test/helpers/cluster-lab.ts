@@ -26,6 +26,8 @@ export interface ServiceSpec {
   container?: string[];
   /** leave the fs out (e.g. when two services would share the data disk) */
   noFs?: boolean;
+  /** whole sections appended to the file (e.g. a [sync#1]) */
+  sections?: string[];
 }
 
 export interface ClusterLab {
@@ -51,6 +53,7 @@ export function serviceText(lab: Lab, s: ServiceSpec): string {
     'monitor = true',
     ...(s.container ?? []),
     '',
+    ...(s.sections ?? []),
   );
   return lines.join('\n');
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// ferry-rsync-transport: rsync's remote shell (`rsync -e "<this> --svc S --rid R [--final]"`).
+// rsync runs it as `<this> … <peer> rsync --server … . <dst>`: instead of ssh, it opens the
+// authenticated state channel to the peer's daemon, asks it to run that `rsync --server`
+// (the peer checks the service, the path and that it does not run the service), and pipes
+// stdin/stdout through the channel's stream frames. One line on stderr and exit 255 (what
+// rsync expects of a failed remote shell) when the peer cannot be reached or refuses.
+import { loadClusterConfig } from '../cluster/config.js';
+import { channelEndpoint } from '../statechan/index.js';
+import { deriveChannelKeys } from '../statechan/crypto.js';
+import { runStream } from '../statechan/stream-client.js';
+import { cliContext } from './main.js';
+import { parseTransportArgs } from './sync-transport-args.js';
+
+async function main(): Promise<number> {
+  const a = parseTransportArgs(process.argv.slice(2));
+  if (typeof a === 'string') {
+    process.stderr.write(`ferry-rsync-transport: ${a}\n`);
+    return 255;
+  }
+  const ctx = cliContext();
+  const cluster = loadClusterConfig(ctx.paths, ctx.nodename);
+  if (!cluster.nodes.includes(a.peer) || a.peer === ctx.nodename) {
+    process.stderr.write(`ferry-rsync-transport: ${a.peer} is not a peer of cluster ${cluster.name}\n`);
+    return 255;
+  }
+  const routes = cluster.heartbeats.map((h) => channelEndpoint(h, a.peer)).filter((r): r is { addr: string; port: number } => r !== undefined);
+  if (routes.length === 0) {
+    process.stderr.write(`ferry-rsync-transport: no unicast heartbeat reaches ${a.peer} (streams need a state channel address)\n`);
+    return 255;
+  }
+  const exit = await runStream({
+    keys: deriveChannelKeys(cluster.secret, cluster.name), self: ctx.nodename, peer: a.peer, nodes: cluster.nodes, routes,
+    open: { purpose: 'rsync', svc: a.svc, rid: a.rid, path: a.remote[a.remote.length - 1]!, argv: a.remote, final: a.final },
+    input: process.stdin, output: process.stdout, errors: process.stderr, timeoutMs: a.timeoutMs,
+  });
+  if (exit.error) process.stderr.write(`ferry-rsync-transport: ${a.peer}: ${exit.error}\n`);
+  return exit.code ?? 255;
+}
+
+main().then(
+  (code) => {
+    process.stdout.end(() => process.exit(code));
+  },
+  (e: unknown) => {
+    process.stderr.write(`ferry-rsync-transport: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}\n`);
+    process.exit(255);
+  },
+);
