@@ -34,12 +34,12 @@ export function parseNetns(v: string): NetnsSpec | { error: string } {
   if (/^container#[A-Za-z0-9_.-]+$/.test(s)) return { kind: 'rid', rid: s };
   if (s.startsWith('container:')) {
     const name = s.slice('container:'.length);
-    return NAME_RE.test(name) ? { kind: 'container', name } : { error: `"${s}": container:<name> takes a container name (letters, digits, _ . -)` };
+    return NAME_RE.test(name) ? { kind: 'container', name } : { error: `container:<name> takes a container name (letters, digits, _ . -)` };
   }
   if (s.startsWith('/')) {
-    return /^\/[^\s,:]*$/.test(s) && !s.split('/').includes('..') ? { kind: 'path', path: s } : { error: `"${s}": a netns path has no spaces, commas, colons or ".."` };
+    return /^\/[^\s,:]*$/.test(s) && !s.split('/').includes('..') ? { kind: 'path', path: s } : { error: `a netns path has no spaces, commas, colons or ".."` };
   }
-  return { error: `"${s}": expected host, none, bridge, container#<index>, container:<name> or a netns path like /var/run/netns/<name>` };
+  return { error: `expected host, none, bridge, container#<index>, container:<name> or a netns path like /var/run/netns/<name>` };
 }
 
 function words(v: KeywordValue): string[] | string {
@@ -114,7 +114,7 @@ export const checkEntrypoint = (v: KeywordValue): string | undefined => {
 export const checkHostname = (v: KeywordValue): string | undefined => {
   const s = String(v);
   if (s.length === 0) return undefined;
-  if (s.length > 253 || !s.split('.').every((l) => HOST_LABEL.test(l))) return `"${s}": a host name is dot-separated labels of letters, digits and - (at most 63 each)`;
+  if (s.length > 253 || !s.split('.').every((l) => HOST_LABEL.test(l))) return `a host name is dot-separated labels of letters, digits and - (at most 63 each)`;
   return undefined;
 };
 
@@ -122,7 +122,7 @@ export const checkUser = (v: KeywordValue): string | undefined => {
   const s = String(v);
   if (s.length === 0) return undefined;
   const parts = s.split(':');
-  if (parts.length > 2 || !parts.every((p) => USER_PART.test(p) && p.length <= 256)) return `"${s}": expected user[:group], names or numeric ids`;
+  if (parts.length > 2 || !parts.every((p) => USER_PART.test(p) && p.length <= 256)) return `expected user[:group], names or numeric ids`;
   return undefined;
 };
 

@@ -85,5 +85,5 @@ test('bad values are file:line errors of the service file', (t) => {
   const r = validateText(text, 'svc.env', { svcname: 'svc', nodename: 'node1' });
   const lines = r.errors.map((e) => String(e).split(': ')[0]);
   t.deepEqual(lines, ['svc.env:6', 'svc.env:7', 'svc.env:8', 'svc.env:9', 'svc.env:10', 'svc.env:11', 'svc.env:12', 'svc.env:13', 'svc.env:14'], r.errors.map(String).join('\n'));
-  t.regex(String(r.errors[0]), /^svc\.env:6: bad value for netns: "elsewhere": expected host, none/);
+  t.regex(String(r.errors[0]), /^svc\.env:6: bad value "elsewhere" for netns: expected host, none/);
 });

@@ -18,8 +18,8 @@ function fail(what: string, input: Buffer): never {
 function checkRequest(req: Request, input: Buffer): void {
   if (!OPS.includes(req.op)) fail(`accepted an unknown op ${String(req.op)}`, input);
   const keys = Object.keys(req).sort().join(',');
-  const want = req.op === 'relocate' ? 'op,svc,to' : 'op';
-  if (keys !== want) fail(`accepted request has fields ${keys}, expected ${want}`, input);
+  const want = req.op === 'relocate' ? ['op,svc,to'] : req.op === 'clear' ? ['op,svc'] : req.op === 'events' ? ['op', 'follow,op'] : ['op'];
+  if (!want.includes(keys)) fail(`accepted request has fields ${keys}, expected ${want.join(' or ')}`, input);
   if (Object.getPrototypeOf(req) !== Object.prototype) fail('accepted request is not a plain object', input);
   if (req.op === 'relocate') {
     for (const v of [req.svc, req.to]) if (typeof v !== 'string' || v.length === 0 || v.length > 255 || /[\s\u0000-\u001f]/.test(v)) fail(`accepted a bad name ${JSON.stringify(v)}`, input);
