@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
 import { serviceVarDir } from '../paths.js';
 import type { StatusReport } from './types.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 export const CONFIG_PEERS_FILE = 'config-peers.json';
 const PEERS_MAX = 256 * 1024;
@@ -28,14 +29,6 @@ function isConfigPeers(x: unknown): x is ConfigPeers {
     Object.values(o.peers).every((v) => v === null || typeof v === 'string');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The peers' sums as last written by a running daemon, or undefined. */
 export function readConfigPeers(paths: FerryPaths, svcname: string): ConfigPeers | undefined {
@@ -43,7 +36,7 @@ export function readConfigPeers(paths: FerryPaths, svcname: string): ConfigPeers
     const file = path.join(serviceVarDir(paths, svcname), CONFIG_PEERS_FILE);
     if (fs.statSync(file).size > PEERS_MAX) return undefined;
     const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return isConfigPeers(v) && alive(v.pid) ? v : undefined;
+    return isConfigPeers(v) && pidAlive(v.pid) ? v : undefined;
   } catch {
     return undefined;
   }

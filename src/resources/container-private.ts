@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import { shlexSplit } from '../util/shlex.js';
+import { pidAlive } from '../util/pid-alive.js';
 import { engine, engineErrorLine, type EngineCli, type EngineTarget } from './container-engine.js';
 
 const START_TIMEOUT = 60_000;
@@ -79,14 +80,6 @@ function serialised(key: string, fn: () => Promise<void>): Promise<void> {
   return next;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -120,7 +113,7 @@ class PrivateDockerd implements PrivateEngine {
   private pid(): number | undefined {
     try {
       const n = Number.parseInt(fs.readFileSync(this.pidFile, 'utf8').slice(0, 32).trim(), 10);
-      return Number.isInteger(n) && n > 1 && alive(n) ? n : undefined;
+      return Number.isInteger(n) && n > 1 && pidAlive(n) ? n : undefined;
     } catch {
       return undefined;
     }
@@ -204,8 +197,8 @@ class PrivateDockerd implements PrivateEngine {
         // gone already
       }
       const deadline = Date.now() + STOP_GRACE;
-      while (alive(pid) && Date.now() < deadline) await sleep(POLL);
-      if (alive(pid)) {
+      while (pidAlive(pid) && Date.now() < deadline) await sleep(POLL);
+      if (pidAlive(pid)) {
         log.warn({ event: 'private-engine-kill', svcname: this.svcname, engine: 'docker', pid, graceMs: STOP_GRACE }, 'private docker daemon did not stop: killed');
         // the daemon and its containerd, which it started in its own process group
         try {
@@ -213,7 +206,7 @@ class PrivateDockerd implements PrivateEngine {
         } catch {
           process.kill(pid, 'SIGKILL');
         }
-        while (alive(pid)) await sleep(POLL);
+        while (pidAlive(pid)) await sleep(POLL);
       }
       fs.rmSync(this.socket, { force: true });
       fs.rmSync(this.pidFile, { force: true });

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../cli/errors.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 interface LockInfo {
   pid: number;
@@ -12,14 +13,6 @@ interface LockInfo {
   since: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readLock(file: string): LockInfo | undefined {
   try {
@@ -57,7 +50,7 @@ export async function acquireActionLock(dir: string, svcname: string, action: st
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = readLock(file);
-    if (!holder || !alive(holder.pid)) {
+    if (!holder || !pidAlive(holder.pid)) {
       // stale: the holder died mid-action. Remove only if still the same stale content.
       const again = readLock(file);
       if (JSON.stringify(again) === JSON.stringify(holder)) fs.rmSync(file, { force: true });
