@@ -69,7 +69,7 @@ test('secret_file: a FIFO, a device, a directory and an oversized file are refus
   // the daemon refuses the FIFO the same way instead of hanging at start
   fs.writeFileSync(file, withSecretFile(fifo));
   const d = await runCli('nodemgr', ['daemon', 'run'], r.env, 30_000);
-  t.is(d.exitCode, 1, d.stdout + d.stderr);
+  t.is(d.exitCode, 78, d.stdout + d.stderr); // EXIT.config: docs/exit-codes.md
   t.is(d.stderr.split('\n')[0], `${file}:4: secret_file ${fifo} is not a regular file (FIFO)`);
   // and so does the arbitrator, given the FIFO as --secret-file
   const a = await runCli('nodemgr', ['arbitrator', '--cluster', 'c', '--secret-file', fifo, '--listen', '127.0.0.1:0'], r.env, 30_000);
@@ -86,7 +86,7 @@ test('the cluster file itself: a FIFO or a file over 1 MiB is refused at once', 
   t.is(v.exitCode, 1, v.stdout + v.stderr);
   t.is(v.stdout, `${file}:1: not a regular file (FIFO)`);
   const d = await runCli('nodemgr', ['daemon', 'run'], r.env, 30_000);
-  t.is(d.exitCode, 1, d.stdout + d.stderr);
+  t.is(d.exitCode, 78, d.stdout + d.stderr); // EXIT.config: docs/exit-codes.md
   t.is(d.stderr.split('\n')[0], `${file}:1: not a regular file (FIFO)`);
   fs.rmSync(file);
   fs.writeFileSync(file, conf(['quorum = false']) + '#'.repeat(1024 * 1024));
