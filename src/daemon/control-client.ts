@@ -19,6 +19,12 @@ export class DaemonNoAccess extends Error {
   }
 }
 
+/** Why the socket could not be used: no access (EACCES/EPERM), or no daemon there. */
+function connectError(socketPath: string, e: NodeJS.ErrnoException): DaemonNoAccess | DaemonUnreachable {
+  if (e.code === 'EACCES' || e.code === 'EPERM') return new DaemonNoAccess(socketPath, e.code);
+  return new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`);
+}
+
 export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<Response> {
   const socketPath = controlSocketPath(paths);
   return new Promise((resolve, reject) => {
@@ -49,10 +55,7 @@ export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, m
     });
     // an answer without its newline (older daemons end right after it)
     conn.on('end', () => answer(Buffer.concat(chunks).toString('utf8')));
-    conn.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(socketPath, e.code ?? 'EACCES')));
-      settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
-    });
+    conn.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(connectError(socketPath, e))));
   });
 }
 
@@ -105,9 +108,6 @@ export function streamDaemon(paths: FerryPaths, req: Request, onFirst: (r: Respo
       }
     });
     conn.on('close', () => settle(() => (first ? reject(new DaemonUnreachable(`the daemon closed the connection without answering on ${socketPath}`)) : resolve())));
-    conn.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EACCES' || e.code === 'EPERM') return settle(() => reject(new DaemonNoAccess(socketPath, e.code!)));
-      settle(() => reject(new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`)));
-    });
+    conn.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(connectError(socketPath, e))));
   });
 }
