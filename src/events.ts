@@ -1,8 +1,7 @@
 // The stable names of the structured log records (`event` field) the agent writes for every
 // state change: what scripts, tests and `nodemgr events` match on. A name never changes once
 // released; docs/events.md is generated from this table (`npm run docs`) and a unit test
-// checks that every `event:` literal in src/ is in it. Leaf module (a type from log.ts only).
-import type { Logger } from './log.js';
+// checks that every `event:` literal in src/ is in it. Leaf module.
 
 export interface EventDoc {
   /** pino level name it is logged at (the usual one; some are logged at two levels) */
@@ -47,7 +46,6 @@ export const EVENT = {
   rollback: 'action.rollback',
   frozen: 'service.frozen',
   thawed: 'service.thawed',
-  configReceived: 'config.received',
   configConflict: 'config.conflict',
   monitorRestart: 'monitor_restart',
   monitorExhausted: 'monitor_exhausted',
@@ -154,8 +152,7 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'resource.end': { level: 'info', from: 'service', fields: 'svc, rid, action, ok, changed, ms, err', description: 'A resource start or stop ended (changed: false when it already was in that state).' },
   'service.frozen': { level: 'info', from: 'service', fields: 'svc, action', description: 'The service was frozen on this node.' },
   'service.thawed': { level: 'info', from: 'service', fields: 'svc, action', description: 'The service was thawed on this node.' },
-  'config.received': { level: 'info', from: 'daemon', fields: 'svc, from, generation', description: 'A service configuration was received from a peer and installed (logConfigReceived).' },
-  'config.conflict': { level: 'warn', from: 'daemon', fields: 'svc, nodes, kept, why', description: 'Two nodes hold different configurations of a service of the same age (logConfigConflict).' },
+  'config.conflict': { level: 'warn', from: 'daemon', fields: 'svc, peer, local, remote, kept, kept_from', description: 'Two versions of a service file neither derives from (edits on both sides): the newest-wins rule keeps one everywhere (docs/config-replication.md).' },
   monitor_restart: { level: 'warn', from: 'daemon', fields: 'svc, rid, attempt, of', description: 'A monitored resource failed: restarting it.' },
   monitor_exhausted: { level: 'error', from: 'daemon', fields: 'svc, rid, action', description: 'A monitored resource failed and its restarts are exhausted.' },
   monitor_action: { level: 'info', from: 'daemon', fields: 'svc, rid, action, candidates', description: 'The monitor_action runs.' },
@@ -233,19 +230,3 @@ export function peerEvent(state: 'up' | 'down' | 'left' | 'unknown'): EventName 
   return state === 'up' ? EVENT.peerUp : state === 'down' ? EVENT.peerDown : state === 'left' ? EVENT.peerLeft : EVENT.peerUnknown;
 }
 
-/**
- * For configuration replication: a service configuration received from a peer was installed
- * here. generation: the file's generation as the replication defines it (stamp, checksum).
- */
-export function logConfigReceived(log: Logger, f: { svc: string; from: string; generation: string | number | Record<string, unknown> }): void {
-  log.info({ event: EVENT.configReceived, svc: f.svc, from: f.from, generation: f.generation }, `${f.svc}: configuration received from ${f.from}`);
-}
-
-/**
- * For configuration replication: nodes hold different configurations of a service that the
- * newest-wins rule cannot order (same stamp, different checksums; or edits on both sides of
- * a partition). kept: the node whose file wins by the documented rule; why: that rule.
- */
-export function logConfigConflict(log: Logger, f: { svc: string; nodes: string[]; kept: string; why: string }): void {
-  log.warn({ event: EVENT.configConflict, svc: f.svc, nodes: f.nodes, kept: f.kept, why: f.why }, `${f.svc}: configuration conflict between ${f.nodes.join(', ')}: keeping ${f.kept}'s (${f.why})`);
-}

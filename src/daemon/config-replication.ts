@@ -31,6 +31,7 @@ import type { ConfigProvider } from '../statechan/configs.js';
 import { fetchConfig, serveConfigs } from '../statechan/configs.js';
 import type { ClusterState } from '../statechan/index.js';
 import { CLUSTER_SUM_CHARS } from '../statechan/facts.js';
+import { EVENT } from '../events.js';
 
 /** a conflict stays in the announced state (svcmon note, print status) this long */
 export const CONFLICT_SHOW_MS = 10 * 60_000;
@@ -361,7 +362,7 @@ export class ConfigReplication {
     const lost = keepTheirs ? mine : theirs;
     this.conflicts.set(svc, { with: peer, at: Date.now(), kept: shortSum(kept.sum), lost: shortSum(lost.sum) });
     this.log.warn(
-      { event: 'config.conflict', svc, peer, local: { updated: mine.updated, sum: shortSum(mine.sum) }, remote: { updated: theirs.updated, sum: shortSum(theirs.sum) }, kept: shortSum(kept.sum), kept_from: keepTheirs ? peer : this.o.nodename },
+      { event: EVENT.configConflict, svc, peer, local: { updated: mine.updated, sum: shortSum(mine.sum) }, remote: { updated: theirs.updated, sum: shortSum(theirs.sum) }, kept: shortSum(kept.sum), kept_from: keepTheirs ? peer : this.o.nodename },
       `${svc}: configuration changed both here and on ${peer} since their last common generation: keeping ${keepTheirs ? peer : 'ours'} (${shortSum(kept.sum).slice(0, 12)}, newest change wins)`,
     );
     this.o.onChange();
