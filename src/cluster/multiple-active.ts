@@ -14,7 +14,12 @@
 //  - the `multiple_active` keyword then says what to do: stop_start (default) stops it on
 //    every node but the one the orchestrator places it on (the first of `nodes` that runs it
 //    and is eligible: not in a failed state), stop_only stops it everywhere and leaves it
-//    stopped (as an operator's stop would), block only raises the alarm.
+//    stopped (as an operator's stop would), block only raises the alarm;
+//  - stop_only is a verdict for every node: a node that stops under it records the nodes it
+//    saw (Expect.multipleActive). A live peer's such stop, naming this node and later than
+//    this node's own last start or stop, stops this instance too, confirmed or not: else the
+//    first node to stop would end the multiple-active before a slower node confirmed it, and
+//    leave the service up on that one.
 import type { ServiceState } from './node-state.js';
 import { isComplete } from './node-state.js';
 import { FAILED_MONITOR_STATES, type PeerInfo } from './takeover.js';
@@ -82,15 +87,31 @@ function failedOn(input: MultipleActiveInput, node: string): boolean {
   return s !== undefined && FAILED_MONITOR_STATES.includes(s.monitor);
 }
 
+/** The live peer whose stop_only stop named this node, after this node's own last word on the service. */
+export function stopOnlyBy(input: Pick<MultipleActiveInput, 'self' | 'svc' | 'local' | 'peers'>): string | undefined {
+  const since = input.local.expect?.at ?? 0;
+  return Object.entries(input.peers).find(([, p]) => {
+    const e = p.state === 'up' ? p.payload?.services[input.svc]?.expect : undefined;
+    return e?.state === 'down' && e.at > since && e.multipleActive?.includes(input.self);
+  })?.[0];
+}
+
 /** One refresh of this node: is the service multiple-active, and what does this node do with its instance. */
 export function multipleActive(input: MultipleActiveInput, prev: MultipleActiveTrack | undefined): MultipleActiveVerdict {
   const active = activeNodes(input);
-  if (active.length < 2) return { active, confirmed: false, action: 'none', why: 'active on one node at most', track: undefined };
   const busyHere = input.local.monitor === 'starting' || input.local.monitor === 'stopping';
+  const by = input.policy === 'stop_only' && isActive(input.local) ? stopOnlyBy(input) : undefined;
+  if (by && active.length < 2) {
+    const stop = !busyHere && !input.nodeFrozen && !input.local.frozen && input.local.orchestrate !== 'no';
+    const why = `multiple_active = stop_only: ${by} stopped it as multiple-active with this node`;
+    return { active, confirmed: true, action: stop ? 'stop' : 'none', why: stop ? `${why}, stopping it here too` : `${why}; ${busyHere ? `${input.local.monitor} here` : 'frozen or orchestrate = no here: alarm only'}`, track: { nodes: active, count: CONFIRM_REFRESHES } };
+  }
+  if (active.length < 2) return { active, confirmed: false, action: 'none', why: 'active on one node at most', track: undefined };
   const same = prev !== undefined && prev.nodes.length === active.length && prev.nodes.every((n, i) => n === active[i]);
   const count = busyHere ? (same ? prev.count : 0) : same ? prev.count + 1 : 1;
   const track = { nodes: active, count };
-  const confirmed = count >= CONFIRM_REFRESHES;
+  // a peer's stop_only stop naming this node is that peer's confirmation, for every node it saw
+  const confirmed = count >= CONFIRM_REFRESHES || by !== undefined;
   const none = (why: string, keep?: string): MultipleActiveVerdict => ({ active, confirmed, action: 'none', why, track, ...(keep ? { keep } : {}) });
   if (!confirmed) return none(busyHere ? `${input.local.monitor} here: not counted` : `seen on ${count} refresh${count > 1 ? 'es' : ''}, ${CONFIRM_REFRESHES} needed`);
   const frozen = active.filter((n) => frozenOn(input, n));

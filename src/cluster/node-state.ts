@@ -32,7 +32,7 @@ export interface ServiceState {
   error?: string;
   groups: ServiceGroups;
   /** the operator's last start (up) or stop (down) of the service on this node */
-  expect?: { state: 'up' | 'down'; at: number };
+  expect?: { state: 'up' | 'down'; at: number; multipleActive?: string[] };
   /** epoch ms of the last status refresh */
   updated: number;
   /** data sync resources (sync type rsync): the copy this node holds, per rid */

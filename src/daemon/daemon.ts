@@ -220,7 +220,7 @@ export class Daemon {
       const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
       const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, policy });
       // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
-      if (v.action === 'stop' && !this.busy.has(name)) void this.runAction(name, 'stop', (s) => s.stop({ operator: policy === 'stop_only' }), v.why);
+      if (v.action === 'stop' && !this.busy.has(name)) void this.runAction(name, 'stop', (s) => s.stop(policy === 'stop_only' ? { operator: true, multipleActive: v.active } : {}), v.why);
     }
   }
 

@@ -40,6 +40,8 @@ export interface ActionOptions {
    * the CLI only with `--force`.
    */
   force?: boolean;
+  /** an operator stop made by the daemon under multiple_active = stop_only: the nodes it was up on (recorded with the stop) */
+  multipleActive?: string[];
 }
 
 /** Every service defined on this node, by name. */
@@ -120,7 +122,7 @@ export class Service {
   async stop(opts: ActionOptions = {}): Promise<ActionReport> {
     const selected = this.select(opts);
     return this.locked('stop', opts, async () => {
-      if (opts.operator) await writeExpect(this.varDir, 'down');
+      if (opts.operator) await writeExpect(this.varDir, 'down', opts.multipleActive);
       return stopResources(selected, this.config.subsets, { log: this.log });
     });
   }

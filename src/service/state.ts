@@ -21,6 +21,8 @@ export async function setFrozen(varDir: string, frozen: boolean): Promise<void> 
 export interface Expect {
   state: 'up' | 'down';
   at: number;
+  /** a stop by the daemon under multiple_active = stop_only: the nodes it was seen up on, so each of them stops its instance too */
+  multipleActive?: string[];
 }
 
 export function expectFile(varDir: string): string {
@@ -30,15 +32,17 @@ export function expectFile(varDir: string): string {
 export function readExpect(varDir: string): Expect | undefined {
   try {
     const e = JSON.parse(fs.readFileSync(expectFile(varDir), 'utf8')) as Expect;
-    return (e.state === 'up' || e.state === 'down') && typeof e.at === 'number' ? e : undefined;
+    if ((e.state !== 'up' && e.state !== 'down') || typeof e.at !== 'number') return undefined;
+    const ma = Array.isArray(e.multipleActive) ? e.multipleActive.filter((n): n is string => typeof n === 'string') : undefined;
+    return { state: e.state, at: e.at, ...(ma?.length ? { multipleActive: ma } : {}) };
   } catch {
     return undefined;
   }
 }
 
-export async function writeExpect(varDir: string, state: Expect['state']): Promise<void> {
+export async function writeExpect(varDir: string, state: Expect['state'], multipleActive?: string[]): Promise<void> {
   fs.mkdirSync(varDir, { recursive: true });
-  await writeFileAtomic(expectFile(varDir), JSON.stringify({ state, at: Date.now() }) + '\n');
+  await writeFileAtomic(expectFile(varDir), JSON.stringify({ state, at: Date.now(), ...(multipleActive?.length ? { multipleActive } : {}) }) + '\n');
 }
 
 /**

@@ -94,6 +94,26 @@ test('stop_only stops it everywhere; block only raises the alarm', (t) => {
   }
 });
 
+test('stop_only: a peer that stopped first, naming this node, stops it here on the first refresh; a later start here, another node named, or a frozen node does not', (t) => {
+  const stoppedBy = (at: number, nodes = ['n1', 'n2']) => peer('up', down({ expect: { state: 'down', at, multipleActive: nodes } }));
+  // n1 confirmed and stopped before n2 counted a second refresh: n2 now sees only itself
+  const v = multipleActive(input('n2', serviceState(), { n1: stoppedBy(100) }, 'stop_only'), undefined);
+  t.like(v, { action: 'stop', confirmed: true });
+  t.regex(v.why, /n1 stopped it as multiple-active with this node, stopping it here too/);
+  // the same seen by n2 while n1 is still stopping: active on both, stop on the first refresh
+  t.like(multipleActive(input('n2', serviceState(), { n1: peer('up', down({ monitor: 'stopping', expect: { state: 'down', at: 100, multipleActive: ['n1', 'n2'] } })) }, 'stop_only'), undefined), { action: 'stop', confirmed: true });
+  // an operator started it here after that stop: the operator's word stands
+  t.like(multipleActive(input('n2', serviceState({ expect: { state: 'up', at: 200 } }), { n1: stoppedBy(100) }, 'stop_only'), undefined), { action: 'none', track: undefined });
+  // the peer's stop did not name this node (n2 was not up then)
+  t.like(multipleActive(input('n2', serviceState(), { n1: stoppedBy(100, ['n1', 'n3']) }, 'stop_only'), undefined), { action: 'none' });
+  // a plain operator stop on n1 (no multipleActive): nothing to do here
+  t.like(multipleActive(input('n2', serviceState(), { n1: peer('up', down({ expect: { state: 'down', at: 100 } })) }, 'stop_only'), undefined), { action: 'none' });
+  // only under stop_only, only from a live peer, never on a frozen node
+  t.like(multipleActive(input('n2', serviceState(), { n1: stoppedBy(100) }, 'stop_start'), undefined), { action: 'none' });
+  t.like(multipleActive(input('n2', serviceState(), { n1: { ...stoppedBy(100), state: 'down' } }, 'stop_only'), undefined), { action: 'none' });
+  t.like(multipleActive(input('n2', serviceState(), { n1: stoppedBy(100) }, 'stop_only', true), undefined), { action: 'none', confirmed: true });
+});
+
 test('frozen anywhere it runs (node or service, here or on a peer): alarm only, nothing stopped anywhere until thawed', (t) => {
   for (const policy of ['stop_start', 'stop_only'] as const) {
     // the standby's node is frozen (an operator started the service there by hand)
