@@ -10,7 +10,7 @@
 import type { ClusterConfig } from '../cluster/config.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
 import type { FenceInfo } from '../cluster/node-state.js';
-import { agentActions } from '../fence/agent.js';
+import { agentActions, metadataCache } from '../fence/agent.js';
 import { fenceDelayMs, fenceNode, FenceRetries, stonithFor } from '../fence/fencer.js';
 import type { Logger } from '../log.js';
 import { utcClock } from '../util/clock.js';
@@ -38,9 +38,12 @@ export class Fencing {
     private readonly onChange: () => void,
     /** is the node still dead? (it may come back during the fence delay) */
     private readonly isDead: (node: string) => boolean,
+    /** where the agents' metadata is kept across restarts (the var dir) */
+    metadataFile?: string,
   ) {
-    // the agents' metadata (which actions they have) is asked once per agent: ask it now,
-    // off the takeover path (a Python fence agent takes ~100 ms to start)
+    // the agents' metadata (which actions they have) is asked once per agent version, kept
+    // on disk: ask it now, off the takeover path (a Python fence agent takes ~100 ms to start)
+    if (metadataFile) metadataCache.persistIn(metadataFile);
     for (const cfg of cluster.stonith) if (cfg.node !== self) void agentActions(cfg).catch(() => undefined);
   }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { StonithConfig } from '../cluster/config.js';
 import type { Logger } from '../log.js';
 import { run } from '../util/exec.js';
+import { AgentMetadataCache } from './metadata-cache.js';
 
 export type FenceAction = 'off' | 'on' | 'reboot' | 'status' | 'monitor';
 
@@ -135,25 +136,24 @@ export async function runFenceAgent(cfg: StonithConfig, action: FenceAction, log
   return result;
 }
 
+/** The daemon keeps the agents' metadata across restarts: `metadataCache.persistIn(file)`. */
+export const metadataCache = new AgentMetadataCache();
+
 /**
  * Actions the agent declares in its metadata (`<action name="status"/>`), or null when it
- * gives none (not every agent implements metadata). Cached per executable and mtime: the
- * answer is the same for every fence, and a Python agent costs ~100 ms to start.
+ * gives none (not every agent implements metadata). Cached per executable (path, size,
+ * mtime): the answer is the same for every fence, and a Python agent costs ~100 ms to start.
  */
-const actionsCache = new Map<string, Set<string> | null>();
 export async function agentActions(cfg: StonithConfig): Promise<Set<string> | null> {
   const resolved = resolveAgent(cfg.agent);
   if ('error' in resolved) return null;
-  let key: string;
-  try {
-    key = `${resolved.path}\0${fs.statSync(resolved.path).mtimeMs}`;
-  } catch {
-    return null;
-  }
-  if (actionsCache.has(key)) return actionsCache.get(key) ?? null;
+  const key = AgentMetadataCache.keyOf(resolved.path);
+  if (key === undefined) return null;
+  if (metadataCache.has(key)) return metadataCache.get(key);
   const r = await run(resolved.path, [], { input: agentInput(cfg, 'metadata'), timeout: Math.min(cfg.timeout, 10_000) });
   const names = r.ok ? [...r.stdout.matchAll(/<action\s+name="([^"]+)"/g)].map((m) => m[1]!) : [];
   const set = names.length > 0 ? new Set(names) : null;
-  actionsCache.set(key, set);
+  // a timeout or crash says nothing about the agent: ask again next time
+  if (r.ok || r.exitCode !== undefined) metadataCache.set(key, set);
   return set;
 }
