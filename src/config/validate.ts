@@ -14,6 +14,7 @@ import type { ResolveOptions } from './resolve.js';
 import { ExpansionBudget, findReferences, nodeList, Resolver } from './resolve.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, keywordAppliesToType, sectionTable } from './sections.js';
+import { parseRequires, requiresKeywords } from './trigger-keywords.js';
 
 export interface ValidationResult {
   errors: ConfigError[];
@@ -201,8 +202,21 @@ class Validator {
       } else if (kw) {
         const c = convertValue(kw, res.value);
         if ('error' in c) this.error(e.line, c.error);
+        else if (kind.kind === 'resource' && requiresKeywords.includes(kw.name)) this.requires(sec, e, kw.name, String(c.value));
       }
       if (!res.nodeDependent) return;
+    }
+  }
+
+  /** `start_requires` / `stop_requires` name other resources of this service */
+  private requires(sec: Section, e: Entry, keyword: string, value: string): void {
+    const parsed = parseRequires(value);
+    if ('error' in parsed) return; // reported by the keyword's check
+    for (const req of parsed.requirements) {
+      if (req.rid === sec.name) this.error(e.line, `${keyword} of [${sec.name}] requires the resource itself`);
+      else if (!this.doc.sections.some((s) => s.name === req.rid && this.r.kind(s.name).kind === 'resource')) {
+        this.error(e.line, `${keyword} of [${sec.name}]: no resource ${req.rid} in this service`);
+      }
     }
   }
 
