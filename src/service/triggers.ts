@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import type { KeywordValues } from '../resources/types.js';
-import { describeOutcome, runAppCommand } from '../resources/app-command.js';
+import { describeOutcome, runAppCommand, type CommandResult } from '../resources/app-command.js';
 import { baseEnv } from '../resources/app-env.js';
 import { shlexSplit } from '../util/shlex.js';
 import { defaultTriggerTimeoutMs, triggerActions, triggerKeyword, type TriggerAction, type TriggerWhen } from '../config/trigger-keywords.js';
@@ -70,25 +70,34 @@ export async function runTriggers(ctx: TriggerContext, rid: string | undefined, 
     const argv = set.commands.get(name);
     if (!argv) continue;
     const env = { ...baseEnv(/^(OPENSVC_|FERRY_(SVCNAME|RID|ACTION)$)/), ...triggerEnv(ctx.svcname, ctx.nodename, action, rid) };
-    const r = await runAppCommand(argv, {
-      timeoutMs: set.timeoutMs,
-      env,
-      cwd: '/',
-      output: { mode: 'scratch', dir: ctx.scratchDir, tag: `${(rid ?? 'DEFAULT').replace(/[^A-Za-z0-9_.-]/g, '_')}.${name}` },
-    });
-    const fields = { event: EVENT.triggerRun, ...(rid !== undefined ? { rid } : {}), trigger: name, action, blocking, cmd: r.command, ms: r.durationMs };
-    if (!r.spawnError && !r.timedOut && r.exitCode === 0) {
+    const started = Date.now();
+    let r: CommandResult | undefined;
+    let err: string | undefined;
+    try {
+      r = await runAppCommand(argv, {
+        timeoutMs: set.timeoutMs,
+        env,
+        cwd: '/',
+        output: { mode: 'scratch', dir: ctx.scratchDir, tag: `${(rid ?? 'DEFAULT').replace(/[^A-Za-z0-9_.-]/g, '_')}.${name}` },
+      });
+      if (r.spawnError || r.timedOut || r.exitCode !== 0) err = describeOutcome(r, set.timeoutMs);
+    } catch (e) {
+      // the scratch files could not be made (a full or read-only var): the trigger did not run
+      err = `cannot run: ${(e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error'}`;
+    }
+    const cmd = r?.command ?? argv.join(' ');
+    const fields = { event: EVENT.triggerRun, ...(rid !== undefined ? { rid } : {}), trigger: name, action, blocking, cmd, ms: r?.durationMs ?? Date.now() - started };
+    if (err === undefined) {
       ctx.log.info(fields, `${name} ran`);
       continue;
     }
-    const err = describeOutcome(r, set.timeoutMs);
     const failed = { ...fields, event: EVENT.triggerFailed, err };
     if (!blocking) {
       ctx.log.warn(failed, `${name} failed, non-blocking: the action goes on`);
       continue;
     }
     ctx.log.error(failed, `${name} failed: the action fails`);
-    return `${name} failed: ${r.command}: ${err}`;
+    return `${name} failed: ${cmd}: ${err}`;
   }
   return undefined;
 }
