@@ -6,6 +6,7 @@
 // src/service/requires.ts).
 import type { Keyword, KeywordValue } from './keywords.js';
 import type { Status } from '../resources/status.js';
+import { shlexSplit } from '../util/shlex.js';
 
 export type TriggerAction = 'start' | 'stop';
 export type TriggerWhen = 'pre' | 'post';
@@ -17,6 +18,32 @@ export function triggerKeyword(when: TriggerWhen, action: TriggerAction, blockin
 }
 
 export const defaultTriggerTimeoutMs = 60_000;
+
+/** every trigger keyword name */
+export const triggerKeywords: readonly string[] = triggerActions.flatMap((a) =>
+  (['pre', 'post'] as const).flatMap((w) => [triggerKeyword(w, a, false), triggerKeyword(w, a, true)]),
+);
+
+const SHELL_WORDS = new Set(['|', '||', '&&', ';', '&', '>', '>>', '<', '2>', '2>&1']);
+
+/**
+ * A shell operator written as a word of a trigger (`a.sh && b.sh`, `x; y`): v1 guessed a shell
+ * from `|`, `&&` or `;`, ferry runs no shell, so the operator would reach the program as an
+ * argument. The operator, or undefined (and undefined for a value that does not split).
+ */
+export function shellOperator(raw: string): string | undefined {
+  let words: string[];
+  try {
+    words = shlexSplit(raw);
+  } catch {
+    return undefined;
+  }
+  for (const w of words) {
+    if (SHELL_WORDS.has(w)) return w;
+    if (w.length > 1 && w.endsWith(';')) return ';';
+  }
+  return undefined;
+}
 
 function triggerTable(scope: 'service' | 'resource'): Keyword[] {
   const around = scope === 'service' ? 'the whole action of the service (not a --rid/--subset one)' : "this resource's start or stop";

@@ -14,7 +14,7 @@ import type { ResolveOptions } from './resolve.js';
 import { ExpansionBudget, findReferences, nodeList, Resolver } from './resolve.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, keywordAppliesToType, sectionTable } from './sections.js';
-import { parseRequires, requiresKeywords } from './trigger-keywords.js';
+import { parseRequires, requiresKeywords, shellOperator, triggerKeywords } from './trigger-keywords.js';
 
 export interface ValidationResult {
   errors: ConfigError[];
@@ -182,6 +182,8 @@ class Validator {
     if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
       this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
     }
+    const op = kw && triggerKeywords.includes(kw.name) ? shellOperator(e.value) : undefined;
+    if (op !== undefined) this.warn(e.line, `"${op}" in ${kw?.name ?? ''} is passed to the command as an argument: triggers run without a shell (write /bin/sh -c "...")`);
     // a lone CR (a line ending "\r\r\n", an old Mac file) or an escape is data too: say so
     const control = controlCharacter(e.value);
     if (control !== undefined) this.warn(e.line, `control character ${quote(control)} in the value of "${e.key}" is kept (values are used byte for byte)`);

@@ -96,3 +96,12 @@ test('trigger environment: the v1 names, OPENSVC_RID only for a resource', (t) =
   });
   t.false('OPENSVC_RID' in triggerEnv('s1', 'n1', 'stop', undefined));
 });
+
+test('a shell operator in a trigger is a warning at its line: no shell runs it', (t) => {
+  const r = validateText(head + '[app#1]\npre_start = /opt/a.sh && /opt/b.sh\npost_start = /bin/sh -c "a; b | c"\npre_stop = echo x;\npost_stop = /bin/echo "a ; b"\n', 'svc.env', opts('node1'));
+  t.deepEqual(r.errors.map(String), []);
+  t.deepEqual(r.warnings.map(String), [
+    'svc.env:4: warning: "&&" in pre_start is passed to the command as an argument: triggers run without a shell (write /bin/sh -c "...")',
+    'svc.env:6: warning: ";" in pre_stop is passed to the command as an argument: triggers run without a shell (write /bin/sh -c "...")',
+  ]);
+});
