@@ -1,5 +1,6 @@
 // The keyword table model. Every driver declares its keywords once, here-shaped; that one
 // table drives parsing, validation, defaults, `print config --eval` and docs/keywords.md.
+import { resourceTriggerKeywords, serviceTriggerKeywords } from './trigger-keywords.js';
 
 export type KeywordType =
   | 'string'   // kept byte for byte
@@ -45,6 +46,7 @@ export const defaultKeywords: Keyword[] = [
   { name: 'rollback', type: 'boolean', default: true, description: 'On a failed start, stop what the action started.' },
   { name: 'multiple_active', type: 'string', default: 'stop_start', candidates: ['stop_start', 'stop_only', 'block'], description: 'What the daemons do when the service is seen up on more than one live node, confirmed on two consecutive refreshes (docs/monitoring.md): stop_start stops it on every node but the one the orchestrator places it on (the first of `nodes` that runs it); stop_only stops it everywhere and leaves it stopped; block only raises the alarm (event service.multiple-active, svcmon note). Alarm only while it is frozen on a node that runs it, or with orchestrate = no.' },
   { name: 'stonith', type: 'boolean', default: true, description: 'Fence the old owner before a takeover (when the cluster defines STONITH for it).' },
+  ...serviceTriggerKeywords,
 ];
 
 /** Keywords every resource section accepts, whatever its driver. */
@@ -59,6 +61,7 @@ export const commonResourceKeywords: Keyword[] = [
   { name: 'encap', type: 'boolean', default: false, description: 'Resource runs inside an encapsulated service (accepted for v1 compatibility).' },
   { name: 'tags', type: 'list', default: [], description: 'Free tags.' },
   { name: 'comment', type: 'string', description: 'Free text.' },
+  ...resourceTriggerKeywords,
 ];
 
 /** [subset#<group>[.<type>]:<name>] sections. */

@@ -14,6 +14,7 @@ import type { ResolveOptions } from './resolve.js';
 import { ExpansionBudget, findReferences, nodeList, Resolver } from './resolve.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, keywordAppliesToType, sectionTable } from './sections.js';
+import { parseRequires, requiresKeywords, shellOperator, triggerKeywords } from './trigger-keywords.js';
 
 export interface ValidationResult {
   errors: ConfigError[];
@@ -181,6 +182,8 @@ class Validator {
     if ((!kw || kw.type === 'string' || kw.type === 'shlex') && /[ \t]$/m.test(e.value)) {
       this.warn(e.line, `trailing whitespace in the value of "${e.key}" is kept (values are used byte for byte)`);
     }
+    const op = kw && triggerKeywords.includes(kw.name) ? shellOperator(e.value) : undefined;
+    if (op !== undefined) this.warn(e.line, `"${op}" in ${kw?.name ?? ''} is passed to the command as an argument: triggers run without a shell (write /bin/sh -c "...")`);
     // a lone CR (a line ending "\r\r\n", an old Mac file) or an escape is data too: say so
     const control = controlCharacter(e.value);
     if (control !== undefined) this.warn(e.line, `control character ${quote(control)} in the value of "${e.key}" is kept (values are used byte for byte)`);
@@ -201,8 +204,21 @@ class Validator {
       } else if (kw) {
         const c = convertValue(kw, res.value);
         if ('error' in c) this.error(e.line, c.error);
+        else if (kind.kind === 'resource' && requiresKeywords.includes(kw.name)) this.requires(sec, e, kw.name, String(c.value));
       }
       if (!res.nodeDependent) return;
+    }
+  }
+
+  /** `start_requires` / `stop_requires` name other resources of this service */
+  private requires(sec: Section, e: Entry, keyword: string, value: string): void {
+    const parsed = parseRequires(value);
+    if ('error' in parsed) return; // reported by the keyword's check
+    for (const req of parsed.requirements) {
+      if (req.rid === sec.name) this.error(e.line, `${keyword} of [${sec.name}] requires the resource itself`);
+      else if (!this.doc.sections.some((s) => s.name === req.rid && this.r.kind(s.name).kind === 'resource')) {
+        this.error(e.line, `${keyword} of [${sec.name}]: no resource ${req.rid} in this service`);
+      }
     }
   }
 

@@ -1,12 +1,30 @@
 // start / stop of a service's resources in plan order. A failed non-optional resource stops
 // the action; on start, what this action brought up is then stopped again in reverse order
 // (unless the service says rollback = false), so a half-finished start leaves nothing behind
-// or is reported exactly.
+// or is reported exactly. With hooks (the service's actions), each resource's requirements are
+// checked and its triggers run around it, and the service's own triggers around the whole; a
+// rollback stops resources without triggers or requirements (as v1).
 import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
 import { startPlan, stopPlan, type Stage } from './ordering.js';
+import type { Status } from '../resources/status.js';
+import type { TriggerAction } from '../config/trigger-keywords.js';
+import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
+import { describeUnmet, unmetRequirements } from './requires.js';
+
+/** What a service action runs besides the drivers: requirements and triggers. */
+export interface ActionHooks {
+  triggers: TriggerContext;
+  /** the [DEFAULT] triggers; undefined when the action is not the whole service's (--rid, --subset) */
+  service?: TriggerSet;
+  /** every resource of the service: requirements may name resources outside the selection */
+  all: readonly ServiceResource[];
+}
+
+/** rid used in reports for a failure of the service's own triggers */
+export const serviceTriggerRid = 'DEFAULT';
 
 export type ActionName = 'start' | 'stop';
 
@@ -34,23 +52,52 @@ export interface ActionReport {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-async function startOne(r: ServiceResource, log: Logger, force: boolean): Promise<ResourceOutcome> {
+async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'start' }, 'resource start begins');
+  const fail = (error: string, changed: boolean): ResourceOutcome => {
+    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: false, ms: Date.now() - startedAt, err: error }, 'resource start failed');
+    // a failed start may have half-applied: count it as changed so rollback cleans it up
+    return { rid: r.rid, action: 'start', ok: false, changed, error, startedAt, endedAt: Date.now() };
+  };
   try {
     const before = await r.impl.status();
     if (before.status === 'up') {
       log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: false, ms: Date.now() - startedAt }, 'resource already up');
       return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
     }
+    if (hooks) {
+      // nothing ran yet: a refusal here leaves nothing to roll back
+      const refused = (await unmetFor(r, 'start', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'start'));
+      if (refused) return fail(refused, false);
+    }
     await r.impl.start({ force });
+    if (hooks) {
+      const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'start');
+      if (post) return fail(post, true);
+    }
     log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: true, ms: Date.now() - startedAt }, 'resource started');
     return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now() };
   } catch (e) {
-    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: false, ms: Date.now() - startedAt, err: message(e) }, 'resource start failed');
-    // a failed start may have half-applied: count it as changed so rollback cleans it up
-    return { rid: r.rid, action: 'start', ok: false, changed: true, error: message(e), startedAt, endedAt: Date.now() };
+    return fail(message(e), true);
   }
+}
+
+/** The first unmet requirement of r for action, as one line (logged), or undefined. */
+async function unmetFor(r: ServiceResource, action: TriggerAction, hooks: ActionHooks, log: Logger): Promise<string | undefined> {
+  const reqs = r.requires[action];
+  if (reqs.length === 0) return undefined;
+  const current = new Map<string, Status>();
+  for (const req of reqs) {
+    const target = hooks.all.find((x) => x.rid === req.rid);
+    if (!target) continue;
+    const st = target.disabled ? 'n/a' : await statusOf(target);
+    if (st !== undefined) current.set(req.rid, st as Status);
+  }
+  const unmet = unmetRequirements(reqs, current)[0];
+  if (!unmet) return undefined;
+  log.error({ event: EVENT.requiresUnmet, rid: r.rid, action, requires: unmet.rid, states: unmet.states, current: unmet.current ?? 'undef' }, 'requirement not met');
+  return describeUnmet(action, unmet);
 }
 
 /** The resource's status, or undefined when the driver broke its contract and threw. */
@@ -62,20 +109,33 @@ async function statusOf(r: ServiceResource): Promise<string | undefined> {
   }
 }
 
-async function stopOne(r: ServiceResource, log: Logger): Promise<ResourceOutcome> {
+async function stopOne(r: ServiceResource, log: Logger, hooks?: ActionHooks): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'stop' }, 'resource stop begins');
+  const fail = (error: string): ResourceOutcome => {
+    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: false, ms: Date.now() - startedAt, err: error }, 'resource stop failed');
+    return { rid: r.rid, action: 'stop', ok: false, changed: false, error, startedAt, endedAt: Date.now() };
+  };
   try {
     // stop runs even on a resource that reads down (drivers are idempotent and may clean up
-    // leftovers), but only one that was not down counts as stopped by this action
+    // leftovers), but only one that was not down counts as stopped by this action; its
+    // requirements and triggers are for a resource that is not down already
     const before = await statusOf(r);
+    const active = hooks !== undefined && before !== 'down';
+    if (active) {
+      const refused = (await unmetFor(r, 'stop', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'stop'));
+      if (refused) return fail(refused);
+    }
     await r.impl.stop();
+    if (active) {
+      const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'stop');
+      if (post) return fail(post);
+    }
     const changed = before !== 'down' && before !== 'n/a';
     log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: true, changed, ms: Date.now() - startedAt }, changed ? 'resource stopped' : 'resource already down');
     return { rid: r.rid, action: 'stop', ok: true, changed, startedAt, endedAt: Date.now() };
   } catch (e) {
-    log.error({ event: EVENT.resourceEnd, rid: r.rid, action: 'stop', ok: false, ms: Date.now() - startedAt, err: message(e) }, 'resource stop failed');
-    return { rid: r.rid, action: 'stop', ok: false, changed: false, error: message(e), startedAt, endedAt: Date.now() };
+    return fail(message(e));
   }
 }
 
@@ -114,12 +174,20 @@ async function runStages(
 export async function startResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { rollback: boolean; log: Logger; force?: boolean },
+  opts: { rollback: boolean; log: Logger; force?: boolean; hooks?: ActionHooks },
 ): Promise<ActionReport> {
-  const { log } = opts;
+  const { log, hooks } = opts;
   const force = opts.force ?? false;
   log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}) }, 'action begins');
-  const { outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log, force), log);
+  const service = hooks?.service;
+  const pre = hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined;
+  let outcomes: ResourceOutcome[] = [];
+  let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
+  if (!pre) ({ outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks), log));
+  if (!failed && hooks && service) {
+    const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'start');
+    if (post) failed = { rid: serviceTriggerRid, error: post };
+  }
   const report: ActionReport = { action: 'start', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) {
     report.failed = failed;
@@ -151,11 +219,24 @@ export async function stopResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
   /** bestEffort: go on past a failed resource (shutdown, boot); the report names the first failure */
-  opts: { log: Logger; bestEffort?: boolean },
+  opts: { log: Logger; bestEffort?: boolean; hooks?: ActionHooks },
 ): Promise<ActionReport> {
-  const { log } = opts;
+  const { log, hooks } = opts;
   log.info({ event: EVENT.actionBegin, action: 'stop', rids: resources.map((r) => r.rid), ...(opts.bestEffort ? { bestEffort: true } : {}) }, 'action begins');
-  const { outcomes, failed } = await runStages(stopPlan(resources, subsets), (r) => stopOne(r, log), log, opts.bestEffort);
+  const service = hooks?.service;
+  const pre = hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'stop') : undefined;
+  let outcomes: ResourceOutcome[] = [];
+  let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
+  // a blocking pre_stop refuses the stop, except for a best-effort one (shutdown), which goes on
+  if (!pre || opts.bestEffort) {
+    const r = await runStages(stopPlan(resources, subsets), (res) => stopOne(res, log, hooks), log, opts.bestEffort);
+    outcomes = r.outcomes;
+    failed ??= r.failed;
+  }
+  if (!failed && hooks && service) {
+    const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'stop');
+    if (post) failed = { rid: serviceTriggerRid, error: post };
+  }
   const report: ActionReport = { action: 'stop', ok: !failed, outcomes, rolledBack: [], rollbackFailures: [] };
   if (failed) report.failed = failed;
   log.info({ event: EVENT.actionEnd, action: 'stop', ok: report.ok }, 'action ends');

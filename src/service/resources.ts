@@ -8,6 +8,9 @@ import type { Resource, ResourceKind } from '../resources/types.js';
 import { driver as syncDriver, internalSyncRid } from '../resources/sync.js';
 import { TableValues } from '../config/values.js';
 import { commonResourceKeywords } from '../config/keywords.js';
+import { defaultTriggerTimeoutMs, type Requirement, type TriggerAction } from '../config/trigger-keywords.js';
+import { noTriggers, triggerSetFrom, type TriggerSet } from './triggers.js';
+import { requirementsOf } from './requires.js';
 
 export interface ServiceResource {
   rid: string;
@@ -25,10 +28,15 @@ export interface ServiceResource {
   monitorAction: string;
   /** for fs: depth of the mount point, shallower mounts start first */
   depth: number;
+  /** pre_/post_ start/stop commands (src/service/triggers.ts) */
+  triggers: TriggerSet;
+  /** start_requires / stop_requires */
+  requires: Record<TriggerAction, Requirement[]>;
   impl: Resource;
 }
 
 export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Logger): ServiceResource[] {
+  const triggerTimeoutMs = config.defaults.duration('trigger_timeout') ?? defaultTriggerTimeoutMs;
   const list: ServiceResource[] = config.resources.map((rs) => {
     const mnt = rs.driver.section === 'fs' ? rs.kw.string('mnt') : undefined;
     const impl = rs.driver.create({
@@ -55,6 +63,8 @@ export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Lo
       restart: rs.kw.integer('restart') ?? 0,
       monitorAction: rs.kw.string('monitor_action') ?? 'freezestop',
       depth: mnt ? path.resolve(mnt).split('/').filter((p) => p.length > 0).length : 0,
+      triggers: triggerSetFrom(rs.kw, triggerTimeoutMs),
+      requires: { start: requirementsOf(rs.kw.string('start_requires')), stop: requirementsOf(rs.kw.string('stop_requires')) },
       impl,
     };
   });
@@ -74,6 +84,8 @@ export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Lo
       restart: 0,
       monitorAction: 'none',
       depth: 0,
+      triggers: noTriggers,
+      requires: { start: [], stop: [] },
       impl: syncDriver.create({ rid: internalSyncRid, svcname: config.svcname, nodename: config.nodename, type: 'config', kw, log: log.child({ rid: internalSyncRid }), paths }),
     });
   }

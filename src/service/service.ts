@@ -11,7 +11,9 @@ import { UsageError } from '../cli/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
 import type { ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
-import { startResources, stopResources, type ActionReport } from './actions.js';
+import { startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
+import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
+import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
 import { markStarted } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
@@ -58,6 +60,8 @@ export class Service {
   readonly varDir: string;
   readonly log: Logger;
   readonly resources: ServiceResource[];
+  /** the [DEFAULT] pre_/post_ start/stop commands */
+  readonly triggers: TriggerSet;
 
   private constructor(
     readonly paths: FerryPaths,
@@ -66,6 +70,17 @@ export class Service {
     this.varDir = serviceVarDir(paths, config.svcname);
     this.log = serviceLogger(paths, config.svcname, config.nodename);
     this.resources = buildResources(config, paths, this.log);
+    this.triggers = triggerSetFrom(config.defaults, defaultTriggerTimeoutMs);
+  }
+
+  /** requirements and triggers of an action; the service's own only for a whole-service one */
+  private hooks(opts: ActionOptions): ActionHooks {
+    const whole = (opts.rids ?? []).length === 0 && (opts.subsets ?? []).length === 0;
+    return {
+      triggers: { svcname: this.svcname, nodename: this.config.nodename, scratchDir: scratchDirOf(this.varDir), log: this.log },
+      ...(whole ? { service: this.triggers } : {}),
+      all: this.resources,
+    };
   }
 
   /** Load and validate; throws UserError (missing service, from the reader) or ConfigInvalid (file:line errors). */
@@ -112,7 +127,7 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('start', opts, async () => {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
-      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force });
+      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts) });
       // the service runs from this node's data: its synced copies are the truth from now on
       if (report.ok) markStarted(this);
       return report;
@@ -123,7 +138,7 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('stop', opts, async () => {
       if (opts.operator) await writeExpect(this.varDir, 'down', opts.multipleActive);
-      return stopResources(selected, this.config.subsets, { log: this.log });
+      return stopResources(selected, this.config.subsets, { log: this.log, hooks: this.hooks(opts) });
     });
   }
 
@@ -137,7 +152,7 @@ export class Service {
     return this.locked('shutdown', opts, async () => {
       await markShutdown(this.varDir);
       this.log.info({ event: 'shutdown' }, 'shutdown');
-      return stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true });
+      return stopResources(selected, this.config.subsets, { log: this.log, bestEffort: true, hooks: this.hooks(opts) });
     });
   }
 
@@ -162,12 +177,13 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('restart', opts, async () => {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
-      const stopped = await stopResources(selected, this.config.subsets, { log: this.log });
+      const stopped = await stopResources(selected, this.config.subsets, { log: this.log, hooks: this.hooks(opts) });
       if (!stopped.ok) return [stopped];
       const started = await startResources(selected, this.config.subsets, {
         rollback: this.config.defaults.boolean('rollback'),
         log: this.log,
         force: opts.force,
+        hooks: this.hooks(opts),
       });
       if (started.ok) markStarted(this);
       return [stopped, started];

@@ -5,6 +5,7 @@ import test from 'ava';
 import { silentLogger } from '../../src/log.js';
 import { startResources } from '../../src/service/actions.js';
 import type { ServiceResource } from '../../src/service/resources.js';
+import { noTriggers } from '../../src/service/triggers.js';
 import type { Resource, StartOptions, StatusReport } from '../../src/resources/types.js';
 
 function fake(rid: string, calls: string[], fail = false): ServiceResource {
@@ -22,7 +23,7 @@ function fake(rid: string, calls: string[], fail = false): ServiceResource {
       return { status: 'down', label: '', messages: [] };
     },
   };
-  return { rid, section: 'disk', kind: 'disk', type: '', subset: undefined, optional: false, disabled: false, monitored: false, encap: false, restart: 0, monitorAction: 'none', depth: 0, impl };
+  return { rid, section: 'disk', kind: 'disk', type: '', subset: undefined, optional: false, disabled: false, monitored: false, encap: false, restart: 0, monitorAction: 'none', depth: 0, triggers: noTriggers, requires: { start: [], stop: [] }, impl };
 }
 
 test('start passes force to every driver; default false', async (t) => {
