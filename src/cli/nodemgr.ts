@@ -40,8 +40,9 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .description('The ferry node agent')
     .configureOutput({ outputError: (str, write) => write(`nodemgr: ${str.replace(/^error: /, '')}`) })
     .exitOverride();
-  program.command('nodename').description('print the name of this node').action(() => {
-    process.stdout.write(`${ctx.nodename}\n`);
+  program.command('nodename').description('print the name of this node').addOption(formatOption()).action((o: { format: Format }) => {
+    if (o.format === 'json') writeJson({ nodename: ctx.nodename });
+    else process.stdout.write(`${ctx.nodename}\n`);
   });
 
   program
@@ -92,9 +93,11 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       if (!copy) process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
       await d.wait();
     });
-  daemon.command('start').description('start the daemon in the background').action(async () => {
+  // start/stop --format json: docs/schemas/nodemgr-daemon-start.schema.json, -stop.schema.json
+  const say = (format: Format, json: Record<string, unknown>, text: string): void => (format === 'json' ? writeJson(json) : void process.stdout.write(`nodemgr: ${text}\n`));
+  daemon.command('start').description('start the daemon in the background').addOption(formatOption()).action(async (o: { format: Format }) => {
     if (await ping(ctx)) {
-      process.stdout.write('nodemgr: the daemon is already running\n');
+      say(o.format, { running: true, started: false }, 'the daemon is already running');
       return;
     }
     fs.mkdirSync(ctx.paths.log, { recursive: true });
@@ -104,23 +107,23 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     for (let i = 0; i < 150; i++) {
       await sleep(100);
       if (await ping(ctx)) {
-        process.stdout.write(`nodemgr: daemon started (pid ${child.pid})\n`);
+        say(o.format, { running: true, started: true, pid: child.pid }, `daemon started (pid ${child.pid})`);
         return;
       }
       if (child.exitCode !== null) break;
     }
     throw new UserError(`the daemon did not start: see ${path.join(ctx.paths.log, 'daemon.out')}`);
   });
-  daemon.command('stop').description('stop the daemon; peers are told, and do not fail its services over').action(async () => {
+  daemon.command('stop').description('stop the daemon; peers are told, and do not fail its services over').addOption(formatOption()).action(async (o: { format: Format }) => {
     if (!(await ping(ctx))) {
-      process.stdout.write('nodemgr: the daemon is not running\n');
+      say(o.format, { running: false, stopped: false }, 'the daemon is not running');
       return;
     }
     await askDaemon(ctx.paths, { op: 'shutdown' });
     for (let i = 0; i < 150; i++) {
       await sleep(100);
       if (!(await ping(ctx))) {
-        process.stdout.write('nodemgr: daemon stopped\n');
+        say(o.format, { running: false, stopped: true }, 'daemon stopped');
         return;
       }
     }
@@ -197,7 +200,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .requiredOption('--node <node>', 'node to fence')
     .option('--action <action>', 'off, reboot or status', 'off')
     .option('--force', 'allow fencing this node itself')
-    .action(async (o: { node: string; action: string; force?: boolean }) => {
+    .addOption(formatOption())
+    .action(async (o: { node: string; action: string; force?: boolean; format: Format }) => {
       code = await stonithCommand(ctx, o);
     });
   registerArbitratorCommand(program, ctx, (c) => (code = c));

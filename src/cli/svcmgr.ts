@@ -143,7 +143,10 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       const param = o.param ?? arg;
       if (!param) throw new UsageError('get: which keyword? use --param <section>.<keyword>');
       const [name] = services(program);
-      process.stdout.write(`${cmdGet(ctx.paths, name!, ctx.nodename, param, { evaluate: Boolean(o.eval) })}\n`);
+      const value = cmdGet(ctx.paths, name!, ctx.nodename, param, { evaluate: Boolean(o.eval) });
+      // docs/schemas/svcmgr-get.schema.json
+      if (format() === 'json') writeJson({ svcname: locateService(ctx.paths, name!).svcname, param, evaluated: Boolean(o.eval), value });
+      else process.stdout.write(`${value}\n`);
     });
 
   program
@@ -186,14 +189,18 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     const cmd = program.command(verb).description(description).option('--wait <seconds>', 'how long to wait for the result', '300');
     if (verb === 'relocate' || verb === 'switch') cmd.requiredOption('--to <node>', 'target node');
     cmd.action(async (o: { to?: string; wait: string }) => {
+      // json (docs/schemas/svcmgr-relocate.schema.json): one document, an array for several services
+      const results: unknown[] = [];
       for (const name of services(program)) {
         const svc = open(name);
         const to = verb === 'takeover' ? ctx.nodename : verb === 'giveback' ? svc.config.defaults.list('nodes')[0] ?? ctx.nodename : o.to!;
         const waitS = Number(o.wait);
         if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait: "${o.wait}" is not a number of seconds`);
         const r = await relocate(ctx, svc.svcname, to, waitS * 1000);
-        process.stdout.write(`${format() === 'json' ? JSON.stringify(r) : relocateText(r)}\n`);
+        if (format() === 'json') results.push(r);
+        else process.stdout.write(`${relocateText(r)}\n`);
       }
+      if (format() === 'json') writeJson(results.length === 1 ? results[0] : results);
     });
   }
 

@@ -6,6 +6,7 @@ import type { Lab } from '../../src/lab/lab.js';
 import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit } from '../helpers/cluster-audit.js';
 import { cli, startCluster, view, waitFor } from '../helpers/cluster-lab.js';
+import { schemaErrors } from '../helpers/schemas.js';
 
 /** The refusal contract: non-zero exit, exactly one line on stderr, nothing on stdout. */
 async function refused(lab: Lab, node: string, args: string[], why: RegExp): Promise<string> {
@@ -55,9 +56,11 @@ test.serial('relocate there and back: the CLI waits and exits 0; refusals exit n
   t.log(`relocate: ${there.stdout.trim()} (CLI ${there.durationMs} ms)`);
   await audit(t, cl, 'n2');
   // ... and back, asked on the node that runs it
-  const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback', '--wait', '60'], 90_000);
+  const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback', '--wait', '60', '--format', 'json'], 90_000);
   t.is(back.exitCode, 0, back.stderr);
-  t.regex(back.stdout, new RegExp(`^${svc} relocated to n1 in \\d+\\.\\d s\n$`));
+  const bj = JSON.parse(back.stdout) as unknown;
+  t.is(schemaErrors('svcmgr-relocate', bj), '', back.stdout);
+  t.like(bj, { svc, to: 'n1' });
   t.log(`giveback: ${back.stdout.trim()} (CLI ${back.durationMs} ms)`);
   const s = await sampler.stop();
   t.deepEqual(s.violations, [], 'never up on two nodes during the moves');

@@ -10,6 +10,7 @@ import { requireRoot } from '../helpers/env.js';
 import type { ClusterLab } from '../helpers/cluster-lab.js';
 import { cli, startCluster, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
 import type { RelocateResult } from '../../src/cli/relocate.js';
+import { schemaErrors } from '../helpers/schemas.js';
 
 /** outside the lab's own directory (not known before the lab exists); named after the service */
 const ROOT = '/var/tmp/ferry-rsync-test';
@@ -33,7 +34,10 @@ async function copyOf(cl: ClusterLab, node: string) {
 async function relocateJson(cl: ClusterLab, from: string, args: string[]): Promise<RelocateResult> {
   const r = await cli(cl.lab, from, 'svcmgr', ['--format', 'json', '-s', cl.svc, ...args, '--wait', '120'], 150_000);
   if (r.exitCode !== 0) throw new Error(`relocate from ${from}: exit ${r.exitCode}: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as RelocateResult;
+  const v = JSON.parse(r.stdout) as RelocateResult;
+  const bad = schemaErrors('svcmgr-relocate', v);
+  if (bad) throw new Error(`relocate --format json: ${bad}: ${r.stdout}`);
+  return v;
 }
 
 /** the old owner's records at its stop are all on the target, which wrote on from the last one */

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { askDaemon } from '../../src/daemon/control-client.js';
 import { distCli, requireRoot, runCli, uniquePrefix } from '../helpers/env.js';
 import { startSingleDaemon, type SingleDaemon } from '../helpers/single-daemon.js';
+import { schemaErrors } from '../helpers/schemas.js';
 
 interface Ev {
   seq: number;
@@ -34,7 +35,12 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined> | T | un
 async function events(d: SingleDaemon): Promise<Ev[]> {
   const r = await runCli('nodemgr', ['events', '--format', 'json'], d.root.env, 30_000);
   if (r.exitCode !== 0) throw new Error(`nodemgr events: exit ${r.exitCode}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Ev);
+  const evs = r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Ev);
+  for (const e of evs) {
+    const bad = schemaErrors('nodemgr-events', e);
+    if (bad) throw new Error(`nodemgr events --format json: ${bad}: ${JSON.stringify(e)}`);
+  }
+  return evs;
 }
 
 /**

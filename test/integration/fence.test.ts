@@ -14,6 +14,7 @@ import { isAlive, nodePids } from '../../src/lab/procfs.js';
 import { silentLogger } from '../../src/log.js';
 import { run } from '../../src/util/exec.js';
 import { makeFerryRoot, repoRoot, requireRoot, runCli } from '../helpers/env.js';
+import { schemaErrors } from '../helpers/schemas.js';
 
 const log = silentLogger();
 const labAgent = path.join(repoRoot, 'scripts', 'fence_ferry_lab');
@@ -111,10 +112,26 @@ test('nodemgr stonith --node: status, off, errors, end to end', async (t) => {
   t.is(status.exitCode, 0, status.stderr);
   t.regex(status.stdout, /^n2: power on \(fence_dummy/);
 
+  const statusJson = await runCli('nodemgr', ['stonith', '--node', 'n2', '--action', 'status', '--format', 'json'], root.env);
+  t.is(statusJson.exitCode, 0, statusJson.stderr);
+  const sj = JSON.parse(statusJson.stdout) as unknown;
+  t.is(schemaErrors('nodemgr-stonith', sj), '', statusJson.stdout);
+  t.like(sj, { node: 'n2', action: 'status', agent: 'fence_dummy', power: 'on' });
+
   const off = await runCli('nodemgr', ['stonith', '--node', 'n2'], root.env);
   t.is(off.exitCode, 0, off.stderr);
   t.regex(off.stdout, /^n2 fenced \(off by fence_dummy, confirmed off\) in [\d.]+s$/);
   t.is(fs.readFileSync(power, 'utf8'), 'off');
+  fs.writeFileSync(power, 'on');
+  const offJson = await runCli('nodemgr', ['stonith', '--node', 'n2', '--format', 'json'], root.env);
+  t.is(offJson.exitCode, 0, offJson.stderr);
+  const oj = JSON.parse(offJson.stdout) as unknown;
+  t.is(schemaErrors('nodemgr-stonith', oj), '', offJson.stdout);
+  t.like(oj, { node: 'n2', action: 'off', power: 'off', confirmed: true });
+  t.is(fs.readFileSync(power, 'utf8'), 'off');
+  const badAction = await runCli('nodemgr', ['stonith', '--node', 'n2', '--action', 'explode'], root.env);
+  t.is(badAction.exitCode, 64, 'a bad --action is a usage error');
+  t.is(badAction.stderr, 'nodemgr: bad --action "explode": expected off, reboot, status');
 
   const failed = await runCli('nodemgr', ['stonith', '--node', 'n3'], root.env);
   t.is(failed.exitCode, 1);
