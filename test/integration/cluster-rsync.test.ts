@@ -138,7 +138,7 @@ test.serial('rsync sync: two-phase relocate there and back keeps every record; f
   const after = lines(cl, 'n2');
   const lost = lines(cl, 'n1');
   const k = after.findIndex((l, i) => lost[i] !== l);
-  t.log(`n1 died at record ${lost.length}; n2's copy (pushed ${Math.round(real / 1000)} s before) held ${inCopy} records; n2 took over after record ${k}`);
+  t.log(`n1 died at record ${lost.length}; n2's copy (pushed ${Math.round(ageAfter / 1000)} s before) held ${inCopy} records; n2 took over after record ${k}`);
   t.true(k >= inCopy && k <= lost.length, `took over after ${k}, copy held ${inCopy}, n1 wrote ${lost.length}`);
   t.true(after.slice(k).every((l) => l.endsWith(':n2')));
   t.like(await copyOf(cl, 'n2'), { current: true });
