@@ -1,7 +1,6 @@
-// The ip driver's link-level helpers: the carrier of a device (sysfs), the default route
+// The ip driver's link-level helpers: the carrier of a device (netlink), the default route
 // through a gateway, and the next free alias label (dev:N). Each bounded, none throws on a
 // read that can only say "no".
-import fs from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { run, runOk } from '../util/exec.js';
 import type { Family } from '../util/inet.js';
@@ -9,32 +8,32 @@ import { checkInterfaceName, ipCommand, type NsPrefix } from './ip-tools.js';
 
 export interface Carrier {
   carrier: boolean;
-  /** /sys/class/net/<dev>/operstate: up, down, lowerlayerdown, dormant, unknown... */
+  /** the kernel's operstate, lower case: up, down, lowerlayerdown, dormant, unknown... */
   operstate: string;
 }
 
 /**
- * The carrier of `dev` as the kernel reports it in /sys/class/net/<dev> (of the network
- * namespace of the caller's sysfs mount). Reading `carrier` of an administratively down
- * device fails with EINVAL: no carrier either. Undefined when the device does not exist.
+ * The carrier of `dev`, from netlink (`ip -j link show`): LOWER_UP is the kernel's carrier
+ * bit, the one /sys/class/net/<dev>/carrier shows, and operstate the one of
+ * /sys/class/net/<dev>/operstate. Netlink rather than sysfs: a sysfs mount shows the network
+ * namespace of whoever mounted it, which is not ours when only the network namespace was
+ * entered (the lab's nodes, `ip netns exec` aside). An administratively down device has no
+ * carrier. Undefined when the device does not exist; throws when `ip` itself fails.
  */
-export async function readCarrier(dev: string): Promise<Carrier | undefined> {
+export async function readCarrier(dev: string, via: NsPrefix = []): Promise<Carrier | undefined> {
   checkInterfaceName(dev);
-  const base = `/sys/class/net/${dev}`;
-  let operstate: string;
-  try {
-    operstate = (await fs.readFile(`${base}/operstate`, 'utf8')).trim();
-  } catch {
-    return undefined;
+  const [file, args] = ipCommand(via, ['-j', 'link', 'show', 'dev', dev]);
+  const r = await run(file, args, { timeout: 10_000 });
+  if (!r.ok) {
+    if (/does not exist/.test(r.stderr)) return undefined;
+    throw new Error(`ip link show dev ${dev}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
-  let carrier = false;
-  try {
-    carrier = (await fs.readFile(`${base}/carrier`, 'utf8')).trim() === '1';
-  } catch {
-    carrier = false;
-  }
+  const link = (JSON.parse(r.stdout) as { flags?: string[]; operstate?: string }[])[0];
+  if (!link) return undefined;
+  const flags = link.flags ?? [];
+  const operstate = (link.operstate ?? 'unknown').toLowerCase();
   // "unknown" is what drivers without operstate support (dummy, some tunnels) say while up
-  if (operstate === 'down' || operstate === 'lowerlayerdown' || operstate === 'notpresent') carrier = false;
+  const carrier = flags.includes('UP') && flags.includes('LOWER_UP') && !['down', 'lowerlayerdown', 'notpresent'].includes(operstate);
   return { carrier, operstate };
 }
 

@@ -244,7 +244,7 @@ export const driver: DriverSpec = {
       default: true,
       scopable: true,
       description:
-        'Check the carrier of ipdev (/sys/class/net/<ipdev>/carrier and operstate): without it, status is down with the message `no carrier on <ipdev>` (so a monitored ip fails over when its cable is pulled or its link goes down) and start fails.',
+        'Check the carrier of ipdev (the kernel carrier bit and operstate, as /sys/class/net/<ipdev>/carrier and operstate show them, read over netlink): without it, status is down with the message `no carrier on <ipdev>` (so a monitored ip fails over when its cable is pulled or its link goes down) and start fails.',
     },
     {
       name: 'gateway',
