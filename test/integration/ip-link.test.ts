@@ -1,9 +1,11 @@
 // ip driver keywords at the link level, against real namespaces (test/helpers/net-ns.ts):
 // check_carrier, gateway, alias, and type netns (the address inside a real container's
 // network namespace). Addresses are 10.213.0.0/16, private to these namespaces.
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { requireRoot, sh, testImage, uniquePrefix } from '../helpers/env.js';
+import { makeFerryRoot, requireRoot, runCli, sh, testImage, uniquePrefix } from '../helpers/env.js';
 import { addressesIn, createNetPair } from '../helpers/net-ns.js';
 import type { NetPair } from '../helpers/net-ns.js';
 import { runDriver } from '../helpers/driver-exec.js';
@@ -110,4 +112,35 @@ test('type netns: the address lives in the container\'s namespace on a macvlan o
   t.deepEqual(await ipAction(p, 'stop', kw, opts), { ok: true });
   const r = await ipAction(p, 'start', kw, opts);
   t.deepEqual(r, { ok: false, error: 'netns container#1: no running container for it (it must start first)' });
+});
+
+test('a service with a container and an ip of type netns: the ip starts after the container and stops before it', async (t) => {
+  const p = await pair(t);
+  const root = makeFerryRoot('node1');
+  t.teardown(() => root.cleanup());
+  const svc = uniquePrefix('ipsvc');
+  const name = `${svc}.container.1`;
+  t.teardown(async () => void (await sh('docker', ['rm', '-f', name], { reject: false })));
+  fs.writeFileSync(path.join(root.services, `${svc}.env`), [
+    '[DEFAULT]', 'nodes = node1', '',
+    '[ip#1]', 'type = netns', 'netns = container#1', `ipdev = ${p.dev}`, 'ipname = 10.213.15.10', 'netmask = 24', '',
+    '[container#1]', 'type = docker', `run_image = ${testImage}`, 'run_args = --network none',
+    `run_command = /bin/sh -c "trap 'exit 0' TERM; sleep 100000 & wait"`, 'stop_timeout = 5s', '',
+  ].join('\n'));
+  const inNs = { wrap: (cmd: string, args: string[]): [string, string[]] => ['ip', ['netns', 'exec', p.ns, cmd, ...args]] };
+  const start = await runCli('svcmgr', ['-s', svc, 'start'], root.env, inNs);
+  t.is(start.exitCode, 0, start.stderr);
+  const pid = (await sh('docker', ['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim();
+  const addrs = (await sh('nsenter', ['-t', pid, '-n', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth1'])).stdout;
+  t.regex(addrs, /inet 10\.213\.15\.10\/24/);
+  const st = await runCli('svcmgr', ['-s', svc, 'print', 'status', '--format', 'json'], root.env, inNs);
+  t.is(st.exitCode, 0, st.stderr);
+  t.is((JSON.parse(st.stdout) as { avail: string }).avail, 'up');
+  const stop = await runCli('svcmgr', ['-s', svc, 'stop'], root.env, inNs);
+  t.is(stop.exitCode, 0, stop.stderr);
+  // the ip found the container still running and took its address away itself
+  const logText = fs.readFileSync(path.join(root.root, 'log', `${svc}.log`), 'utf8');
+  const lines = logText.trim().split('\n').map((l) => JSON.parse(l) as { rid?: string; msg?: string });
+  t.true(lines.some((l) => l.rid === 'ip#1' && l.msg === 'removed 10.213.15.10/24 from eth1'), 'ip#1 stopped while its container ran');
+  t.is((await sh('docker', ['ps', '-q', '--filter', `name=^${name}$`])).stdout.trim(), '');
 });
