@@ -18,6 +18,8 @@ export interface DeviceAddress {
   family: Family;
   local: string;
   prefixlen: number;
+  /** the address label (eth0, or an alias eth0:1) */
+  label?: string;
 }
 
 export interface DeviceInfo {
@@ -55,6 +57,17 @@ interface IpJsonAddr {
   family?: string;
   local?: string;
   prefixlen?: number;
+  label?: string;
+}
+
+/**
+ * Where iproute2 runs: [] for this network namespace, or a command prefix entering another
+ * one (['nsenter', '-t', pid, '-n', '--']). Gives the file and arguments of `ip args...`.
+ */
+export type NsPrefix = readonly string[];
+export function ipCommand(via: NsPrefix, args: readonly string[]): [string, string[]] {
+  if (via.length === 0) return ['ip', [...args]];
+  return [via[0]!, [...via.slice(1), 'ip', ...args]];
 }
 interface IpJsonLink {
   ifname?: string;
@@ -88,9 +101,10 @@ export function checkInterfaceName(name: string): void {
 }
 
 /** The device and its addresses; undefined if it does not exist. Throws if `ip` itself fails. */
-export async function readDevice(dev: string): Promise<DeviceInfo | undefined> {
+export async function readDevice(dev: string, via: NsPrefix = []): Promise<DeviceInfo | undefined> {
   checkInterfaceName(dev);
-  const r = await run('ip', ['-j', 'addr', 'show', 'dev', dev], { timeout: 10_000 });
+  const [file, args] = ipCommand(via, ['-j', 'addr', 'show', 'dev', dev]);
+  const r = await run(file, args, { timeout: 10_000 });
   if (!r.ok) {
     if (/does not exist/.test(r.stderr)) return undefined;
     throw new Error(`ip addr show dev ${dev}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
@@ -102,21 +116,25 @@ export async function readDevice(dev: string): Promise<DeviceInfo | undefined> {
   for (const a of link.addr_info ?? []) {
     if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') continue;
     const family = a.family === 'inet6' ? 6 : a.family === 'inet' ? 4 : undefined;
-    if (family) addresses.push({ family, local: a.local, prefixlen: a.prefixlen });
+    if (family) addresses.push({ family, local: a.local, prefixlen: a.prefixlen, ...(typeof a.label === 'string' ? { label: a.label } : {}) });
   }
   return { name: link.ifname ?? dev, flags: link.flags ?? [], addresses };
 }
 
-export async function addAddress(dev: string, address: string, prefix: number, family: Family, log: Logger): Promise<void> {
+/** Add the address; `label` (IPv4 only: the kernel labels IPv4 addresses) makes it an alias such as eth0:1. */
+export async function addAddress(dev: string, address: string, prefix: number, family: Family, log: Logger, opts: { label?: string; via?: NsPrefix } = {}): Promise<void> {
   // `brd +` derives the IPv4 broadcast address, as ifupdown and OpenSVC do
   checkInterfaceName(dev);
   const extra = family === 4 ? ['brd', '+'] : [];
-  await runOk('ip', ['addr', 'add', `${address}/${prefix}`, ...extra, 'dev', dev], { timeout: 10_000, log });
+  const label = opts.label !== undefined && family === 4 ? ['label', opts.label] : [];
+  const [file, args] = ipCommand(opts.via ?? [], ['addr', 'add', `${address}/${prefix}`, ...extra, 'dev', dev, ...label]);
+  await runOk(file, args, { timeout: 10_000, log });
 }
 
-export async function delAddress(dev: string, address: string, prefix: number, log: Logger): Promise<void> {
+export async function delAddress(dev: string, address: string, prefix: number, log: Logger, via: NsPrefix = []): Promise<void> {
   checkInterfaceName(dev);
-  await runOk('ip', ['addr', 'del', `${address}/${prefix}`, 'dev', dev], { timeout: 10_000, log });
+  const [file, args] = ipCommand(via, ['addr', 'del', `${address}/${prefix}`, 'dev', dev]);
+  await runOk(file, args, { timeout: 10_000, log });
 }
 
 /**
@@ -148,10 +166,11 @@ export async function addressAnswers(dev: DeviceInfo, address: string, family: F
 }
 
 /** Tell the segment the address moved here (IPv4 on ARP devices). Never throws: an announce is best effort. */
-export async function announce(dev: DeviceInfo, address: string, log: Logger): Promise<void> {
+export async function announce(dev: DeviceInfo, address: string, log: Logger, via: NsPrefix = []): Promise<void> {
   if (!net.isIPv4(address) || dev.flags.includes('NOARP') || dev.flags.includes('LOOPBACK')) return;
   // -w 0: do not wait for answers, none come to an unsolicited ARP
-  const r = await run('arping', ['-q', '-U', '-c', '2', '-W', '0.05', '-w', '0', '-i', dev.name, '-S', address, address], { timeout: 10_000, log });
+  const [file, pre] = via.length === 0 ? ['arping', []] : [via[0]!, [...via.slice(1), 'arping']];
+  const r = await run(file, [...pre, '-q', '-U', '-c', '2', '-W', '0.05', '-w', '0', '-i', dev.name, '-S', address, address], { timeout: 10_000, log });
   // no reply is expected to an unsolicited ARP: exit 1 with an empty stderr is a success
   if (r.exitCode !== 0 && !(r.exitCode === 1 && r.stderr.trim() === '')) {
     log.warn({ err: r.stderr.trim() }, `gratuitous ARP for ${address} on ${dev.name} failed`);

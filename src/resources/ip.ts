@@ -3,8 +3,12 @@
 // and announces it with gratuitous ARP so neighbours update their caches at once.
 import type { Logger } from '../log.js';
 import type { Family } from '../util/inet.js';
-import { inSubnet, parseNetmask, sameAddress } from '../util/inet.js';
-import type { DeviceInfo } from './ip-tools.js';
+import { familyOf, inSubnet, parseNetmask, sameAddress } from '../util/inet.js';
+import type { EngineTarget } from './container-engine.js';
+import { privateEngine } from './container-private.js';
+import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, nextAliasLabel, readCarrier } from './ip-link.js';
+import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
+import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
 
@@ -26,6 +30,9 @@ function findOnDevice(dev: DeviceInfo, address: string) {
   return dev.addresses.find((a) => sameAddress(a.local, address));
 }
 
+/** Where the address lives: the host device, or a device inside a container's namespace. */
+type Place = { via: NsPrefix; dev: string } | { missing: string };
+
 class IpResource implements Resource {
   readonly kind = 'ip' as const;
   readonly rid: string;
@@ -34,49 +41,118 @@ class IpResource implements Resource {
   private readonly netmask: string | undefined;
   private readonly log: Logger;
   private readonly probeTimeoutMs: number;
+  private readonly checkCarrier: boolean;
+  private readonly gateway: string | undefined;
+  private readonly alias: boolean;
+  /** type netns: the container resource whose namespace holds the address, and the device there */
+  private readonly netns: string | undefined;
+  private readonly nsdev: string;
 
-  constructor(ctx: ResourceContext) {
+  constructor(private readonly ctx: ResourceContext) {
     this.rid = ctx.rid;
     this.ipname = ctx.kw.string('ipname') ?? '';
     this.ipdev = ctx.kw.string('ipdev') ?? '';
     this.netmask = ctx.kw.string('netmask');
     this.log = ctx.log;
     this.probeTimeoutMs = ctx.kw.duration('dup_probe_timeout') ?? 200;
+    this.checkCarrier = ctx.kw.get('check_carrier') === undefined ? true : ctx.kw.boolean('check_carrier');
+    this.gateway = ctx.kw.string('gateway') || undefined;
+    this.alias = ctx.kw.boolean('alias');
+    this.netns = ctx.type === 'netns' ? ctx.kw.string('netns') || undefined : undefined;
+    this.nsdev = ctx.kw.string('nsdev') || `eth${ctx.rid.slice(ctx.rid.indexOf('#') + 1).replace(/[^0-9]/g, '') || '1'}`;
   }
 
   private get label(): string {
-    return `${this.ipname}@${this.ipdev}`;
+    return this.ctx.type === 'netns' ? `${this.ipname}@${this.netns ?? ''}` : `${this.ipname}@${this.ipdev}`;
+  }
+
+  /** the engines a container of the service may run in, its private ones first */
+  private engines(): EngineTarget[] {
+    const dataDir = this.ctx.service?.string('docker_data_dir') ?? '';
+    const args = this.ctx.service?.string('docker_daemon_args') ?? '';
+    return (['docker', 'podman'] as const).map((cli): EngineTarget => {
+      if (dataDir.length > 0) {
+        const pe = privateEngine(cli, this.ctx.svcname, this.ctx.paths, dataDir, args);
+        if (!('error' in pe)) return pe.target;
+      }
+      return { cli, host: undefined };
+    });
+  }
+
+  private async containerPid(): Promise<number | undefined> {
+    if (this.netns === undefined) throw new Error('type netns needs netns = container#<index>');
+    return containerPid(this.engines(), this.ctx.svcname, this.ctx.nodename, this.netns, this.log);
+  }
+
+  private async place(): Promise<Place> {
+    if (this.ctx.type !== 'netns') return { via: [], dev: this.ipdev };
+    const pid = await this.containerPid();
+    if (pid === undefined) return { missing: `netns ${this.netns ?? ''}: no running container for it` };
+    return { via: enterNetns(pid), dev: this.nsdev };
+  }
+
+  private async carrierMessage(): Promise<string | undefined> {
+    if (!this.checkCarrier) return undefined;
+    const c = await readCarrier(this.ipdev);
+    return c === undefined ? undefined : carrierProblem(this.ipdev, c);
   }
 
   async start(): Promise<void> {
     // before anything runs: the name goes to `ip ... dev NAME`, which has no `--`
     checkInterfaceName(this.ipdev);
+    checkInterfaceName(this.nsdev);
     const res = await resolveAddress(this.ipname);
     if ('error' in res) throw new Error(res.error);
-    const dev = await readDevice(this.ipdev);
-    if (!dev) throw new Error(`device ${this.ipdev} does not exist`);
-    if (findOnDevice(dev, res.address)) {
-      this.log.info(`${res.address} is already on ${this.ipdev}`);
+    if (this.gateway !== undefined && familyOf(this.gateway) !== res.family) throw new Error(`gateway ${this.gateway} is not an IPv${res.family} address like ${res.address}`);
+    const host = await readDevice(this.ipdev);
+    if (!host) throw new Error(`device ${this.ipdev} does not exist`);
+    let place = await this.place();
+    if ('missing' in place) throw new Error(`${place.missing} (it must start first)`);
+    const current = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
+    if (current && findOnDevice(current, res.address)) {
+      this.log.info(`${res.address} is already on ${place.dev}`);
+      if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
       return;
     }
-    const prefix = choosePrefix(dev, res.address, res.family, this.netmask);
+    const prefix = choosePrefix(current && current.addresses.length > 0 ? current : host, res.address, res.family, this.netmask);
     // an administratively down device can neither probe for duplicates nor serve the address
-    if (!dev.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
-    if (await addressAnswers(dev, res.address, res.family, this.log, this.probeTimeoutMs)) {
+    if (!host.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
+    const noCarrier = await this.carrierMessage();
+    if (noCarrier !== undefined) throw new Error(noCarrier);
+    if (await addressAnswers(host, res.address, res.family, this.log, this.probeTimeoutMs)) {
       throw new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     }
-    await addAddress(this.ipdev, res.address, prefix, res.family, this.log);
-    this.log.info(`added ${res.address}/${prefix} to ${this.ipdev}`);
+    let dev = host;
+    if (place.via.length > 0) {
+      const pid = Number(place.via[2]);
+      await plugLink(this.ipdev, pid, this.nsdev, this.log);
+      const inside = await readDevice(this.nsdev, place.via);
+      if (!inside) throw new Error(`device ${this.nsdev} did not appear in the namespace of ${this.netns ?? ''}`);
+      dev = inside;
+      place = { via: place.via, dev: this.nsdev };
+    }
+    const label = this.alias && res.family === 4 ? nextAliasLabel(dev.name, dev.addresses.map((a) => a.label ?? '')) : undefined;
+    if (this.alias && res.family === 4 && label === undefined) throw new Error(`no free alias label on ${dev.name} (labels are at most 15 bytes)`);
+    await addAddress(place.dev, res.address, prefix, res.family, this.log, { via: place.via, ...(label !== undefined ? { label } : {}) });
+    this.log.info(`added ${res.address}/${prefix} to ${place.dev}${label !== undefined ? ` as ${label}` : ''}${this.netns !== undefined ? ` in the namespace of ${this.netns}` : ''}`);
+    if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
     // best effort and ~90 ms of arping: the next resources need not wait for it
-    void announce(dev, res.address, this.log);
+    void announce(dev, res.address, this.log, place.via);
   }
 
   async stop(): Promise<void> {
     checkInterfaceName(this.ipdev);
-    const dev = await readDevice(this.ipdev);
+    checkInterfaceName(this.nsdev);
+    const place = await this.place();
+    if ('missing' in place) {
+      // no container, no namespace: the address went with it
+      this.log.info(`${place.missing}: nothing to stop`);
+      return;
+    }
+    const dev = await readDevice(place.dev, place.via);
     if (!dev) {
       // no device, no address on it: nothing to take down
-      this.log.info(`device ${this.ipdev} does not exist: nothing to stop`);
+      this.log.info(`device ${place.dev} does not exist: nothing to stop`);
       return;
     }
     const res = await resolveAddress(this.ipname);
@@ -84,9 +160,12 @@ class IpResource implements Resource {
     // ahead while this node may still hold it
     if ('error' in res) throw new Error(res.error);
     const found = findOnDevice(dev, res.address);
-    if (!found) return;
-    await delAddress(this.ipdev, found.local, found.prefixlen, this.log);
-    this.log.info(`removed ${found.local}/${found.prefixlen} from ${this.ipdev}`);
+    if (found) {
+      if (this.gateway !== undefined && familyOf(this.gateway) === res.family) await delDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
+      await delAddress(place.dev, found.local, found.prefixlen, this.log, place.via);
+      this.log.info(`removed ${found.local}/${found.prefixlen} from ${place.dev}`);
+    }
+    if (place.via.length > 0) await unplugLink(Number(place.via[2]), this.nsdev, this.log);
   }
 
   async status(): Promise<StatusReport> {
@@ -100,9 +179,19 @@ class IpResource implements Resource {
         this.log.debug(res.error);
         return { status: 'down', label, messages: [] };
       }
-      const dev = await readDevice(this.ipdev);
-      if (!dev) return { status: 'down', label, messages: [`device ${this.ipdev} does not exist`] };
-      return { status: findOnDevice(dev, res.address) ? 'up' : 'down', label, messages: [] };
+      const host = await readDevice(this.ipdev);
+      if (!host) return { status: 'down', label, messages: [`device ${this.ipdev} does not exist`] };
+      const noCarrier = await this.carrierMessage();
+      const place = await this.place();
+      if ('missing' in place) return { status: 'down', label, messages: noCarrier !== undefined ? [noCarrier] : [] };
+      const dev = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
+      const on = dev !== undefined && findOnDevice(dev, res.address) !== undefined;
+      // a pulled cable: the address is configured but nobody can reach it
+      if (noCarrier !== undefined) return { status: 'down', label, messages: [noCarrier] };
+      if (on && this.gateway !== undefined && !(await hasDefaultRoute(this.gateway, res.family, place.dev, place.via))) {
+        return { status: 'warn', label, messages: [`default route via ${this.gateway} is missing on ${place.dev}`] };
+      }
+      return { status: on ? 'up' : 'down', label, messages: [] };
     } catch (e) {
       return { status: 'undef', label, messages: [(e as Error).message] };
     }
@@ -112,7 +201,7 @@ class IpResource implements Resource {
 export const driver: DriverSpec = {
   section: 'ip',
   kind: 'ip',
-  types: [],
+  types: ['host', 'netns'],
   keywords: [
     {
       name: 'ipname',
@@ -149,9 +238,56 @@ export const driver: DriverSpec = {
       description:
         'Prefix length (24, 64) or dotted IPv4 mask (255.255.255.0) of the address. When not set, the prefix of an address of the same subnet already on the device is used; start fails if there is none.',
     },
+    {
+      name: 'check_carrier',
+      type: 'boolean',
+      default: true,
+      scopable: true,
+      description:
+        'Check the carrier of ipdev (the kernel carrier bit and operstate, as /sys/class/net/<ipdev>/carrier and operstate show them, read over netlink): without it, status is down with the message `no carrier on <ipdev>` (so a monitored ip fails over when its cable is pulled or its link goes down) and start fails.',
+    },
+    {
+      name: 'gateway',
+      type: 'string',
+      scopable: true,
+      check: (v) => (String(v) === '' || familyOf(String(v)) !== undefined ? undefined : `"${String(v)}" is not an IPv4 or IPv6 address`),
+      description:
+        'Default route of the address: start adds `default via <gateway>` on the device carrying it (inside the container for type netns), stop removes it with the address. Status is warn while the address is up and the route missing. Same family as the address.',
+    },
+    {
+      name: 'alias',
+      type: 'boolean',
+      default: false,
+      scopable: true,
+      description: 'Label the IPv4 address as an interface alias, <dev>:<N> with the first free N from 0 (as ifconfig aliases show it). IPv6 addresses have no labels.',
+    },
+    {
+      name: 'netns',
+      type: 'string',
+      types: ['netns'],
+      scopable: true,
+      check: (v) => (NETNS_RE.test(String(v)) ? undefined : `"${String(v)}" is not container#<index>`),
+      description:
+        'type netns: the container resource of this service (container#<index>) in whose network namespace the address lives. Start creates a macvlan (bridge mode) of ipdev, moves it into the namespace of that container (by the pid its engine reports) as nsdev and adds the address there; stop deletes it. It starts after the containers and stops before them.',
+    },
+    {
+      name: 'nsdev',
+      type: 'string',
+      types: ['netns'],
+      scopable: true,
+      check: (v) => {
+        const why = interfaceNameProblem(String(v));
+        return why === undefined ? undefined : `not a valid network interface name: ${why}`;
+      },
+      description: 'type netns: name of the device inside the container carrying the address. Default: eth<index of the ip resource>.',
+    },
   ],
+  check(kw, ctx) {
+    if (ctx.type === 'netns' && !(kw.string('netns') ?? '')) return [{ message: 'type netns needs netns = container#<index>' }];
+    return [];
+  },
   description:
-    'A service IP address on a network device. Start refuses an address that already answers on the network (ARP probe, ping on non-ARP devices), adds it and sends gratuitous ARP; stop removes it.',
+    'A service IP address on a network device (type host, the default) or inside the network namespace of a container of the service (type netns). Start refuses an address that already answers on the network (ARP probe, ping on non-ARP devices), adds it and sends gratuitous ARP; stop removes it.',
   create(ctx: ResourceContext): Resource {
     return new IpResource(ctx);
   },

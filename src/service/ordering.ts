@@ -1,4 +1,6 @@
-// Start order (GUIDE §3): ip → disk → fs (shallower first) → share → container → app; within a
+// Start order (GUIDE §3): ip → disk → fs (shallower first) → share → container → app, except
+// ip resources of type netns, which live in a container's namespace: right after the
+// containers, before the apps (so stopped before the containers); within a
 // group, subsets in name order (resources without a subset first); members of a subset whose
 // section says `parallel = true` run concurrently. Stop is the exact reverse.
 import type { SubsetSection } from '../config/model.js';
@@ -31,10 +33,16 @@ function memberOrder(a: ServiceResource, b: ServiceResource): number {
 }
 
 /** The stages of a start, in order. `sync` resources are not started by service actions. */
+/** ip resources whose address lives in a container's network namespace */
+const inContainer = (r: ServiceResource): boolean => r.kind === 'ip' && r.type === 'netns';
+
 export function startPlan(resources: readonly ServiceResource[], subsets: readonly SubsetSection[]): Stage[] {
   const stages: Stage[] = [];
-  for (const kind of startGroupOrder) {
-    const ofKind = resources.filter((r) => r.kind === kind && !r.disabled);
+  const groups = startGroupOrder.flatMap((kind): { kind: ResourceKind; netns: boolean }[] =>
+    kind === 'container' ? [{ kind, netns: false }, { kind: 'ip', netns: true }] : [{ kind, netns: false }],
+  );
+  for (const { kind, netns } of groups) {
+    const ofKind = resources.filter((r) => r.kind === kind && !r.disabled && inContainer(r) === netns);
     const names = [...new Set(ofKind.map((r) => r.subset ?? ''))].sort();
     for (const name of names) {
       const members = ofKind.filter((r) => (r.subset ?? '') === name).sort(memberOrder);

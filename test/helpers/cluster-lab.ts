@@ -24,6 +24,8 @@ export interface ServiceSpec {
   defaults?: string[];
   /** extra lines of the [container#1] section (e.g. restart = 1) */
   container?: string[];
+  /** extra lines of the [ip#1] section (e.g. monitor = true) */
+  ip?: string[];
   /** leave the fs out (e.g. when two services would share the data disk) */
   noFs?: boolean;
   /** whole sections appended to the file (e.g. a [sync#1]) */
@@ -41,7 +43,7 @@ export interface ClusterLab {
 
 export function serviceText(lab: Lab, s: ServiceSpec): string {
   const lines = ['[DEFAULT]', `nodes = ${s.nodes.join(' ')}`, 'orchestrate = ha', ...(s.defaults ?? []), ''];
-  lines.push('[ip#1]', `ipname = ${SVC_ADDR}`, 'ipdev = eth0', 'netmask = 24', '');
+  lines.push('[ip#1]', `ipname = ${SVC_ADDR}`, 'ipdev = eth0', 'netmask = 24', ...(s.ip ?? []), '');
   if (!s.noFs) lines.push('[fs#1]', `dev = ${lab.dataDisk}`, `mnt = ${lab.dir}/mnt-${s.name}`, 'type = ext4', '');
   lines.push(
     '[container#1]',
