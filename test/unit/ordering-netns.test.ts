@@ -4,10 +4,11 @@ import test from 'ava';
 import { startPlan, stopPlan } from '../../src/service/ordering.js';
 import type { ServiceResource } from '../../src/service/resources.js';
 import type { ResourceKind } from '../../src/resources/types.js';
+import { noTriggers } from '../../src/service/triggers.js';
 
 function res(rid: string, kind: ResourceKind, type: string): ServiceResource {
   return {
-    rid, section: kind, kind, type, subset: undefined, optional: false, disabled: false, monitored: false, encap: false, restart: 0, monitorAction: 'none', depth: 0,
+    rid, section: kind, kind, type, subset: undefined, optional: false, disabled: false, monitored: false, encap: false, restart: 0, monitorAction: 'none', depth: 0, triggers: noTriggers, requires: { start: [], stop: [] },
     impl: { rid, kind, start: async () => {}, stop: async () => {}, status: async () => ({ status: 'n/a', label: '', messages: [] }) },
   };
 }
