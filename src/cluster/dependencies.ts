@@ -118,3 +118,16 @@ export function isDependencyWait(why: string): boolean {
 export function dependencyFields(parents: readonly string[], children: readonly string[]): Pick<ServiceState, 'parents' | 'children'> {
   return { ...(parents.length ? { parents: [...parents] } : {}), ...(children.length ? { children: [...children] } : {}) };
 }
+
+/**
+ * Why a relocation of `svc` is refused, or undefined: a child still runs on a live node (the
+ * parent's stop would wait for it forever, or pull the ground from under it), or a parent is
+ * up nowhere (the service would stop and then wait to start). docs/dependencies.md.
+ */
+export function relocateRefusal(svc: string, v: DependencyView): string | undefined {
+  const kids = childrenRunning(svc, v);
+  if (kids.length) return `${svc} has children running (${kids.join(', ')}): stop them first, relocate ${svc}, then start them`;
+  const p = parentsVerdict(svc, v);
+  if (!p.ok) return `${svc} would not start on the target: ${p.why}`;
+  return undefined;
+}

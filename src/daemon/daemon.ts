@@ -30,7 +30,7 @@ import { selfFence } from './self-fence.js';
 import { nextIncarnation } from './incarnation.js';
 import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
-import { dependencyFields, isDependencyWait, WAIT_CHILDREN } from '../cluster/dependencies.js';
+import { dependencyFields, isDependencyWait, relocateRefusal, WAIT_CHILDREN } from '../cluster/dependencies.js';
 import { DataMobility } from './data-mobility.js';
 
 export interface DaemonOptions {
@@ -660,6 +660,8 @@ export class Daemon {
       if (this.nodeFrozen) return { ok: false, error: `${to} is frozen` };
       if (local.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
     }
+    const deps = relocateRefusal(svc, { self: this.opts.nodename, local: Object.fromEntries(this.local), peers: this.peerInfo() });
+    if (deps) return { ok: false, error: deps };
     const intent: Intent = { id: crypto.randomUUID(), svc, target: to, by: this.opts.nodename, at: Date.now(), done: false };
     this.intents[svc] = intent;
     // an operator's request clears a failed state on the target
