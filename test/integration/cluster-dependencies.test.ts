@@ -8,6 +8,7 @@ import test from 'ava';
 import { requireRoot } from '../helpers/env.js';
 import { cli, daemonEvents, serviceText, startAgentIn, startCluster, svcmonText, view, waitFor, type LogLine } from '../helpers/cluster-lab.js';
 import { EVENT } from '../../src/events.js';
+import { schemaErrors } from '../helpers/schemas.js';
 
 type Phase = { upAt: number; beginAt: number };
 
@@ -56,6 +57,8 @@ test.serial('parent and child: started in order on a cold cluster; the child wai
   r = await cli(lab, 'n2', 'svcmgr', ['-s', web, 'print', 'status']);
   t.regex(r.stdout, new RegExp(`^# ${web}@n2: ${why}$`, 'm'), r.stdout);
   t.regex(await svcmonText(lab, 'n2'), new RegExp(`^# ${web}@n2: ${why}$`, 'm'));
+  const j = await cli(lab, 'n2', 'svcmon', ['--format', 'json']);
+  t.is(schemaErrors('svcmon', JSON.parse(j.stdout)), '');
   // a start by hand is refused, nothing started
   r = await cli(lab, 'n2', 'svcmgr', ['-s', web, 'start']);
   t.not(r.exitCode, 0);
