@@ -26,6 +26,7 @@ import { serviceNotes } from './render-cluster.js';
 import { modelOfView } from './svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 import { registerLifecycleCommands } from './create-delete-commands.js';
+import { checkParentsUp } from './dependency-check.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback', 'create', 'delete', 'edit']);
 // the daily commands, one module each (src/cli/commands/)
@@ -60,7 +61,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
     .addOption(formatOption())
     .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
-    .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation')
+    .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation, and start a service whose parents are not up')
     .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
     .exitOverride()
     .showHelpAfterError(false);
@@ -79,6 +80,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       const opts = actionOpts();
       // open every service first: a bad file anywhere means nothing is touched
       const svcs = services(program).map(open);
+      // a child is not started by hand before its parents are up somewhere (docs/dependencies.md)
+      if (action !== 'stop' && !opts.force) await checkParentsUp(ctx, svcs);
       for (const svc of svcs) {
         const reports = action === 'restart' ? await svc.restart(opts) : [await svc[action](opts)];
         if (!printReports(svc.svcname, reports, format())) code = EXIT.failed;

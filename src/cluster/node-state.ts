@@ -27,6 +27,10 @@ export interface ServiceState {
   orchestrate: string;
   service_type: string;
   nodes: string[];
+  /** services that must be up somewhere before this one starts (docs/dependencies.md) */
+  parents?: string[];
+  /** services that must be down everywhere before the daemon stops this one */
+  children?: string[];
   monitor: MonitorState;
   /** why the last orchestrated action failed, or why the daemon is waiting */
   error?: string;

@@ -15,11 +15,14 @@
 //  - never start a service frozen on any of its nodes (as last heard from it);
 //  - never start while a live candidate holds another configuration of the service (or
 //    none yet): replication is under way (src/cluster/config-gate.ts);
-//  - only the first eligible node of `nodes` starts it.
+//  - only the first eligible node of `nodes` starts it;
+//  - never start before every parent is up on a live node, never stop (relocation) while a
+//    child runs on a live node (src/cluster/dependencies.ts).
 import { activeIntent } from './intents.js';
 import { configDisagreement, configWaitWhy } from './config-gate.js';
 import type { Intent, NodeState, ServiceState } from './node-state.js';
 import { isComplete, runsHere } from './node-state.js';
+import { childrenRunning, childrenWhy, parentsVerdict } from './dependencies.js';
 import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
 
 export type { PeerInfo } from './takeover.js';
@@ -38,6 +41,8 @@ export interface DecisionInput {
   quorum: { ok: boolean; why: string };
   /** sum of this node's file of the service (config replication); undefined: no configuration gate */
   configSum?: string | undefined;
+  /** this node's state of every service (dependencies: parents and children); undefined: only `local` */
+  services?: Record<string, ServiceState | undefined>;
 }
 
 export type Decision =
@@ -46,6 +51,16 @@ export type Decision =
   | { action: 'stop'; why: string; intent?: string };
 
 const none = (why: string): Decision => ({ action: 'none', why });
+
+function depView(input: DecisionInput) {
+  return { self: input.self, local: { ...input.services, [input.svc]: input.local }, peers: input.peers };
+}
+
+/** Why the parents of the service keep it from starting, or undefined. */
+function parentsWait(input: DecisionInput): string | undefined {
+  const v = parentsVerdict(input.svc, depView(input));
+  return v.ok ? undefined : v.why;
+}
 
 /** Peers (alive or departed) that report the service running, starting or stopping. */
 export function holders(input: Pick<DecisionInput, 'peers' | 'svc'>): string[] {
@@ -111,7 +126,10 @@ export function decide(input: DecisionInput): Decision {
     const targetAlive = intent.target === self || input.peers[intent.target]?.state === 'up';
     if (targetAlive) {
       if (intent.target !== self) {
-        return runningHere ? { action: 'stop', why: `relocating to ${intent.target}`, intent: intent.id } : none(`relocating to ${intent.target}`);
+        if (!runningHere) return none(`relocating to ${intent.target}`);
+        const kids = childrenRunning(svc, depView(input));
+        if (kids.length) return none(childrenWhy(kids));
+        return { action: 'stop', why: `relocating to ${intent.target}`, intent: intent.id };
       }
       if (runningHere) return none('relocated here');
       if (!input.quorum.ok) return none(input.quorum.why);
@@ -121,6 +139,8 @@ export function decide(input: DecisionInput): Decision {
       if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
       const differ = configDisagreement(input, nodes);
       if (differ.length) return none(configWaitWhy(differ));
+      const waitParents = parentsWait(input);
+      if (waitParents) return none(waitParents);
       return { action: 'start', why: 'relocation target', intent: intent.id };
     }
     // target died: ordinary rules decide
@@ -153,6 +173,8 @@ export function decide(input: DecisionInput): Decision {
   if (first !== self) return none(first ? `${first} is the first eligible node` : 'no eligible node');
   const differ = configDisagreement(input, nodes);
   if (differ.length) return none(configWaitWhy(differ));
+  const waitParents = parentsWait(input);
+  if (waitParents) return none(waitParents);
   const dead = nodes.filter((n) => n !== self && input.peers[n]?.state === 'down');
   return { action: 'start', why: dead.length ? `not running anywhere (${dead.join(', ')} dead)` : 'not running anywhere' };
 }

@@ -37,6 +37,8 @@ export const defaultKeywords: Keyword[] = [
   { name: 'nodes', type: 'list', default: [], scopable: false, description: 'Nodes allowed to run the service, in placement order: the first is the preferred owner. Empty means this node only.' },
   { name: 'drpnodes', type: 'list', default: [], description: 'Disaster recovery nodes (accepted for v1 compatibility; not used for placement).' },
   { name: 'orchestrate', type: 'string', default: 'no', candidates: ['no', 'start', 'ha'], description: 'no: the daemon never starts or moves the service; start: the daemon starts it on the first live node of `nodes` at cluster start; ha: as start, and fails it over when its owner dies or a monitored resource fails.' },
+  { name: 'parents', type: 'list', default: [], scopable: false, description: 'Services that must be avail up on a live node of the cluster before the daemon starts this one (and before `svcmgr start` without --force); the daemon stops this one before them (docs/dependencies.md).' },
+  { name: 'children', type: 'list', default: [], scopable: false, description: 'Services that must be down on every live node before the daemon stops this one (a relocation of this service is refused while they run); each child waits for this one to be up before it starts (docs/dependencies.md).' },
   { name: 'app', type: 'string', default: 'default', description: 'Application code the service belongs to (informational).' },
   { name: 'service_type', aliases: ['env'], type: 'string', default: 'PRD', scopable: true, description: 'Service environment class shown in svcmon (PRD, DEV, TST...).' },
   { name: 'comment', type: 'string', description: 'Free text.' },

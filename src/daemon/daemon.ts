@@ -30,6 +30,7 @@ import { selfFence } from './self-fence.js';
 import { nextIncarnation } from './incarnation.js';
 import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
+import { dependencyFields, isDependencyWait, relocateRefusal, WAIT_CHILDREN } from '../cluster/dependencies.js';
 import { DataMobility } from './data-mobility.js';
 
 export interface DaemonOptions {
@@ -273,7 +274,7 @@ export class Daemon {
     this.data.observe(svc, !afterAction && (st.avail === 'up' || st.avail === 'warn'), up);
     this.local.set(name, {
       avail: st.avail, overall: st.overall, frozen: st.frozen, orchestrate: st.orchestrate, service_type: st.service_type,
-      nodes: svc.config.defaults.list('nodes'), monitor, ...(error ? { error } : {}), ...(svc.expect ? { expect: svc.expect } : {}),
+      nodes: svc.config.defaults.list('nodes'), ...dependencyFields(svc.config.defaults.list('parents'), svc.config.defaults.list('children')), monitor, ...(error ? { error } : {}), ...(svc.expect ? { expect: svc.expect } : {}),
       groups: { container: groups.container, ip: groups.ip, disk: groups.disk, fs: groups.fs, share: groups.share, app: groups.app, sync: groups.sync },
       updated: now,
       ...this.data.stateFields(name),
@@ -460,17 +461,20 @@ export class Daemon {
     const now = Date.now();
     const q = this.computeQuorum(peers);
     this.enforceSplit(q);
+    const services = Object.fromEntries(this.local);
     for (const [name, local] of this.local) {
       if (this.busy.has(name)) continue;
       const d = decide({
         self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
         bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
+        services,
       });
       if (allKnown) this.bootDone.add(name);
       if (this.lastWhy.get(name) !== d.why) {
         this.lastWhy.set(name, d.why);
         this.log.info({ event: EVENT.decision, svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
       }
+      this.noteDependencyWait(name, local, d);
       if (d.action === 'start') {
         // never start in place of a dead node that is not fenced yet (when it can be fenced),
         // or, when it cannot, before its split grace
@@ -497,6 +501,20 @@ export class Daemon {
         }
       }
       if (d.action !== 'none') void this.orchestrated(name, d);
+    }
+  }
+
+  /** A wait for parents (or children) is published as the service's error, so the views show it. */
+  private noteDependencyWait(name: string, local: ServiceState, d: Decision): void {
+    if (d.action === 'none' && isDependencyWait(d.why)) {
+      if (local.error === d.why) return;
+      local.error = d.why;
+      const event = d.why.startsWith(WAIT_CHILDREN) ? EVENT.serviceWaitChildren : EVENT.serviceWaitParents;
+      this.log.info({ event, svc: name, why: d.why }, `${name}: ${d.why}`);
+      this.publish();
+    } else if (local.error !== undefined && isDependencyWait(local.error)) {
+      delete local.error;
+      this.publish();
     }
   }
 
@@ -642,6 +660,8 @@ export class Daemon {
       if (this.nodeFrozen) return { ok: false, error: `${to} is frozen` };
       if (local.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
     }
+    const deps = relocateRefusal(svc, { self: this.opts.nodename, local: Object.fromEntries(this.local), peers: this.peerInfo() });
+    if (deps) return { ok: false, error: deps };
     const intent: Intent = { id: crypto.randomUUID(), svc, target: to, by: this.opts.nodename, at: Date.now(), done: false };
     this.intents[svc] = intent;
     // an operator's request clears a failed state on the target
