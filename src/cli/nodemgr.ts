@@ -21,6 +21,7 @@ import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 import { clusterFileMismatch } from './render-config.js';
+import { startWebOf } from './daemon-web.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,9 +89,11 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       process.on('SIGINT', onSignal);
       reopenLogsOnSighup(log);
       await d.start();
+      const web = await startWebOf(d, log);
       // stdout carries JSON lines only when it is the log's copy
       if (!copy) process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
       await d.wait();
+      await web?.close();
     });
   daemon.command('start').description('start the daemon in the background').action(async () => {
     if (await ping(ctx)) {
