@@ -9,6 +9,7 @@ import { startHttpDaemon, until, type HttpDaemon, type SvcmonJson } from '../hel
 import { parsePromText, sampleValue, samplesOf } from '../helpers/prom-text.js';
 import { schemaErrors } from '../helpers/schemas.js';
 import { askDaemon } from '../../src/daemon/control-client.js';
+import { startSingleDaemon } from '../helpers/single-daemon.js';
 
 const scrape = async (h: HttpDaemon) => {
   const r = await fetch(`${h.base}/metrics`);
@@ -146,4 +147,18 @@ test('hostile HTTP input is refused and the daemon stays up', async (t) => {
   t.is(page.status, 200);
   t.regex(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
   t.regex(await page.text(), /<table id="services">/);
+});
+
+test('a metrics_listen address in use: http.error logged, the daemon runs on without the listener', async (t) => {
+  requireRoot();
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => void blocker.close());
+  const port = (blocker.address() as net.AddressInfo).port;
+  const d = await startSingleDaemon('a', {}, [`metrics_listen = 127.0.0.1:${port}`]);
+  t.teardown(() => d.close());
+  await until('http.error', () => d.logEntries().some((e) => e.event === 'http.error' && e.port === port));
+  t.true(d.alive());
+  t.true((await askDaemon(d.paths, { op: 'ping' }, 2_000)).ok);
+  t.false(d.logEntries().some((e) => e.event === 'http.listening'));
 });
