@@ -15,6 +15,8 @@ export interface EventDoc {
 
 export const EVENT = {
   daemonStarted: 'daemon.started',
+  httpListening: 'http.listening',
+  httpError: 'http.error',
   daemonStopped: 'daemon.stopped',
   heartbeatLost: 'heartbeat.lost',
   peerUp: 'peer.up',
@@ -125,6 +127,8 @@ export const EVENT = {
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
 
 export const EVENT_DOCS: Record<EventName, EventDoc> = {
+  'http.listening': { level: 'info', from: 'daemon', fields: 'addr, port', description: 'The metrics and status page listener ([cluster] metrics_listen) is up.' },
+  'http.error': { level: 'warn', from: 'daemon', fields: 'err, url', description: 'The metrics listener could not listen or answer (the daemon goes on without it).' },
   'daemon.started': { level: 'info', from: 'daemon', fields: 'cluster, nodes', description: 'The daemon runs: heartbeats and the control socket are up.' },
   'daemon.stopped': { level: 'info', from: 'daemon', fields: 'graceful', description: 'The daemon stopped (graceful: peers were told it leaves).' },
   'heartbeat.lost': { level: 'fatal', from: 'daemon', fields: 'err', description: 'The heartbeat worker died: local services are stopped before peers take them over, then the daemon exits.' },

@@ -21,6 +21,7 @@ import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 import { clusterFileMismatch } from './render-config.js';
+import { startWebOf } from './daemon-web.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,9 +90,11 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       process.on('SIGINT', onSignal);
       reopenLogsOnSighup(log);
       await d.start();
+      const web = await startWebOf(d, log);
       // stdout carries JSON lines only when it is the log's copy
       if (!copy) process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
       await d.wait();
+      await web?.close();
     });
   // start/stop --format json: docs/schemas/nodemgr-daemon-start.schema.json, -stop.schema.json
   const say = (format: Format, json: Record<string, unknown>, text: string): void => (format === 'json' ? writeJson(json) : void process.stdout.write(`nodemgr: ${text}\n`));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Entry, Section } from '../config/document.js';
 import { parseDocument } from '../config/document.js';
 import { ConfigError, ConfigInvalid } from '../config/errors.js';
+import { parseHostPort, type HostPort } from '../util/host-port.js';
 import type { Keyword, KeywordValue } from '../config/keywords.js';
 import { findKeyword } from '../config/keywords.js';
 import { convertValue } from '../config/values.js';
@@ -80,6 +81,8 @@ export interface ClusterConfig {
   heartbeats: HbConfig[];
   stonith: StonithConfig[];
   arbitrators: ArbitratorConfig[];
+  /** [cluster] metrics_listen: the daemon's HTTP listener (docs/metrics.md), absent when off */
+  metricsListen?: HostPort;
 }
 
 export interface ClusterReadResult {
@@ -288,6 +291,17 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
   const quorum = value(cs, 'quorum') !== false;
   checkSplitSafety({ nodes, quorum, quorumSet: cs.has('quorum'), stonith, arbitrators, line: cs.has('quorum') ? lineOf(cs, 'quorum') : clusterSec.line, err, warn });
 
+  const listen = str(cs, 'metrics_listen');
+  const metricsListen = listen === undefined || listen === '' ? undefined : parseHostPort(listen);
+  // every node's value is checked here, so a validate on any node finds a peer's bad one
+  const badListen = new Set<number>();
+  for (const n of nodes) {
+    const v = str(cs, 'metrics_listen', n);
+    const p = v === undefined || v === '' ? undefined : parseHostPort(v);
+    const line = lineOf(cs, 'metrics_listen', n);
+    if (p && 'error' in p && !badListen.has(line)) (badListen.add(line), err(line, `metrics_listen: ${p.error}`));
+  }
+
   if (errors.some((e) => e.severity === 'error') || secret === undefined) return { config: undefined, errors };
   return {
     config: {
@@ -302,6 +316,7 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
       heartbeats,
       stonith,
       arbitrators,
+      ...(metricsListen && !('error' in metricsListen) ? { metricsListen } : {}),
     },
     errors,
   };

@@ -149,6 +149,16 @@ export class Daemon {
     this.kick();
   }
 
+  /** [cluster] metrics_listen, when set (the HTTP listener is run beside the daemon: src/daemon/http) */
+  get metricsListen(): ClusterConfig['metricsListen'] {
+    return this.cluster?.metricsListen;
+  }
+
+  /** The recent events, read-only use (the HTTP listener's metrics and page). */
+  get eventRing(): EventRing {
+    return this.events;
+  }
+
   /** Resolves when the daemon has stopped. */
   wait(): Promise<void> {
     return this.done;

@@ -38,9 +38,10 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startSingleDaemon(nodename = 'a', env: Record<string, string> = {}): Promise<SingleDaemon> {
+/** clusterLines: more [cluster] keywords (e.g. metrics_listen) */
+export async function startSingleDaemon(nodename = 'a', env: Record<string, string> = {}, clusterLines: string[] = []): Promise<SingleDaemon> {
   const root = makeFerryRoot(nodename);
-  fs.writeFileSync(path.join(root.root, 'etc', 'cluster.conf'), ['[cluster]', 'name = single', `nodes = ${nodename}`, `secret = ${'5e'.repeat(32)}`, ''].join('\n'));
+  fs.writeFileSync(path.join(root.root, 'etc', 'cluster.conf'), ['[cluster]', 'name = single', `nodes = ${nodename}`, `secret = ${'5e'.repeat(32)}`, ...clusterLines, ''].join('\n'));
   const paths = ferryPaths({ FERRY_ROOT: root.root });
   const child = spawn(process.execPath, [distCli('nodemgr'), 'daemon', 'run'], { env: { ...process.env, ...root.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
