@@ -7,7 +7,7 @@ import { startDaemonHttp } from '../daemon/http/index.js';
 import type { HttpListener } from '../daemon/http/server.js';
 import { EVENT } from '../events.js';
 import type { Logger } from '../log.js';
-import { modelOfView } from './svcmon-model.js';
+import { modelOfView } from '../daemon/svcmon-model.js';
 
 export async function startWebOf(d: Daemon, log: Logger): Promise<HttpListener | undefined> {
   const at = d.metricsListen;

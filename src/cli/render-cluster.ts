@@ -6,7 +6,7 @@ import { utcClock } from '../util/clock.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { FenceInfo } from '../cluster/node-state.js';
 import { agoText, isLive, lastSeenOf, quorumReason } from '../cluster/view.js';
-import { type InstanceView, type SvcmonModel, modelOfView } from './svcmon-model.js';
+import { type InstanceView, type SvcmonModel, modelOfView } from '../daemon/svcmon-model.js';
 import { clusterFileMismatch, configConflictNotes } from './render-config.js';
 
 const HEAD: [string, string][] = [

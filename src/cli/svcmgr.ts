@@ -23,7 +23,7 @@ import { renderStatusTree } from './render-status.js';
 import { daemonView, hbRows, relocate, relocateText } from './relocate.js';
 import { oneLine } from '../util/one-line.js';
 import { serviceNotes } from './render-cluster.js';
-import { modelOfView } from './svcmon-model.js';
+import { modelOfView } from '../daemon/svcmon-model.js';
 import { cmdGet, cmdPrintConfig, cmdSet, cmdUnset, cmdValidateConfig, parseAssignment } from './config-commands.js';
 import { registerLifecycleCommands } from './create-delete-commands.js';
 import { checkParentsUp } from './dependency-check.js';

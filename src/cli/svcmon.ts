@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
-// (src/cli/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
+// (src/daemon/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
 import { Command } from 'commander';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
@@ -13,7 +13,7 @@ import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { renderClusterSvcmon } from './render-cluster.js';
 import { renderHeartbeats } from './render-heartbeats.js';
-import { modelOfLocal, modelOfView } from './svcmon-model.js';
+import { modelOfLocal, modelOfView } from '../daemon/svcmon-model.js';
 
 /** The cluster view from the local daemon, or why there is none (no daemon runs here). */
 async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {

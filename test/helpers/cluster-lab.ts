@@ -141,7 +141,7 @@ export function cli(lab: Lab, node: string, name: 'svcmgr' | 'svcmon' | 'nodemgr
 export async function view(lab: Lab, node: string): Promise<ClusterView> {
   const r = await cli(lab, node, 'svcmon', ['--format', 'json'], 15_000);
   if (!r.ok) throw new Error(`svcmon on ${node}: ${r.stderr.trim() || r.stdout.trim()}`);
-  // svcmon's model (src/cli/svcmon-model.ts) carries the daemon's node view: a down, left or
+  // svcmon's model (src/daemon/svcmon-model.ts) carries the daemon's node view: a down, left or
   // unknown node's service statuses are under `last`, not `avail`/`overall`
   const v = JSON.parse(r.stdout) as ClusterView & { daemon: { running: boolean; error?: string } };
   if (!v.daemon.running) throw new Error(`svcmon on ${node}: no daemon answers (${v.daemon.error ?? '?'})`);

@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit, resourcePlacement } from '../helpers/cluster-audit.js';
 import { type ClusterLab, cli, daemonLog, sleep, startAgentIn, startCluster, svcmonText, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
-import type { SvcmonModel } from '../../src/cli/svcmon-model.js';
+import type { SvcmonModel } from '../../src/daemon/svcmon-model.js';
 
 /**
  * After the failover, the survivor's svcmon shows none of the dead node's statuses as current:

@@ -61,7 +61,7 @@ test.serial('svcmon shows the seed columns; freeze and thaw persist', async (t) 
   t.regex(lines[4]!, /^beta\s+DEV\s+hosted\s+n\/a\s+n\/a\s+n\/a\s+n\/a\s+n\/a\s+down\s+n\/a\s+up\s+down\s+down\s+True$/);
   t.is((await runCli('svcmgr', ['-s', 'beta', 'thaw'], root.env)).exitCode, 0);
   const only = await runCli('svcmon', ['--service=beta', '--format', 'json'], root.env);
-  // no daemon: the same shape as with one (src/cli/svcmon-model.ts), this node's instances only
+  // no daemon: the same shape as with one (src/daemon/svcmon-model.ts), this node's instances only
   const parsed = JSON.parse(only.stdout) as { daemon: { running: boolean }; services: Record<string, { instances: Record<string, { frozen: boolean; stale: boolean; avail: string }> }> };
   t.false(parsed.daemon.running);
   t.deepEqual(Object.entries(parsed.services).map(([n, s]) => [n, s.instances.node1?.frozen, s.instances.node1?.stale, s.instances.node1?.avail]), [['beta', false, false, 'down']]);

@@ -2,7 +2,7 @@
 // event records, read back by a strict Prometheus text parser; the metrics_listen keyword.
 import test from 'ava';
 import { DaemonMetrics, deadPeersOf, STATUSES } from '../../src/daemon/http/metrics.js';
-import { modelOfView } from '../../src/cli/svcmon-model.js';
+import { modelOfView } from '../../src/daemon/svcmon-model.js';
 import { parseClusterConfig } from '../../src/cluster/config.js';
 import type { ClusterView } from '../../src/daemon/control-protocol.js';
 import type { ServiceState } from '../../src/cluster/node-state.js';

@@ -1,8 +1,8 @@
-// What svcmon and print status show of a cluster (src/cli/svcmon-model.ts, render-cluster.ts),
+// What svcmon and print status show of a cluster (src/daemon/svcmon-model.ts, render-cluster.ts),
 // from realistic daemon views: a dead node's last statuses are never current facts, the node
 // table says why a node is quorate, the hb column counts live members, placement is judged.
 import test from 'ava';
-import { modelOfLocal, modelOfView } from '../../src/cli/svcmon-model.js';
+import { modelOfLocal, modelOfView } from '../../src/daemon/svcmon-model.js';
 import { renderClusterSvcmon, renderNodes, serviceNotes } from '../../src/cli/render-cluster.js';
 import type { ClusterView, NodeView } from '../../src/daemon/control-protocol.js';
 import type { NodeState, QuorumInfo, ServiceState } from '../../src/cluster/node-state.js';

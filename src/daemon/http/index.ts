@@ -1,7 +1,7 @@
 // The daemon's HTTP listener put together: the routes of docs/metrics.md over one view
-// provider. The provider (the svcmon model of the daemon's view, src/cli/svcmon-model.ts)
+// provider. The provider (the svcmon model of the daemon's view, src/daemon/svcmon-model.ts)
 // and the event ring are handed in by whoever runs the daemon.
-import type { SvcmonModel } from '../../cli/svcmon-model.js';
+import type { SvcmonModel } from '../svcmon-model.js';
 import type { Logger } from '../../log.js';
 import type { HostPort } from '../../util/host-port.js';
 import type { EventRecord, EventRing } from '../event-ring.js';

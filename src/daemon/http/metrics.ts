@@ -1,10 +1,10 @@
 // The daemon's Prometheus metrics (GET /metrics), in a registry of their own (prom-client's
 // global one is never used). Two sources: at each scrape, the gauges are set from the svcmon
-// model (src/cli/svcmon-model.ts: the data `svcmon --format json` shows, so both always
+// model (src/daemon/svcmon-model.ts: the data `svcmon --format json` shows, so both always
 // agree); the counters of things that happen (fences, actions, takeovers) are counted from the
 // daemon's event records (src/daemon/event-ring.ts) as they are logged. docs/metrics.md.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { SvcmonModel } from '../../cli/svcmon-model.js';
+import type { SvcmonModel } from '../svcmon-model.js';
 import type { EventRecord } from '../event-ring.js';
 import type { Status } from '../../resources/status.js';
 import type { QuorumState } from '../../cluster/quorum.js';

@@ -3,7 +3,7 @@
 // (a down, left or unknown node's last statuses are kept under `last`, marked stale), and
 // its placement. The daemon's raw node view rides along with stale nodes' statuses moved the
 // same way, so no field a script counts (avail, overall) is ever a dead node's old word.
-import type { ClusterView } from '../daemon/control-protocol.js';
+import type { ClusterView } from './control-protocol.js';
 import type { HbSnapshot } from '../heartbeat/index.js';
 import type { Intent, MonitorState, NodeState, ServiceGroups, ServiceState } from '../cluster/node-state.js';
 import { isComplete, runsHere } from '../cluster/node-state.js';
