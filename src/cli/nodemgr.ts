@@ -21,6 +21,8 @@ import { agoText, isLive, lastSeenOf } from '../cluster/view.js';
 import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 import { clusterFileMismatch } from './render-config.js';
+import { drainCommand, type DrainOptions } from './drain.js';
+import { DRAIN_TIMEOUT_DEFAULT_S } from '../daemon/drain.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,7 +113,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     }
     throw new UserError(`the daemon did not start: see ${path.join(ctx.paths.log, 'daemon.out')}`);
   });
-  daemon.command('stop').description('stop the daemon; peers are told, and do not fail its services over').action(async () => {
+  daemon.command('stop').description('stop the daemon: the node leaves, peers are told and take nothing over (its services stay as they are); to move them away first, see nodemgr drain').action(async () => {
     if (!(await ping(ctx))) {
       process.stdout.write('nodemgr: the daemon is not running\n');
       return;
@@ -158,6 +160,15 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');
   });
 
+  program
+    .command('drain')
+    .description('planned maintenance: freeze this node and move each failover service it runs to its next candidate node; report each (exit 75 when some could not be moved); nodemgr thaw ends it')
+    .option('--wait', 'wait until every service moved, failed or timed out')
+    .option('--timeout <seconds>', 'how long the moves may take', String(DRAIN_TIMEOUT_DEFAULT_S))
+    .addOption(formatOption())
+    .action(async (o: DrainOptions) => {
+      code = await drainCommand(ctx, o);
+    });
   for (const verb of ['freeze', 'thaw'] as const) {
     program.command(verb).description(`${verb} this node: the daemon ${verb === 'freeze' ? 'stops' : 'resumes'} orchestrating here`).action(async () => {
       const r = await askDaemon(ctx.paths, { op: verb === 'freeze' ? 'freeze-node' : 'thaw-node' });
