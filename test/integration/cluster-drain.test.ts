@@ -75,7 +75,8 @@ test.serial('drain --wait moves every failover service to n2 and freezes n1; a d
   for (const s of out.services) {
     const d = down.longest.get(s.svc)!;
     t.log(`${s.svc}: longest time down ${d} ms (${down.samples} samples)`);
-    t.true(d <= (s.ms ?? 0) + 2_000, `${s.svc} down ${d} ms, longer than its move (${s.ms} ms)`);
+    // one sampling period of slack: a gap is measured between two samples (a svcmon each)
+    t.true(d <= (s.ms ?? 0) + 3_000, `${s.svc} down ${d} ms, longer than its move (${s.ms} ms)`);
     t.true(d < 30_000, `${s.svc} down ${d} ms`);
   }
   const drainEvents = (await daemonEvents(lab, 'n1', {})).filter((e) => String(e.event ?? '').startsWith('node.drain.'));
