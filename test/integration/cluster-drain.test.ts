@@ -48,11 +48,20 @@ test.serial('drain --wait moves every failover service to n2 and freezes n1; a d
   // a second failover service: its own address, no fs (the data disk is the first one's)
   const svc2 = `${svc}b`;
   const text2 = serviceText(lab, { name: svc2, nodes: ['n1', 'n2'], noFs: true }).replace(`ipname = ${SVC_ADDR}`, 'ipname = 10.215.0.101');
-  for (const n of lab.nodeNames) fs.writeFileSync(`${lab.root(n)}/etc/services/${svc2}.env`, text2);
-  await waitFor(`${svc2} up on n1`, async () => {
-    const s = (await view(lab, 'n1')).nodes.n1?.payload?.services[svc2];
-    return s?.avail === 'up' && s.monitor === 'idle';
+  // written on n1 only, config replication gives it to n2: n1 holds it first and starts it
+  // (written on both, n2 could see it before n1 publishes it, and start it as the only holder)
+  fs.writeFileSync(`${lab.root('n1')}/etc/services/${svc2}.env`, text2);
+  let on = '';
+  await waitFor(`${svc2} up`, async () => {
+    const v = await view(lab, 'n1');
+    on = ['n1', 'n2'].find((n) => v.nodes[n]?.payload?.services[svc2]?.avail === 'up' && v.nodes[n]?.payload?.services[svc2]?.monitor === 'idle') ?? '';
+    return on !== '';
   }, 60_000);
+  if (on !== 'n1') {
+    const back = await cli(lab, 'n1', 'svcmgr', ['-s', svc2, 'relocate', '--to', 'n1', '--wait', '60'], 90_000);
+    t.is(back.exitCode, 0, back.stderr);
+  }
+  await waitFor(`n1 to see ${svc2} on n2 (replicated)`, async () => (await view(lab, 'n1')).nodes.n2?.payload?.services[svc2] !== undefined, 30_000);
   const svcs = [svc, svc2];
 
   const down = new Downtime(lab, svcs);
