@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 64,
   /** the named service does not exist on this node */
   noService: 66,
+  /** `nodemgr drain`: some failover services could not be moved (no candidate, failed, timed out) */
+  notMoved: 75,
   /** the daemon cannot be reached (not running, no access) when the command needs it */
   unavailable: 69,
   /** a configuration file has errors (file:line lines on stderr) */

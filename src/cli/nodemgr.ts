@@ -22,6 +22,8 @@ import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 import { clusterFileMismatch } from './render-config.js';
 import { startWebOf } from './daemon-web.js';
+import { drainCommand, type DrainOptions } from './drain.js';
+import { DRAIN_TIMEOUT_DEFAULT_S } from '../daemon/drain.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,7 +119,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     }
     throw new UserError(`the daemon did not start: see ${path.join(ctx.paths.log, 'daemon.out')}`);
   });
-  daemon.command('stop').description('stop the daemon; peers are told, and do not fail its services over').addOption(formatOption()).action(async (o: { format: Format }) => {
+  daemon.command('stop').description('stop the daemon: the node leaves, peers are told and take nothing over (its services stay as they are); to move them away first, see nodemgr drain').addOption(formatOption()).action(async (o: { format: Format }) => {
     if (!(await ping(ctx))) {
       say(o.format, { running: false, stopped: false }, 'the daemon is not running');
       return;
@@ -164,6 +166,15 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     process.stdout.write(renderHeartbeats(v.hb).join('\n') + '\n');
   });
 
+  program
+    .command('drain')
+    .description('planned maintenance: freeze this node and move each failover service it runs to its next candidate node; report each (exit 75 when some could not be moved); nodemgr thaw ends it')
+    .option('--wait', 'wait until every service moved, failed or timed out')
+    .option('--timeout <seconds>', 'how long the moves may take', String(DRAIN_TIMEOUT_DEFAULT_S))
+    .addOption(formatOption())
+    .action(async (o: DrainOptions) => {
+      code = await drainCommand(ctx, o);
+    });
   for (const verb of ['freeze', 'thaw'] as const) {
     program.command(verb).description(`${verb} this node: the daemon ${verb === 'freeze' ? 'stops' : 'resumes'} orchestrating here`).action(async () => {
       const r = await askDaemon(ctx.paths, { op: verb === 'freeze' ? 'freeze-node' : 'thaw-node' });

@@ -5,6 +5,7 @@ import type { FerryPaths } from '../paths.js';
 import type { HbSnapshot, PeerState } from '../heartbeat/index.js';
 import type { Intent, NodeState } from '../cluster/node-state.js';
 import type { EventRecord } from './event-ring.js';
+import type { DrainReport } from '../cluster/drain.js';
 
 export function controlSocketPath(paths: FerryPaths): string {
   return path.join(paths.run, 'nodemgr.sock');
@@ -16,6 +17,8 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Longest service or node name in a request. */
 export const MAX_NAME_LENGTH = 255;
+/** Longest drain timeout in a request, seconds (a day). */
+export const MAX_DRAIN_TIMEOUT_S = 86_400;
 
 export type Request =
   | { op: 'ping' }
@@ -25,6 +28,10 @@ export type Request =
   | { op: 'freeze-node' }
   | { op: 'thaw-node' }
   | { op: 'shutdown' }
+  /** freeze this node and move its failover services away; timeout: seconds (1..MAX_DRAIN_TIMEOUT_S) */
+  | { op: 'drain'; timeout?: number }
+  /** the last drain's report */
+  | { op: 'drain-status' }
   /** the recent events; follow: keep the connection open and push new ones as JSON lines */
   | { op: 'events'; follow?: boolean };
 
@@ -39,12 +46,19 @@ const FIELDS: Record<Op, readonly string[]> = {
   'freeze-node': [],
   'thaw-node': [],
   shutdown: [],
+  drain: [],
+  'drain-status': [],
   events: [],
 };
 
 /** Optional boolean fields per op. */
 const FLAGS: Partial<Record<Op, readonly string[]>> = {
   events: ['follow'],
+};
+
+/** Optional whole-number fields per op, with their bounds. */
+const NUMBERS: Partial<Record<Op, Readonly<Record<string, { min: number; max: number }>>>> = {
+  drain: { timeout: { min: 1, max: MAX_DRAIN_TIMEOUT_S } },
 };
 
 export const OPS = Object.keys(FIELDS) as Op[];
@@ -106,7 +120,8 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   if (!Object.hasOwn(FIELDS, op)) return invalid(`unknown op ${quote(op)}: expected one of ${OPS.join(', ')}`);
   const fields = FIELDS[op as Op];
   const flags = FLAGS[op as Op] ?? [];
-  const extra = keys.filter((k) => k !== 'op' && !fields.includes(k) && !flags.includes(k));
+  const numbers = NUMBERS[op as Op] ?? {};
+  const extra = keys.filter((k) => k !== 'op' && !fields.includes(k) && !flags.includes(k) && !Object.hasOwn(numbers, k));
   if (extra.length) return invalid(`unknown field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => quote(k)).join(', ')}${extra.length > 5 ? ', ...' : ''} for op ${op}`);
   for (const f of fields) {
     if (!keys.includes(f)) return invalid(`op ${op} needs "${f}"`);
@@ -114,10 +129,16 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
     if (e) return invalid(e);
   }
   for (const f of flags) if (keys.includes(f) && typeof obj[f] !== 'boolean') return invalid(`"${f}" must be true or false, got ${quote(obj[f])}`);
+  for (const [f, b] of Object.entries(numbers)) {
+    if (!keys.includes(f)) continue;
+    const v = obj[f];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < b.min || v > b.max) return invalid(`"${f}" must be a whole number from ${b.min} to ${b.max}, got ${quote(v)}`);
+  }
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
   if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
   if (op === 'clear') return { ok: true, request: { op, svc: obj.svc as string } };
+  if (op === 'drain') return { ok: true, request: keys.includes('timeout') ? { op, timeout: obj.timeout as number } : { op } };
   return { ok: true, request: { op } as Request };
 }
 
@@ -161,7 +182,7 @@ export interface ClearResult {
 }
 
 export type Response =
-  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult }
+  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult; drain?: DrainReport }
   | { ok: false; error: string };
 
 /** The client's check of an answer line: a Response, or why it is not one. */

@@ -32,6 +32,7 @@ import { quorumOf, type QuorumView } from '../cluster/quorum.js';
 import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
 import { dependencyFields, isDependencyWait, relocateRefusal, WAIT_CHILDREN } from '../cluster/dependencies.js';
 import { DataMobility } from './data-mobility.js';
+import { Drainer } from './drain.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -74,6 +75,8 @@ export class Daemon {
   /** the services' `multiple_active` keyword */
   private readonly multipleActiveOf = new Map<string, MultipleActivePolicy>();
   private multiActive!: MultipleActiveWatch;
+  /** `nodemgr drain` (src/daemon/drain.ts) */
+  private drainer!: Drainer;
   private server: ControlServer | undefined;
   /** the recent events (records with an `event` field) for `nodemgr events` */
   private readonly events = new EventRing();
@@ -143,6 +146,10 @@ export class Daemon {
       this.kick();
     });
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
+    this.drainer = new Drainer({
+      self: nodename, log: this.log, services: () => Object.fromEntries(this.local), peers: () => this.peerInfo(), fence: () => this.fencing.snapshot(),
+      intents: () => this.intents, freeze: () => this.freezeNode(true), relocate: (svc, to) => this.relocate(svc, to),
+    });
     this.server = await listenControl(controlSocketPath(paths), (req) => this.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
     this.log.info({ event: EVENT.daemonStarted, cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
@@ -512,6 +519,7 @@ export class Daemon {
       }
       if (d.action !== 'none') void this.orchestrated(name, d);
     }
+    this.drainer.step();
   }
 
   /** A wait for parents (or children) is published as the service's error, so the views show it. */
@@ -615,10 +623,12 @@ export class Daemon {
         return this.clear(req.svc);
       case 'freeze-node':
       case 'thaw-node':
-        if (req.op === 'freeze-node') fs.writeFileSync(this.nodeFrozenFile, `${new Date().toISOString()}\n`);
-        else fs.rmSync(this.nodeFrozenFile, { force: true });
-        this.publish();
+        this.freezeNode(req.op === 'freeze-node');
         return { ok: true };
+      case 'drain':
+        return this.drainer.begin(req.timeout);
+      case 'drain-status':
+        return { ok: true, ...(this.drainer.report() ? { drain: this.drainer.report()! } : {}) };
       case 'shutdown':
         setImmediate(() => void this.stop(true));
         return { ok: true };
@@ -627,6 +637,12 @@ export class Daemon {
       default:
         return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
     }
+  }
+
+  private freezeNode(frozen: boolean): void {
+    if (frozen) fs.writeFileSync(this.nodeFrozenFile, `${new Date().toISOString()}\n`);
+    else fs.rmSync(this.nodeFrozenFile, { force: true });
+    this.publish(true);
   }
 
   /**

@@ -54,6 +54,7 @@ export const OUTPUTS: Record<string, Output> = {
   'nodemgr daemon status': { schema: 'nodemgr-daemon-status' },
   'nodemgr events': { schema: 'nodemgr-events' },
   'nodemgr stonith': { schema: 'nodemgr-stonith' },
+  'nodemgr drain': { schema: 'nodemgr-drain' },
   'nodemgr daemon run': { none: 'the daemon in the foreground: under systemd (or --log-stdout) its stdout is the JSON log lines, else one line saying it runs' },
   'nodemgr arbitrator': { none: 'a server in the foreground: under systemd its stdout is the JSON log lines, else one line saying where it listens' },
   'nodemgr freeze': { none: 'prints nothing: success is exit 0, a failure one line on stderr' },

@@ -63,7 +63,7 @@ test('systemd-analyze verify fails on a broken unit (the check can fail)', async
   t.regex(String(r.stderr), /kill mode/i);
 });
 
-test('ferry-agent.service: the agent alone is signalled, never SIGKILLed, restarted on failure; stop goes through nodemgr', (t) => {
+test('ferry-agent.service: the agent alone is signalled, never SIGKILLed, restarted on failure; stop drains, then goes through nodemgr daemon stop', (t) => {
   const s = settings(path.join(unitDir, 'ferry-agent.service'), 'Service');
   t.is(s.get('KillMode'), 'process');
   t.is(s.get('Delegate'), 'yes');
@@ -72,6 +72,9 @@ test('ferry-agent.service: the agent alone is signalled, never SIGKILLed, restar
   t.is(s.get('SendSIGKILL'), 'no');
   t.is(s.get('ExecStart'), '/usr/bin/nodemgr daemon run');
   t.regex(s.get('ExecStop') ?? '', /^\/usr\/bin\/nodemgr /);
+  // a planned stop drains first (a failed drain does not block the stop), then leaves
+  const stops = fs.readFileSync(path.join(unitDir, 'ferry-agent.service'), 'utf8').split('\n').filter((l) => l.startsWith('ExecStop='));
+  t.deepEqual(stops, ['ExecStop=-/usr/bin/nodemgr drain --wait', 'ExecStop=/usr/bin/nodemgr daemon stop']);
   t.is(s.get('ExecReload'), '/bin/kill -HUP $MAINPID');
   const a = settings(path.join(unitDir, 'ferry-arbitrator.service'), 'Service');
   t.regex(a.get('ExecStart') ?? '', /^\/usr\/bin\/nodemgr arbitrator /);

@@ -70,6 +70,20 @@ test('relocate: svc and to are checked names', (t) => {
   t.is(reloc({ svc: 'w'.repeat(255), to: 'n2' }), 'accepted');
 });
 
+test('drain: timeout optional, a whole number of seconds within bounds; drain-status takes nothing', (t) => {
+  const drain = (f: Record<string, unknown>) => {
+    const r = parseRequest(JSON.stringify({ op: 'drain', ...f }));
+    return r.ok ? r.request : r.error;
+  };
+  t.deepEqual(drain({}), { op: 'drain' });
+  t.deepEqual(drain({ timeout: 1 }), { op: 'drain', timeout: 1 });
+  t.deepEqual(drain({ timeout: 86_400 }), { op: 'drain', timeout: 86_400 });
+  for (const v of [0, -1, 1.5, 86_401, 1e308, '300', null, true, [300], { s: 1 }]) t.regex(String(drain({ timeout: v })), /^bad request: "timeout" must be a whole number from 1 to 86400, got /, JSON.stringify(v));
+  t.regex(String(drain({ wait: true })), /unknown field "wait" for op drain/);
+  t.regex(refused(parseRequest('{"op":"drain-status","timeout":3}'))?.error ?? '', /unknown field "timeout" for op drain-status/);
+  t.regex(refused(parseRequest('{"op":"ping","timeout":3}'))?.error ?? '', /unknown field "timeout" for op ping/);
+});
+
 test('bytes: not UTF-8, not JSON, too long', (t) => {
   t.deepEqual(refused(parseRequest(Buffer.from([0xff, 0xfe, 0x7b, 0x7d]))), { ok: false, reason: 'not-utf8', error: 'bad request: not UTF-8' });
   t.deepEqual(refused(parseRequest(Buffer.from([0x22, 0xc3, 0x22]))), { ok: false, reason: 'not-utf8', error: 'bad request: not UTF-8' });

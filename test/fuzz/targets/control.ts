@@ -4,7 +4,7 @@
 // whatever the chunking.
 import type { FuzzTarget } from '../target.js';
 import { LineFramer } from '../../../src/daemon/control-framer.js';
-import { OPS, parseRequest, type Request } from '../../../src/daemon/control-protocol.js';
+import { MAX_DRAIN_TIMEOUT_S, OPS, parseRequest, type Request } from '../../../src/daemon/control-protocol.js';
 
 const REASONS = new Set(['not-utf8', 'not-json', 'invalid-request', 'line-too-long']);
 /** a refusal is answered to the client: it must stay short whatever it quotes */
@@ -18,9 +18,10 @@ function fail(what: string, input: Buffer): never {
 function checkRequest(req: Request, input: Buffer): void {
   if (!OPS.includes(req.op)) fail(`accepted an unknown op ${String(req.op)}`, input);
   const keys = Object.keys(req).sort().join(',');
-  const want = req.op === 'relocate' ? ['op,svc,to'] : req.op === 'clear' ? ['op,svc'] : req.op === 'events' ? ['op', 'follow,op'] : ['op'];
+  const want = req.op === 'relocate' ? ['op,svc,to'] : req.op === 'clear' ? ['op,svc'] : req.op === 'events' ? ['op', 'follow,op'] : req.op === 'drain' ? ['op', 'op,timeout'] : ['op'];
   if (!want.includes(keys)) fail(`accepted request has fields ${keys}, expected ${want.join(' or ')}`, input);
   if (Object.getPrototypeOf(req) !== Object.prototype) fail('accepted request is not a plain object', input);
+  if (req.op === 'drain' && req.timeout !== undefined && (!Number.isInteger(req.timeout) || req.timeout < 1 || req.timeout > MAX_DRAIN_TIMEOUT_S)) fail(`accepted a drain timeout ${String(req.timeout)}`, input);
   if (req.op === 'relocate') {
     for (const v of [req.svc, req.to]) if (typeof v !== 'string' || v.length === 0 || v.length > 255 || /[\s\u0000-\u001f]/.test(v)) fail(`accepted a bad name ${JSON.stringify(v)}`, input);
   }
@@ -65,7 +66,7 @@ function checkFramer(input: Buffer): void {
 export const target: FuzzTarget = {
   name: 'control',
   seeds() {
-    return OPS.map((op) => Buffer.from(JSON.stringify(op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' ? { op, svc: 'web' } : { op }) + '\n'));
+    return OPS.map((op) => Buffer.from(JSON.stringify(op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' ? { op, svc: 'web' } : op === 'drain' ? { op, timeout: 300 } : { op }) + '\n'));
   },
   run(input) {
     const nl = input.indexOf(0x0a);
