@@ -4,6 +4,7 @@ import type { Keyword, KeywordValue } from '../config/keywords.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import type { Status } from './status.js';
+import type { Schedule } from './schedule.js';
 
 /** Status/ordering class of a resource: the svcmon columns and the start order. */
 export type ResourceKind = 'ip' | 'disk' | 'fs' | 'share' | 'container' | 'app' | 'sync';
@@ -72,7 +73,8 @@ export interface DataSync {
   push(peer: string, dst: string, final: boolean): Promise<PushResult>;
   /** this node's records (sync-rsync-state.ts) */
   readonly recordFile: string;
-  readonly scheduleMs: number | undefined;
+  /** scheduled pushes (src/resources/schedule.ts); undefined: only on relocation */
+  readonly schedule: Schedule | undefined;
   readonly maxDelayMs: number;
   readonly staleTakeover: boolean;
   readonly timeoutMs: number;
