@@ -106,7 +106,8 @@ export function scheduleRows(svc: Service, now = Date.now()): ScheduleRow[] {
       // the pass due first: the peer synced longest ago (never: due now)
       const rec = readRecord(r.impl.data.recordFile);
       const ats = r.impl.data.targets.map((p) => rec.sent[p]?.at);
-      const last = ats.length === 0 || ats.includes(undefined) ? undefined : Math.min(...(ats as number[]));
+      const known = ats.filter((a): a is number => a !== undefined);
+      const last = known.length === 0 || known.length < ats.length ? undefined : Math.min(...known);
       const s = r.impl.data.schedule;
       rows.push({ svcname: svc.svcname, rid: r.rid, action: 'sync', schedule: s?.text ?? '', lastRun: last, nextRun: s && !r.disabled ? nextRun(s, last, now) : undefined });
     }
