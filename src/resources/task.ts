@@ -3,6 +3,7 @@
 // The driver runs the command and reports its last run; who may run it and when (the service
 // up here, confirmation, the schedule) is decided above it (src/service/tasks.ts).
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverSpec, Resource, ResourceContext, StatusReport, TaskOutcome, TaskRunner } from './types.js';
 import { parseSchedule } from './schedule.js';
 import { resolveUser } from './app-env.js';
@@ -92,18 +93,33 @@ function createTask(ctx: ResourceContext): Resource {
             rest = '';
           });
         }
+        // on timeout: SIGTERM to the group, SIGKILL to what is left after the grace delay,
+        // and the run ends only once the group is gone (nothing it started outlives it)
+        let groupGone: Promise<void> | undefined;
         const timer = timeoutMs
           ? setTimeout(() => {
               timedOut = true;
               killGroup('SIGTERM');
-              setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+              groupGone = (async () => {
+                const alive = (): boolean => {
+                  try {
+                    if (child.pid !== undefined) process.kill(-child.pid, 0);
+                    return child.pid !== undefined;
+                  } catch {
+                    return false;
+                  }
+                };
+                for (let waited = 0; alive() && waited < KILL_GRACE_MS; waited += 100) await sleep(100);
+                if (alive()) killGroup('SIGKILL');
+                for (let waited = 0; alive() && waited < 5_000; waited += 100) await sleep(100);
+              })();
             }, timeoutMs)
           : undefined;
         const finish = (o: Omit<TaskOutcome, 'ms' | 'timedOut'>): void => {
           if (settled) return;
           settled = true;
           if (timer) clearTimeout(timer);
-          resolve({ ...o, timedOut, ms: Date.now() - started });
+          void (groupGone ?? Promise.resolve()).then(() => resolve({ ...o, timedOut, ms: Date.now() - started }));
         };
         child.once('error', (e) => finish({ code: undefined, error: e.message }));
         // close: the exit and the end of its output (a daemon it left behind holding the pipes
