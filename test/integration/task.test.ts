@@ -127,11 +127,11 @@ test('run: user = nobody runs the command as nobody', async (t) => {
 });
 
 test('run: two runs of one task never overlap', async (t) => {
-  const w = world(t, `[task#1]\ncommand = /bin/sleep 3\n`);
+  const w = world(t, `[task#1]\ncommand = /bin/sleep 10\n`);
   t.is((await w.cli(['start'])).exitCode, 0);
   const first = w.cli(['run', '--rid', 'task#1']);
   const lock = path.join(w.root.root, 'var', 'services', w.svc, 'task#1.task.lock');
-  for (let i = 0; i < 100 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 300 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));
   const second = await w.cli(['run', '--rid', 'task#1']);
   t.is(second.exitCode, 1);
   t.regex(second.stderr, /already running/);
