@@ -125,6 +125,10 @@ export const EVENT = {
   streamRefused: 'stream_refused',
   streamStarted: 'stream_started',
   streamTimeout: 'stream_timeout',
+  taskRunBegin: 'task.run.begin',
+  taskRunEnd: 'task.run.end',
+  taskOutput: 'task.output',
+  taskSkipped: 'task.skipped',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
@@ -241,6 +245,10 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'stream_refused': { level: 'warn', from: 'statechan', fields: '', description: "A peer's bulk stream request was refused (not a member, wrong path, the service runs here...)." },
   'stream_started': { level: 'info', from: 'statechan', fields: '', description: "A peer's bulk stream (rsync --server) started." },
   'stream_timeout': { level: 'warn', from: 'statechan', fields: '', description: 'A bulk stream timed out and was closed.' },
+  'task.run.begin': { level: 'info', from: 'service', fields: 'rid, command, user, scheduled', description: 'A task run began (svcmgr run, or the daemon on its schedule).' },
+  'task.run.end': { level: 'info', from: 'service', fields: 'rid, code, signal, timedOut, error, ms, scheduled', description: 'A task run ended: its exit code, or the signal that killed it (timedOut), or why it could not start (error); logged at warn when not exit 0.' },
+  'task.output': { level: 'info', from: 'service', fields: 'rid, stream, line', description: 'One line a task wrote on stdout or stderr.' },
+  'task.skipped': { level: 'warn', from: 'daemon', fields: 'rid, why', description: 'A scheduled task run was due but not started (the previous run still going, the service not up here).' },
 };
 
 export const EVENT_NAMES: readonly EventName[] = Object.values(EVENT);

@@ -21,11 +21,14 @@ function groupLines(title: string, status: string, children: ResourceStatus[], l
 }
 
 export function renderStatusTree(s: ServiceStatus): string {
-  const avail = s.resources.filter((r) => r.kind !== 'sync');
+  const avail = s.resources.filter((r) => r.kind !== 'sync' && r.kind !== 'task');
   const sync = s.resources.filter((r) => r.kind === 'sync');
+  // tasks are not part of avail (never started with the service): their own group, when any
+  const tasks = s.resources.filter((r) => r.kind === 'task');
   const lines = [s.svcname, 'overall'.padEnd(STATUS_COL) + s.overall];
   lines.push(...groupLines('avail', s.avail, avail, false));
   lines.push(...groupLines('sync', s.groups.sync, sync, false));
+  if (tasks.length) lines.push(...groupLines('task', 'n/a', tasks, false));
   const hbLines = [`'- hb`.padEnd(STATUS_COL) + s.groups.hb];
   s.hb.forEach((h, i) => {
     const last = i === s.hb.length - 1;

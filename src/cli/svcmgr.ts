@@ -17,6 +17,8 @@ import { registerPrintDevs } from './commands/print-devs.js';
 import { registerPrStatus } from './commands/prstatus.js';
 import { registerLogs } from './commands/logs.js';
 import { registerBoot } from './commands/boot.js';
+import { registerRun } from './commands/run.js';
+import { registerPrintSchedule } from './commands/print-schedule.js';
 import { registerEngine, splitEngineArgv } from './commands/engine.js';
 import { cliContext, commaList, isMainModule, runMain, type CliContext } from './main.js';
 import { renderStatusTree } from './render-status.js';
@@ -30,7 +32,7 @@ import { checkParentsUp } from './dependency-check.js';
 
 const ACTIONS = new Set(['start', 'stop', 'restart', 'print', 'validate', 'get', 'set', 'unset', 'freeze', 'thaw', 'help', 'relocate', 'switch', 'takeover', 'giveback', 'create', 'delete', 'edit']);
 // the daily commands, one module each (src/cli/commands/)
-for (const a of ['clear', 'enable', 'disable', 'boot', 'shutdown', 'logs', 'prstatus', 'docker', 'podman']) ACTIONS.add(a);
+for (const a of ['clear', 'enable', 'disable', 'boot', 'shutdown', 'logs', 'prstatus', 'docker', 'podman', 'run']) ACTIONS.add(a);
 
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
@@ -61,7 +63,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     .option('--subset <subsets>', 'only the resources of these subsets (comma separated)')
     .addOption(formatOption())
     .option('--waitlock <seconds>', 'how long to wait for another action on the service', '60')
-    .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation, and start a service whose parents are not up')
+    .option('--force', 'start, restart: take shared disks over even when another node holds their SCSI reservation, and start a service whose parents are not up; run: run a task where the service is not up')
     .configureOutput({ outputError: (str, write) => write(`svcmgr: ${str.replace(/^error: /, '')}`) })
     .exitOverride()
     .showHelpAfterError(false);
@@ -224,6 +226,8 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
   registerPrStatus(env);
   registerLogs(env);
   registerBoot(env);
+  registerRun(env);
+  registerPrintSchedule(env);
   // `svcmgr -s S docker ...`: what follows the engine verb is the engine's, not commander's
   let engineTail: string[] = [];
   registerEngine(env, () => engineTail);

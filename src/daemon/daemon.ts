@@ -33,6 +33,8 @@ import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
 import { dependencyFields, isDependencyWait, relocateRefusal, WAIT_CHILDREN } from '../cluster/dependencies.js';
 import { DataMobility } from './data-mobility.js';
 import { Drainer } from './drain.js';
+import { TaskScheduler } from './task-scheduler.js';
+import { runsHereForTasks } from '../service/tasks.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -62,6 +64,7 @@ export class Daemon {
   private votes!: ArbitratorVotes;
   /** data sync resources: scheduled pushes, two-phase relocation, takeover gate, incoming pushes */
   private data!: DataMobility;
+  private tasks!: TaskScheduler;
   private quorum: QuorumView | undefined;
   /** when this node last stopped holding a majority while awaiting an arbitrator's first answer */
   private majorityLostAt: number | undefined;
@@ -124,6 +127,7 @@ export class Daemon {
     this.configs = new ConfigReplication({ paths, nodename, log: this.log.child({ part: 'config' }), onChange: () => (this.publish(true), this.kick()) });
     await this.configs.init();
     this.data = new DataMobility({ paths, nodename, log: this.log, runsHere: (s) => runsHere(this.local.get(s)), changed: (s) => void this.refreshOne(s).then(() => this.kick()) });
+    this.tasks = new TaskScheduler({ log: this.log });
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
     const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
@@ -296,6 +300,8 @@ export class Daemon {
       updated: now,
       ...this.data.stateFields(name),
     });
+    // scheduled tasks: only where the service runs, idle, neither it nor the node frozen
+    this.tasks.observe(svc, !afterAction && monitor === 'idle' && !st.frozen && !this.nodeFrozen && runsHereForTasks(st.avail, svc.expect?.state === 'up'));
     // monitoring applies to what this node runs and the operator has not stopped
     if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
     else if (!runsHere(this.local.get(name))) this.endMonitorHold(name, 'the service no longer runs here');

@@ -7,8 +7,9 @@ import { driver as fs } from './fs.js';
 import { driver as container } from './container.js';
 import { driver as app } from './app.js';
 import { driver as sync } from './sync.js';
+import { driver as task } from './task.js';
 
-export const drivers: readonly DriverSpec[] = [ip, vg, disk, fs, container, app, sync];
+export const drivers: readonly DriverSpec[] = [ip, vg, disk, fs, container, app, sync, task];
 
 export function findDriver(section: string): DriverSpec | undefined {
   return drivers.find((d) => d.section === section);

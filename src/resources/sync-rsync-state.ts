@@ -143,16 +143,6 @@ export function anotherPass(passes: number, bytes: number, ms: number, previousB
   return true;
 }
 
-/** `@5m` → 300000 ms; '' → undefined (no schedule); anything else: an error text. */
-export function parseSchedule(v: string, parseDuration: (s: string) => number | undefined): number | undefined | { error: string } {
-  const s = v.trim();
-  if (s === '') return undefined;
-  const m = /^@(.+)$/.exec(s);
-  const ms = m ? parseDuration(m[1]!) : undefined;
-  if (ms === undefined || ms < 1000) return { error: `bad schedule "${s}": expected @<interval> of at least 1s, like @5m` };
-  return ms;
-}
-
 /** Is a scheduled sync to `peer` due? */
 export function syncDue(r: RsyncRecord, peer: string, intervalMs: number, now: number): boolean {
   const last = r.sent[peer]?.at;

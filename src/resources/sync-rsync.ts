@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Keyword } from '../config/keywords.js';
-import { parseDuration } from '../config/values.js';
 import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { DataSync, DriverCheck, KeywordValues, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
-import { ageText, copyState, parseSchedule, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
+import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
+import { parseSchedule } from './schedule.js';
 
 export const RSYNC = 'rsync';
 
@@ -19,7 +19,7 @@ export const rsyncKeywords: Keyword[] = [
   { name: 'dst', type: 'string', scopable: true, types: [RSYNC], description: 'Directory the data is copied into on the target nodes (default: the same path as src, resolved for each target).' },
   { name: 'target', type: 'list', default: ['nodes'], types: [RSYNC], description: 'Nodes the data is pushed to: `nodes` (the other nodes of the service) or node names, all in the service\'s nodes.' },
   { name: 'options', type: 'shlex', scopable: true, types: [RSYNC], description: 'Extra rsync options (after the defaults -a --delete --numeric-ids).' },
-  { name: 'schedule', type: 'string', default: '', types: [RSYNC], description: 'Sync while the service runs, every interval, from the node running it: `@5m`. Empty: only on relocation.' },
+  { name: 'schedule', type: 'string', default: '', types: [RSYNC], description: 'Sync while the service runs, on a schedule, from the node running it: `@5m`, `02:00-04:00@30m` (docs/schedule.md). Empty: only on relocation.' },
   { name: 'max_delay', type: 'duration', default: 86_400_000, types: [RSYNC], description: 'A copy older than this shows warn, and a takeover from it waits for the operator (unless stale_takeover).' },
   { name: 'stale_takeover', type: 'boolean', default: false, types: [RSYNC], description: 'Let the daemon fail over to a copy older than max_delay (data written since the last sync is lost) instead of waiting for the operator.' },
   { name: 'timeout', type: 'duration', default: 3_600_000, types: [RSYNC], description: 'Longest one sync pass may take; rsync is killed past it (on both ends).' },
@@ -46,8 +46,8 @@ export function checkRsync(kw: KeywordValues, nodes: readonly string[]): DriverC
   if (dst && !path.isAbsolute(dst)) out.push({ keyword: 'dst', message: `dst "${dst}" must be an absolute path` });
   const outside = kw.list('target').filter((t) => t !== 'nodes' && !nodes.includes(t));
   if (outside.length) out.push({ keyword: 'target', message: `target ${outside.join(', ')} not in the nodes of the service (${nodes.join(' ') || 'none'})` });
-  const sch = parseSchedule(kw.string('schedule') ?? '', parseDuration);
-  if (typeof sch === 'object') out.push({ keyword: 'schedule', message: sch.error });
+  const sch = parseSchedule(kw.string('schedule') ?? '');
+  if (sch && 'error' in sch) out.push({ keyword: 'schedule', message: sch.error });
   return out;
 }
 
@@ -88,7 +88,7 @@ export function createRsync(ctx: ResourceContext): Resource {
   const src = ctx.kw.string('src') ?? '';
   const dst = ctx.kw.string('dst') || src;
   const targets = resolveTargets(ctx.kw.list('target'), ctx.serviceNodes ?? [], ctx.nodename);
-  const sch = parseSchedule(ctx.kw.string('schedule') ?? '', parseDuration);
+  const sch = parseSchedule(ctx.kw.string('schedule') ?? '');
   const file = recordFile(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
   const maxDelayMs = ctx.kw.duration('max_delay') ?? 86_400_000;
   const timeoutMs = ctx.kw.duration('timeout') ?? 3_600_000;
@@ -97,7 +97,7 @@ export function createRsync(ctx: ResourceContext): Resource {
   const data: DataSync = {
     targets,
     recordFile: file,
-    scheduleMs: typeof sch === 'number' ? sch : undefined,
+    schedule: sch && 'rules' in sch ? sch : undefined,
     maxDelayMs,
     staleTakeover: ctx.kw.boolean('stale_takeover'),
     timeoutMs,

@@ -4,9 +4,10 @@ import type { Keyword, KeywordValue } from '../config/keywords.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
 import type { Status } from './status.js';
+import type { Schedule } from './schedule.js';
 
 /** Status/ordering class of a resource: the svcmon columns and the start order. */
-export type ResourceKind = 'ip' | 'disk' | 'fs' | 'share' | 'container' | 'app' | 'sync';
+export type ResourceKind = 'ip' | 'disk' | 'fs' | 'share' | 'container' | 'app' | 'sync' | 'task';
 
 export interface StatusReport {
   status: Status;
@@ -40,6 +41,31 @@ export interface Resource {
   devices?(): Promise<ResourceDevices>;
   /** data sync resources (sync type rsync): copies of the data on the other nodes */
   data?: DataSync;
+  /** task resources: a command run on demand or on schedule, never by start/stop */
+  task?: TaskRunner;
+}
+
+/** How one run of a task ended. */
+export interface TaskOutcome {
+  /** exit code; undefined when killed by a signal or not started */
+  code: number | undefined;
+  signal?: string;
+  timedOut: boolean;
+  /** the command could not be started (unknown user, ENOENT...) */
+  error?: string;
+  ms: number;
+}
+
+export interface TaskRunner {
+  readonly command: string;
+  readonly user: string | undefined;
+  readonly schedule: Schedule | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly confirmation: boolean;
+  /** this node's record of the last run (task-state.ts) */
+  readonly recordFile: string;
+  /** run the command once; its output goes to the service log (and to onOutput) */
+  run(onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<TaskOutcome>;
 }
 
 export interface ResourceDevices {
@@ -72,7 +98,8 @@ export interface DataSync {
   push(peer: string, dst: string, final: boolean): Promise<PushResult>;
   /** this node's records (sync-rsync-state.ts) */
   readonly recordFile: string;
-  readonly scheduleMs: number | undefined;
+  /** scheduled pushes (src/resources/schedule.ts); undefined: only on relocation */
+  readonly schedule: Schedule | undefined;
   readonly maxDelayMs: number;
   readonly staleTakeover: boolean;
   readonly timeoutMs: number;

@@ -7,6 +7,7 @@ import type { PushResult } from '../resources/types.js';
 import type { CopyState, GateVerdict } from '../resources/sync-rsync-state.js';
 import { anotherPass, copyState, readRecord, takeoverGate, updateRecord } from '../resources/sync-rsync-state.js';
 import { checkServerArgs } from '../resources/sync-rsync.js';
+import { isDue } from '../resources/schedule.js';
 import type { ActionReport } from './actions.js';
 import type { ServiceResource } from './resources.js';
 import type { Service } from './service.js';
@@ -163,9 +164,9 @@ export function duePeers(svc: Service, now = Date.now()): string[] {
   const out = new Set<string>();
   for (const r of dataResources(svc)) {
     const d = r.impl.data!;
-    if (d.scheduleMs === undefined) continue;
+    if (d.schedule === undefined) continue;
     const rec = readRecord(d.recordFile);
-    for (const p of d.targets) if (!rec.sent[p] || now - rec.sent[p]!.at >= d.scheduleMs) out.add(p);
+    for (const p of d.targets) if (isDue(d.schedule, rec.sent[p]?.at, now)) out.add(p);
   }
   return [...out];
 }

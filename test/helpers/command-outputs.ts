@@ -35,6 +35,8 @@ export const OUTPUTS: Record<string, Output> = {
   'svcmgr enable': { schema: 'svcmgr-enable' },
   'svcmgr disable': { schema: 'svcmgr-enable' },
   'svcmgr prstatus': { schema: 'svcmgr-prstatus' },
+  'svcmgr print schedule': { schema: 'svcmgr-print-schedule' },
+  'svcmgr run': { schema: 'svcmgr-run' },
   // --follow too: the same records, one JSON object per line
   'svcmgr logs': { schema: 'svcmgr-logs' },
   'svcmgr freeze': { none: 'prints nothing: success is exit 0, a failure one line on stderr' },
