@@ -3,7 +3,8 @@
 // storage), real agents, real btrfs send/receive over the state channel, a busybox container
 // writing numbered records into the subvolume. relocate keeps every record written before the
 // stop and the target carries on from them (its src is the received snapshot made writable);
-// back again with an incremental send (the record names the parent). A src that is not a
+// back again with an incremental send (the record names the parent); a peer that lost its
+// snapshots gets a full send. A src that is not a
 // subvolume is one file:line line and changes nothing.
 import fs from 'node:fs';
 import test from 'ava';
@@ -119,6 +120,14 @@ test.serial('btrfs sync: two-phase relocate there and back keeps every record, i
   const sentBack = record(cl, 'n2').sent.n1;
   t.log(`n2 -> n1: ${JSON.stringify(sentBack)}`);
   t.truthy(sentBack?.parent, 'the way back is incremental: from a snapshot both hold');
+  // n2 loses its snapshots: the next scheduled push from n1 falls back to a full send
+  for (const n of fs.readdirSync(mnt('n2')).filter((x) => x.startsWith('data@'))) await sh('btrfs', ['subvolume', 'delete', `${mnt('n2')}/${n}`]);
+  const lostAt = Date.now();
+  await waitFor('a push to n2 after it lost its snapshots', () => (record(cl, 'n1').sent.n2?.at ?? 0) > lostAt, 30_000);
+  t.is(record(cl, 'n1').sent.n2?.parent, undefined, 'a peer without the common snapshot gets a full send');
+  t.is(record(cl, 'n2').received?.snap, record(cl, 'n1').sent.n2?.snap);
+  t.true(fs.existsSync(`${mnt('n2')}/${record(cl, 'n2').received!.snap}`));
+
   // pruned: at most keep + the ones in common with a peer
   const snaps = fs.readdirSync(mnt('n1')).filter((n) => n.startsWith('data@'));
   t.true(snaps.length <= 4, snaps.join(' '));
