@@ -143,6 +143,8 @@ export function createBtrfs(ctx: ResourceContext): Resource {
     }
   };
 
+  /** our snapshots when a receive began (this object serves one stream) */
+  let before: Set<string> | undefined;
   const data: DataSync = {
     targets,
     recordFile: file,
@@ -157,10 +159,14 @@ export function createBtrfs(ctx: ResourceContext): Resource {
       const why = fs.existsSync(src) ? notSubvolume(src) : undefined;
       if (why) return { ok: false, error: `src ${src} here is not a btrfs subvolume: ${why}` };
       fs.mkdirSync(dir, { recursive: true });
+      before = new Set(local());
       return { ok: true, file: 'btrfs', args: c.args };
     },
     received(from, at, final) {
-      const snap = local()[0];
+      // the received snapshot: the one that was not here before the receive (not the newest
+      // by name: the sender's clock may be behind ours)
+      const now = local();
+      const snap = now.find((n) => !before?.has(n)) ?? now[0];
       updateRecord(file, (rec) => (rec.received = { from, at, final, ...(snap ? { snap } : {}) }));
       ctx.log.info({ event: 'btrfs_received', from, snap, final }, `received snapshot ${snap ?? '?'} from ${from}`);
       void prune();
