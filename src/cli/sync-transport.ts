@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
   const exit = await runStream({
     keys: deriveChannelKeys(cluster.secret, cluster.name), self: ctx.nodename, peer: a.peer, nodes: cluster.nodes, routes,
-    open: { purpose: 'rsync', svc: a.svc, rid: a.rid, path: a.remote[a.remote.length - 1]!, argv: a.remote, final: a.final },
+    open: { purpose: a.remote[0] === 'btrfs' ? 'btrfs' : 'rsync', svc: a.svc, rid: a.rid, path: a.remote[a.remote.length - 1]!, argv: a.remote, final: a.final },
     input: process.stdin, output: process.stdout, errors: process.stderr, timeoutMs: a.timeoutMs,
   });
   if (exit.error) process.stderr.write(`ferry-rsync-transport: ${a.peer}: ${exit.error}\n`);

@@ -35,7 +35,7 @@ export function syncReceiver(d: ReceiverDeps): StreamServer {
     fs.mkdirSync(g.dst, { recursive: true });
     const at = Date.now();
     return {
-      ok: true, key: svc.svcname, file: 'rsync', args: g.args, timeoutMs: g.timeoutMs,
+      ok: true, key: svc.svcname, file: g.file, args: g.args, timeoutMs: g.timeoutMs,
       done: (ok) => {
         if (!ok) return;
         g.record(at, open.final);

@@ -17,12 +17,23 @@ export interface SentRecord {
   bytes: number;
   ms: number;
   final: boolean;
+  /** type btrfs: the snapshot sent, and the parent of the incremental send (none: a full send) */
+  snap?: string;
+  parent?: string;
+}
+
+export interface ReceivedRecord {
+  from: string;
+  at: number;
+  final: boolean;
+  /** type btrfs: the snapshot received */
+  snap?: string;
 }
 
 export interface RsyncRecord {
   v: 1;
   sent: Record<string, SentRecord>;
-  received?: { from: string; at: number; final: boolean };
+  received?: ReceivedRecord;
   handedOver?: { to: string; at: number };
   started?: number;
 }
@@ -53,11 +64,13 @@ export function parseRecord(text: string): RsyncRecord | undefined {
   if (typeof r.sent === 'object' && r.sent !== null) {
     for (const [peer, s] of Object.entries(r.sent as Record<string, unknown>)) {
       const x = s as Record<string, unknown> | null;
-      if (x && isNum(x.at) && isNum(x.bytes) && isNum(x.ms)) out.sent[peer] = { at: x.at, bytes: x.bytes, ms: x.ms, final: x.final === true };
+      if (x && isNum(x.at) && isNum(x.bytes) && isNum(x.ms)) {
+        out.sent[peer] = { at: x.at, bytes: x.bytes, ms: x.ms, final: x.final === true, ...(typeof x.snap === 'string' ? { snap: x.snap } : {}), ...(typeof x.parent === 'string' ? { parent: x.parent } : {}) };
+      }
     }
   }
   const rc = r.received as Record<string, unknown> | undefined;
-  if (rc && typeof rc.from === 'string' && isNum(rc.at)) out.received = { from: rc.from, at: rc.at, final: rc.final === true };
+  if (rc && typeof rc.from === 'string' && isNum(rc.at)) out.received = { from: rc.from, at: rc.at, final: rc.final === true, ...(typeof rc.snap === 'string' ? { snap: rc.snap } : {}) };
   const h = r.handedOver as Record<string, unknown> | undefined;
   if (h && typeof h.to === 'string' && isNum(h.at)) out.handedOver = { to: h.to, at: h.at };
   if (isNum(r.started)) out.started = r.started;

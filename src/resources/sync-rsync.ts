@@ -10,19 +10,21 @@ import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { DataSync, DriverCheck, KeywordValues, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
 import { parseSchedule } from './schedule.js';
+import { BTRFS } from './sync-btrfs-state.js';
 
 export const RSYNC = 'rsync';
 
 export const rsyncKeywords: Keyword[] = [
-  { name: 'dst', type: 'string', scopable: true, types: [RSYNC], description: 'Directory the data is copied into on the target nodes (default: the same path as src, resolved for each target).' },
-  { name: 'target', type: 'list', default: ['nodes'], types: [RSYNC], description: 'Nodes the data is pushed to: `nodes` (the other nodes of the service) or node names, all in the service\'s nodes.' },
+  { name: 'dst', type: 'string', scopable: true, types: [RSYNC, BTRFS], description: 'rsync: directory the data is copied into on the target nodes (default: the same path as src, resolved for each target). btrfs: directory of the snapshots on every node, sent and received (default: the parent directory of src).' },
+  { name: 'target', type: 'list', default: ['nodes'], types: [RSYNC, BTRFS], description: 'Nodes the data is pushed to: `nodes` (the other nodes of the service) or node names, all in the service\'s nodes.' },
   { name: 'options', type: 'shlex', scopable: true, types: [RSYNC], description: 'Extra rsync options (after the defaults -a --delete --numeric-ids).' },
-  { name: 'schedule', type: 'string', default: '', types: [RSYNC], description: 'Sync while the service runs, on a schedule, from the node running it: `@5m`, `02:00-04:00@30m` (docs/schedule.md). Empty: only on relocation.' },
-  { name: 'max_delay', type: 'duration', default: 86_400_000, types: [RSYNC], description: 'A copy older than this shows warn, and a takeover from it waits for the operator (unless stale_takeover).' },
-  { name: 'stale_takeover', type: 'boolean', default: false, types: [RSYNC], description: 'Let the daemon fail over to a copy older than max_delay (data written since the last sync is lost) instead of waiting for the operator.' },
-  { name: 'timeout', type: 'duration', default: 3_600_000, types: [RSYNC], description: 'Longest one sync pass may take; rsync is killed past it (on both ends).' },
+  { name: 'schedule', type: 'string', default: '', types: [RSYNC, BTRFS], description: 'Sync while the service runs, on a schedule, from the node running it: `@5m`, `02:00-04:00@30m` (docs/schedule.md). Empty: only on relocation.' },
+  { name: 'max_delay', type: 'duration', default: 86_400_000, types: [RSYNC, BTRFS], description: 'A copy older than this shows warn, and a takeover from it waits for the operator (unless stale_takeover).' },
+  { name: 'stale_takeover', type: 'boolean', default: false, types: [RSYNC, BTRFS], description: 'Let the daemon fail over to a copy older than max_delay (data written since the last sync is lost) instead of waiting for the operator.' },
+  { name: 'timeout', type: 'duration', default: 3_600_000, types: [RSYNC, BTRFS], description: 'Longest one sync pass may take; rsync is killed past it (on both ends).' },
 ];
 
 /** the options every push uses; `options` come after them */
@@ -102,6 +104,13 @@ export function createRsync(ctx: ResourceContext): Resource {
     staleTakeover: ctx.kw.boolean('stale_takeover'),
     timeoutMs,
     dst,
+    receive(argv) {
+      const c = checkServerArgs(argv, dst);
+      return c.ok ? { ok: true, file: 'rsync', args: c.args } : c;
+    },
+    received(from, at, final) {
+      updateRecord(file, (rec) => (rec.received = { from, at, final }));
+    },
     async push(peer: string, peerDst: string, final: boolean): Promise<PushResult> {
       const at = Date.now();
       const transport = [process.execPath, transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])].join(' ');
@@ -135,31 +144,34 @@ export function createRsync(ctx: ResourceContext): Resource {
     async start() {},
     async stop() {},
     async status(): Promise<StatusReport> {
-      const now = Date.now();
       const rec = readRecord(file);
-      const c = copyState(rec, origin, now);
-      if (c.current) {
-        // the copy here is the truth: show how old each peer's copy is
-        if (c.why.startsWith('final sync')) return { status: 'up', label: `rsync ${dst} from ${rec.received!.from}: final copy ${ageText(now - rec.received!.at)} ago`, messages: [] };
-        const msgs: string[] = [];
-        let status: StatusReport['status'] = 'up';
-        for (const p of targets) {
-          const s = rec.sent[p];
-          if (!s) {
-            msgs.push(`${p}: never synced`);
-            status = 'warn';
-          } else {
-            const age = now - s.at;
-            if (age > maxDelayMs) status = 'warn';
-            msgs.push(`${p}: last sync ${ageText(age)} ago${age > maxDelayMs ? ` (over max_delay ${ageText(maxDelayMs)})` : ''}`);
-          }
-        }
-        return { status, label: `rsync ${src} to ${targets.join(', ') || 'no target'}`, messages: msgs };
-      }
-      if (c.age === undefined) return { status: 'warn', label: `rsync ${dst}: no copy`, messages: [c.why] };
-      const status = c.age > maxDelayMs ? 'warn' : 'up';
-      const from = rec.received && c.why.startsWith('last sync') ? ` from ${rec.received.from}` : '';
-      return { status, label: `rsync ${dst}${from}: last sync ${ageText(c.age)} ago`, messages: status === 'warn' ? [`${c.why}: older than max_delay ${ageText(maxDelayMs)}`] : [] };
+      return syncStatus(RSYNC, src, dst, targets, rec, copyState(rec, origin, Date.now()), maxDelayMs);
     },
   };
+}
+
+/** The status of a data sync resource (rsync, btrfs) from its record: how old each copy is. */
+export function syncStatus(kind: string, src: string, dst: string, targets: readonly string[], rec: RsyncRecord, c: CopyState, maxDelayMs: number, now = Date.now()): StatusReport {
+  if (c.current) {
+    // the copy here is the truth: show how old each peer's copy is
+    if (c.why.startsWith('final sync')) return { status: 'up', label: `${kind} ${dst} from ${rec.received!.from}: final copy ${ageText(now - rec.received!.at)} ago`, messages: [] };
+    const msgs: string[] = [];
+    let status: StatusReport['status'] = 'up';
+    for (const p of targets) {
+      const s = rec.sent[p];
+      if (!s) {
+        msgs.push(`${p}: never synced`);
+        status = 'warn';
+      } else {
+        const age = now - s.at;
+        if (age > maxDelayMs) status = 'warn';
+        msgs.push(`${p}: last sync ${ageText(age)} ago${age > maxDelayMs ? ` (over max_delay ${ageText(maxDelayMs)})` : ''}`);
+      }
+    }
+    return { status, label: `${kind} ${src} to ${targets.join(', ') || 'no target'}`, messages: msgs };
+  }
+  if (c.age === undefined) return { status: 'warn', label: `${kind} ${dst}: no copy`, messages: [c.why] };
+  const status = c.age > maxDelayMs ? 'warn' : 'up';
+  const from = rec.received && c.why.startsWith('last sync') ? ` from ${rec.received.from}` : '';
+  return { status, label: `${kind} ${dst}${from}: last sync ${ageText(c.age)} ago`, messages: status === 'warn' ? [`${c.why}: older than max_delay ${ageText(maxDelayMs)}`] : [] };
 }

@@ -6,21 +6,25 @@ import fs from 'node:fs/promises';
 import { configSyncStatus } from './config-sync-status.js';
 import type { DriverSpec, Resource, StatusReport } from './types.js';
 import { checkRsync, createRsync, RSYNC, rsyncKeywords } from './sync-rsync.js';
+import { btrfsKeywords, checkBtrfs, createBtrfs } from './sync-btrfs.js';
+import { BTRFS } from './sync-btrfs-state.js';
 
 export const internalSyncRid = 'sync#i0';
 
 export const driver: DriverSpec = {
   section: 'sync',
   kind: 'sync',
-  types: ['config', RSYNC],
+  types: ['config', RSYNC, BTRFS],
   keywords: [
-    { name: 'src', type: 'string', scopable: true, description: 'File whose copy is kept identical on every node of the service (set implicitly to the service file for sync#i0); for type rsync, the directory copied (required).' },
+    { name: 'src', type: 'string', scopable: true, description: 'File whose copy is kept identical on every node of the service (set implicitly to the service file for sync#i0); for type rsync, the directory copied (required); for type btrfs, the subvolume copied (required).' },
     ...rsyncKeywords,
+    ...btrfsKeywords,
   ],
-  check: (kw, c) => (c.type === RSYNC ? checkRsync(kw, c.nodes) : []),
+  check: (kw, c) => (c.type === RSYNC ? checkRsync(kw, c.nodes) : c.type === BTRFS ? checkBtrfs(kw, c.nodes) : []),
   description: 'Keeps a file identical on the nodes of the service. sync#i0 is implicit: the service configuration.',
   create(ctx): Resource {
     if (ctx.type === RSYNC) return createRsync(ctx);
+    if (ctx.type === BTRFS) return createBtrfs(ctx);
     const src = ctx.kw.string('src');
     return {
       rid: ctx.rid,

@@ -105,6 +105,12 @@ export interface DataSync {
   readonly timeoutMs: number;
   /** where this node receives the data */
   readonly dst: string;
+  /** a peer's command to receive into here (sent in a stream OPEN), checked: what to run */
+  receive(argv: readonly string[]): { ok: true; file: string; args: string[] } | { ok: false; error: string };
+  /** a push from `from` into here completed (at: its start) */
+  received(from: string, at: number, final: boolean): void;
+  /** before the service starts here from a received copy: make it the live data */
+  prepare?(): Promise<void>;
 }
 
 /** Typed, scoped, reference-resolved, defaulted keyword values of one section. */

@@ -8,6 +8,7 @@ import type { CopyState, GateVerdict } from '../resources/sync-rsync-state.js';
 import { anotherPass, copyState, readRecord, takeoverGate, updateRecord } from '../resources/sync-rsync-state.js';
 import { checkServerArgs } from '../resources/sync-rsync.js';
 import { isDue } from '../resources/schedule.js';
+import { BTRFS, snapDir } from '../resources/sync-btrfs-state.js';
 import type { ActionReport } from './actions.js';
 import type { ServiceResource } from './resources.js';
 import type { Service } from './service.js';
@@ -23,7 +24,8 @@ export function peerDst(svc: Service, rid: string, peer: string): string {
   const { file } = locateService(svc.paths, svc.svcname);
   const cfg = loadServiceConfig(file, svc.svcname, peer);
   const rs = cfg.resources.find((r) => r.rid === rid);
-  const dst = rs?.kw.string('dst') || rs?.kw.string('src');
+  const src = rs?.kw.string('src');
+  const dst = rs?.type === BTRFS ? src && snapDir(src, rs.kw.string('dst')) : rs?.kw.string('dst') || src;
   if (!dst) throw new Error(`${svc.svcname}: ${rid} has no dst for ${peer}`);
   return dst;
 }
@@ -113,6 +115,21 @@ export async function relocateWithData(svc: Service, intent: string, target: str
   }
 }
 
+/**
+ * Before the service starts here: each data resource whose copy here was received makes it
+ * the live data (btrfs: the received snapshot becomes the writable subvolume at src).
+ */
+export async function prepareStart(svc: Service): Promise<{ rid: string; error: string } | undefined> {
+  for (const r of dataResources(svc)) {
+    try {
+      await r.impl.data!.prepare?.();
+    } catch (e) {
+      return { rid: r.rid, error: (e as Error).message.split('\n')[0] ?? 'error' };
+    }
+  }
+  return undefined;
+}
+
 /** The service started here: this node's copy of every data resource is the truth from now on. */
 export function markStarted(svc: Service, at = Date.now()): void {
   for (const r of dataResources(svc)) updateRecord(r.impl.data!.recordFile, (rec) => (rec.started = at));
@@ -171,7 +188,7 @@ export function duePeers(svc: Service, now = Date.now()): string[] {
   return [...out];
 }
 
-export type ReceiveGrant = { ok: true; args: string[]; dst: string; timeoutMs: number; record: (at: number, final: boolean) => void } | { ok: false; error: string };
+export type ReceiveGrant = { ok: true; file: string; args: string[]; dst: string; timeoutMs: number; record: (at: number, final: boolean) => void } | { ok: false; error: string };
 
 /**
  * Checks of a push from `peer` into this node (the daemon adds whether the service runs
@@ -182,12 +199,9 @@ export function receiveCheck(svc: Service, rid: string, peer: string, argv: read
   const nodes = svc.config.defaults.list('nodes');
   if (!nodes.includes(peer)) return { ok: false, error: `${peer} is not in the nodes of ${svc.svcname}` };
   const r = dataResources(svc).find((x) => x.rid === rid);
-  if (!r) return { ok: false, error: `${svc.svcname} has no rsync resource ${rid.slice(0, 64)}` };
+  if (!r) return { ok: false, error: `${svc.svcname} has no data sync resource ${rid.slice(0, 64)}` };
   const d = r.impl.data!;
-  const c = checkServerArgs(argv, d.dst);
+  const c = d.receive(argv);
   if (!c.ok) return c;
-  return {
-    ok: true, args: c.args, dst: d.dst, timeoutMs: d.timeoutMs,
-    record: (at, final) => updateRecord(d.recordFile, (rec) => (rec.received = { from: peer, at, final })),
-  };
+  return { ok: true, file: c.file, args: c.args, dst: d.dst, timeoutMs: d.timeoutMs, record: (at, final) => d.received(peer, at, final) };
 }

@@ -15,7 +15,7 @@ import { startResources, stopResources, type ActionHooks, type ActionReport } fr
 import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
 import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
-import { markStarted } from './data.js';
+import { markStarted, prepareStart } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
 
@@ -127,6 +127,9 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('start', opts, async () => {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
+      // a received copy (btrfs snapshot) becomes the live data before anything uses it
+      const unprepared = await prepareStart(this);
+      if (unprepared) return { action: 'start', ok: false, outcomes: [], failed: unprepared, rolledBack: [], rollbackFailures: [] };
       const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts) });
       // the service runs from this node's data: its synced copies are the truth from now on
       if (report.ok) markStarted(this);
@@ -179,6 +182,8 @@ export class Service {
       if (opts.operator !== false) await writeExpect(this.varDir, 'up');
       const stopped = await stopResources(selected, this.config.subsets, { log: this.log, hooks: this.hooks(opts) });
       if (!stopped.ok) return [stopped];
+      const unprepared = await prepareStart(this);
+      if (unprepared) return [stopped, { action: 'start', ok: false, outcomes: [], failed: unprepared, rolledBack: [], rollbackFailures: [] }];
       const started = await startResources(selected, this.config.subsets, {
         rollback: this.config.defaults.boolean('rollback'),
         log: this.log,

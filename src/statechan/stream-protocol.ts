@@ -38,7 +38,8 @@ export const HIGH_WATER = 4 * 1024 * 1024;
 export const isStreamType = (t: number): boolean => t >= STREAM_FIRST && t <= STREAM_LAST;
 
 export interface StreamOpen {
-  purpose: 'rsync';
+  /** the command family: rsync --server, or btrfs receive */
+  purpose: 'rsync' | 'btrfs';
   svc: string;
   rid: string;
   /** the path the command works on (the receiver checks it against its configuration) */
@@ -60,9 +61,9 @@ export function parseOpen(body: Buffer): StreamOpen | undefined {
   if (body.length > OPEN_MAX) return undefined;
   const o = parseJson(body) as Record<string, unknown> | undefined;
   if (typeof o !== 'object' || o === null) return undefined;
-  if (o.purpose !== 'rsync' || !str(o.svc, 255) || !str(o.rid, 255) || !str(o.path, 4096) || typeof o.final !== 'boolean') return undefined;
+  if ((o.purpose !== 'rsync' && o.purpose !== 'btrfs') || !str(o.svc, 255) || !str(o.rid, 255) || !str(o.path, 4096) || typeof o.final !== 'boolean') return undefined;
   if (!Array.isArray(o.argv) || o.argv.length === 0 || o.argv.length > ARGV_MAX || !o.argv.every((a) => typeof a === 'string' && a.length <= 4096)) return undefined;
-  return { purpose: 'rsync', svc: o.svc, rid: o.rid, path: o.path, argv: o.argv as string[], final: o.final };
+  return { purpose: o.purpose, svc: o.svc, rid: o.rid, path: o.path, argv: o.argv as string[], final: o.final };
 }
 
 export function parseExit(body: Buffer): StreamExit | undefined {

@@ -106,5 +106,5 @@ test('bad input: a target outside nodes, a missing src, a bad schedule: file:lin
   t.deepEqual(check(`${head}[sync#1]\ntype = rsync\n`), ['svc.env:4: [sync#1] missing required keyword "src" for type rsync (the directory to copy)']);
   t.deepEqual(check(`${head}[sync#1]\ntype = rsync\nsrc = data\nschedule = 5m\n`), ['svc.env:6: [sync#1] src "data" must be an absolute path', 'svc.env:7: [sync#1] bad schedule "5m": expected @<interval> (at least 1s, like @5m) or HH:MM-HH:MM[@<interval>]']);
   // the rsync keywords are not those of type config
-  t.deepEqual(check(`${head}[sync#1]\nsrc = /x\nschedule = @5m\n`), ['svc.env:6: keyword "schedule" is not valid for type "config" of [sync#1] (only for type rsync)']);
+  t.deepEqual(check(`${head}[sync#1]\nsrc = /x\nschedule = @5m\n`), ['svc.env:6: keyword "schedule" is not valid for type "config" of [sync#1] (only for type rsync, btrfs)']);
 });

@@ -1,0 +1,232 @@
+// [sync#N] type = btrfs: the service's data is a btrfs subvolume (src), copied to the other
+// nodes of the service as read-only snapshots: `btrfs send [-p <last common snapshot>]` here,
+// piped through ferry's transport (src/cli/sync-transport.ts, the state channel) into
+// `btrfs receive <dst>` on the peer, which its daemon runs after its checks. Incremental and
+// block-level; a peer that lost the common snapshot gets a full send; old snapshots are pruned
+// on both sides (keep). Before the service starts on a node whose copy was received, the
+// newest received snapshot becomes the writable subvolume at src (prepare).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Keyword } from '../config/keywords.js';
+import { serviceVarDir } from '../paths.js';
+import { run } from '../util/exec.js';
+import type { DataSync, DriverCheck, KeywordValues, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import { BTRFS, BTRFS_MAGIC, checkReceiveArgs, chooseParent, KEEP_DEFAULT, ourSnapshots, pruneList, snapDir, snapName, SUBVOL_INO } from './sync-btrfs-state.js';
+import { copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
+import { parseSchedule } from './schedule.js';
+import { resolveTargets, syncStatus } from './sync-rsync.js';
+
+export const btrfsKeywords: Keyword[] = [
+  { name: 'keep', type: 'integer', default: KEEP_DEFAULT, types: [BTRFS], description: 'Snapshots kept in dst on each node (at least 1; the last one in common with each peer is kept too).' },
+];
+
+const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
+
+/** Why `p` is not a btrfs subvolume; undefined when it is one. */
+export function notSubvolume(p: string): string | undefined {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isDirectory()) return 'not a directory';
+    const t = fs.statfsSync(p).type;
+    if (t !== BTRFS_MAGIC) return `not on a btrfs filesystem (type 0x${t.toString(16)})`;
+    if (st.ino !== SUBVOL_INO) return `a plain directory, not a subvolume (inode ${st.ino}; create it with btrfs subvolume create)`;
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (e as Error).message.split('\n')[0];
+  }
+}
+
+export function checkBtrfs(kw: KeywordValues, nodes: readonly string[]): DriverCheck[] {
+  const out: DriverCheck[] = [];
+  const src = kw.string('src');
+  if (!src) out.push({ message: 'missing required keyword "src" for type btrfs (the subvolume to copy)' });
+  else if (!path.isAbsolute(src)) out.push({ keyword: 'src', message: `src "${src}" must be an absolute path` });
+  else if (fs.existsSync(src)) {
+    // on a node that never received a copy, src does not exist yet
+    const why = notSubvolume(src);
+    if (why) out.push({ keyword: 'src', message: `src ${src} is not a btrfs subvolume: ${why}` });
+  }
+  const dst = kw.string('dst');
+  if (dst && !path.isAbsolute(dst)) out.push({ keyword: 'dst', message: `dst "${dst}" must be an absolute path` });
+  const outside = kw.list('target').filter((t) => t !== 'nodes' && !nodes.includes(t));
+  if (outside.length) out.push({ keyword: 'target', message: `target ${outside.join(', ')} not in the nodes of the service (${nodes.join(' ') || 'none'})` });
+  const sch = parseSchedule(kw.string('schedule') ?? '');
+  if (sch && 'error' in sch) out.push({ keyword: 'schedule', message: sch.error });
+  const keep = kw.integer('keep');
+  if (keep !== undefined && keep < 1) out.push({ keyword: 'keep', message: `keep ${keep}: at least 1 snapshot is kept` });
+  return out;
+}
+
+interface PipeResult {
+  ok: boolean;
+  bytes: number;
+  timedOut: boolean;
+  why: string;
+}
+
+/** `btrfs send args` | transport argv, bounded; bytes of the stream counted on the way. */
+function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number): Promise<PipeResult> {
+  return new Promise((resolve) => {
+    const send = spawn('btrfs', ['send', '-q', ...sendArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tr = spawn(process.execPath, transport, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let bytes = 0;
+    let errs = '';
+    let timedOut = false;
+    const codes: (number | null)[] = [];
+    const grab = (d: Buffer): void => {
+      if (errs.length < 8192) errs += d.toString('utf8');
+    };
+    send.stderr.on('data', grab);
+    tr.stderr.on('data', grab);
+    send.stdout.on('data', (d: Buffer) => (bytes += d.length));
+    send.stdout.pipe(tr.stdin);
+    tr.stdin.on('error', () => undefined);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      send.kill('SIGKILL');
+      tr.kill('SIGKILL');
+    }, timeoutMs);
+    const ended = (code: number | null): void => {
+      codes.push(code);
+      if (codes.length < 2) return;
+      clearTimeout(timer);
+      const ok = codes.every((c) => c === 0) && !timedOut;
+      const why = (errs.trim().split('\n').filter((l) => l.trim()).pop() ?? '').slice(0, 300);
+      resolve({ ok, bytes, timedOut, why: ok ? '' : why || `exit ${codes.join('/')}` });
+    };
+    send.on('error', (e) => (errs += `${e.message}\n`));
+    tr.on('error', (e) => (errs += `${e.message}\n`));
+    send.on('close', (c) => {
+      if (c !== 0) tr.kill('SIGTERM');
+      ended(c);
+    });
+    tr.on('close', (c) => {
+      if (c !== 0) send.kill('SIGTERM');
+      ended(c);
+    });
+  });
+}
+
+async function btrfs(args: string[], timeoutMs = 120_000): Promise<void> {
+  const r = await run('btrfs', args, { timeout: timeoutMs });
+  if (!r.ok) throw new Error(`btrfs ${args.join(' ')}: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 300) || `exit ${r.exitCode}`}`);
+}
+
+export function createBtrfs(ctx: ResourceContext): Resource {
+  const src = (ctx.kw.string('src') ?? '').replace(/\/+$/, '');
+  const base = path.basename(src);
+  const dir = snapDir(src, ctx.kw.string('dst'));
+  const keep = Math.max(1, ctx.kw.integer('keep') ?? KEEP_DEFAULT);
+  const targets = resolveTargets(ctx.kw.list('target'), ctx.serviceNodes ?? [], ctx.nodename);
+  const sch = parseSchedule(ctx.kw.string('schedule') ?? '');
+  const file = recordFile(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
+  const maxDelayMs = ctx.kw.duration('max_delay') ?? 86_400_000;
+  const timeoutMs = ctx.kw.duration('timeout') ?? 3_600_000;
+  const origin = (ctx.serviceNodes ?? [])[0] === ctx.nodename;
+  const local = (): string[] => {
+    try {
+      return ourSnapshots(base, fs.readdirSync(dir));
+    } catch {
+      return [];
+    }
+  };
+  const prune = async (): Promise<void> => {
+    for (const n of pruneList(base, local(), keep, readRecord(file))) {
+      try {
+        await btrfs(['subvolume', 'delete', path.join(dir, n)]);
+        ctx.log.info({ event: 'btrfs_pruned', snap: n }, `pruned snapshot ${n}`);
+      } catch (e) {
+        ctx.log.warn({ event: 'btrfs_prune_failed', snap: n, err: (e as Error).message }, `prune of ${n} failed`);
+      }
+    }
+  };
+
+  /** our snapshots when a receive began (this object serves one stream) */
+  let before: Set<string> | undefined;
+  const data: DataSync = {
+    targets,
+    recordFile: file,
+    schedule: sch && 'rules' in sch ? sch : undefined,
+    maxDelayMs,
+    staleTakeover: ctx.kw.boolean('stale_takeover'),
+    timeoutMs,
+    dst: dir,
+    receive(argv) {
+      const c = checkReceiveArgs(argv, dir);
+      if (!c.ok) return c;
+      const why = fs.existsSync(src) ? notSubvolume(src) : undefined;
+      if (why) return { ok: false, error: `src ${src} here is not a btrfs subvolume: ${why}` };
+      fs.mkdirSync(dir, { recursive: true });
+      before = new Set(local());
+      return { ok: true, file: 'btrfs', args: c.args };
+    },
+    received(from, at, final) {
+      // the received snapshot: the one that was not here before the receive (not the newest
+      // by name: the sender's clock may be behind ours)
+      const now = local();
+      const snap = now.find((n) => !before?.has(n)) ?? now[0];
+      updateRecord(file, (rec) => (rec.received = { from, at, final, ...(snap ? { snap } : {}) }));
+      ctx.log.info({ event: 'btrfs_received', from, snap, final }, `received snapshot ${snap ?? '?'} from ${from}`);
+      void prune();
+    },
+    async prepare() {
+      const rec = readRecord(file);
+      const r = rec.received;
+      if (!r?.snap || r.at < (rec.started ?? 0) || r.at < (rec.handedOver?.at ?? 0)) return;
+      const snap = path.join(dir, r.snap);
+      if (notSubvolume(snap)) throw new Error(`received snapshot ${snap} is gone: no copy to start from`);
+      if (fs.existsSync(src)) {
+        const why = notSubvolume(src);
+        if (why) throw new Error(`src ${src} is not a btrfs subvolume (${why}): not replaced by the received copy`);
+        await btrfs(['subvolume', 'delete', src]);
+      }
+      await btrfs(['subvolume', 'snapshot', snap, src]);
+      ctx.log.info({ event: 'btrfs_prepared', snap: r.snap, from: r.from }, `${src} is now a writable snapshot of ${r.snap}`);
+    },
+    async push(peer: string, peerDst: string, final: boolean): Promise<PushResult> {
+      const at = Date.now();
+      const why = notSubvolume(src);
+      if (why) throw new Error(`src ${src} is not a btrfs subvolume: ${why}`);
+      const name = snapName(base, at);
+      const snap = path.join(dir, name);
+      await btrfs(['subvolume', 'snapshot', '-r', src, snap]);
+      const rec = readRecord(file);
+      let parent = chooseParent(base, rec, peer, local().filter((n) => n !== name));
+      const transport = [transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : []), peer, 'btrfs', 'receive', peerDst];
+      ctx.log.info({ event: 'btrfs_push', peer, snap: name, parent, dst: peerDst, final }, `btrfs send ${name} to ${peer}:${peerDst}${parent ? ` (parent ${parent})` : ' (full)'}`);
+      let r = await sendThrough([...(parent ? ['-p', path.join(dir, parent)] : []), snap], transport, timeoutMs);
+      if (!r.ok && parent && !r.timedOut) {
+        // the peer lost the common snapshot (or never had it): a full send
+        ctx.log.warn({ event: 'btrfs_full_send', peer, parent, why: r.why }, `incremental send to ${peer} failed, sending in full`);
+        parent = undefined;
+        r = await sendThrough([snap], transport, timeoutMs);
+      }
+      if (!r.ok) {
+        ctx.log.error({ event: 'btrfs_failed', peer, timedOut: r.timedOut, why: r.why }, `btrfs send to ${peer} failed`);
+        await btrfs(['subvolume', 'delete', snap]).catch(() => undefined);
+        throw new Error(`btrfs send to ${peer} failed (${r.timedOut ? 'timed out' : r.why})`);
+      }
+      const res: PushResult = { peer, at, ms: Date.now() - at, bytes: r.bytes, fileBytes: r.bytes };
+      updateRecord(file, (x) => {
+        x.sent[peer] = { at, bytes: r.bytes, ms: res.ms, final, snap: name, ...(parent ? { parent } : {}) };
+        if (final) x.handedOver = { to: peer, at };
+      });
+      ctx.log.info({ event: 'btrfs_done', peer, final, snap: name, parent, bytes: r.bytes, ms: res.ms }, `btrfs send to ${peer} done`);
+      await prune();
+      return res;
+    },
+  };
+
+  return {
+    rid: ctx.rid,
+    kind: 'sync',
+    data,
+    async start() {},
+    async stop() {},
+    async status(): Promise<StatusReport> {
+      return syncStatus('btrfs', src, dir, targets, readRecord(file), copyState(readRecord(file), origin, Date.now()), maxDelayMs);
+    },
+  };
+}
