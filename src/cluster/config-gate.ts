@@ -29,3 +29,20 @@ export function configDisagreement(input: ConfigGateInput, nodes: readonly strin
 }
 
 export const configWaitWhy = (differ: readonly string[]): string => `waiting for ${differ.join(', ')} to hold the same configuration`;
+
+/**
+ * Live candidates that hold our configuration of the service (the same sum) but have not
+ * published an instance state of it yet: the daemon there installed the file a moment ago
+ * and its next refresh will report it. Until then it looks like a node "without the
+ * service", and a later candidate would wrongly see itself as the first eligible one.
+ */
+export function configuredWithoutState(input: ConfigGateInput, nodes: readonly string[]): string[] {
+  if (input.configSum === undefined) return [];
+  return nodes.filter((n) => {
+    if (n === input.self) return false;
+    const p = input.peers[n];
+    if (p?.state !== 'up' || !p.payload || p.payload.complete === false) return false;
+    const d = p.payload.configs?.[input.svc];
+    return d !== undefined && d.deleted !== true && d.sum === input.configSum && p.payload.services[input.svc] === undefined;
+  });
+}

@@ -19,7 +19,7 @@
 //  - never start before every parent is up on a live node, never stop (relocation) while a
 //    child runs on a live node (src/cluster/dependencies.ts).
 import { activeIntent } from './intents.js';
-import { configDisagreement, configWaitWhy } from './config-gate.js';
+import { configDisagreement, configuredWithoutState, configWaitWhy } from './config-gate.js';
 import type { Intent, NodeState, ServiceState } from './node-state.js';
 import { isComplete, runsHere } from './node-state.js';
 import { childrenRunning, childrenWhy, parentsVerdict } from './dependencies.js';
@@ -169,6 +169,8 @@ export function decide(input: DecisionInput): Decision {
   const busy = holders(input);
   if (busy.length) return none(`running on ${busy.join(', ')}`);
 
+  const fresh = configuredWithoutState(input, nodes);
+  if (fresh.length) return none(`waiting for the state of ${fresh.join(', ')}`);
   const first = nodes.find((n) => eligible(input, n));
   if (first !== self) return none(first ? `${first} is the first eligible node` : 'no eligible node');
   const differ = configDisagreement(input, nodes);

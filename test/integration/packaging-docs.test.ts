@@ -65,7 +65,7 @@ test('the bash completions complete subcommands, options, choices and service na
   const file = (n: string) => completion.find((f) => path.basename(f) === n)!;
   for (const f of completion) t.is((await execa('bash', ['-n', f], { reject: false })).exitCode, 0, f);
   t.deepEqual(await complete(file('svcmgr'), '_ferry_svcmgr', ['svcmgr', 'pri']), ['print']);
-  t.deepEqual(await complete(file('svcmgr'), '_ferry_svcmgr', ['svcmgr', '-s', 'x', 'print', '']), ['config', 'devs', 'status']);
+  t.deepEqual(await complete(file('svcmgr'), '_ferry_svcmgr', ['svcmgr', '-s', 'x', 'print', '']), ['config', 'devs', 'schedule', 'status']);
   t.deepEqual(await complete(file('svcmgr'), '_ferry_svcmgr', ['svcmgr', 'print', 'status', '--format', '']), ['json', 'text']);
   t.deepEqual(await complete(file('nodemgr'), '_ferry_nodemgr', ['nodemgr', 'daemon', '']), ['run', 'start', 'status', 'stop']);
   t.deepEqual(await complete(file('nodemgr'), '_ferry_nodemgr', ['nodemgr', 'daemon', 'run', '--log']), ['--log-stdout']);

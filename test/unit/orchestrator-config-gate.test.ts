@@ -54,3 +54,14 @@ test('a relocation target waits for the same configuration too', (t) => {
   const agree = { n1: up(node({ web: digest(S1) }, { web: svc() })), n2: up(node({ web: digest(S1) }, { web: svc() })) };
   t.deepEqual(decide(input('n3', agree, S1, { web: intent })), { action: 'start', why: 'relocation target', intent: 'i1' });
 });
+
+test('a candidate that holds the configuration but has not reported the service yet is waited for, not passed over', (t) => {
+  // n1 installed the file from n2 a moment ago: its configs say so, its services do not yet
+  const fresh = { n1: up(node({ web: digest(S1) })), n3: up(node({ web: digest(S1) }, { web: svc() })) };
+  t.deepEqual(decide(input('n2', fresh, S1)), { action: 'none', why: 'waiting for the state of n1' });
+  const reported = { n1: up(node({ web: digest(S1) }, { web: svc() })), n3: up(node({ web: digest(S1) }, { web: svc() })) };
+  t.deepEqual(decide(input('n2', reported, S1)), { action: 'none', why: 'n1 is the first eligible node' });
+  // a candidate with another configuration is the disagreement rule's, and a dead one holds nothing
+  const dead: Record<string, PeerInfo> = { n1: { state: 'down', payload: node({ web: digest(S1) }) }, n3: up(node({ web: digest(S1) }, { web: svc() })) };
+  t.is(decide(input('n2', dead, S1)).action, 'start');
+});

@@ -23,14 +23,18 @@ function status(s) {
   const td = el('td', s, 'st ' + String(s).replace(/[^a-z]/g, '-'));
   return td;
 }
+// a table is replaced only when what it shows changed: a poll that brings the same rows
+// leaves the DOM (selection, a reader's place, an element being looked at) alone
 function fill(id, head, rows) {
   const t = $(id);
-  t.replaceChildren();
+  const next = document.createElement('table');
   const thead = el('thead');
   thead.appendChild(row(head.map((h) => el('th', h))));
   const tbody = el('tbody');
   for (const r of rows) tbody.appendChild(r);
-  t.append(thead, tbody);
+  next.append(thead, tbody);
+  if (next.innerHTML === t.innerHTML) return;
+  t.replaceChildren(thead, tbody);
 }
 function ago(ms) {
   if (ms === null || ms === undefined) return '-';
