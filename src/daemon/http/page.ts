@@ -5,8 +5,31 @@
 
 export const PAGE_POLL_MS = 1_000;
 
+/** What the page shows of one instance of a service (the svcmon model's InstanceView). */
+export interface CellInstance {
+  stale: boolean;
+  avail?: string;
+  overall?: string;
+  frozen?: boolean;
+  monitor?: string;
+  last?: { avail: string };
+}
+
+/**
+ * The text and class of the svcmon table cell of one instance (none: the node is not one of
+ * the service's). Runs in the page (injected by its source text), so plain JS only: no
+ * import, no outer name.
+ */
+export function instanceCell(i: CellInstance | undefined): { text: string; cls: string } {
+  if (!i) return { text: '', cls: '' };
+  if (i.stale) return { text: 'stale (' + (i.last ? i.last.avail : '?') + ')', cls: 'st stale' };
+  const text = String(i.avail) + (i.overall !== i.avail ? ' / ' + String(i.overall) : '') + (i.frozen ? ' frozen' : '') + (i.monitor && i.monitor !== 'idle' ? ' ' + i.monitor : '');
+  return { text, cls: 'st ' + String(i.avail).replace(/[^a-z]/g, '-') };
+}
+
 const SCRIPT = String.raw`
 'use strict';
+const instanceCell = ${instanceCell.toString()};
 const $ = (id) => document.getElementById(id);
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -48,15 +71,10 @@ function draw(d) {
   for (const [name, s] of Object.entries(d.services)) {
     const cells = [el('td', name, 'svc'), el('td', s.placement), el('td', (s.runningOn || []).join(' ') || '-')];
     for (const n of nodes) {
-      const i = s.instances[n];
-      if (!i) cells.push(el('td', ''));
-      else if (i.stale) cells.push(el('td', 'stale (' + i.last.avail + ')', 'st stale'));
-      else {
-        const td = status(i.avail + (i.overall !== i.avail ? ' / ' + i.overall : '') + (i.frozen ? ' frozen' : '') + (i.monitor && i.monitor !== 'idle' ? ' ' + i.monitor : ''));
-        td.className = 'st ' + String(i.avail).replace(/[^a-z]/g, '-');
-        td.dataset.node = n;
-        cells.push(td);
-      }
+      const c = instanceCell(s.instances[n]);
+      const td = el('td', c.text, c.cls);
+      td.dataset.node = n;
+      cells.push(td);
     }
     const tr = row(cells);
     tr.dataset.service = name;
