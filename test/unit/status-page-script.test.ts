@@ -55,11 +55,15 @@ async function drawn(doc: unknown): Promise<Record<string, FakeEl>> {
   class Node {}
   const mk = (tag: string): FakeEl & Node => {
     const e = Object.assign(new Node(), { tag, textContent: '', className: '', dataset: {} as Record<string, string>, children: [] as FakeEl[] });
-    return Object.assign(e, {
+    Object.assign(e, {
       appendChild: (c: FakeEl) => (e.children.push(c), c),
       append: (...c: FakeEl[]) => void e.children.push(...c),
-      replaceChildren: () => void (e.children = []),
+      replaceChildren: (...c: FakeEl[]) => void (e.children = c),
     });
+    // the page compares a table's markup before replacing it: a serialisation stands in
+    const markup = (x: FakeEl): unknown => [x.tag, x.textContent, x.className, x.dataset, x.children.map(markup)];
+    Object.defineProperty(e, 'innerHTML', { get: () => JSON.stringify(e.children.map(markup)) });
+    return e;
   };
   const byId: Record<string, FakeEl> = {};
   for (const id of ['title', 'updated', 'services', 'nodes', 'heartbeats', 'events']) byId[id] = mk(id);
