@@ -175,6 +175,10 @@ test('the listener: JSON answers, bounded body, POST only, the socket removed at
   t.is(bad.status, 400);
   t.regex((JSON.parse(bad.body) as { Err: string }).Err, /contains "\/"/);
   t.true(lines.some((x) => x.event === EVENT.volumeRefused));
+  // a refusal of the plugin itself: an error status and its Err (podman reads Err only then)
+  const refused = await post(socket, '/VolumeDriver.Create', '{"Name":"v2","Opts":{"service":"nosuch"}}');
+  t.is(refused.status, 500);
+  t.deepEqual(JSON.parse(refused.body), { Err: 'unknown service "nosuch"' });
   t.is((await post(socket, '/VolumeDriver.Nope', '{}')).status, 404);
   t.is((await post(socket, '/Plugin.Activate', '', 'GET')).status, 405);
   const big = await post(socket, '/VolumeDriver.Get', Buffer.alloc(PLUGIN_LIMITS.bodyBytes + 10, 0x20)).catch(() => ({ status: 413, body: '', type: '' }));

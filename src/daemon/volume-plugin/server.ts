@@ -110,7 +110,9 @@ export async function listenPlugin(socket: string, handle: (req: PluginRequest) 
             log.warn({ event: EVENT.volumeRefused, op: url.slice(0, 80), err: p.err }, `volume plugin: ${p.err}`);
             return send(res, p.status, { Err: p.err });
           }
-          send(res, 200, handle(p.req));
+          // a refusal is an error status with its Err (podman reads Err only then; docker either way)
+          const a = handle(p.req);
+          send(res, typeof a.Err === 'string' && a.Err !== '' ? 500 : 200, a);
         } catch (e) {
           fail(e);
         }
