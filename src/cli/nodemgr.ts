@@ -22,6 +22,7 @@ import { stonithCommand } from './stonith.js';
 import { registerArbitratorCommand } from './arbitrator-command.js';
 import { clusterFileMismatch } from './render-config.js';
 import { startWebOf } from './daemon-web.js';
+import { startVolumePluginOf } from './daemon-volumes.js';
 import { drainCommand, type DrainOptions } from './drain.js';
 import { DRAIN_TIMEOUT_DEFAULT_S } from '../daemon/drain.js';
 
@@ -93,10 +94,12 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       reopenLogsOnSighup(log);
       await d.start();
       const web = await startWebOf(d, log);
+      const volumes = await startVolumePluginOf(d, ctx.paths, ctx.nodename, log);
       // stdout carries JSON lines only when it is the log's copy
       if (!copy) process.stdout.write(`nodemgr: daemon running on ${ctx.nodename} (pid ${process.pid})\n`);
       await d.wait();
       await web?.close();
+      await volumes?.close();
     });
   // start/stop --format json: docs/schemas/nodemgr-daemon-start.schema.json, -stop.schema.json
   const say = (format: Format, json: Record<string, unknown>, text: string): void => (format === 'json' ? writeJson(json) : void process.stdout.write(`nodemgr: ${text}\n`));

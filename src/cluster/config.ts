@@ -83,6 +83,8 @@ export interface ClusterConfig {
   arbitrators: ArbitratorConfig[];
   /** [cluster] metrics_listen: the daemon's HTTP listener (docs/metrics.md), absent when off */
   metricsListen?: HostPort;
+  /** [cluster] volume_plugin: the Docker volume plugin's name (docs/volume-plugin.md), absent when off */
+  volumePlugin?: string;
 }
 
 export interface ClusterReadResult {
@@ -302,6 +304,8 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
     if (p && 'error' in p && !badListen.has(line)) (badListen.add(line), err(line, `metrics_listen: ${p.error}`));
   }
 
+  const volumePlugin = str(cs, 'volume_plugin');
+
   if (errors.some((e) => e.severity === 'error') || secret === undefined) return { config: undefined, errors };
   return {
     config: {
@@ -317,6 +321,7 @@ export function parseClusterConfig(text: string, file: string, nodename: string,
       stonith,
       arbitrators,
       ...(metricsListen && !('error' in metricsListen) ? { metricsListen } : {}),
+      ...(volumePlugin ? { volumePlugin } : {}),
     },
     errors,
   };

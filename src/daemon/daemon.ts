@@ -165,6 +165,11 @@ export class Daemon {
     return this.cluster?.metricsListen;
   }
 
+  /** [cluster] volume_plugin, when set (the volume plugin is run beside the daemon: src/daemon/volume-plugin) */
+  get volumePlugin(): string | undefined {
+    return this.cluster?.volumePlugin;
+  }
+
   /** The recent events, read-only use (the HTTP listener's metrics and page). */
   get eventRing(): EventRing {
     return this.events;

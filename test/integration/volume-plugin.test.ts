@@ -1,0 +1,115 @@
+// The Docker volume plugin ([cluster] volume_plugin) of a real daemon, driven by the REAL
+// host docker engine: a volume created with `-o service=<svc>` lives in the service's
+// volumes_dir, a container writes into it, `docker volume ls/inspect` agree, bad requests fail
+// with our one-line Err, the socket goes away with the daemon. Then podman against the same
+// socket (containers.conf [engine.volume_plugins]).
+import test from 'ava';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { requireRoot, runCli } from '../helpers/env.js';
+import { startSingleDaemon } from '../helpers/single-daemon.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+  const r = await execa(cmd, args, { reject: false, stdin: 'ignore', timeout: 120_000, ...(env ? { env: { ...process.env, ...env } } : {}) });
+  return { code: r.exitCode ?? -1, out: String(r.stdout), err: String(r.stderr) };
+}
+
+test('docker volumes of a service: created in its volumes_dir, used by a container, refused with our Err, removed', async (t) => {
+  requireRoot();
+  const tag = crypto.randomBytes(3).toString('hex');
+  const plugin = `ferrytest-vp-${tag}`;
+  const svc = `vp${tag}`;
+  const down = `vpdown${tag}`;
+  const vol = `ferrytest-vol-${tag}`;
+  const pvol = `ferrytest-pvol-${tag}`;
+  const socket = `/run/docker/plugins/${plugin}.sock`;
+  const d = await startSingleDaemon('a', {}, [`volume_plugin = ${plugin}`]);
+  const env = d.root.env;
+  const conf = path.join(d.root.root, 'containers.conf');
+  // CONTAINERS_CONF replaces the host's configuration: keep its drop-ins (ulimits, runtime), add the plugin
+  const dropins = fs.existsSync('/etc/containers/containers.conf.d') ? fs.readdirSync('/etc/containers/containers.conf.d').filter((f) => f.endsWith('.conf')).sort() : [];
+  const host = dropins.map((f) => fs.readFileSync(path.join('/etc/containers/containers.conf.d', f), 'utf8')).join('\n');
+  fs.writeFileSync(conf, `${host}\n[engine.volume_plugins]\n${plugin} = "${socket}"\n`);
+  t.teardown(async () => {
+    await run('docker', ['volume', 'rm', '-f', vol]);
+    for (const v of [pvol, `${pvol}y`]) await run('podman', ['volume', 'rm', '-f', v], { CONTAINERS_CONF: conf });
+    await runCli('svcmgr', ['-s', svc, 'stop'], env);
+    await d.close();
+  });
+  const vdir = path.join(d.root.root, 'srv', svc, 'volumes');
+  const up = path.join(d.root.root, `${svc}.up`);
+  fs.writeFileSync(path.join(d.root.services, `${svc}.env`), `[DEFAULT]\nnodes = a\nvolumes_dir = ${vdir}\n\n[app#1]\nstart = /usr/bin/touch ${up}\nstop = /bin/rm -f ${up}\ncheck = /bin/test -e ${up}\n`);
+  fs.writeFileSync(path.join(d.root.services, `${down}.env`), `[DEFAULT]\nnodes = a\nvolumes_dir = ${path.join(d.root.root, 'srv', down)}\n\n[app#1]\nstart = /bin/true\ncheck = /bin/false\n`);
+  const st = await runCli('svcmgr', ['-s', svc, 'start'], env);
+  t.is(st.exitCode, 0, st.stderr);
+  t.true(fs.existsSync(socket), 'the daemon serves the plugin socket');
+  t.true(d.logEntries().some((e) => e.event === 'volume-plugin.listening' && e.plugin === plugin));
+
+  // the daemon's view follows the start within a tick or two
+  let c = await run('docker', ['volume', 'create', '-d', plugin, '-o', `service=${svc}`, vol]);
+  for (const t0 = Date.now(); c.code !== 0 && /does not run on this node/.test(c.err) && Date.now() - t0 < 15_000; ) {
+    await sleep(500);
+    c = await run('docker', ['volume', 'create', '-d', plugin, '-o', `service=${svc}`, vol]);
+  }
+  t.is(c.code, 0, c.err);
+  const dir = path.join(vdir, vol);
+  t.true(fs.statSync(dir).isDirectory(), 'the volume is a directory of the service\'s volumes_dir');
+  t.true(fs.existsSync(path.join(dir, '.ferry-volume.json')));
+
+  const r = await run('docker', ['run', '--rm', '-v', `${vol}:/data`, 'ferry/busybox', 'sh', '-c', 'echo x > /data/f']);
+  t.is(r.code, 0, r.err);
+  t.is(fs.readFileSync(path.join(dir, 'f'), 'utf8'), 'x\n');
+  t.true(d.logEntries().some((e) => e.event === 'volume.mounted' && e.volume === vol));
+  t.true(d.logEntries().some((e) => e.event === 'volume.unmounted' && e.volume === vol));
+
+  const ls = await run('docker', ['volume', 'ls', '--filter', `driver=${plugin}`, '--format', '{{.Name}}']);
+  t.is(ls.code, 0, ls.err);
+  t.deepEqual(ls.out.trim().split('\n'), [vol]);
+  const ins = await run('docker', ['volume', 'inspect', vol]);
+  t.is(ins.code, 0, ins.err);
+  const info = (JSON.parse(ins.out) as { Driver: string; Mountpoint: string; Scope: string; Status: { service: string } }[])[0]!;
+  t.is(info.Driver, plugin);
+  t.is(info.Mountpoint, dir);
+  t.is(info.Scope, 'global');
+  t.is(info.Status.service, svc);
+
+  // refusals: docker fails with our one-line Err, nothing is created
+  const bad = async (args: string[], re: RegExp) => {
+    const b = await run('docker', ['volume', 'create', '-d', plugin, ...args]);
+    t.not(b.code, 0, args.join(' '));
+    t.regex(b.err, re, args.join(' '));
+  };
+  await bad(['-o', `service=${svc}`, 'a..b'], /bad volume name "a\.\.b": it contains "\.\."/);
+  await bad(['-o', 'service=nosuch', `${vol}x`], /unknown service "nosuch"/);
+  await bad(['-o', `service=${down}`, `${vol}y`], new RegExp(`service ${down} does not run on this node \\(it runs nowhere\\)`));
+  await bad([`${vol}z`], /give its service \(-o service=<svc>\)/);
+  await bad(['-o', `service=${svc}`, '-o', 'size=1G', `${vol}w`], /unknown option "size"/);
+  t.deepEqual(fs.readdirSync(vdir), [vol]);
+  t.false(fs.existsSync(path.join(d.root.root, 'srv', down)));
+
+  // podman against the same socket
+  const pc = await run('podman', ['volume', 'create', '--driver', plugin, '-o', `service=${svc}`, pvol], { CONTAINERS_CONF: conf });
+  t.is(pc.code, 0, pc.err);
+  const pr = await run('podman', ['run', '--rm', '-v', `${pvol}:/data`, 'localhost/ferry/busybox', 'sh', '-c', 'echo p > /data/f'], { CONTAINERS_CONF: conf });
+  t.is(pr.code, 0, pr.err);
+  t.is(fs.readFileSync(path.join(vdir, pvol, 'f'), 'utf8'), 'p\n');
+  const pbad = await run('podman', ['volume', 'create', '--driver', plugin, '-o', `service=${down}`, `${pvol}y`], { CONTAINERS_CONF: conf });
+  t.not(pbad.code, 0);
+  t.regex(pbad.err, /does not run on this node/);
+  const prm = await run('podman', ['volume', 'rm', pvol], { CONTAINERS_CONF: conf });
+  t.is(prm.code, 0, prm.err);
+  t.false(fs.existsSync(path.join(vdir, pvol)));
+
+  const rm = await run('docker', ['volume', 'rm', vol]);
+  t.is(rm.code, 0, rm.err);
+  t.false(fs.existsSync(dir), 'docker volume rm removed the directory');
+  t.true(d.logEntries().some((e) => e.event === 'volume.removed' && e.volume === vol));
+
+  await runCli('svcmgr', ['-s', svc, 'stop'], env);
+  await d.close();
+  t.false(fs.existsSync(socket), 'the socket is removed at daemon stop');
+});
