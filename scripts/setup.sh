@@ -13,7 +13,7 @@ fi
 
 PKGS=(docker.io podman runc lvm2 iproute2 arping iputils-ping resource-agents busybox-static
       fence-agents sg3-utils keepalived kmod psmisc e2fsprogs xfsprogs util-linux procps tcpdump nftables iptables
-      systemd man-db groff-base logrotate dpkg rsync chromium btrfs-progs glusterfs-server glusterfs-client)
+      systemd man-db groff-base logrotate dpkg rsync chromium btrfs-progs glusterfs-server glusterfs-client curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
