@@ -4,12 +4,13 @@
 // a bounded number of connections; a bad request is answered (or the socket dropped) and never
 // reaches the daemon. Nothing here can throw into the event loop.
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.js';
 import { EVENT } from '../../events.js';
 import type { HostPort } from '../../util/host-port.js';
+import { closeServer, hardenedHttpServer, listenServer, type HttpServerLimits } from '../../util/http-server.js';
 
-export const HTTP_LIMITS = {
+export const HTTP_LIMITS: HttpServerLimits = {
   /** bytes of the request line and headers together */
   headerBytes: 8 * 1024,
   /** ms to receive the request line and headers */
@@ -51,18 +52,8 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, status: numbe
 }
 
 export async function listenHttp(at: HostPort, routes: Routes, log: Logger): Promise<HttpListener> {
-  const server = http.createServer({
-    maxHeaderSize: HTTP_LIMITS.headerBytes,
-    headersTimeout: HTTP_LIMITS.headersMs,
-    requestTimeout: HTTP_LIMITS.requestMs,
-    keepAliveTimeout: HTTP_LIMITS.keepAliveMs,
-    connectionsCheckingInterval: 500,
-    insecureHTTPParser: false,
-    joinDuplicateHeaders: false,
-  });
-  server.maxConnections = HTTP_LIMITS.connections;
+  const server = hardenedHttpServer(HTTP_LIMITS);
   server.maxRequestsPerSocket = 100;
-  server.setTimeout(HTTP_LIMITS.idleMs, (s: Socket) => s.destroy());
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     void (async () => {
       try {
@@ -85,31 +76,12 @@ export async function listenHttp(at: HostPort, routes: Routes, log: Logger): Pro
       }
     })();
   });
-  // malformed requests, oversized headers, timeouts: answer if the socket still can, drop it
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    }
-    socket.destroy();
-  });
-  server.on('connection', (s: Socket) => s.on('error', () => s.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: at.host, port: at.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenServer(server, at);
   server.on('error', (e: Error) => log.warn({ event: EVENT.httpError, err: e.message }, `http: ${e.message}`));
   const addr = server.address() as AddressInfo;
   log.info({ event: EVENT.httpListening, addr: addr.address, port: addr.port }, `http listening on ${addr.address}:${addr.port}`);
   return {
     address: () => addr,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -5,15 +5,16 @@
 // loop. A socket file left by a dead daemon is replaced; one another process answers on is not.
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type Socket } from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
 import { EVENT } from '../../events.js';
 import { CONTENT_TYPE, parseRequest, type PluginRequest } from './protocol.js';
+import { closeServer, hardenedHttpServer, listenServer, type HttpServerLimits } from '../../util/http-server.js';
 
 export const PLUGIN_DIR = '/run/docker/plugins';
 
-export const PLUGIN_LIMITS = {
+export const PLUGIN_LIMITS: HttpServerLimits & { bodyBytes: number } = {
   headerBytes: 8 * 1024,
   bodyBytes: 64 * 1024,
   headersMs: 5_000,
@@ -56,17 +57,7 @@ export async function listenPlugin(socket: string, handle: (req: PluginRequest) 
     if (await answers(socket)) throw new Error(`${socket} is served by another process`);
     fs.rmSync(socket, { force: true });
   }
-  const server = http.createServer({
-    maxHeaderSize: PLUGIN_LIMITS.headerBytes,
-    headersTimeout: PLUGIN_LIMITS.headersMs,
-    requestTimeout: PLUGIN_LIMITS.requestMs,
-    keepAliveTimeout: PLUGIN_LIMITS.keepAliveMs,
-    connectionsCheckingInterval: 500,
-    insecureHTTPParser: false,
-    joinDuplicateHeaders: false,
-  });
-  server.maxConnections = PLUGIN_LIMITS.connections;
-  server.setTimeout(PLUGIN_LIMITS.idleMs, (s: Socket) => s.destroy());
+  const server = hardenedHttpServer(PLUGIN_LIMITS);
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const fail = (e: unknown) => {
       log.warn({ event: EVENT.volumePluginError, socket, err: e instanceof Error ? e.message : String(e) }, 'volume plugin: answer failed');
@@ -121,30 +112,14 @@ export async function listenPlugin(socket: string, handle: (req: PluginRequest) 
       fail(e);
     }
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => {
-    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    if (s.writable && !(s as Socket & { _httpMessage?: unknown })._httpMessage) s.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    s.destroy();
-  });
-  server.on('connection', (s: Socket) => s.on('error', () => s.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socket, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenServer(server, socket);
   fs.chmodSync(socket, 0o600);
   server.on('error', (e: Error) => log.warn({ event: EVENT.volumePluginError, socket, err: e.message }, `volume plugin: ${e.message}`));
   return {
     socket,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => {
-          fs.rmSync(socket, { force: true });
-          r();
-        });
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await closeServer(server);
+      fs.rmSync(socket, { force: true });
+    },
   };
 }
