@@ -7,7 +7,7 @@ import { RESTART_HOLD_DEFAULT_MS, startArbitrator, type ArbitratorHandle } from 
 import { MIN_SECRET_BYTES, readSecretText } from '../cluster/config.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
-import { UserError } from './errors.js';
+import { UserError } from '../vocab/errors.js';
 import type { CliContext } from './main.js';
 
 export interface ArbitratorCommandOptions {

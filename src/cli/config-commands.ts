@@ -2,15 +2,15 @@
 // set, unset. They return what to print and throw UserError for operator mistakes; the
 // commander wiring lives in svcmgr.ts.
 import type { FerryPaths } from '../paths.js';
-import { UserError } from './errors.js';
+import { UserError } from '../vocab/errors.js';
 import type { ConfigError } from '../config/errors.js';
 import { ConfigInvalid } from '../config/errors.js';
 import type { Entry } from '../config/document.js';
 import { parseDocument } from '../config/document.js';
 import { EditError, setKeywords, unsetKeywords } from '../config/edit.js';
 import type { KeywordChange, KeywordRef } from '../config/edit.js';
-import type { Keyword, KeywordValue } from '../config/keywords.js';
-import { findKeyword } from '../config/keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
 import { locateService, readServiceText } from '../config/load.js';
 import { RefError, renderValue, Resolver } from '../config/resolve.js';
 import { canonicalKey, keywordAppliesToType } from '../config/sections.js';
@@ -18,6 +18,7 @@ import { validateText } from '../config/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { LockTimeout, withFileLock } from '../util/file-lock.js';
 import { serviceLogger } from '../log.js';
+import { drivers } from '../resources/registry.js';
 
 export interface ValidateOutput {
   /** 0: clean or warnings only; 1: errors */
@@ -30,7 +31,7 @@ export interface ValidateOutput {
 
 export function cmdValidateConfig(paths: FerryPaths, svcname: string, nodename: string): ValidateOutput {
   const { svcname: name, file } = locateService(paths, svcname);
-  const { errors, warnings } = validateText(readServiceText(file, name), file, { svcname: name, nodename });
+  const { errors, warnings } = validateText(readServiceText(file, name), file, { svcname: name, nodename, drivers });
   const all = [...errors, ...warnings].sort((a, b) => a.line - b.line);
   const problems = all.map((e) => ({ line: e.line, severity: e.severity, message: e.message }));
   return {
@@ -61,9 +62,9 @@ export function cmdPrintConfig(paths: FerryPaths, svcname: string, nodename: str
     }
     return JSON.stringify(out, null, 2);
   }
-  const { doc, errors } = validateText(text, file, { svcname: name, nodename });
+  const { doc, errors } = validateText(text, file, { svcname: name, nodename, drivers });
   if (errors.length > 0) throw new ConfigInvalid(errors);
-  const r = new Resolver(doc, { svcname: name, nodename });
+  const r = new Resolver(doc, { svcname: name, nodename, drivers });
   const out: Record<string, Record<string, KeywordValue | null>> = {};
   // [DEFAULT] always shows: its defaults apply even when the section is absent
   const names = ['DEFAULT', ...doc.sections.map((s) => s.name).filter((n) => n !== 'DEFAULT')];
@@ -130,7 +131,7 @@ function locate(paths: FerryPaths, svcname: string, nodename: string): Located {
   const { svcname: name, file } = locateService(paths, svcname);
   const text = readServiceText(file, name);
   const { doc } = parseDocument(text, file);
-  return { svcname: name, file, text, r: new Resolver(doc, { svcname: name, nodename }) };
+  return { svcname: name, file, text, r: new Resolver(doc, { svcname: name, nodename, drivers }) };
 }
 
 /** Checks the section and keyword exist for `get`; returns the keyword (undefined in [env]). */
@@ -244,7 +245,7 @@ function rewriteLocked(paths: FerryPaths, svcname: string, nodename: string, edi
     throw e;
   }
   if (next === l.text) return;
-  const opts = { svcname: l.svcname, nodename };
+  const opts = { svcname: l.svcname, nodename, drivers };
   const before = validateText(l.text, l.file, opts).errors;
   const after = validateText(next, l.file, opts).errors;
   const introduced = newErrors(before, after);

@@ -18,8 +18,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { LockTimeout, withFileLock } from '../util/file-lock.js';
 import { serviceLogger } from '../log.js';
 import { parseAssignment } from './config-commands.js';
-import { UserError } from './errors.js';
+import { UserError } from '../vocab/errors.js';
 import type { CliContext } from './main.js';
+import { drivers } from '../resources/registry.js';
 
 export interface LifecycleOptions {
   waitLockMs: number;
@@ -37,7 +38,7 @@ async function locked<T>(paths: FerryPaths, svc: string, nodename: string, file:
 
 /** Refuse a text with errors, naming `file:line` for each. */
 function checkValid(text: string, file: string, svc: string, nodename: string): void {
-  const { errors } = validateText(text, file, { svcname: svc, nodename });
+  const { errors } = validateText(text, file, { svcname: svc, nodename, drivers });
   if (errors.length > 0) throw new ConfigInvalid(errors);
 }
 

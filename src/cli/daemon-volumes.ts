@@ -12,6 +12,7 @@ import { listServices } from '../service/service.js';
 import { VolumePlugin, type VolumeEnv } from '../daemon/volume-plugin/plugin.js';
 import type { ServicePlace } from '../daemon/volume-plugin/protocol.js';
 import { listenPlugin, pluginSocketPath, type PluginListener } from '../daemon/volume-plugin/server.js';
+import { drivers } from '../resources/registry.js';
 
 function envOf(d: Daemon, paths: FerryPaths, nodename: string): VolumeEnv {
   return {
@@ -28,7 +29,7 @@ function envOf(d: Daemon, paths: FerryPaths, nodename: string): VolumeEnv {
     volumesDir(svc: string) {
       try {
         const { svcname, file } = locateService(paths, svc);
-        return loadServiceConfig(file, svcname, nodename).defaults.string('volumes_dir');
+        return loadServiceConfig(file, svcname, nodename, drivers).defaults.string('volumes_dir');
       } catch (e) {
         return { error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
       }

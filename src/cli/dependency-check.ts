@@ -7,7 +7,7 @@ import type { PeerInfo } from '../cluster/takeover.js';
 import { dependencyFields, parentsOf, parentsVerdict, type DependencyView } from '../cluster/dependencies.js';
 import { listServices, Service } from '../service/service.js';
 import type { FerryPaths } from '../paths.js';
-import { UserError } from './errors.js';
+import { UserError } from '../vocab/errors.js';
 import { daemonView } from './relocate.js';
 import type { CliContext } from './main.js';
 

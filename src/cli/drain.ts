@@ -4,7 +4,7 @@
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import { drainComplete, type DrainReport, type DrainService } from '../cluster/drain.js';
 import { MAX_DRAIN_TIMEOUT_S } from '../daemon/control-protocol.js';
-import { EXIT, UsageError, UserError } from './errors.js';
+import { EXIT, UsageError, UserError } from '../vocab/errors.js';
 import { writeJson, type Format } from './format.js';
 import type { CliContext } from './main.js';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { Lab } from '../lab/lab.js';
 import { runMain } from './main.js';
-import { UserError } from './errors.js';
+import { UserError } from '../vocab/errors.js';
 
 function describe(lab: Lab): string {
   const rec = lab.record;

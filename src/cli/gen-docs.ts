@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
 import { renderValue } from '../config/resolve.js';
 import { commonResourceKeywords, defaultKeywords, subsetKeywords } from '../config/keywords.js';
 import type { DriverSpec } from '../resources/types.js';

@@ -5,7 +5,7 @@ import { ConfigInvalid } from '../config/errors.js';
 import { nodename } from '../node.js';
 import { ferryPaths, type FerryPaths } from '../paths.js';
 import { CommanderError } from 'commander';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, UserError } from '../vocab/errors.js';
 import { oneLine } from '../util/one-line.js';
 import { DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 

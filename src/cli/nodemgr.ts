@@ -12,7 +12,7 @@ import { askDaemon, DaemonUnreachable, streamDaemon } from '../daemon/control-cl
 import { eventLine, isEventRecord } from './render-events.js';
 import { copyLogsTo, nodeLogger, reopenLogsOnSighup } from '../log.js';
 import { stdoutLogDestination } from '../log-stdout.js';
-import { EXIT, UserError } from './errors.js';
+import { EXIT, UserError } from '../vocab/errors.js';
 import { formatOption, writeJson, type Format } from './format.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { cliContext, isMainModule, runMain, type CliContext } from './main.js';

@@ -5,8 +5,8 @@ import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { ServiceStatus } from '../service/status.js';
 import type { TransferReport } from '../service/data.js';
-import type { Status } from '../resources/status.js';
-import { UserError } from './errors.js';
+import type { Status } from '../vocab/status.js';
+import { UserError } from '../vocab/errors.js';
 import { serviceHbStatus } from '../cluster/view.js';
 import type { CliContext } from './main.js';
 

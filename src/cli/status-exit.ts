@@ -1,6 +1,6 @@
 // The exit code of a command that reports several services' statuses: the code of the worst
 // status by severity, never the numeric maximum (n/a = 3 would hide a down = 1).
-import { statusExitCode, type Status } from '../resources/status.js';
+import { statusExitCode, type Status } from '../vocab/status.js';
 
 /** Worst first. n/a (nothing to run here) is the least severe: it never hides anything. */
 export const STATUS_SEVERITY: readonly Status[] = ['down', 'stdby down', 'warn', 'undef', 'stdby up', 'up', 'n/a'];

@@ -5,7 +5,7 @@ import { loadClusterConfig } from '../cluster/config.js';
 import { runFenceAgent } from '../fence/agent.js';
 import { fenceNode, stonithFor } from '../fence/fencer.js';
 import { nodeLogger } from '../log.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError, UserError } from '../vocab/errors.js';
 import { writeJson, type Format } from './format.js';
 import type { CliContext } from './main.js';
 

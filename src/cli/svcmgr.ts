@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Service } from '../service/service.js';
 import { locateService } from '../config/load.js';
-import { EXIT, UsageError, UserError } from './errors.js';
+import { EXIT, UsageError, UserError } from '../vocab/errors.js';
 import { formatOption, writeJson, type Format } from './format.js';
 import { printReports } from './svcmgr-report.js';
 import { statusesExitCode } from './status-exit.js';

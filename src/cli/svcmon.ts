@@ -7,7 +7,7 @@ import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, isMainModule, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
-import { EXIT, NoSuchService, UserError } from './errors.js';
+import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
 import { formatOption, type Format } from './format.js';
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';

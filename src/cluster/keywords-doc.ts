@@ -1,6 +1,6 @@
 // Markdown reference of the cluster file keywords, generated from the tables in keywords.ts.
 // docs/heartbeats.md embeds it between markers; a unit test fails when that copy is stale.
-import type { Keyword, KeywordValue } from '../config/keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { clusterSections } from './keywords.js';
 
 export const DOC_BEGIN = '<!-- cluster keywords: generated from src/cluster/keywords.ts, do not edit -->';

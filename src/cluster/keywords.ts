@@ -1,6 +1,6 @@
 // Keyword tables of the cluster file (<etc>/cluster.conf), one per section kind, in the same
 // model as the service tables (src/config/keywords.ts) so the same code can document them.
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
 
 export const HB_TYPES = ['unicast', 'multicast', 'disk'] as const;
 export type HbType = (typeof HB_TYPES)[number];

@@ -2,7 +2,7 @@
 // its fencing of peers and the placement intents (relocations) it knows of. Plain JSON. The
 // small facts ride in every heartbeat; services and intents are pulled over the state
 // channel when the beat announces a new generation (src/statechan, docs/state-channel.md).
-import type { Status } from '../resources/status.js';
+import type { Status } from '../vocab/status.js';
 import type { QuorumState } from './quorum.js';
 import type { ConfigGen } from '../config/generation.js';
 import type { TransferReport } from '../service/data.js';

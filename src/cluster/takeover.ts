@@ -11,7 +11,7 @@
 // anyone we hear. The service must be orchestrated (`orchestrate = ha`): otherwise no daemon
 // starts it anywhere after it stopped here.
 import type { FenceInfo, MonitorState, NodeState, ServiceState } from './node-state.js';
-import type { PeerState } from '../heartbeat/index.js';
+import type { PeerState } from '../vocab/peer-state.js';
 
 /** What this node knows of a peer: its heartbeat state and the state it last published. */
 export interface PeerInfo {

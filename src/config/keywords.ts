@@ -1,36 +1,7 @@
 // The keyword table model. Every driver declares its keywords once, here-shaped; that one
 // table drives parsing, validation, defaults, `print config --eval` and docs/keywords.md.
+import type { Keyword } from '../vocab/keywords.js';
 import { resourceTriggerKeywords, serviceTriggerKeywords } from './trigger-keywords.js';
-
-export type KeywordType =
-  | 'string'   // kept byte for byte
-  | 'integer'
-  | 'boolean'  // true/false, yes/no, 1/0, on/off
-  | 'duration' // "10", "10s", "500ms", "2m", "1h" -> milliseconds
-  | 'list'     // whitespace separated words
-  | 'shlex';   // shell-like words, quotes honoured; kept raw, split by the driver
-
-export type KeywordValue = string | number | boolean | string[];
-
-export interface Keyword {
-  name: string;
-  aliases?: string[];
-  type: KeywordType;
-  default?: KeywordValue;
-  required?: boolean;
-  /** may be given as `key@node` / `key@nodes` */
-  scopable?: boolean;
-  candidates?: string[];
-  /** only valid for these values of the section's `type` keyword */
-  types?: string[];
-  /**
-   * The driver's own rule for a typed value: why it is refused, or undefined when it is
-   * good. Checked wherever the value is converted (validation and loading), after the
-   * type and candidates, so a bad value is a `file:line` problem before anything runs.
-   */
-  check?: (value: KeywordValue) => string | undefined;
-  description: string;
-}
 
 /** The [DEFAULT] section. */
 export const defaultKeywords: Keyword[] = [
@@ -74,7 +45,3 @@ export const subsetKeywords: Keyword[] = [
 
 /** [env] section: free keys, referenced as {env.<key>}. */
 export const envSectionName = 'env';
-
-export function findKeyword(table: readonly Keyword[], name: string): Keyword | undefined {
-  return table.find((k) => k.name === name || (k.aliases?.includes(name) ?? false));
-}

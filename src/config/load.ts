@@ -2,10 +2,10 @@
 // service layer and drivers use. Nothing is built from a file that has errors.
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
-import { NoSuchService, UsageError, UserError } from '../cli/errors.js';
+import { NoSuchService, UsageError, UserError } from '../vocab/errors.js';
 import { ConfigError, ConfigInvalid } from './errors.js';
 import { configLimits, formatBytes } from './limits.js';
-import type { Keyword, KeywordValue } from './keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { defaultKeywords } from './keywords.js';
 import type { ResourceSection, ServiceConfig, SubsetSection } from './model.js';
 import type { ResolveOptions } from './resolve.js';
@@ -15,7 +15,7 @@ import { validateText } from './validate.js';
 import { TableValues } from './values.js';
 import type { BoundedRead } from '../util/bounded-read.js';
 import { readRegularFile } from '../util/bounded-read.js';
-import type { DriverSpec } from '../resources/types.js';
+import type { DriverSchema } from '../vocab/keywords.js';
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
@@ -64,13 +64,14 @@ export function readServiceText(file: string, svcname: string): string {
   throw new ConfigInvalid([new ConfigError(file, 1, `file larger than the limit of ${formatBytes(limit)}${size}`)]);
 }
 
-export interface ReadResult {
-  config?: ServiceConfig;
+export interface ReadResult<D extends DriverSchema = DriverSchema> {
+  config?: ServiceConfig<D>;
   errors: ConfigError[];
   warnings: ConfigError[];
 }
 
-export function readServiceConfig(file: string, svcname: string, nodename: string, drivers?: readonly DriverSpec[]): ReadResult {
+/** drivers: src/resources/registry.ts `drivers` (config does not import the drivers). */
+export function readServiceConfig<D extends DriverSchema>(file: string, svcname: string, nodename: string, drivers: readonly D[]): ReadResult<D> {
   const text = readServiceText(file, svcname);
   return buildServiceConfig(text, file, { svcname, nodename, drivers });
 }
@@ -79,17 +80,17 @@ export function readServiceConfig(file: string, svcname: string, nodename: strin
  * The service's configuration for this node; throws ConfigInvalid listing every error, or
  * UserError when the file is missing. Use locateService() to turn a name or path into `file`.
  */
-export function loadServiceConfig(file: string, svcname: string, nodename: string, drivers?: readonly DriverSpec[]): ServiceConfig {
+export function loadServiceConfig<D extends DriverSchema>(file: string, svcname: string, nodename: string, drivers: readonly D[]): ServiceConfig<D> {
   const r = readServiceConfig(file, svcname, nodename, drivers);
   if (!r.config) throw new ConfigInvalid(r.errors);
   return r.config;
 }
 
-export function buildServiceConfig(text: string, file: string, opts: ResolveOptions): ReadResult {
+export function buildServiceConfig<D extends DriverSchema>(text: string, file: string, opts: ResolveOptions<D>): ReadResult<D> {
   const { doc, errors, warnings } = validateText(text, file, opts);
   if (errors.length > 0) return { errors, warnings };
   const r = new Resolver(doc, opts);
-  const resources: ResourceSection[] = [];
+  const resources: ResourceSection<D>[] = [];
   const subsets: SubsetSection[] = [];
   const env: Record<string, string> = {};
   for (const sec of doc.sections) {
@@ -105,7 +106,10 @@ export function buildServiceConfig(text: string, file: string, opts: ResolveOpti
       // `type` is given its resolved value (driver default included) so drivers can read it too
       const given = table.filter((k) => k.name !== 'type' && keywordAppliesToType(k, type));
       const kw = values(r, sec.name, given, table, type.length > 0 ? { type } : {});
-      resources.push({ rid: sec.name, group: kind.group, index: kind.index, line: sec.line, driver: kind.driver, type, kw });
+      // the same object, typed as the caller's drivers
+      const driver = opts.drivers.find((d): boolean => d === kind.driver);
+      if (!driver) throw new Error(`internal: driver of [${sec.name}] is not among the drivers given`);
+      resources.push({ rid: sec.name, group: kind.group, index: kind.index, line: sec.line, driver, type, kw });
     } else if (kind.kind === 'subset') {
       const parallel = subsetParallel(r, sec.name);
       subsets.push({ group: kind.group, type: kind.type, name: kind.name, parallel, line: sec.line });

@@ -1,10 +1,11 @@
 // What a loaded service file is to the rest of ferry.
 import type { ConfigDocument } from './document.js';
 import type { ConfigError } from './errors.js';
-import type { DriverSpec } from '../resources/types.js';
+import type { DriverSchema } from '../vocab/keywords.js';
 import type { TableValues } from './values.js';
 
-export interface ResourceSection {
+/** D: the drivers' type as given to the loader (src/resources' DriverSpec for the service layer). */
+export interface ResourceSection<D extends DriverSchema = DriverSchema> {
   /** "fs#1" */
   rid: string;
   /** "fs" */
@@ -13,7 +14,7 @@ export interface ResourceSection {
   index: string;
   /** line of the section header */
   line: number;
-  driver: DriverSpec;
+  driver: D;
   /** resolved `type` (the driver's default when not given) */
   type: string;
   /** driver keywords plus the common resource keywords, scoped, resolved, typed, defaulted */
@@ -31,7 +32,7 @@ export interface SubsetSection {
   line: number;
 }
 
-export interface ServiceConfig {
+export interface ServiceConfig<D extends DriverSchema = DriverSchema> {
   svcname: string;
   file: string;
   /** node the values were resolved for (key@node scoping, {nodename}) */
@@ -41,7 +42,7 @@ export interface ServiceConfig {
   defaults: TableValues;
   /** [env] free keys, raw */
   env: Record<string, string>;
-  resources: ResourceSection[];
+  resources: ResourceSection<D>[];
   subsets: SubsetSection[];
   /** non-fatal findings (warnings) */
   warnings: ConfigError[];

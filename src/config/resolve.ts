@@ -2,20 +2,20 @@
 // values (`{nodename}`, `{env.x}`, `{ip#1.ipname}`...). See docs/configuration.md for the
 // exact rule deciding which braces are references: anything else is data, byte for byte.
 import type { ConfigDocument, Entry, Section } from './document.js';
-import type { DriverSpec } from '../resources/types.js';
-import type { Keyword, KeywordValue } from './keywords.js';
-import { findKeyword } from './keywords.js';
+import type { DriverSchema } from '../vocab/keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
 import { convertValue } from './values.js';
 import type { SectionKind } from './sections.js';
 import { canonicalKey, classifySection, sectionTable } from './sections.js';
-import { drivers as registeredDrivers } from '../resources/registry.js';
 import { configLimits } from './limits.js';
 
-export interface ResolveOptions {
+export interface ResolveOptions<D extends DriverSchema = DriverSchema> {
   svcname: string;
   nodename: string;
-  /** defaults to the driver registry; tests pass their own */
-  drivers?: readonly DriverSpec[];
+  /** the resource drivers (src/resources/registry.ts, given by the caller: config does not
+   *  import the drivers); tests pass their own */
+  drivers: readonly D[];
   /** expansion allowance shared by the resolvers of one check (one per node); a fresh one by default */
   budget?: ExpansionBudget;
   /** node-independent index of the same document, shared by the resolvers of one check */
@@ -83,7 +83,7 @@ export class DocumentIndex {
 
   constructor(
     doc: ConfigDocument,
-    readonly drivers: readonly DriverSpec[],
+    readonly drivers: readonly DriverSchema[],
   ) {
     for (const s of doc.sections) if (!this.sectionsByName.has(s.name)) this.sectionsByName.set(s.name, s);
   }
@@ -217,7 +217,7 @@ interface KeyEntries {
  * total expansion are bounded by configLimits. The document must not change afterwards.
  */
 export class Resolver {
-  readonly drivers: readonly DriverSpec[];
+  readonly drivers: readonly DriverSchema[];
   readonly svcname: string;
   readonly nodename: string;
   /** `nodes` of [DEFAULT]; empty means this node only (at most configLimits.nodes names) */
@@ -236,7 +236,7 @@ export class Resolver {
     readonly doc: ConfigDocument,
     opts: ResolveOptions,
   ) {
-    this.drivers = opts.drivers ?? registeredDrivers;
+    this.drivers = opts.drivers;
     this.svcname = opts.svcname;
     this.nodename = opts.nodename;
     this.budget = opts.budget ?? new ExpansionBudget();

@@ -1,14 +1,15 @@
 // What a section name means: [DEFAULT], the free [env], a resource [<group>#<index>] or a
 // subset [subset#<group>[.<type>]:<name>]; and which keyword table governs its keys.
-import type { DriverSpec } from '../resources/types.js';
-import type { Keyword } from './keywords.js';
-import { commonResourceKeywords, defaultKeywords, envSectionName, findKeyword, subsetKeywords } from './keywords.js';
+import type { DriverSchema } from '../vocab/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
+import { commonResourceKeywords, defaultKeywords, envSectionName, subsetKeywords } from './keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
 
 export type SectionKind =
   | { kind: 'default' }
   | { kind: 'env' }
-  | { kind: 'resource'; group: string; index: string; driver: DriverSpec }
-  | { kind: 'subset'; group: string; type: string | undefined; name: string; driver: DriverSpec }
+  | { kind: 'resource'; group: string; index: string; driver: DriverSchema }
+  | { kind: 'subset'; group: string; type: string | undefined; name: string; driver: DriverSchema }
   | { kind: 'invalid'; message: string };
 
 const INDEX = /^[A-Za-z0-9_-]+$/;
@@ -16,13 +17,13 @@ const GROUP = /^[A-Za-z0-9_]+$/;
 const RESOURCE_ID = /^([^#]+)#(.*)$/;
 const SUBSET_ID = /^subset#([^.:]*)(?:\.([^:]*))?:(.*)$/;
 
-const knownGroups = (drivers: readonly DriverSpec[]): string =>
+const knownGroups = (drivers: readonly DriverSchema[]): string =>
   drivers.map((d) => d.section).sort().join(', ');
 
-export function classifySection(name: string, drivers: readonly DriverSpec[]): SectionKind {
+export function classifySection(name: string, drivers: readonly DriverSchema[]): SectionKind {
   if (name === 'DEFAULT') return { kind: 'default' };
   if (name === envSectionName) return { kind: 'env' };
-  const find = (g: string): DriverSpec | undefined => drivers.find((d) => d.section === g);
+  const find = (g: string): DriverSchema | undefined => drivers.find((d) => d.section === g);
   if (name.startsWith('subset#')) {
     const m = SUBSET_ID.exec(name);
     if (!m) return { kind: 'invalid', message: `unknown section [${name}]: a subset is written [subset#<group>[.<type>]:<name>]` };
@@ -60,8 +61,8 @@ export function sectionTable(kind: SectionKind): readonly Keyword[] | undefined 
 }
 
 // Cached so TableValues and validation share one array per driver.
-const tables = new WeakMap<DriverSpec, Keyword[]>();
-export function resourceTable(driver: DriverSpec): readonly Keyword[] {
+const tables = new WeakMap<DriverSchema, Keyword[]>();
+export function resourceTable(driver: DriverSchema): readonly Keyword[] {
   let t = tables.get(driver);
   if (!t) {
     // a driver keyword wins over a common one of the same name (a driver may refine `type`)

@@ -4,8 +4,8 @@
 // words naming the state another resource must be in first. This file holds their table and
 // the requirement syntax; running them is the service layer's job (src/service/triggers.ts,
 // src/service/requires.ts).
-import type { Keyword, KeywordValue } from './keywords.js';
-import type { Status } from '../resources/status.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
+import type { Status } from '../vocab/status.js';
 import { shlexSplit } from '../util/shlex.js';
 
 export type TriggerAction = 'start' | 'stop';

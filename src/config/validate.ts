@@ -3,11 +3,11 @@
 import type { ConfigDocument, Entry, Section } from './document.js';
 import { parseDocument } from './document.js';
 import { ConfigError } from './errors.js';
-import type { Keyword } from './keywords.js';
-import { findKeyword } from './keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
 import { convertValue, TableValues } from './values.js';
-import type { KeywordValue } from './keywords.js';
-import type { DriverSpec } from '../resources/types.js';
+import type { KeywordValue } from '../vocab/keywords.js';
+import type { DriverSchema } from '../vocab/keywords.js';
 import { controlCharacter, quote } from '../util/one-line.js';
 import { configLimits } from './limits.js';
 import type { ResolveOptions } from './resolve.js';
@@ -134,7 +134,7 @@ class Validator {
   }
 
   /** the driver's checks across its keywords, on the values of this node; each at its keyword's line */
-  private driverCheck(sec: Section, driver: DriverSpec, table: readonly Keyword[], type: string): void {
+  private driverCheck(sec: Section, driver: DriverSchema, table: readonly Keyword[], type: string): void {
     const m = new Map<string, KeywordValue>();
     for (const kw of table) {
       if (!keywordAppliesToType(kw, type) || !this.r.effective(sec.name, kw.name)) continue;

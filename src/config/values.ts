@@ -1,7 +1,7 @@
 // Typed keyword values: conversion of raw strings by keyword type, defaults, aliases.
-import type { Keyword, KeywordValue } from './keywords.js';
-import { findKeyword } from './keywords.js';
-import type { KeywordValues } from '../resources/types.js';
+import type { Keyword, KeywordValue, KeywordValues } from '../vocab/keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
+import { parseDuration } from '../vocab/duration.js';
 import { shlexSplit, ShlexError } from '../util/shlex.js';
 import { quote } from '../util/one-line.js';
 
@@ -57,23 +57,6 @@ function convertType(kw: Keyword, raw: string): { value: KeywordValue } | { erro
       return { value: v.length === 0 ? [] : v.split(/[\s,]+/).filter((w) => w.length > 0) };
     }
   }
-}
-
-/** "10" (seconds), "500ms", "10s", "2m", "1h", "1m30s" -> milliseconds */
-export function parseDuration(v: string): number | undefined {
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 86_400_000;
-    matched = re.lastIndex;
-  }
-  if (matched === 0 || matched !== v.length) return undefined;
-  return Math.round(total);
 }
 
 /** KeywordValues over a table: canonical names, aliases, defaults. */

@@ -32,6 +32,7 @@ import { fetchConfig, serveConfigs } from '../statechan/configs.js';
 import type { ClusterState } from '../statechan/index.js';
 import { CLUSTER_SUM_CHARS } from '../statechan/facts.js';
 import { EVENT } from '../events.js';
+import { drivers } from '../resources/registry.js';
 
 /** a conflict stays in the announced state (svcmon note, print status) this long */
 export const CONFLICT_SHOW_MS = 10 * 60_000;
@@ -216,7 +217,7 @@ export class ConfigReplication {
 
   private nodesOf(svc: string, text: string): string[] {
     try {
-      return new Resolver(parseDocument(text, this.file(svc)).doc, { svcname: svc, nodename: this.o.nodename }).nodes;
+      return new Resolver(parseDocument(text, this.file(svc)).doc, { svcname: svc, nodename: this.o.nodename, drivers }).nodes;
     } catch {
       return [];
     }

@@ -2,7 +2,8 @@
 // Everything read from the socket goes through parseRequest before the daemon sees it.
 import path from 'node:path';
 import type { FerryPaths } from '../paths.js';
-import type { HbSnapshot, PeerState } from '../heartbeat/index.js';
+import type { HbSnapshot } from '../heartbeat/index.js';
+import type { PeerState } from '../vocab/peer-state.js';
 import type { Intent, NodeState } from '../cluster/node-state.js';
 import type { EventRecord } from './event-ring.js';
 import type { DrainReport } from '../cluster/drain.js';

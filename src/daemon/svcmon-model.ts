@@ -8,7 +8,7 @@ import type { HbSnapshot } from '../heartbeat/index.js';
 import type { Intent, MonitorState, NodeState, ServiceGroups, ServiceState } from '../cluster/node-state.js';
 import { isComplete, runsHere } from '../cluster/node-state.js';
 import { isActive } from '../cluster/multiple-active.js';
-import type { Status } from '../resources/status.js';
+import type { Status } from '../vocab/status.js';
 import type { ServiceStatus } from '../service/status.js';
 import { type AgentState, type PlacementInstance, type PlacementView, isLive, lastSeenOf, placementOf, serviceHbStatus } from '../cluster/view.js';
 

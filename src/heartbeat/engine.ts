@@ -10,7 +10,8 @@ import type { DropReason, KeyContext, MessageKind } from './envelope.js';
 import { deriveKey, open, seal } from './envelope.js';
 import { MulticastTransport } from './multicast.js';
 import type { Inbound, Transport, TransportHost } from './transport.js';
-import type { FromWorker, HbSnapshot, PeerState } from './types.js';
+import type { FromWorker, HbSnapshot } from './types.js';
+import type { PeerState } from '../vocab/peer-state.js';
 import { UnicastTransport } from './unicast.js';
 
 export interface EngineOptions {

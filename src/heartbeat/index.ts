@@ -7,9 +7,10 @@ import type { ClusterConfig } from '../cluster/config.js';
 import type { Logger } from '../log.js';
 import { newIncarnation } from './envelope.js';
 import type { JsonValue } from './envelope.js';
-import type { FromWorker, HbSnapshot, PeerState, PeerView, ToWorker, WorkerInit } from './types.js';
+import type { FromWorker, HbSnapshot, PeerView, ToWorker, WorkerInit } from './types.js';
+import type { PeerState } from '../vocab/peer-state.js';
 
-export type { HbSnapshot, HbStats, HbPeerStats, PeerState, PeerView, RxState, StateChanStats, TxState } from './types.js';
+export type { HbSnapshot, HbStats, HbPeerStats, PeerView, RxState, StateChanStats, TxState } from './types.js';
 export type { JsonValue, DropReason } from './envelope.js';
 
 export interface HeartbeatEvents {

@@ -2,6 +2,7 @@
 // data: they cross the worker boundary by structured clone.
 import type { ClusterConfig, HbConfig } from '../cluster/config.js';
 import type { DropReason } from './envelope.js';
+import type { PeerState } from '../vocab/peer-state.js';
 
 /**
  * unknown: not heard yet and the start is more recent than the timeout;
@@ -11,8 +12,6 @@ import type { DropReason } from './envelope.js';
 export type RxState = 'unknown' | 'up' | 'down' | 'left';
 /** up: the last send/write worked; error: it failed (see txError); stalled: the previous disk write has not returned yet */
 export type TxState = 'up' | 'error' | 'stalled' | 'stopped';
-/** a peer is down only when it is down on every heartbeat */
-export type PeerState = 'unknown' | 'up' | 'down' | 'left';
 
 export type DropCounts = Record<DropReason, number>;
 

@@ -2,7 +2,7 @@
 // Two types: `forking` (commands that return once the app runs; v2 command lines or a v1
 // launcher script) and `ocf` (a Pacemaker OCF resource agent). This file is the keyword
 // table and the dispatch; the behaviour lives in app-forking.ts and app-ocf.ts.
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
 import type { DriverSpec, Resource } from './types.js';
 import { createForkingApp } from './app-forking.js';
 import { createOcfApp } from './app-ocf.js';

@@ -3,7 +3,7 @@
 // shared by the keyword table (file:line errors) and the driver (refused at start), and the
 // options they give. Pure functions: the argv is built here, the engine is run elsewhere.
 import { shlexSplit } from '../util/shlex.js';
-import type { KeywordValue } from '../config/keywords.js';
+import type { KeywordValue } from '../vocab/keywords.js';
 
 /** what the engines accept as a container name */
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

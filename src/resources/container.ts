@@ -2,7 +2,7 @@
 // OpenSVC v1 docker driver did. Stop removes the container, so every start runs a fresh one
 // from the current configuration; the container name ties a resource to its container.
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
-import type { Keyword, KeywordValue } from '../config/keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { shlexSplit } from '../util/shlex.js';
 import { inspectBatched } from './container-batch.js';
 import { privateEngine, type PrivateEngine } from './container-private.js';

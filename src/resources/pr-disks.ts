@@ -7,7 +7,7 @@
 //  - inspect: which disks this node holds, and a message for every other one.
 // Type 5 lets every *registrant* write, so an unforced start reads every disk first and does
 // not even register while another node holds one of them.
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
 import type { Logger } from '../log.js';
 import { isType5, preempt, readKeys, readReservation, register, release, reserve, sameKey, unregister, type PrReservation } from './scsi-pr.js';
 

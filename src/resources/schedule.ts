@@ -5,7 +5,7 @@
 //   02:00-04:00           once per window (the interval is the window's length)
 //   22:00-02:00@1h        a window may cross midnight
 // Times are HH:MM, the end minute included. Intervals are durations of at least 1s.
-import { parseDuration } from '../config/values.js';
+import { parseDuration } from '../vocab/duration.js';
 
 export interface ScheduleRule {
   /** minutes after local midnight; undefined: any time */

@@ -5,11 +5,12 @@
 // decide when); the receiving daemon refuses a push into a node that runs the service.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Keyword } from '../config/keywords.js';
+import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
-import type { DataSync, DriverCheck, KeywordValues, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DataSync, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
 import { parseSchedule } from './schedule.js';

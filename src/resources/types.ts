@@ -1,9 +1,9 @@
 // The contract between the service layer and resource drivers. Drivers know nothing of the
 // daemon or of other resources: they get their typed keywords and a logger, and act.
-import type { Keyword, KeywordValue } from '../config/keywords.js';
+import type { DriverSchema, KeywordValues } from '../vocab/keywords.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
-import type { Status } from './status.js';
+import type { Status } from '../vocab/status.js';
 import type { Schedule } from './schedule.js';
 
 /** Status/ordering class of a resource: the svcmon columns and the start order. */
@@ -113,17 +113,6 @@ export interface DataSync {
   prepare?(): Promise<void>;
 }
 
-/** Typed, scoped, reference-resolved, defaulted keyword values of one section. */
-export interface KeywordValues {
-  get(name: string): KeywordValue | undefined;
-  string(name: string): string | undefined;
-  integer(name: string): number | undefined;
-  boolean(name: string): boolean;
-  /** milliseconds */
-  duration(name: string): number | undefined;
-  list(name: string): string[];
-}
-
 export interface ResourceContext {
   rid: string;
   svcname: string;
@@ -140,22 +129,8 @@ export interface ResourceContext {
   serviceNodes?: readonly string[];
 }
 
-/** A problem a driver finds across its keywords, reported at the keyword's line (or the section's). */
-export interface DriverCheck {
-  keyword?: string;
-  message: string;
-}
-
-export interface DriverSpec {
-  /** section group name: `[<section>#<index>]` */
-  section: string;
+/** A resource driver: its schema (what the config layer reads) plus its class and its factory. */
+export interface DriverSpec extends DriverSchema {
   kind: ResourceKind;
-  /** accepted values of `type`; the first is the default. Empty: `type` is not used. */
-  types: string[];
-  /** driver-specific keywords; the common resource keywords are added by the config layer */
-  keywords: Keyword[];
-  description: string;
-  /** checks across keywords (and the service's nodes), run by validation for this type */
-  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string }): DriverCheck[];
   create(ctx: ResourceContext): Resource;
 }

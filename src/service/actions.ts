@@ -9,7 +9,7 @@ import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
 import { startPlan, stopPlan, type Stage } from './ordering.js';
-import type { Status } from '../resources/status.js';
+import type { Status } from '../vocab/status.js';
 import type { TriggerAction } from '../config/trigger-keywords.js';
 import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
 import { describeUnmet, unmetRequirements } from './requires.js';

@@ -12,6 +12,7 @@ import { BTRFS, snapDir } from '../resources/sync-btrfs-state.js';
 import type { ActionReport } from './actions.js';
 import type { ServiceResource } from './resources.js';
 import type { Service } from './service.js';
+import { drivers } from '../resources/registry.js';
 
 export function dataResources(svc: Service): ServiceResource[] {
   return svc.resources.filter((r) => r.impl.data !== undefined && !r.disabled);
@@ -22,7 +23,7 @@ export const hasData = (svc: Service): boolean => dataResources(svc).length > 0;
 /** The `dst` of resource `rid` as `peer` resolves it (dst, else src): where peer receives. */
 export function peerDst(svc: Service, rid: string, peer: string): string {
   const { file } = locateService(svc.paths, svc.svcname);
-  const cfg = loadServiceConfig(file, svc.svcname, peer);
+  const cfg = loadServiceConfig(file, svc.svcname, peer, drivers);
   const rs = cfg.resources.find((r) => r.rid === rid);
   const src = rs?.kw.string('src');
   const dst = rs?.type === BTRFS ? src && snapDir(src, rs.kw.string('dst')) : rs?.kw.string('dst') || src;

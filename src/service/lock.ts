@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../vocab/errors.js';
 import { pidAlive } from '../util/pid-alive.js';
 
 interface LockInfo {

@@ -3,7 +3,7 @@
 // caller reads the statuses, this says which requirements are unmet and how to say so.
 import type { Requirement, TriggerAction } from '../config/trigger-keywords.js';
 import { parseRequires } from '../config/trigger-keywords.js';
-import type { Status } from '../resources/status.js';
+import type { Status } from '../vocab/status.js';
 
 export interface Unmet {
   rid: string;

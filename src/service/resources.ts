@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ServiceConfig } from '../config/model.js';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
-import type { Resource, ResourceKind } from '../resources/types.js';
+import type { DriverSpec, Resource, ResourceKind } from '../resources/types.js';
 import { driver as syncDriver, internalSyncRid } from '../resources/sync.js';
 import { TableValues } from '../config/values.js';
 import { commonResourceKeywords } from '../config/keywords.js';
@@ -35,7 +35,7 @@ export interface ServiceResource {
   impl: Resource;
 }
 
-export function buildResources(config: ServiceConfig, paths: FerryPaths, log: Logger): ServiceResource[] {
+export function buildResources(config: ServiceConfig<DriverSpec>, paths: FerryPaths, log: Logger): ServiceResource[] {
   const triggerTimeoutMs = config.defaults.duration('trigger_timeout') ?? defaultTriggerTimeoutMs;
   const list: ServiceResource[] = config.resources.map((rs) => {
     const mnt = rs.driver.section === 'fs' ? rs.kw.string('mnt') : undefined;

@@ -7,9 +7,9 @@ import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../vocab/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
-import type { ResourceDevices, ResourceKind } from '../resources/types.js';
+import type { DriverSpec, ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
 import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
@@ -18,6 +18,7 @@ import { acquireActionLock } from './lock.js';
 import { markStarted, prepareStart } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
 import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+import { drivers } from '../resources/registry.js';
 
 export interface ServiceDevices extends ResourceDevices {
   rid: string;
@@ -65,7 +66,7 @@ export class Service {
 
   private constructor(
     readonly paths: FerryPaths,
-    readonly config: ServiceConfig,
+    readonly config: ServiceConfig<DriverSpec>,
   ) {
     this.varDir = serviceVarDir(paths, config.svcname);
     this.log = serviceLogger(paths, config.svcname, config.nodename);
@@ -86,7 +87,7 @@ export class Service {
   /** Load and validate; throws UserError (missing service, from the reader) or ConfigInvalid (file:line errors). */
   static open(paths: FerryPaths, arg: string, nodename: string): Service {
     const { svcname, file } = locateService(paths, arg);
-    return new Service(paths, loadServiceConfig(file, svcname, nodename));
+    return new Service(paths, loadServiceConfig(file, svcname, nodename, drivers));
   }
 
   get svcname(): string {

@@ -1,7 +1,7 @@
 // A service's status on this node: every resource's report, then avail and overall by the
 // OpenSVC merge rules (GUIDE §3).
 import type { ResourceKind, StatusReport } from '../resources/types.js';
-import { mergeAll, type Status } from '../resources/status.js';
+import { mergeAll, type Status } from '../vocab/status.js';
 import { compareRid, type ServiceResource } from './resources.js';
 
 export interface ResourceStatus extends StatusReport {

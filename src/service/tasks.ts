@@ -2,9 +2,9 @@
 // or --force; --confirm for a task with confirmation), one run at a time per task, the record
 // of the last run, task.run.begin/end in the service log. The CLI (`svcmgr run`) and the
 // daemon's scheduler (src/daemon/task-scheduler.ts) both come here.
-import { UsageError, UserError } from '../cli/errors.js';
+import { UsageError, UserError } from '../vocab/errors.js';
 import { EVENT } from '../events.js';
-import type { Status } from '../resources/status.js';
+import type { Status } from '../vocab/status.js';
 import type { TaskOutcome, TaskRunner } from '../resources/types.js';
 import { nextRun } from '../resources/schedule.js';
 import { readRecord } from '../resources/sync-rsync-state.js';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
-import type { KeywordValues } from '../resources/types.js';
+import type { KeywordValues } from '../vocab/keywords.js';
 import { describeOutcome, runAppCommand, type CommandResult } from '../resources/app-command.js';
 import { baseEnv } from '../resources/app-env.js';
 import { shlexSplit } from '../util/shlex.js';

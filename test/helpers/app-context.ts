@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 import { commonResourceKeywords } from '../../src/config/keywords.js';
 import { TableValues } from '../../src/config/values.js';
 import { silentLogger } from '../../src/log.js';

@@ -1,6 +1,6 @@
 // Runs one app start in a separate node process, then exits: lets a test prove that what the
 // app left running survives ferry's own exit. argv[2]: JSON {ferryRoot, svcname, kw}.
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 import { driver } from '../../src/resources/app.js';
 import { appContext } from './app-context.js';
 import type { AppPlace } from './app-context.js';

@@ -2,7 +2,7 @@
 // a ResourceContext built from plain keyword values, and direct engine calls (not through the
 // driver) to observe and clean up what the driver did.
 import os from 'node:os';
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 import { TableValues } from '../../src/config/values.js';
 import { defaultKeywords } from '../../src/config/keywords.js';
 import { silentLogger } from '../../src/log.js';

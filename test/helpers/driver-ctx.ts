@@ -1,6 +1,6 @@
 // Build a driver's Resource in-process, for drivers whose effects live in namespaces the test
 // process shares (mounts, LVM metadata). Network drivers go through driver-exec instead.
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 import { TableValues } from '../../src/config/values.js';
 import { silentLogger } from '../../src/log.js';
 import { ferryPaths } from '../../src/paths.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { findDriver } from '../../src/resources/registry.js';
 import { TableValues } from '../../src/config/values.js';
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 import { ferryPaths } from '../../src/paths.js';
 import { silentLogger } from '../../src/log.js';
 import type { StatusReport } from '../../src/resources/types.js';

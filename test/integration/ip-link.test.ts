@@ -9,7 +9,7 @@ import { makeFerryRoot, requireRoot, runCli, sh, testImage, uniquePrefix } from 
 import { addressesIn, createNetPair } from '../helpers/net-ns.js';
 import type { NetPair } from '../helpers/net-ns.js';
 import { runDriver } from '../helpers/driver-exec.js';
-import type { KeywordValue } from '../../src/config/keywords.js';
+import type { KeywordValue } from '../../src/vocab/keywords.js';
 
 async function pair(t: ExecutionContext): Promise<NetPair> {
   requireRoot();

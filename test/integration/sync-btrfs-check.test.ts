@@ -9,6 +9,7 @@ import { requireRoot, sh } from '../helpers/env.js';
 import { createLoop } from '../helpers/loop-dev.js';
 import { notSubvolume } from '../../src/resources/sync-btrfs.js';
 import { loadServiceConfig } from '../../src/config/load.js';
+import { drivers } from '../../src/resources/registry.js';
 
 test.serial('src must be the root of a btrfs subvolume', async (t) => {
   requireRoot();
@@ -35,7 +36,7 @@ test.serial('src must be the root of a btrfs subvolume', async (t) => {
   const load = (src: string): string => {
     fs.writeFileSync(file, `[DEFAULT]\nnodes = ${os.hostname()}\n\n[sync#1]\ntype = btrfs\nsrc = ${src}\n`);
     try {
-      loadServiceConfig(file, 'svc', os.hostname());
+      loadServiceConfig(file, 'svc', os.hostname(), drivers);
       return '';
     } catch (e) {
       return (e as Error).message;

@@ -12,7 +12,7 @@ import {
   parseAssignment,
   parseKeywordParam,
 } from '../../src/cli/config-commands.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/vocab/errors.js';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { ferryPaths } from '../../src/paths.js';
 

@@ -1,6 +1,6 @@
 // Driver tables for the config unit tests, so they do not move when real drivers change.
 import type { DriverSpec } from '../../src/resources/types.js';
-import type { Keyword } from '../../src/config/keywords.js';
+import type { Keyword } from '../../src/vocab/keywords.js';
 
 function spec(section: string, types: string[], keywords: Keyword[]): DriverSpec {
   return {

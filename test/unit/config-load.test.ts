@@ -5,9 +5,10 @@ import path from 'node:path';
 import test from 'ava';
 import { buildServiceConfig, loadServiceConfig, locateService, readServiceConfig, serviceFile } from '../../src/config/load.js';
 import { ConfigInvalid } from '../../src/config/errors.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/vocab/errors.js';
 import { ferryPaths } from '../../src/paths.js';
 import { fakeDrivers, opts } from './config-fake-drivers.js';
+import { drivers } from '../../src/resources/registry.js';
 
 const text = [
   '[DEFAULT]',
@@ -106,14 +107,14 @@ test('service files are found by name or by path; names are checked', (t) => {
 test('a missing service is a one-line UserError', (t) => {
   const paths = tmpRoot();
   const file = path.join(paths.services, 'nope.env');
-  t.throws(() => loadServiceConfig(file, 'nope', 'node1'), { instanceOf: UserError, message: `service nope does not exist (no ${file})` });
+  t.throws(() => loadServiceConfig(file, 'nope', 'node1', drivers), { instanceOf: UserError, message: `service nope does not exist (no ${file})` });
 });
 
 test('loadServiceConfig throws ConfigInvalid with every error; readServiceConfig returns them', (t) => {
   const paths = tmpRoot();
   const file = path.join(paths.services, 'bad.env');
   fs.writeFileSync(file, '[DEFAULT]\norchestrate = maybe\n[bogus]\n');
-  const err = t.throws(() => loadServiceConfig(file, 'bad', 'node1'), { instanceOf: ConfigInvalid });
+  const err = t.throws(() => loadServiceConfig(file, 'bad', 'node1', drivers), { instanceOf: ConfigInvalid });
   t.deepEqual(err!.errors.map(String), [
     `${file}:2: bad value "maybe" for orchestrate: expected one of no, start, ha`,
     `${file}:3: unknown section [bogus]: expected [DEFAULT], [env], [<group>#<index>] or [subset#<group>[.<type>]:<name>]`,

@@ -13,6 +13,7 @@ import {
   parseNetns,
   runOptionArgs,
 } from '../../src/resources/container-args.js';
+import { drivers } from '../../src/resources/registry.js';
 
 test('netns forms', (t) => {
   t.deepEqual(parseNetns('host'), { kind: 'mode', mode: 'host' });
@@ -82,7 +83,7 @@ test('bad values are file:line errors of the service file', (t) => {
     'name = -x', // 14
     'tty = yes', // 15
   ].join('\n');
-  const r = validateText(text, 'svc.env', { svcname: 'svc', nodename: 'node1' });
+  const r = validateText(text, 'svc.env', { svcname: 'svc', nodename: 'node1', drivers });
   const lines = r.errors.map((e) => String(e).split(': ')[0]);
   t.deepEqual(lines, ['svc.env:6', 'svc.env:7', 'svc.env:8', 'svc.env:9', 'svc.env:10', 'svc.env:11', 'svc.env:12', 'svc.env:13', 'svc.env:14'], r.errors.map(String).join('\n'));
   t.regex(String(r.errors[0]), /^svc\.env:6: bad value "elsewhere" for netns: expected host, none/);

@@ -7,7 +7,7 @@ import test from 'ava';
 import { cmdCreate, cmdDelete, cmdEditConfig } from '../../src/cli/create-delete-commands.js';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { readGen, DELETED_SUM } from '../../src/config/generation.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/vocab/errors.js';
 import { ferryPaths } from '../../src/paths.js';
 import { makeFerryRoot } from '../helpers/env.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import test from 'ava';
 import { generateSecret, loadClusterConfig, parseClusterConfig, SECRET_FILE_MAX_BYTES } from '../../src/cluster/config.js';
 import { readSecretFile } from '../../src/cli/arbitrator-command.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/vocab/errors.js';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { ferryPaths } from '../../src/paths.js';
 import { repoRoot } from '../helpers/env.js';

@@ -4,7 +4,8 @@ import test from 'ava';
 import type { ClusterConfig, HbConfig } from '../../src/cluster/config.js';
 import { Engine } from '../../src/heartbeat/engine.js';
 import { deriveKey, seal } from '../../src/heartbeat/envelope.js';
-import type { FromWorker, PeerState } from '../../src/heartbeat/types.js';
+import type { FromWorker } from '../../src/heartbeat/types.js';
+import type { PeerState } from '../../src/vocab/peer-state.js';
 import { MemoryBus } from '../helpers/hb-memory.js';
 
 const SECRET = '5a'.repeat(32);

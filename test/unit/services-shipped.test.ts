@@ -9,6 +9,7 @@ import { buildServiceConfig } from '../../src/config/load.js';
 import { cmdGet, cmdSet, parseAssignment } from '../../src/cli/config-commands.js';
 import { ferryPaths } from '../../src/paths.js';
 import { repoRoot } from '../helpers/env.js';
+import { drivers } from '../../src/resources/registry.js';
 
 const names = ['registry.opensvc.com', 'busybox.opensvc.com'];
 const read = (name: string) => {
@@ -20,7 +21,7 @@ for (const name of names) {
   test(`${name} validates with no error and no warning on both nodes`, (t) => {
     const { file, text } = read(name);
     for (const nodename of ['deb1.opensvc.com', 'deb2.opensvc.com']) {
-      const r = validateText(text, file, { svcname: name, nodename });
+      const r = validateText(text, file, { svcname: name, nodename, drivers });
       t.deepEqual(r.errors.map(String), []);
       t.deepEqual(r.warnings.map(String), []);
     }
@@ -29,7 +30,7 @@ for (const name of names) {
 
 test('registry.opensvc.com loads with v1 aliases mapped to the driver keywords', (t) => {
   const { file, text } = read('registry.opensvc.com');
-  const r = buildServiceConfig(text, file, { svcname: 'registry.opensvc.com', nodename: 'deb1.opensvc.com' });
+  const r = buildServiceConfig(text, file, { svcname: 'registry.opensvc.com', nodename: 'deb1.opensvc.com', drivers });
   const c = r.config!;
   t.deepEqual(c.resources.map((x) => x.rid), ['container#1', 'ip#1', 'vg#1', 'fs#1', 'fs#2', 'fs#3']);
   const byRid = new Map(c.resources.map((x) => [x.rid, x]));
@@ -43,7 +44,7 @@ test('registry.opensvc.com loads with v1 aliases mapped to the driver keywords',
 
 test('busybox.opensvc.com subsets', (t) => {
   const { file, text } = read('busybox.opensvc.com');
-  const c = buildServiceConfig(text, file, { svcname: 'busybox.opensvc.com', nodename: 'deb1.opensvc.com' }).config!;
+  const c = buildServiceConfig(text, file, { svcname: 'busybox.opensvc.com', nodename: 'deb1.opensvc.com', drivers }).config!;
   t.deepEqual(c.subsets.map((s) => [s.group, s.type, s.name, s.parallel]), [
     ['container', 'docker', '01appservers', true],
     ['container', 'docker', '02webservers', false],

@@ -7,6 +7,7 @@ import { anotherPass, copyState, emptyRecord, parseRecord, PHASE1, syncDue, take
 import { checkServerArgs, parseStats, resolveTargets } from '../../src/resources/sync-rsync.js';
 import { ARGV_MAX, OPEN_MAX, parseOpen } from '../../src/statechan/stream-protocol.js';
 import { parseTransportArgs } from '../../src/cli/sync-transport-args.js';
+import { drivers } from '../../src/resources/registry.js';
 
 const H = 3_600_000;
 
@@ -97,7 +98,7 @@ test('transport arguments as rsync gives them', (t) => {
   t.is(typeof parseTransportArgs(['n2', 'rsync']), 'string');
 });
 
-const check = (text: string) => validateText(text, 'svc.env', { svcname: 'svc', nodename: 'n1' }).errors.map(String);
+const check = (text: string) => validateText(text, 'svc.env', { svcname: 'svc', nodename: 'n1', drivers }).errors.map(String);
 
 test('bad input: a target outside nodes, a missing src, a bad schedule: file:line errors', (t) => {
   const head = '[DEFAULT]\nnodes = n1 n2\n\n';

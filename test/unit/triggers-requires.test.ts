@@ -6,7 +6,7 @@ import { buildServiceConfig } from '../../src/config/load.js';
 import { parseRequires } from '../../src/config/trigger-keywords.js';
 import { describeUnmet, unmetRequirements } from '../../src/service/requires.js';
 import { triggerEnv, triggerSetFrom } from '../../src/service/triggers.js';
-import type { Status } from '../../src/resources/status.js';
+import type { Status } from '../../src/vocab/status.js';
 import { opts } from './config-fake-drivers.js';
 
 const head = '[DEFAULT]\nnodes = node1 node2\n';

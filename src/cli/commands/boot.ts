@@ -7,7 +7,7 @@
 //  - shutdown: for a host shutdown, stop every resource, going on past failures, monitored
 //    ones included, and record the stop so nothing brings the service back meanwhile.
 import { askDaemon, DaemonUnreachable } from '../../daemon/control-client.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../vocab/errors.js';
 import type { SvcmgrEnv } from './env.js';
 import { printReports } from '../svcmgr-report.js';
 

@@ -4,7 +4,7 @@
 // nothing to clear.
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../../daemon/control-client.js';
 import { locateService, readServiceText } from '../../config/load.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../../vocab/errors.js';
 import { writeJson } from '../format.js';
 import type { SvcmgrEnv } from './env.js';
 

@@ -4,7 +4,7 @@
 // file. Persisted through the locked edit path of `set`/`unset` (src/cli/config-commands.ts):
 // disable sets `disable = true`, enable removes the unscoped `disable` line.
 import { cmdSet, cmdUnset } from '../config-commands.js';
-import { UsageError, UserError } from '../errors.js';
+import { UsageError, UserError } from '../../vocab/errors.js';
 import { writeJson } from '../format.js';
 import type { SvcmgrEnv } from './env.js';
 

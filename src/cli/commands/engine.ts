@@ -7,7 +7,7 @@
 // flags (`--format`, `-a`) are never read as svcmgr's.
 import { spawn } from 'node:child_process';
 import { run } from '../../util/exec.js';
-import { UsageError, UserError } from '../errors.js';
+import { UsageError, UserError } from '../../vocab/errors.js';
 import type { SvcmgrEnv } from './env.js';
 
 export const ENGINES = ['docker', 'podman'] as const;

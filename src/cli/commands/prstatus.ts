@@ -4,7 +4,7 @@
 // read: its error in the output, exit 1.
 import { readKeys, readReservation, sameKey } from '../../resources/scsi-pr.js';
 import { storedPrKey } from '../../resources/scsi-pr-key.js';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../../vocab/errors.js';
 import { writeJson } from '../format.js';
 import type { SvcmgrEnv } from './env.js';
 

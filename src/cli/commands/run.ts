@@ -2,7 +2,7 @@
 // service (--force: anyway). The command's output is shown and goes to the service log; the
 // exit code is the command's (124 timed out, 128+n killed by signal n, 1 not started).
 import os from 'node:os';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../../vocab/errors.js';
 import { writeJson } from '../format.js';
 import { runTask, type TaskReport } from '../../service/tasks.js';
 import type { SvcmgrEnv } from './env.js';

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SvcmonModel } from '../svcmon-model.js';
 import type { EventRecord } from '../event-ring.js';
-import type { Status } from '../../resources/status.js';
+import type { Status } from '../../vocab/status.js';
 import type { QuorumState } from '../../cluster/quorum.js';
 import { EVENT } from '../../events.js';
 

@@ -7,9 +7,10 @@ import { validateText } from '../../../src/config/validate.js';
 import type { ConfigError } from '../../../src/config/errors.js';
 import type { FuzzTarget } from '../target.js';
 import { checkProblems } from '../problems.js';
+import { drivers } from '../../../src/resources/registry.js';
 
 const FILE = 'fuzz.env';
-const OPTS = { svcname: 'fuzzsvc', nodename: 'n1' };
+const OPTS = { svcname: 'fuzzsvc', nodename: 'n1', drivers };
 
 const HEAD = '[DEFAULT]\nnodes = n1 n2\n';
 
