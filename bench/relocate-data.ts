@@ -140,10 +140,10 @@ class GapProbe {
     }
   }
   /** after the old owner stopped: its records file no longer changes */
-  async result(timeoutMs: number): Promise<{ gapMs: number }> {
+  async result(timeoutMs: number): Promise<{ gapMs: number; lastWrite: number; firstWrite: number }> {
     const st = fs.statSync(this.fromRec);
     const f = await waitFor('the target to write', () => this.changes.find((c) => c.size > st.size), timeoutMs, 20);
-    return { gapMs: Math.round(f.mtime - st.mtimeMs) };
+    return { gapMs: Math.round(f.mtime - st.mtimeMs), lastWrite: st.mtimeMs, firstWrite: f.mtime };
   }
   stop(): void {
     clearInterval(this.timer);
@@ -243,6 +243,9 @@ class VariantBench {
     const from = this.owner;
     const to = other(from);
     await sleep(SETTLE_MS);
+    const logs = PAIR.flatMap((n) => [path.join(this.lab.root(n), 'log', 'daemon.log'), path.join(this.lab.root(n), 'log', `${this.svc}.log`)]);
+    const offsets = logs.map((f) => (fs.existsSync(f) ? fs.statSync(f).size : 0));
+    const tStart = Date.now();
     const probe = new GapProbe(path.join(this.dataDir(from), 'records'), path.join(this.dataDir(to), 'records'));
     try {
       let run: Omit<Run, 'client_gap_ms' | 'records' | 'files_identical' | 'files_rewritten' | 'dir' | 'cold'>;
@@ -281,6 +284,7 @@ class VariantBench {
       this.owner = to;
       const out: Run = { dir: `${from}->${to}`, cold, ...run, client_gap_ms: gap.gapMs, records: ok.records, files_identical: ok.identical, files_rewritten: ok.rewritten };
       console.error(JSON.stringify({ variant: this.v, ...out }));
+      if (process.env.RELOC_TIMELINE) console.error(timeline(logs, offsets, tStart, gap));
       return out;
     } finally {
       probe.stop();
@@ -308,6 +312,30 @@ class VariantBench {
 }
 
 const r0 = (x: number) => Math.round(x);
+
+/** RELOC_TIMELINE=1: both nodes' daemon and service log lines of one relocation, ms from its start (health checks left out) */
+function timeline(logs: string[], offsets: number[], t0: number, gap: { lastWrite: number; firstWrite: number }): string {
+  const lines: { time: number; text: string }[] = [
+    { time: gap.lastWrite, text: 'bench: last record on the old owner' },
+    { time: gap.firstWrite, text: 'bench: first record on the target' },
+  ];
+  logs.forEach((f, i) => {
+    if (!fs.existsSync(f)) return;
+    const who = `${f.split('/').at(-3)} ${path.basename(f, '.log')}`;
+    for (const l of fs.readFileSync(f).subarray(offsets[i]).toString('utf8').split('\n')) {
+      if (!l.startsWith('{')) continue;
+      try {
+        const e = JSON.parse(l) as { time: number; msg: string; event?: string; [k: string]: unknown };
+        if (/check|status/.test(e.msg) && !e.event?.startsWith('relocate')) continue;
+        const extra = ['rid', 'bytes', 'ms', 'final'].filter((k) => e[k] !== undefined).map((k) => `${k}=${String(e[k])}`).join(' ');
+        lines.push({ time: e.time, text: `${who}: ${e.msg}${e.event ? ` [${e.event}]` : ''} ${extra}` });
+      } catch {
+        // a line being written
+      }
+    }
+  });
+  return lines.sort((a, b) => a.time - b.time).map((l) => `  ${Math.round(l.time - t0)} ${l.text}`).join('\n');
+}
 
 export async function relocateData(): Promise<Record<string, number>> {
   if (process.getuid?.() !== 0) throw new Error('the relocate-data bench needs root (lab namespaces, loop devices)');
