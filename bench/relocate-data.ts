@@ -30,7 +30,8 @@
 //
 //   npm run build && flock /tmp/ferry-heavy.lock node dist/bench/run.js relocate-data
 //   RELOC_FILES=n (1 MiB files, default 1024 = 1 GiB), RELOC_RUNS=n (per variant, default 3),
-//   RELOC_VARIANTS=rsync,btrfs,naive, RELOC_SETTLE_S=s (run time before each relocation, default 5)
+//   RELOC_VARIANTS=rsync,btrfs,naive, RELOC_SETTLE_S=s (run time before each relocation, default 5),
+//   RELOC_UNTIL=<epoch ms> (no new relocation after it, at least one per variant), RELOC_TIMELINE=1
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +45,7 @@ const FILES = Number(process.env.RELOC_FILES ?? 1024);
 const RUNS = Number(process.env.RELOC_RUNS ?? 3);
 const SETTLE_MS = Number(process.env.RELOC_SETTLE_S ?? 5) * 1000;
 const VARIANTS = (process.env.RELOC_VARIANTS ?? 'rsync,btrfs,naive').split(',') as Variant[];
+const UNTIL = Number(process.env.RELOC_UNTIL ?? 0);
 const IMAGE = process.env.FERRY_TEST_IMAGE ?? 'ferry/busybox:latest';
 const MIB = 1048576;
 const RSYNCD_PORT = 8730;
@@ -348,7 +350,14 @@ export async function relocateData(): Promise<Record<string, number>> {
       try {
         await b.setup();
         const runs: Run[] = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await b.relocate(i === 0));
+        for (let i = 0; i < RUNS; i++) {
+          // RELOC_UNTIL (epoch ms): no new relocation past it (a bounded run on a shared machine)
+          if (i > 0 && UNTIL && Date.now() > UNTIL) {
+            console.error(`relocate-data: RELOC_UNTIL passed, ${v}: ${i} run(s) of ${RUNS}`);
+            break;
+          }
+          runs.push(await b.relocate(i === 0));
+        }
         results[v] = runs;
       } finally {
         await b.teardown();
