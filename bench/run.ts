@@ -4,6 +4,7 @@ import { parallelStart } from './parallel-start.js';
 import { failover } from './failover.js';
 import { statechan } from './statechan.js';
 import { soakLoss } from './soak-loss.js';
+import { relocateData } from './relocate-data.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -15,9 +16,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   statechan,
   // 2 nodes at 100ms/300ms, 20 % loss on one link, both cores busy: root, 30 min (docs/benchmarks.md)
   'soak-loss': soakLoss,
+  // 2-node labs, a 1 GiB volume under 10 MiB/s of writes, two-phase rsync/btrfs vs a naive copy: root, ~10 min (docs/benchmarks.md)
+  'relocate-data': relocateData,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover', 'statechan', 'soak-loss']);
+const optIn = new Set(['failover', 'statechan', 'soak-loss', 'relocate-data']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();

@@ -142,7 +142,7 @@ export function ageText(ms: number): string {
 }
 
 /** Bounds of phase 1 of a relocation: passes while the service runs. */
-export const PHASE1 = { maxPasses: 4, smallBytes: 4 * 1024 * 1024, shortMs: 1_000 };
+export const PHASE1 = { maxPasses: 8, smallBytes: 4 * 1024 * 1024, shortMs: 1_000 };
 
 /**
  * After a phase-1 pass that moved `bytes` in `ms`: run another one, or stop the service now?

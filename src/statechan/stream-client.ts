@@ -28,11 +28,18 @@ const PING_MS = 15_000;
 
 export class StreamError extends Error {}
 
+/** bytes buffered in a writable (process.stdout is one); unknown: as if full, pause at once */
+const writableLength = (w: NodeJS.WritableStream): number => {
+  const n = (w as { writableLength?: unknown }).writableLength;
+  return typeof n === 'number' ? n : Number.POSITIVE_INFINITY;
+};
+
 /** One attempt on one route; rejects with StreamError('connect: ...') when the route does not answer. */
 function attempt(o: StreamClientOptions, route: { addr: string; port: number }): Promise<StreamExit> {
   return new Promise<StreamExit>((resolve, reject) => {
     let ready = false;
     let done = false;
+    let outPaused = false;
     let ping: NodeJS.Timeout | undefined;
     const finish = (f: () => void): void => {
       if (done) return;
@@ -74,9 +81,14 @@ function attempt(o: StreamClientOptions, route: { addr: string; port: number }):
             return;
           case STREAM.DATA:
             if (!ready || body.length > STREAM_CHUNK) return conn.close('malformed', 'unexpected DATA');
-            if (!o.output.write(body)) {
+            // paused past HIGH_WATER only (not at each full pipe: stop-and-wait), as the server does
+            if (!o.output.write(body) && writableLength(o.output) > HIGH_WATER && !outPaused) {
+              outPaused = true;
               conn.socket.pause();
-              o.output.once('drain', () => conn.socket.resume());
+              o.output.once('drain', () => {
+                outPaused = false;
+                conn.socket.resume();
+              });
             }
             return;
           case STREAM.STDERR:

@@ -34,6 +34,8 @@ interface Active {
   timer: NodeJS.Timeout | undefined;
   stderr: number;
   eof: boolean;
+  /** the socket is paused until the command's stdin drains */
+  paused: boolean;
 }
 
 /** the last message sent: let it flush (a destroy would drop it), the client closes; close anyway after a while */
@@ -68,7 +70,7 @@ export class StreamServer implements StreamHandler {
       if (a) return conn.close('malformed', 'OPEN twice');
       const open = parseOpen(body);
       if (!open) return conn.close('malformed', 'bad OPEN');
-      const st: Active = { key: undefined, child: undefined, timer: undefined, stderr: 0, eof: false };
+      const st: Active = { key: undefined, child: undefined, timer: undefined, stderr: 0, eof: false, paused: false };
       this.byConn.set(conn, st);
       void this.start(conn, st, open);
       return;
@@ -76,10 +78,16 @@ export class StreamServer implements StreamHandler {
     if (!a?.child) return conn.close('malformed', `stream message ${type} before the stream runs`);
     if (type === STREAM.DATA) {
       if (body.length > STREAM_CHUNK || a.eof) return conn.close('malformed', 'bad DATA');
+      // a deep buffer (HIGH_WATER) before the socket is paused: pausing at each full pipe made
+      // the copy stop-and-wait, every hop waiting for a scheduling slot on a loaded machine
       const stdin = a.child.stdin!;
-      if (!stdin.write(body)) {
+      if (!stdin.write(body) && stdin.writableLength > HIGH_WATER && !a.paused) {
+        a.paused = true;
         conn.socket.pause();
-        stdin.once('drain', () => conn.socket.resume());
+        stdin.once('drain', () => {
+          a.paused = false;
+          conn.socket.resume();
+        });
       }
       return;
     }
