@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
-import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
+import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
 import { startClusterState } from '../statechan/index.js';
 import { ConfigReplication } from './config-replication.js';
@@ -492,41 +492,33 @@ export class Daemon {
     const services = Object.fromEntries(this.local);
     for (const [name, local] of this.local) {
       if (this.busy.has(name)) continue;
-      const d = decide({
+      const input = (): DecisionInput => ({
         self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
         bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
-        services,
+        services, fence: this.fencing.facts(), stonith: this.stonithOf.get(name), data: this.data.gateVerdicts(name),
       });
+      let d = decide(input());
+      // never start in place of a dead node that is not fenced yet: start its fence, and say
+      // what the takeover waits for now that it runs
+      if (d.action === 'none' && 'blocked' in d && d.blocked === 'fence' && d.fence.length) {
+        for (const node of d.fence) this.fencing.ensureFence(node);
+        d = decide(input());
+      }
       if (allKnown) this.bootDone.add(name);
       if (this.lastWhy.get(name) !== d.why) {
         this.lastWhy.set(name, d.why);
         this.log.info({ event: EVENT.decision, svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
       }
       this.noteDependencyWait(name, local, d);
-      if (d.action === 'start') {
-        // never start in place of a dead node that is not fenced yet (when it can be fenced),
-        // or, when it cannot, before its split grace
-        const dead = local.nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
-        const clear = this.fencing.clearToTakeOver(dead, this.stonithOf.get(name) !== false);
-        if (!clear.ok) {
-          if (local.error !== clear.why) {
-            local.error = clear.why;
-            this.log.warn({ event: EVENT.startBlocked, svc: name, why: clear.why }, `${name}: not starting: ${clear.why}`);
-            this.publish();
-          }
-          continue;
+      if (d.action === 'none' && 'blocked' in d) {
+        if (local.error !== d.why) {
+          local.error = d.why;
+          if (d.blocked === 'fence') this.log.warn({ event: EVENT.startBlocked, svc: name, why: d.why }, `${name}: not starting: ${d.why}`);
+          // the copies of its data here must be current enough (docs/data-mobility.md)
+          else this.log.warn({ event: 'data_gate_wait', svc: name, why: d.why }, `${name}: not starting: ${d.why}`);
+          this.publish();
         }
-        // the copies of its data here must be current enough (docs/data-mobility.md)
-        const relocation = d.intent !== undefined && dead.length === 0;
-        const g = this.data.gate(name, relocation);
-        if (!g.ok) {
-          if (local.error !== g.why) {
-            local.error = g.why;
-            this.log.warn({ event: 'data_gate_wait', svc: name, why: g.why }, `${name}: not starting: ${g.why}`);
-            this.publish();
-          }
-          continue;
-        }
+        continue;
       }
       if (d.action !== 'none') void this.orchestrated(name, d);
     }
