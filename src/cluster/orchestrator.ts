@@ -17,13 +17,18 @@
 //    none yet): replication is under way (src/cluster/config-gate.ts);
 //  - only the first eligible node of `nodes` starts it;
 //  - never start before every parent is up on a live node, never stop (relocation) while a
-//    child runs on a live node (src/cluster/dependencies.ts).
+//    child runs on a live node (src/cluster/dependencies.ts);
+//  - never start in place of a dead node that is not fenced yet (when it can be fenced), or,
+//    when it cannot, before its split grace (src/cluster/fence-clearance.ts);
+//  - never start on copies of its data here that are not current enough (the data gate,
+//    docs/data-mobility.md).
 import { activeIntent } from './intents.js';
 import { configDisagreement, configuredWithoutState, configWaitWhy } from './config-gate.js';
 import type { Intent, NodeState, ServiceState } from './node-state.js';
 import { isComplete, runsHere } from './node-state.js';
 import { childrenRunning, childrenWhy, parentsVerdict } from './dependencies.js';
 import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
+import { takeoverClear, type FenceFacts } from './fence-clearance.js';
 
 export type { PeerInfo } from './takeover.js';
 
@@ -43,10 +48,25 @@ export interface DecisionInput {
   configSum?: string | undefined;
   /** this node's state of every service (dependencies: parents and children); undefined: only `local` */
   services?: Record<string, ServiceState | undefined>;
+  /** what the fencing part knows of the peers (src/cluster/fence-clearance.ts); undefined: no fencing gate */
+  fence?: FenceFacts | undefined;
+  /** the service's `stonith` keyword: may its takeover wait for fences (undefined: yes) */
+  stonith?: boolean | undefined;
+  /** the data gate of the copies here, for a takeover and for the start of a relocation; undefined: no data gate */
+  data?: { takeover: Verdict; relocation: Verdict } | undefined;
 }
+
+export type Verdict = { ok: true } | { ok: false; why: string };
+
+/**
+ * A start held by the fencing verdict (blocked 'fence', with the dead nodes whose fence it
+ * waits for: the daemon starts those) or by the data gate (blocked 'data').
+ */
+export type Blocked = { action: 'none'; why: string; blocked: 'fence'; fence: string[] } | { action: 'none'; why: string; blocked: 'data' };
 
 export type Decision =
   | { action: 'none'; why: string }
+  | Blocked
   | { action: 'start'; why: string; intent?: string }
   | { action: 'stop'; why: string; intent?: string };
 
@@ -114,6 +134,21 @@ function eligible(input: DecisionInput, node: string): boolean {
   return peerUnavailable(input.peers[node], input.svc) === undefined;
 }
 
+/**
+ * The last gates of a start: the dead nodes of the service fenced (or given their split
+ * grace), the copies of its data here current enough. relocation: the start of a relocation.
+ */
+function startGate(input: DecisionInput, nodes: readonly string[], relocation: boolean): Blocked | undefined {
+  const dead = nodes.filter((n) => n !== input.self && input.peers[n]?.state === 'down');
+  if (input.fence) {
+    const clear = takeoverClear(dead, input.stonith !== false, input.fence, input.now);
+    if (!clear.ok) return { action: 'none', why: clear.why, blocked: 'fence', fence: clear.fence };
+  }
+  const g = input.data && (relocation && dead.length === 0 ? input.data.relocation : input.data.takeover);
+  if (g && !g.ok) return { action: 'none', why: g.why, blocked: 'data' };
+  return undefined;
+}
+
 export function decide(input: DecisionInput): Decision {
   const { self, local, svc } = input;
   const nodes = local.nodes.length ? local.nodes : [self];
@@ -141,6 +176,8 @@ export function decide(input: DecisionInput): Decision {
       if (differ.length) return none(configWaitWhy(differ));
       const waitParents = parentsWait(input);
       if (waitParents) return none(waitParents);
+      const blocked = startGate(input, nodes, true);
+      if (blocked) return blocked;
       return { action: 'start', why: 'relocation target', intent: intent.id };
     }
     // target died: ordinary rules decide
@@ -177,6 +214,8 @@ export function decide(input: DecisionInput): Decision {
   if (differ.length) return none(configWaitWhy(differ));
   const waitParents = parentsWait(input);
   if (waitParents) return none(waitParents);
+  const blocked = startGate(input, nodes, false);
+  if (blocked) return blocked;
   const dead = nodes.filter((n) => n !== self && input.peers[n]?.state === 'down');
   return { action: 'start', why: dead.length ? `not running anywhere (${dead.join(', ')} dead)` : 'not running anywhere' };
 }

@@ -13,7 +13,7 @@
 //  - while the first answer of arbitrators that could make the majority is awaited (bounded
 //    by their timeout), nothing is decided either: a loaded owner that wins the vote does not
 //    stop its services for the few hundred ms the vote takes. The split clock runs from the
-//    start of that wait (the daemon's enforceSplit), so split_grace still holds.
+//    start of that wait (enforceSplit, src/daemon/split.ts), so split_grace still holds.
 
 export type QuorumState = 'off' | 'waiting' | 'quorate' | 'tie' | 'hold' | 'lost';
 

@@ -1,36 +1,38 @@
-// The node agent: heartbeats with the peers, the cluster view, orchestration and resource
-// monitoring. It talks to services only through the service layer.
-import crypto from 'node:crypto';
+// The node agent, the wiring of its parts along the failover path: heartbeats → membership
+// (src/daemon/membership.ts: who is alive, quorum) → the orchestrator's pure decide()
+// (src/cluster/orchestrator.ts, with the fencing verdict and the data gate as inputs) → one
+// instance monitor per service (src/daemon/instance-monitor.ts: its actions, retries,
+// resource monitoring) → the service layer → the drivers. Split handling is
+// src/daemon/split.ts, the control socket's answers src/daemon/control-handlers.ts. It talks
+// to services only through the service layer.
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
-import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
+import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
 import { startClusterState } from '../statechan/index.js';
 import { ConfigReplication } from './config-replication.js';
 import { tapEvents, type Logger } from '../log.js';
-import { EVENT, peerEvent } from '../events.js';
+import { EVENT } from '../events.js';
 import { EventRing } from './event-ring.js';
-import { answerEvents } from './control-events.js';
 import { MultipleActiveWatch } from './multiple-active-watch.js';
 import { MULTIPLE_ACTIVE_POLICIES, type MultipleActivePolicy } from '../cluster/multiple-active.js';
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
-import type { ActionReport } from '../service/actions.js';
 import type { ServiceStatus } from '../service/status.js';
-import { controlSocketPath, type ClusterView, type Request, type Response } from './control-protocol.js';
-import { listenControl, type ControlServer, type StreamAnswer } from './control-server.js';
-import { RestartCounters, gateMonitorAction, monitorStep } from './monitor.js';
+import { controlSocketPath, type ClusterView } from './control-protocol.js';
+import { listenControl, type ControlServer } from './control-server.js';
+import { ControlHandlers } from './control-handlers.js';
+import { InstanceMonitor } from './instance-monitor.js';
+import { Membership } from './membership.js';
+import { SplitGuard } from './split.js';
 import { takeoverCandidates } from '../cluster/takeover.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
-import { selfFence } from './self-fence.js';
 import { nextIncarnation } from './incarnation.js';
-import { quorumOf, type QuorumView } from '../cluster/quorum.js';
-import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
-import { dependencyFields, isDependencyWait, relocateRefusal, WAIT_CHILDREN } from '../cluster/dependencies.js';
+import { dependencyFields, isDependencyWait, WAIT_CHILDREN } from '../cluster/dependencies.js';
 import { DataMobility } from './data-mobility.js';
 import { Drainer } from './drain.js';
 import { TaskScheduler } from './task-scheduler.js';
@@ -43,9 +45,6 @@ export interface DaemonOptions {
   /** status refresh and orchestration period, ms */
   tickMs?: number;
 }
-
-const FAILED_BACKOFF_MS = [5_000, 10_000, 20_000, 40_000, 60_000];
-const SWITCHED_HOLD_MS = 60_000;
 
 function emptyState(error: string): ServiceState {
   const na = 'n/a' as const;
@@ -65,14 +64,12 @@ export class Daemon {
   /** data sync resources: scheduled pushes, two-phase relocation, takeover gate, incoming pushes */
   private data!: DataMobility;
   private tasks!: TaskScheduler;
-  private quorum: QuorumView | undefined;
-  /** when this node last stopped holding a majority while awaiting an arbitrator's first answer */
-  private majorityLostAt: number | undefined;
-  /** split_action = stop: when the node crashes itself if its failover services still run */
-  private splitDeadline: number | undefined;
-  private selfFenced = false;
-  /** peers heard at least once since this daemon started */
-  private readonly seen = new Set<string>();
+  /** peer liveness, who is known, quorum (src/daemon/membership.ts) */
+  private membership: Membership | undefined;
+  /** split_action while quorum is lost (src/daemon/split.ts) */
+  private split!: SplitGuard;
+  /** the control socket's answers (src/daemon/control-handlers.ts) */
+  private control!: ControlHandlers;
   /** the services' `stonith` keyword: may a takeover of them wait for fencing */
   private readonly stonithOf = new Map<string, boolean>();
   /** the services' `multiple_active` keyword */
@@ -86,17 +83,9 @@ export class Daemon {
   private untap: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly local = new Map<string, ServiceState>();
-  private intents: Record<string, Intent> = {};
-  private readonly busy = new Set<string>();
-  /** actions started per service: a status read that spans one is stale */
-  private readonly actionGen = new Map<string, number>();
-  private readonly retryAt = new Map<string, number>();
-  private readonly failures = new Map<string, number>();
-  private readonly lastWhy = new Map<string, string>();
-  private readonly counters = new RestartCounters();
-  /** per service: the monitor action taken (why undefined) or held for the failed resource */
-  private readonly monitorHeld = new Map<string, { key: string; why?: string; error?: string }>();
-  private readonly bootDone = new Set<string>();
+  private readonly intents: Record<string, Intent> = {};
+  /** one per service: its actions, retries, monitoring (src/daemon/instance-monitor.ts) */
+  private readonly instances = new Map<string, InstanceMonitor>();
   private refreshing: Promise<void> | undefined;
   private kicked = false;
   private stopped = false;
@@ -133,15 +122,12 @@ export class Daemon {
     const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
     this.hb = cs;
     this.configs.attach(cs);
-    this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down', path.join(paths.var, 'fence-metadata.json'));
+    this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.membership?.isDown(n) ?? false, path.join(paths.var, 'fence-metadata.json'));
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
+    this.membership = new Membership({ cluster: this.cluster, self: nodename, log: this.log, hb: this.hb, fencing: this.fencing, votes: this.votes, quorumChanged: () => this.publish(true) });
+    this.split = new SplitGuard({ cluster: this.cluster, paths, nodename, log: this.log, local: this.local, instance: (n) => this.instance(n) });
     this.hb.on('peer', (peer, state, prev) => {
-      this.log.info({ event: peerEvent(state), peer, state, prev }, `peer ${peer} ${state}`);
-      if (state === 'up') {
-        this.seen.add(peer);
-        this.fencing.peerBack(peer);
-      }
-      if (state === 'down') this.fencing.peerDown(peer);
+      this.membership?.peerChanged(peer, state, prev);
       this.kick();
     });
     this.hb.on('payload', (_peer, payload) => {
@@ -152,9 +138,14 @@ export class Daemon {
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
     this.drainer = new Drainer({
       self: nodename, log: this.log, services: () => Object.fromEntries(this.local), peers: () => this.peerInfo(), fence: () => this.fencing.snapshot(),
-      intents: () => this.intents, freeze: () => this.freezeNode(true), relocate: (svc, to) => this.relocate(svc, to),
+      intents: () => this.intents, freeze: () => this.control.freezeNode(true), relocate: (svc, to) => this.control.relocate(svc, to),
     });
-    this.server = await listenControl(controlSocketPath(paths), (req) => this.handle(req), this.log);
+    this.control = new ControlHandlers({
+      nodename, log: this.log, cluster: () => this.cluster, local: this.local, intents: () => this.intents, instance: (n) => this.instance(n),
+      peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, view: () => this.view(),
+      drainer: () => this.drainer, events: this.events, shutdown: () => void this.stop(true), publish: (u) => this.publish(u), kick: () => this.kick(),
+    });
+    this.server = await listenControl(controlSocketPath(paths), (req) => this.control.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
     this.log.info({ event: EVENT.daemonStarted, cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
     this.kick();
@@ -216,10 +207,11 @@ export class Daemon {
   // ---------------------------------------------------------------- state
 
   private payload(): JsonValue {
+    const quorum = this.membership?.quorum;
     const state: NodeState = {
       v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents,
       ...(this.configs ? { configs: this.configs.digests(), cluster_sum: this.configs.clusterSum } : {}),
-      ...(this.quorum ? { quorum: { state: this.quorum.state, votes: this.quorum.votes, total: this.quorum.total, needed: this.quorum.needed, why: this.quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
+      ...(quorum ? { quorum: { state: quorum.state, votes: quorum.votes, total: quorum.total, needed: quorum.needed, why: quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
       ...(this.fencing ? { fence: this.fencing.snapshot() } : {}),
     };
     return JSON.parse(JSON.stringify(state)) as JsonValue;
@@ -247,7 +239,8 @@ export class Daemon {
       const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
       const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, policy });
       // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
-      if (v.action === 'stop' && !this.busy.has(name)) void this.runAction(name, 'stop', (s) => s.stop(policy === 'stop_only' ? { operator: true, multipleActive: v.active } : {}), v.why);
+      const inst = this.instance(name);
+      if (v.action === 'stop' && !inst.busy) void inst.run('stop', (s) => s.stop(policy === 'stop_only' ? { operator: true, multipleActive: v.active } : {}), v.why);
     }
   }
 
@@ -259,7 +252,7 @@ export class Daemon {
         this.local.delete(gone);
         this.multiActive?.forget(gone);
       }
-      await Promise.all(names.filter((n) => !this.busy.has(n)).map((n) => this.refreshOne(n)));
+      await Promise.all(names.filter((n) => !this.instances.get(n)?.busy).map((n) => this.refreshOne(n)));
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
@@ -272,9 +265,10 @@ export class Daemon {
   private async refreshOne(name: string, afterAction = false): Promise<ServiceStatus | undefined> {
     let svc: Service;
     let st: ServiceStatus;
-    const gen = this.actionGen.get(name);
+    const inst = this.instance(name);
+    const gen = inst.actionGen;
     // an action started while we read: it owns the state, and what we read may be half-way
-    const superseded = () => !afterAction && (this.busy.has(name) || this.actionGen.get(name) !== gen);
+    const superseded = () => !afterAction && (inst.busy || inst.actionGen !== gen);
     try {
       svc = Service.open(this.opts.paths, name, this.opts.nodename);
       st = await svc.status();
@@ -289,14 +283,12 @@ export class Daemon {
     const ma = svc.config.defaults.string('multiple_active');
     this.multipleActiveOf.set(name, MULTIPLE_ACTIVE_POLICIES.find((p) => p === ma) ?? 'stop_start');
     const now = Date.now();
-    let monitor = prev?.monitor ?? 'idle';
+    const monitor = inst.monitorAfterRead(prev?.monitor ?? 'idle', st.avail, now);
     let error = prev?.error;
-    if ((monitor === 'start failed' || monitor === 'switched') && now >= (this.retryAt.get(name) ?? 0)) monitor = 'idle';
-    if (monitor === 'stop failed' && st.avail === 'down') monitor = 'idle';
     if (st.avail === 'up') error = undefined;
     if (prev && prev.avail !== st.avail) this.log.info({ event: EVENT.serviceStatus, svc: name, avail: st.avail, prev: prev.avail, overall: st.overall }, `${name} ${prev.avail} -> ${st.avail}`);
     const { groups } = st;
-    const up = this.hb ? Object.entries(this.hb.peers()).filter(([, v]) => v.state === 'up').map(([n]) => n) : [];
+    const up = this.membership?.up() ?? [];
     this.data.observe(svc, !afterAction && (st.avail === 'up' || st.avail === 'warn'), up);
     this.local.set(name, {
       avail: st.avail, overall: st.overall, frozen: st.frozen, orchestrate: st.orchestrate, service_type: st.service_type,
@@ -308,88 +300,26 @@ export class Daemon {
     // scheduled tasks: only where the service runs, idle, neither it nor the node frozen
     this.tasks.observe(svc, !afterAction && monitor === 'idle' && !st.frozen && !this.nodeFrozen && runsHereForTasks(st.avail, svc.expect?.state === 'up'));
     // monitoring applies to what this node runs and the operator has not stopped
-    if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
-    else if (!runsHere(this.local.get(name))) this.endMonitorHold(name, 'the service no longer runs here');
+    if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') inst.checkMonitored(svc, st);
+    else if (!runsHere(this.local.get(name))) inst.endMonitorHold('the service no longer runs here');
     return st;
   }
 
-  // ---------------------------------------------------------------- monitoring
+  // ---------------------------------------------------------------- instances
 
-  private checkMonitored(svc: Service, st: ServiceStatus): void {
-    const name = svc.svcname;
-    const step = monitorStep(
-      st,
-      (rid) => {
-        const r = svc.resources.find((x) => x.rid === rid);
-        return { restart: r?.restart ?? 0, action: r?.monitorAction ?? 'freezestop' };
-      },
-      this.counters,
-    );
-    if (step?.kind !== 'action') this.endMonitorHold(name, 'the resource is no longer failed');
-    if (!step) return;
-    if (step.kind === 'restart') {
-      this.log.warn({ event: 'monitor_restart', svc: name, rid: step.rid, attempt: step.attempt, of: step.of }, `${name} ${step.rid} failed: restart ${step.attempt}/${step.of}`);
-      void this.runAction(name, 'restart-rid', (s) => s.start({ rids: [step.rid] }));
-      return;
+  /** The instance monitor of a service (made at its first sight; kept while the daemon runs). */
+  private instance(name: string): InstanceMonitor {
+    let inst = this.instances.get(name);
+    if (!inst) {
+      inst = new InstanceMonitor(name, {
+        paths: this.opts.paths, nodename: this.opts.nodename, log: this.log, state: () => this.local.get(name),
+        refreshAfterAction: () => this.refreshOne(name, true), publish: (u) => this.publish(u), kick: () => this.kick(),
+        starting: () => this.data.receiver.abort(name),
+        takeover: (local) => takeoverCandidates({ self: this.opts.nodename, svc: name, local, peers: this.membership ? this.peerInfo() : {}, fence: this.fencing?.snapshot() ?? {} }),
+      });
+      this.instances.set(name, inst);
     }
-    const reason = `${step.rid} failed, restarts exhausted`;
-    const key = `${step.rid} ${step.action}`;
-    const prev = this.monitorHeld.get(name);
-    // the action was run (or, for none, noted) for this failure already
-    if (prev?.key === key && prev.why === undefined) return;
-    if (prev?.key !== key) this.log.error({ event: 'monitor_exhausted', svc: name, rid: step.rid, action: step.action }, `${name} ${reason}: ${step.action}`);
-    const local = this.local.get(name);
-    const gate = gateMonitorAction(
-      step.action,
-      local ? takeoverCandidates({ self: this.opts.nodename, svc: name, local, peers: this.hb ? this.peerInfo() : {}, fence: this.fencing?.snapshot() ?? {} }) : { ok: false, why: 'no state' },
-    );
-    if (!gate.run) {
-      const error = `${reason}: monitor_action ${step.action} held, the service stays degraded here: ${gate.why}`;
-      if (prev?.key !== key || prev.why !== gate.why) this.log.warn({ event: 'monitor_action_held', svc: name, rid: step.rid, action: step.action, why: gate.why }, `${name}: not running monitor_action ${step.action}: ${gate.why}`);
-      this.monitorHeld.set(name, { key, why: gate.why, error });
-      if (local && local.error !== error) {
-        local.error = error;
-        this.publish();
-      }
-      return;
-    }
-    if (prev?.why !== undefined) {
-      if (prev.key === key) this.log.info({ event: 'monitor_action_released', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action} no longer held (${gate.candidates.join(', ')} can take it over)`);
-      if (local && local.error === prev.error) delete local.error;
-    }
-    this.monitorHeld.set(name, { key });
-    this.log.info({ event: 'monitor_action', svc: name, rid: step.rid, action: step.action, candidates: gate.candidates }, `${name}: monitor_action ${step.action}`);
-    switch (step.action) {
-      case 'freezestop':
-        void this.runAction(name, 'stop', async (s) => {
-          await s.freeze();
-          return s.stop();
-        }, reason);
-        break;
-      case 'switch':
-        void this.runAction(name, 'switch', (s) => s.stop(), reason);
-        break;
-      case 'reboot':
-      case 'crash':
-        selfFence(step.action, `${name}: ${reason} (monitor_action ${step.action})`, this.log.child({ svc: name }));
-        break;
-      default:
-        break;
-    }
-  }
-
-  /** A new failure episode starts: the resource is back or restarted, or the service left this node. */
-  private endMonitorHold(name: string, why: string): void {
-    const held = this.monitorHeld.get(name);
-    if (!held) return;
-    this.monitorHeld.delete(name);
-    if (held.why === undefined) return;
-    this.log.info({ event: 'monitor_action_dropped', svc: name, key: held.key, why }, `${name}: held monitor_action dropped: ${why}`);
-    const local = this.local.get(name);
-    if (local && local.error === held.error) {
-      delete local.error;
-      this.publish();
-    }
+    return inst;
   }
 
   // ---------------------------------------------------------------- orchestration
@@ -404,131 +334,50 @@ export class Daemon {
   }
 
   private peerInfo(): Record<string, PeerInfo> {
-    const out: Record<string, PeerInfo> = {};
-    for (const [n, v] of Object.entries(this.hb.peers())) out[n] = { state: v.state, payload: isNodeState(v.payload) ? v.payload : undefined };
-    return out;
-  }
-
-  /** This node's quorum now; asks the arbitrators when the nodes heard are not a majority. */
-  private computeQuorum(peers: Record<string, PeerInfo>): QuorumView {
-    const self = this.opts.nodename;
-    const nodes = this.cluster.nodes;
-    const up = nodes.filter((n) => n !== self && peers[n]?.state === 'up');
-    const unknown = nodes.filter((n) => n !== self && (peers[n] === undefined || peers[n]!.state === 'unknown'));
-    const peer = nodes.length === 2 ? nodes.find((n) => n !== self) : undefined;
-    const input = {
-      enabled: this.cluster.quorum, self, nodes, up, unknown, arbitrators: this.cluster.arbitrators.length, granted: 0,
-      peerFenceable: peer !== undefined && this.fencing.canFence(peer), peerFenced: peer !== undefined && this.fencing.isFenced(peer),
-      peerLeft: peer !== undefined && peers[peer]?.state === 'left', peerSeen: peer !== undefined && this.seen.has(peer),
-    };
-    // ask only once every peer is known (up or declared down): a node that asked while its
-    // peers were still starting would hold the vote for a lease after they joined
-    if (this.cluster.quorum && this.cluster.arbitrators.length && quorumOf(input).state === 'lost') this.votes.ask(up);
-    else this.votes.release();
-    const view = quorumOf({ ...input, granted: this.votes.granted(), pending: this.votes.pending() });
-    // the split clock starts when the majority is lost, the wait for a first vote included
-    if (view.asking) this.majorityLostAt ??= Date.now();
-    else if (!view.mustSplit) this.majorityLostAt = undefined;
-    // a tie of two nodes: race to fence the peer (fence_delay lets the first node of `nodes` win)
-    if (view.state === 'tie' && peer) this.fencing.ensureFence(peer);
-    if (view.canTakeOver && this.quorum && !this.quorum.canTakeOver) this.fencing.quorumGained();
-    const changed = this.quorum?.why !== view.why;
-    const event = this.quorum?.canTakeOver === view.canTakeOver ? EVENT.quorumChanged : view.canTakeOver ? EVENT.quorumGained : EVENT.quorumLost;
-    this.quorum = view;
-    if (changed) {
-      const level = view.canTakeOver ? 'info' : 'warn';
-      this.log[level]({ event, quorum: view.state, votes: view.votes, total: view.total, needed: view.needed }, view.why);
-      this.publish(true);
-    }
-    return view;
-  }
-
-  /**
-   * No quorum: the other partition may have it and take our failover services over after its
-   * split_grace. Apply split_action to them, as long as the state lasts.
-   */
-  private enforceSplit(q: QuorumView): void {
-    const now = Date.now();
-    const mine = [...this.local.entries()].filter(([, s]) => runsHere(s) && s.nodes.length > 1 && s.orchestrate !== 'no').map(([n]) => n);
-    if (!q.mustSplit || mine.length === 0 || this.selfFenced) {
-      this.splitDeadline = undefined;
-      return;
-    }
-    const action = this.cluster.splitAction;
-    if (action === 'crash') {
-      this.selfFenced = true;
-      selfFence('crash', `${q.why}: split_action = crash while running ${mine.join(', ')}`, this.log);
-      return;
-    }
-    if (action === 'freeze') {
-      for (const name of mine.filter((n) => !this.local.get(n)!.frozen)) {
-        this.log.warn({ event: EVENT.splitFreeze, svc: name }, `${q.why}: freezing ${name} (split_action = freeze)`);
-        this.local.get(name)!.frozen = true;
-        void Service.open(this.opts.paths, name, this.opts.nodename).freeze().catch((e: unknown) => this.log.error({ svc: name, err: String(e) }, 'freeze failed'));
-      }
-      return;
-    }
-    const grace = this.cluster.splitGrace ?? SPLIT_GRACE_DEFAULT;
-    this.splitDeadline ??= (this.majorityLostAt ?? now) + Math.floor(grace * 0.8);
-    if (now >= this.splitDeadline) {
-      this.selfFenced = true;
-      selfFence('crash', `${q.why}: ${mine.join(', ')} still running ${Math.floor(grace * 0.8)} ms after quorum was lost (split_grace ${grace} ms): the majority may start them`, this.log);
-      return;
-    }
-    for (const name of mine) {
-      const s = this.local.get(name)!;
-      if (this.busy.has(name) || (s.monitor === 'stop failed' && now < (this.retryAt.get(name) ?? 0))) continue;
-      void this.runAction(name, 'stop', (svc) => svc.stop(), `${q.why} (split_action = stop)`);
-    }
+    return this.membership!.peerInfo();
   }
 
   private evaluate(): void {
-    if (this.stopped || !this.hb) return;
-    const peers = this.peerInfo();
+    if (this.stopped || !this.membership) return;
+    const peers = this.membership.peerInfo();
     const allKnown = clusterFormed(peers);
     const now = Date.now();
-    const q = this.computeQuorum(peers);
-    this.enforceSplit(q);
+    const q = this.membership.computeQuorum(peers);
+    this.split.enforceSplit(q, this.membership.majorityLostAt);
     const services = Object.fromEntries(this.local);
+    let fence = this.fencing.facts();
     for (const [name, local] of this.local) {
-      if (this.busy.has(name)) continue;
-      const d = decide({
+      const inst = this.instance(name);
+      if (inst.busy) continue;
+      const input = (): DecisionInput => ({
         self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
-        bootPhase: !this.bootDone.has(name), quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
-        services,
+        bootPhase: !inst.bootDone, quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
+        services, fence, stonith: this.stonithOf.get(name), data: this.data.gateVerdicts(name),
       });
-      if (allKnown) this.bootDone.add(name);
-      if (this.lastWhy.get(name) !== d.why) {
-        this.lastWhy.set(name, d.why);
+      let d = decide(input());
+      // never start in place of a dead node that is not fenced yet: start its fence, and say
+      // what the takeover waits for now that it runs
+      if (d.action === 'none' && 'blocked' in d && d.blocked === 'fence' && d.fence.length) {
+        for (const node of d.fence) this.fencing.ensureFence(node);
+        fence = this.fencing.facts();
+        d = decide(input());
+      }
+      if (allKnown) inst.endBoot();
+      if (inst.noteWhy(d.why)) {
         this.log.info({ event: EVENT.decision, svc: name, action: d.action, why: d.why }, `${name}: ${d.action === 'none' ? 'no action' : d.action} (${d.why})`);
       }
       this.noteDependencyWait(name, local, d);
-      if (d.action === 'start') {
-        // never start in place of a dead node that is not fenced yet (when it can be fenced),
-        // or, when it cannot, before its split grace
-        const dead = local.nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
-        const clear = this.fencing.clearToTakeOver(dead, this.stonithOf.get(name) !== false);
-        if (!clear.ok) {
-          if (local.error !== clear.why) {
-            local.error = clear.why;
-            this.log.warn({ event: EVENT.startBlocked, svc: name, why: clear.why }, `${name}: not starting: ${clear.why}`);
-            this.publish();
-          }
-          continue;
+      if (d.action === 'none' && 'blocked' in d) {
+        if (local.error !== d.why) {
+          local.error = d.why;
+          if (d.blocked === 'fence') this.log.warn({ event: EVENT.startBlocked, svc: name, why: d.why }, `${name}: not starting: ${d.why}`);
+          // the copies of its data here must be current enough (docs/data-mobility.md)
+          else this.log.warn({ event: 'data_gate_wait', svc: name, why: d.why }, `${name}: not starting: ${d.why}`);
+          this.publish();
         }
-        // the copies of its data here must be current enough (docs/data-mobility.md)
-        const relocation = d.intent !== undefined && dead.length === 0;
-        const g = this.data.gate(name, relocation);
-        if (!g.ok) {
-          if (local.error !== g.why) {
-            local.error = g.why;
-            this.log.warn({ event: 'data_gate_wait', svc: name, why: g.why }, `${name}: not starting: ${g.why}`);
-            this.publish();
-          }
-          continue;
-        }
+        continue;
       }
-      if (d.action !== 'none') void this.orchestrated(name, d);
+      if (d.action !== 'none') void this.orchestrated(inst, d);
     }
     this.drainer.step();
   }
@@ -547,71 +396,19 @@ export class Daemon {
     }
   }
 
-  private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
+  private async orchestrated(inst: InstanceMonitor, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
+    const { name } = inst;
     const cur = this.intents[name];
     const intent = d.action === 'stop' && d.intent !== undefined && cur?.id === d.intent ? cur : undefined;
     // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
     const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
-    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : stop(s)), d.why);
+    const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : stop(s)), d.why);
     if (report?.ok && d.action === 'start') {
-      this.counters.reset(name);
+      inst.started();
       const intent = this.intents[name];
       if (intent && intent.id === d.intent) intent.done = true;
       this.publish(true);
     }
-  }
-
-  /** Run one action on a service with its state published as it goes. */
-  private async runAction(
-    name: string,
-    kind: 'start' | 'stop' | 'switch' | 'restart-rid',
-    fn: (s: Service) => Promise<ActionReport>,
-    why?: string,
-  ): Promise<ActionReport | undefined> {
-    const state = this.local.get(name);
-    if (!state || this.busy.has(name)) return undefined;
-    this.busy.add(name);
-    // a push into this node must not go on under a service starting here
-    if (kind === 'start' || kind === 'restart-rid') this.data.receiver.abort(name);
-    this.actionGen.set(name, (this.actionGen.get(name) ?? 0) + 1);
-    state.monitor = kind === 'start' || kind === 'restart-rid' ? 'starting' : 'stopping';
-    this.log.info({ event: EVENT.daemonActionBegin, svc: name, kind, why }, `${name} ${kind} begins${why ? ` (${why})` : ''}`);
-    this.publish(true);
-    const t0 = Date.now();
-    let report: ActionReport | undefined;
-    let error: string | undefined;
-    try {
-      report = await fn(Service.open(this.opts.paths, name, this.opts.nodename));
-      if (!report.ok) error = `${report.action} failed at ${report.failed?.rid}: ${report.failed?.error}`;
-    } catch (e) {
-      error = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    }
-    const ms = Date.now() - t0;
-    if (error) {
-      const n = (this.failures.get(name) ?? 0) + 1;
-      this.failures.set(name, n);
-      this.retryAt.set(name, Date.now() + FAILED_BACKOFF_MS[Math.min(n, FAILED_BACKOFF_MS.length) - 1]!);
-      state.monitor = kind === 'stop' || kind === 'switch' ? 'stop failed' : 'start failed';
-      state.error = error;
-      this.log.error({ event: EVENT.daemonActionEnd, svc: name, kind, why, ok: false, ms, err: error }, `${name} ${kind} failed: ${error}`);
-    } else {
-      this.failures.delete(name);
-      state.monitor = kind === 'switch' ? 'switched' : 'idle';
-      if (kind === 'switch') this.retryAt.set(name, Date.now() + SWITCHED_HOLD_MS);
-      if (kind === 'switch' && why) state.error = `switched away: ${why}`;
-      else delete state.error;
-      this.log.info({ event: EVENT.daemonActionEnd, svc: name, kind, why, ok: true, ms }, `${name} ${kind} done in ${ms} ms`);
-    }
-    await this.refreshOne(name, true);
-    const after = this.local.get(name);
-    if (after) {
-      after.monitor = state.monitor;
-      if (state.error) after.error = state.error;
-    }
-    this.busy.delete(name);
-    this.publish(true);
-    this.kick();
-    return report;
   }
 
   // ---------------------------------------------------------------- control
@@ -620,92 +417,5 @@ export class Daemon {
     const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.payload() as unknown as NodeState } };
     for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
     return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
-  }
-
-  private async handle(req: Request): Promise<Response | StreamAnswer> {
-    switch (req.op) {
-      case 'ping':
-        return { ok: true, nodename: this.opts.nodename };
-      case 'view':
-        return { ok: true, view: this.view() };
-      case 'relocate':
-        return this.relocate(req.svc, req.to);
-      case 'clear':
-        return this.clear(req.svc);
-      case 'freeze-node':
-      case 'thaw-node':
-        this.freezeNode(req.op === 'freeze-node');
-        return { ok: true };
-      case 'drain':
-        return this.drainer.begin(req.timeout);
-      case 'drain-status':
-        return { ok: true, ...(this.drainer.report() ? { drain: this.drainer.report()! } : {}) };
-      case 'shutdown':
-        setImmediate(() => void this.stop(true));
-        return { ok: true };
-      case 'events':
-        return answerEvents(this.events, req);
-      default:
-        return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
-    }
-  }
-
-  private freezeNode(frozen: boolean): void {
-    if (frozen) fs.writeFileSync(this.nodeFrozenFile, `${new Date().toISOString()}\n`);
-    else fs.rmSync(this.nodeFrozenFile, { force: true });
-    this.publish(true);
-  }
-
-  /**
-   * `svcmgr clear`: forget a failed start/stop, a switch hold, the monitor's restart counts
-   * and a held monitor_action, so the orchestrator may try the service here again now
-   * (instead of after the backoff). An action in progress is not interrupted.
-   */
-  private clear(svc: string): Response {
-    const local = this.local.get(svc);
-    if (!local) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
-    if (this.busy.has(svc)) return { ok: false, error: `${svc} is ${local.monitor} here: wait for the action to end` };
-    const was = local.monitor;
-    const error = local.error;
-    this.retryAt.delete(svc);
-    this.failures.delete(svc);
-    this.counters.reset(svc);
-    this.monitorHeld.delete(svc);
-    local.monitor = 'idle';
-    delete local.error;
-    this.lastWhy.delete(svc);
-    this.log.info({ event: 'clear', svc, was, ...(error ? { error } : {}) }, `${svc}: cleared (was ${was})`);
-    this.publish(true);
-    this.kick();
-    return { ok: true, cleared: { svc, was, ...(error ? { error } : {}) } };
-  }
-
-  private relocate(svc: string, to: string): Response {
-    const local = this.local.get(svc);
-    if (!local) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
-    if (local.nodes.length && !local.nodes.includes(to)) return { ok: false, error: `${to} is not in the nodes of ${svc} (${local.nodes.join(' ')})` };
-    if (to !== this.opts.nodename) {
-      const p = this.peerInfo()[to];
-      if (!p) return { ok: false, error: `${to} is not a node of cluster ${this.cluster.name}` };
-      if (p.state !== 'up') return { ok: false, error: `${to} is ${p.state}: its daemon must be running` };
-      const s = p.payload?.services[svc];
-      if (!s) return { ok: false, error: `${to} does not have service ${svc}` };
-      if (p.payload?.frozen) return { ok: false, error: `${to} is frozen` };
-      // a frozen instance is never started by the daemon: the move could only stop the service
-      if (s.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
-    } else {
-      if (this.nodeFrozen) return { ok: false, error: `${to} is frozen` };
-      if (local.frozen) return { ok: false, error: `${svc} is frozen on ${to}` };
-    }
-    const deps = relocateRefusal(svc, { self: this.opts.nodename, local: Object.fromEntries(this.local), peers: this.peerInfo() });
-    if (deps) return { ok: false, error: deps };
-    const intent: Intent = { id: crypto.randomUUID(), svc, target: to, by: this.opts.nodename, at: Date.now(), done: false };
-    this.intents[svc] = intent;
-    // an operator's request clears a failed state on the target
-    if (to === this.opts.nodename && local.monitor !== 'starting' && local.monitor !== 'stopping') local.monitor = 'idle';
-    this.log.info({ event: EVENT.relocate, svc, to, id: intent.id }, `relocate ${svc} to ${to}`);
-    this.publish(true);
-    this.kick();
-    return { ok: true, intent };
   }
 }

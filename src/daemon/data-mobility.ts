@@ -81,10 +81,9 @@ export class DataMobility {
     return { ...(data ? { data } : {}), ...(transfer ? { transfer } : {}) };
   }
 
-  /** May the daemon start `name` here? relocation: the start of a relocation (the owner sends a final delta). */
-  gate(name: string, relocation: boolean): GateVerdict {
-    const g = this.gates.get(name);
-    return g ? (relocation ? g.relocation : g.takeover) : { ok: true };
+  /** Both verdicts of the gate (undefined: the service has no data sync resource): an input of the orchestrator's decide(). */
+  gateVerdicts(name: string): { takeover: GateVerdict; relocation: GateVerdict } | undefined {
+    return this.gates.get(name);
   }
 
   has(name: string): boolean {

@@ -1,14 +1,10 @@
-// The gate of a takeover: a dead peer may still run what we want to start. It is cleared by
-//  - a confirmed fence: a dead node that has a [stonith#node] section is fenced (powered off,
-//    confirmed) first; a failed or timed out fence keeps the service down — unlike OpenSVC,
-//    which starts it anyway — and is retried with backoff;
-//  - or, when it cannot be fenced and quorum is on, the split grace: the lost node lost
-//    quorum at the same time we declared it dead, and `split_grace` is the time it has to
-//    apply its split_action (stop, crash). With split_action = freeze it keeps running its
-//    services, so only a fence clears it.
-// The reason for waiting is published so svcmon shows why nothing moves.
+// Fencing of lost peers: the fences run (one at a time per node, after the two-node race
+// delay, retried with backoff), who is fenced, when each node was declared dead and when this
+// node last gained quorum. The takeover verdict made of these facts is a pure function
+// (src/cluster/fence-clearance.ts), an input of the orchestrator's decide(); the reason for
+// waiting is published so svcmon shows why nothing moves.
 import type { ClusterConfig } from '../cluster/config.js';
-import { SPLIT_GRACE_DEFAULT } from '../cluster/keywords.js';
+import type { FenceFacts } from '../cluster/fence-clearance.js';
 import type { FenceInfo } from '../cluster/node-state.js';
 import { agentActions, metadataCache } from '../fence/agent.js';
 import { fenceDelayMs, fenceNode, FenceRetries, stonithFor } from '../fence/fencer.js';
@@ -17,8 +13,6 @@ import { utcClock } from '../util/clock.js';
 import { EVENT } from '../events.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export type Clearance = { ok: true } | { ok: false; why: string };
 
 export class Fencing {
   /** node → when it was fenced (confirmed off) */
@@ -73,28 +67,16 @@ export class Fencing {
   }
 
   /**
-   * May a service be taken over from these dead nodes? useStonith: the service allows
-   * waiting for fences (its `stonith` keyword). Fences needed are started (one at a time per
-   * node, after the race delay, or when their backoff expired).
+   * What a takeover's fencing verdict is made of (src/cluster/fence-clearance.ts decides it,
+   * inside the orchestrator's decide()); the fences it waits for are started by ensureFence.
    */
-  clearToTakeOver(dead: readonly string[], useStonith: boolean, now = Date.now()): Clearance {
-    const waits: string[] = [];
-    for (const node of dead) {
-      if (this.fenced.has(node)) continue;
-      if (useStonith && this.canFence(node)) {
-        this.ensureFence(node);
-        waits.push(this.describe(node));
-        continue;
-      }
-      if (!this.cluster.quorum) continue;
-      if (this.cluster.splitAction === 'freeze') {
-        waits.push(`${node} is lost and keeps its services frozen without quorum (split_action = freeze), and it cannot be fenced: not taking over`);
-        continue;
-      }
-      const until = Math.max(this.deadSince.get(node) ?? now, this.quorateSince) + (this.cluster.splitGrace ?? SPLIT_GRACE_DEFAULT);
-      if (now < until) waits.push(`${node} lost: giving it until ${utcClock(until)} UTC (split_grace) to stop its services`);
+  facts(): FenceFacts {
+    const nodes: FenceFacts['nodes'] = {};
+    for (const node of this.cluster.nodes) {
+      if (node === this.self) continue;
+      nodes[node] = { fenced: this.fenced.has(node), fenceable: this.canFence(node), deadSince: this.deadSince.get(node), waitWhy: this.describe(node) };
     }
-    return waits.length ? { ok: false, why: waits.join('; ') } : { ok: true };
+    return { quorum: this.cluster.quorum, splitAction: this.cluster.splitAction, splitGrace: this.cluster.splitGrace, quorateSince: this.quorateSince, nodes };
   }
 
   /** Start fencing `node` unless it is fenced, being fenced, or waiting for its backoff. */

@@ -1,6 +1,6 @@
 // `svcmgr clear`: forget a "start failed" / "stop failed" / switch hold and the monitor's
 // restart counts of a service on this node, so the orchestrator may try it again now. That
-// state lives in the daemon only (src/daemon/daemon.ts clear()): without a daemon there is
+// state lives in the daemon only (src/daemon/control-handlers.ts clear()): without a daemon there is
 // nothing to clear.
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../../daemon/control-client.js';
 import { locateService, readServiceText } from '../../config/load.js';
