@@ -155,7 +155,7 @@ export interface DriverSpec {
   /** driver-specific keywords; the common resource keywords are added by the config layer */
   keywords: Keyword[];
   description: string;
-  /** checks across keywords (and the service's nodes), run by validation for this type */
-  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string }): DriverCheck[];
+  /** checks across keywords (and the service's nodes and [DEFAULT] values), run by validation for this type */
+  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string; defaults: KeywordValues }): DriverCheck[];
   create(ctx: ResourceContext): Resource;
 }
