@@ -6,7 +6,7 @@
 // `docker volume create -d <plugin> -o service=<svc>` volume is used by a `docker run`. After
 // `relocate --to n2`, the data written on n1 is read by containers on n2, n2's
 // `docker volume ls`/`inspect` agree with the plugin's own list, and n1's plugin refuses the
-// volume (the service runs on n2).
+// volume and new ones (the service runs on n2).
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -110,7 +110,9 @@ test.serial('a docker volume of the service follows it: written on n1, read on n
   t.is(info.Driver, plugin);
   t.is(info.Mountpoint, `${volumesDir}/pgdata`);
   t.is(info.Status.service, svc);
-  // the old owner's plugin no longer serves it
+  // the old owner's plugin no longer serves it (its copy of the fs is gone), nor makes volumes for it
   const p1 = await pluginCall(lab, 'n1', plugin, 'VolumeDriver.Path', { Name: 'pgdata' });
-  t.regex(String(p1.Err), new RegExp(`service ${svc} does not run on this node \\(it runs on n2\\)`));
+  t.regex(String(p1.Err), /volume pgdata not found on the services running here/);
+  const c1 = await pluginCall(lab, 'n1', plugin, 'VolumeDriver.Create', { Name: 'other', Opts: { service: svc } });
+  t.regex(String(c1.Err), new RegExp(`service ${svc} does not run on this node \\(it runs on n2\\)`));
 });
