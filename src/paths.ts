@@ -37,3 +37,8 @@ export function ferryPaths(env: NodeJS.ProcessEnv = process.env): FerryPaths {
 export function serviceVarDir(paths: FerryPaths, svcname: string): string {
   return path.join(paths.var, 'services', svcname);
 }
+
+/** the name of the volume plugin the daemon serves, present while it listens (docs/volume-plugin.md) */
+export function volumePluginFile(paths: FerryPaths): string {
+  return path.join(paths.var, 'volume-plugin');
+}

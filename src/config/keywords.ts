@@ -1,7 +1,24 @@
 // The keyword table model. Every driver declares its keywords once, here-shaped; that one
 // table drives parsing, validation, defaults, `print config --eval` and docs/keywords.md.
-import type { Keyword } from '../vocab/keywords.js';
+import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { resourceTriggerKeywords, serviceTriggerKeywords } from './trigger-keywords.js';
+import { volumeNameProblem } from '../util/volume-name.js';
+
+const MAX_VOLUMES = 64;
+
+/** [DEFAULT] volumes: good names, each once, a bounded number */
+function checkVolumeNames(v: KeywordValue): string | undefined {
+  const names = Array.isArray(v) ? v : String(v).split(/\s+/).filter((w) => w !== '');
+  if (names.length > MAX_VOLUMES) return `${names.length} volumes, more than ${MAX_VOLUMES}`;
+  const seen = new Set<string>();
+  for (const n of names) {
+    const bad = volumeNameProblem(n);
+    if (bad) return bad;
+    if (seen.has(n)) return `volume ${JSON.stringify(n)} is declared twice`;
+    seen.add(n);
+  }
+  return undefined;
+}
 
 /** The [DEFAULT] section. */
 export const defaultKeywords: Keyword[] = [
@@ -15,6 +32,7 @@ export const defaultKeywords: Keyword[] = [
   { name: 'comment', type: 'string', description: 'Free text.' },
   { name: 'docker_data_dir', type: 'string', check: (v) => (String(v) === '' || String(v).startsWith('/') ? undefined : `"${String(v)}" is not an absolute path`), description: 'Private container engine of the service, its data on this directory (normally on one of its fs): docker containers run in a dockerd of their own (data root here; exec root, pid file and socket under /run/ferry/<svc>/; started before the first container, stopped after the last; `--bridge=none --iptables=false` unless docker_daemon_args sets the bridge or iptables), podman ones with `--root` here and their own `--runroot`/`--tmpdir` under /run/ferry/<svc>/. Where the service does not run, its containers show `docker daemon is not running`. A container with docker_host uses that engine instead. Empty: the node engine.' },
   { name: 'volumes_dir', type: 'string', check: (v) => (String(v) === '' || String(v).startsWith('/') ? undefined : `"${String(v)}" is not an absolute path`), description: 'Directory holding the service\'s Docker volumes, one directory per volume (docs/volume-plugin.md), normally on one of its fs or synced subvolumes so the volumes follow the service, e.g. `/srv/{svcname}/volumes`. The daemon\'s volume plugin ([cluster] volume_plugin) creates `docker volume create -d <plugin> -o service=<svc>` volumes here, and mounts them only while the service runs on the node. Unset: the service holds no volumes.' },
+  { name: 'volumes', type: 'list', default: [], check: checkVolumeNames, description: 'Docker volumes the service declares (docs/volume-plugin.md): names of volumes in its `volumes_dir` (required with it), served by the daemon\'s volume plugin ([cluster] volume_plugin). A `volume_mounts` entry of a container resource naming one, e.g. `pgdata:/var/lib/postgresql/data`, mounts that volume, created on the container\'s start if absent (where the service runs). A name is 1-128 characters of A-Z a-z 0-9 _ . -, starting with a letter or a digit.' },
   { name: 'docker_daemon_args', type: 'shlex', description: 'Extra arguments of the private dockerd (docker_data_dir), shell-quoted, e.g. `--ip 37.59.71.25`.' },
   { name: 'placement', type: 'string', default: 'nodes order', candidates: ['nodes order'], description: 'How the daemon picks the node to start the service on.' },
   { name: 'rollback', type: 'boolean', default: true, description: 'On a failed start, stop what the action started.' },

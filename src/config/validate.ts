@@ -5,6 +5,8 @@ import { parseDocument } from './document.js';
 import { ConfigError } from './errors.js';
 import type { Keyword } from '../vocab/keywords.js';
 import { findKeyword } from '../vocab/keywords.js';
+import { defaultKeywords } from './keywords.js';
+import { defaultsProblems } from './service-rules.js';
 import { convertValue, TableValues } from './values.js';
 import type { KeywordValue } from '../vocab/keywords.js';
 import type { DriverSchema } from '../vocab/keywords.js';
@@ -40,6 +42,7 @@ export function validateDocument(doc: ConfigDocument, parseErrors: readonly Conf
   v.errors.push(...parseErrors);
   for (const section of doc.sections) v.section(section);
   v.subsets();
+  v.defaults();
   return { errors: sortUnique(v.errors), warnings: sortUnique(v.warnings) };
 }
 
@@ -145,9 +148,37 @@ class Validator {
         return; // a bad value, reported on its line already
       }
     }
-    for (const c of driver.check!(new TableValues(table, m), { type, nodes: this.r.effectiveNodes(), rid: sec.name })) {
+    const defaults = this.defaultValues();
+    if (!defaults) return; // a bad [DEFAULT] value, reported on its line already
+    for (const c of driver.check!(new TableValues(table, m), { type, nodes: this.r.effectiveNodes(), rid: sec.name, defaults })) {
       this.error((c.keyword && this.r.effective(sec.name, c.keyword)?.line) || sec.line, `[${sec.name}] ${c.message}`);
     }
+  }
+
+  private defaultsMemo: TableValues | null | undefined;
+  /** the [DEFAULT] values of this node, typed; null when one of them is bad */
+  private defaultValues(): TableValues | null {
+    if (this.defaultsMemo !== undefined) return this.defaultsMemo;
+    const m = new Map<string, KeywordValue>();
+    try {
+      for (const kw of defaultKeywords) {
+        if (!this.r.effective('DEFAULT', kw.name)) continue;
+        const v = this.r.value('DEFAULT', kw);
+        if (v !== undefined) m.set(kw.name, v);
+      }
+      this.defaultsMemo = new TableValues(defaultKeywords, m);
+    } catch {
+      this.defaultsMemo = null;
+    }
+    return this.defaultsMemo;
+  }
+
+  /** rules across [DEFAULT] keywords (service-rules.ts), each at its keyword's line */
+  defaults(): void {
+    if (!this.doc.sections.some((s) => s.name === 'DEFAULT')) return;
+    const d = this.defaultValues();
+    if (!d) return;
+    for (const c of defaultsProblems(d)) this.error(this.r.effective('DEFAULT', c.keyword)?.line ?? 0, `[DEFAULT] ${c.message}`);
   }
 
   private scope(sec: Section, e: Entry, kw: Keyword | undefined): void {

@@ -4,12 +4,11 @@
 // options they give. Pure functions: the argv is built here, the engine is run elsewhere.
 import { shlexSplit } from '../util/shlex.js';
 import type { KeywordValue } from '../vocab/keywords.js';
+import { volumeNameProblem } from '../util/volume-name.js';
 
 /** what the engines accept as a container name */
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// a volume name as the engines take it
-const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const MOUNT_OPTION = /^[a-zA-Z0-9_,=-]+$/;
 const DEVICE_PERMS = /^[rwm]{1,3}$/;
 // user[:group], names or ids
@@ -78,12 +77,16 @@ export const checkEnvironment = eachWord((w) => {
   return ENV_KEY.test(key) ? undefined : `"${key}": an environment variable name is letters, digits and _, not starting with a digit`;
 });
 
-/** src:dst[:options], src an absolute host path or a volume name, dst an absolute path */
+/** src:dst[:options], src an absolute host path or a volume name ([DEFAULT] volumes), dst an absolute path */
 export const checkVolumeMount = eachWord((w) => {
   const parts = w.split(':');
   if (parts.length < 2 || parts.length > 3) return `"${w}": expected <host path or volume>:<container path>[:options]`;
   const [src = '', dst = '', opts] = parts;
-  if (!src.startsWith('/') && !VOLUME_NAME.test(src)) return `"${w}": the source is an absolute path or a volume name`;
+  if (!src.startsWith('/')) {
+    if (src === '' || src.startsWith('.')) return `"${w}": the source is an absolute path or a volume name`;
+    const bad = volumeNameProblem(src);
+    if (bad !== undefined) return `"${w}": ${bad}`;
+  }
   if (!dst.startsWith('/')) return `"${w}": the container path must be absolute`;
   if (opts !== undefined && !MOUNT_OPTION.test(opts)) return `"${w}": bad mount options "${opts}"`;
   return undefined;

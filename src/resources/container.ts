@@ -4,6 +4,8 @@
 import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
 import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { shlexSplit } from '../util/shlex.js';
+import { EVENT } from '../events.js';
+import { ensureVolume, mountedVolumes, nodeVolumePlugin, undeclaredVolumeProblems } from './container-volumes.js';
 import { inspectBatched } from './container-batch.js';
 import { privateEngine, type PrivateEngine } from './container-private.js';
 import {
@@ -55,7 +57,7 @@ const keywords: Keyword[] = [
   { name: 'run_command', aliases: ['command'], type: 'shlex', scopable: true, description: 'Command and arguments run in the container, shell-quoted (no shell involved unless you call one). Empty: the image default.' },
   { name: 'name', type: 'string', check: (v) => (String(v) === '' || NAME_RE.test(String(v)) ? undefined : `letters, digits, _ . - only, not starting with . or -`), description: 'Container name. Default: <svcname>.container.<index>.' },
   { name: 'netns', type: 'string', scopable: true, check: checkNetns, description: 'Network namespace of the container (`run --network`): host, none, bridge; container#<index>: share the one of that container resource of this service (running, so it must start first: lower index or earlier subset); container:<name>: of that container; an absolute path such as /var/run/netns/blue: that named namespace (podman only, docker cannot join one by path). Empty: the engine default.' },
-  { name: 'volume_mounts', type: 'shlex', scopable: true, check: checkVolumeMount, description: 'Volumes, shell-quoted list of <host path or volume>:<container path>[:options] (`run --volume` each).' },
+  { name: 'volume_mounts', type: 'shlex', scopable: true, check: checkVolumeMount, description: 'Volumes, shell-quoted list of <host path or volume>:<container path>[:options] (`run --volume` each), e.g. `pgdata:/var/lib/postgresql/data /srv/conf:/conf:ro`. A host path is absolute; a volume is one the service declares in [DEFAULT] volumes (docs/volume-plugin.md): start creates it through the node\'s volume plugin ([cluster] volume_plugin) when the engine lacks it, so it lives in the service\'s volumes_dir and follows the service. The container path is absolute.' },
   { name: 'environment', type: 'shlex', scopable: true, check: checkEnvironment, description: 'Environment of the container, shell-quoted list of KEY=value (`run --env` each).' },
   { name: 'entrypoint', type: 'shlex', scopable: true, check: checkEntrypoint, description: 'Entrypoint, shell-quoted words: the first is `run --entrypoint`, the others are put before run_command. Empty: the image entrypoint.' },
   { name: 'hostname', type: 'string', scopable: true, check: checkHostname, description: 'Host name inside the container (`run --hostname`). The engines refuse it with a shared netns (container#<index>, host).' },
@@ -82,6 +84,8 @@ interface Settings {
   netns: NetnsSpec | undefined;
   /** the service's own engine (docker_data_dir), run by this driver around its containers */
   private: PrivateEngine | undefined;
+  /** declared volumes ([DEFAULT] volumes) the container mounts: made sure of before run */
+  volumes: string[];
   startTimeout: number;
   startSettle: number;
   stopTimeout: number;
@@ -108,6 +112,9 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
   if (bad !== undefined) return { error: bad };
   const problem = firstProblem(ctx);
   if (problem !== undefined) return { error: problem };
+  const mounts = shlexSplit(ctx.kw.string('volume_mounts') ?? '');
+  const undeclared = undeclaredVolumeProblems(mounts, ctx.service?.list('volumes') ?? [], ctx.service?.string('volumes_dir') ?? '');
+  if (undeclared[0] !== undefined) return { error: undeclared[0] };
   const word = (k: string): string | undefined => ctx.kw.string(k) || undefined;
   const entry = shlexSplit(ctx.kw.string('entrypoint') ?? '');
   const netnsRaw = word('netns');
@@ -137,7 +144,7 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
     command: [...entry.slice(1), ...command],
     run: {
       ...(network !== undefined ? { network } : {}),
-      volumeMounts: shlexSplit(ctx.kw.string('volume_mounts') ?? ''),
+      volumeMounts: mounts,
       environment: shlexSplit(ctx.kw.string('environment') ?? ''),
       ...(entry[0] !== undefined ? { entrypoint: entry[0] } : {}),
       entrypointArgs: entry.slice(1),
@@ -150,6 +157,7 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
       ...(word('user') !== undefined ? { user: word('user') } : {}),
     },
     netns,
+    volumes: mountedVolumes(mounts),
     startTimeout: ctx.kw.duration('start_timeout') ?? DEFAULT_START_TIMEOUT,
     startSettle: ctx.kw.duration('start_settle') ?? DEFAULT_START_SETTLE,
     stopTimeout: ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT,
@@ -163,6 +171,15 @@ export const driver: DriverSpec = {
   keywords,
   description:
     'A container run by the node engine (docker or podman CLI). Up when the container named `name` is running; stop removes it. Every container is labelled ferry.svc, ferry.rid and ferry.node; one labelled for another node (an engine shared between nodes) is never adopted: it shows down here with a message, start refuses while it runs and stop leaves it alone.',
+  check(kw, ctx) {
+    let mounts: string[];
+    try {
+      mounts = shlexSplit(kw.string('volume_mounts') ?? '');
+    } catch {
+      return []; // the shlex type check reports it
+    }
+    return undeclaredVolumeProblems(mounts, ctx.defaults.list('volumes'), ctx.defaults.string('volumes_dir') ?? '').map((message) => ({ keyword: 'volume_mounts', message }));
+  },
   create(ctx): Resource {
     const s = readSettings(ctx);
     if ('error' in s) return brokenResource(ctx, s.error);
@@ -224,6 +241,7 @@ class ContainerResource implements Resource {
     }
     // a stopped leftover holds the name and an old configuration: replace it
     if (cur.kind === 'found') await this.remove();
+    if (this.s.volumes.length > 0) await this.ensureVolumes();
     const own = ['--name', name, '--label', `ferry.svc=${this.ctx.svcname}`, '--label', `ferry.rid=${this.rid}`, '--label', `ferry.node=${this.ctx.nodename}`, ...extraLabels()];
     const run = this.s.netns?.kind === 'rid' ? { ...this.s.run, network: `container:${await this.sharedNetns(this.s.netns.rid)}` } : this.s.run;
     const argv = runArgs([...own, ...runOptionArgs(run)], this.s.args, image, this.s.command);
@@ -235,6 +253,17 @@ class ContainerResource implements Resource {
       throw new Error(unreachableMessage(target, r) ?? `${target.cli} run ${image} failed: ${engineErrorLine(r)}`);
     }
     await this.waitRunning(deadline);
+  }
+
+  /** the declared volumes it mounts exist in the engine, served by this node's volume plugin */
+  private async ensureVolumes(): Promise<void> {
+    const plugin = nodeVolumePlugin(this.ctx.paths, this.ctx.nodename);
+    if (typeof plugin !== 'string') throw new Error(`volume_mounts: volume ${this.s.volumes.join(', ')}: ${plugin.error}`);
+    for (const v of this.s.volumes) {
+      if ((await ensureVolume(this.s.target, plugin, this.ctx.svcname, v, this.ctx.log)) === 'created') {
+        this.ctx.log.info({ event: EVENT.containerVolumeCreated, rid: this.rid, volume: v, plugin }, `volume ${v} created through the volume plugin ${plugin}`);
+      }
+    }
   }
 
   /** netns = container#N: the id of that resource's running container on this node */

@@ -64,3 +64,9 @@ export async function acquireActionLock(dir: string, svcname: string, action: st
     await sleep(100);
   }
 }
+
+/** The action a live process holds the service's lock for (in `dir`), or undefined when none. */
+export function heldAction(dir: string): string | undefined {
+  const holder = readLock(path.join(dir, 'action.lock'));
+  return holder && typeof holder.action === 'string' && Number.isInteger(holder.pid) && pidAlive(holder.pid) ? holder.action : undefined;
+}

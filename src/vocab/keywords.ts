@@ -64,7 +64,7 @@ export interface DriverSchema {
   keywords: Keyword[];
   description: string;
   /** checks across keywords (and the service's nodes), run by validation for this type */
-  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string }): DriverCheck[];
+  check?(kw: KeywordValues, ctx: { type: string; nodes: readonly string[]; rid: string; defaults: KeywordValues }): DriverCheck[];
 }
 
 export function findKeyword(table: readonly Keyword[], name: string): Keyword | undefined {

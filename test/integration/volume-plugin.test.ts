@@ -113,3 +113,58 @@ test('docker volumes of a service: created in its volumes_dir, used by a contain
   await d.close();
   t.false(fs.existsSync(socket), 'the socket is removed at daemon stop');
 });
+
+test('declared volumes: a container resource mounting one gets it created through the plugin at start, on the service\'s volumes_dir, across restarts', async (t) => {
+  requireRoot();
+  const tag = crypto.randomBytes(3).toString('hex');
+  const plugin = `ferrytest-vd-${tag}`;
+  const svc = `vd${tag}`;
+  const vol = `ferrytest-dvol-${tag}`;
+  const d = await startSingleDaemon('a', {}, [`volume_plugin = ${plugin}`]);
+  const env = d.root.env;
+  t.teardown(async () => {
+    await runCli('svcmgr', ['-s', svc, 'stop'], env);
+    await run('docker', ['volume', 'rm', '-f', vol]);
+    await d.close();
+  });
+  const vdir = path.join(d.root.root, 'srv', svc, 'volumes');
+  fs.writeFileSync(
+    path.join(d.root.services, `${svc}.env`),
+    [
+      '[DEFAULT]', 'nodes = a', `volumes_dir = ${vdir}`, `volumes = ${vol}`, '',
+      '[container#1]', 'type = docker', 'run_image = ferry/busybox', 'run_args = --network none', `name = ${svc}-c1`,
+      `volume_mounts = ${vol}:/data`,
+      `run_command = /bin/sh -c "echo run >> /data/runs; trap 'exit 0' TERM; sleep 100000 & wait"`,
+      'stop_timeout = 2s', '',
+    ].join('\n'),
+  );
+  await waitSocket(`/run/docker/plugins/${plugin}.sock`);
+  const st = await runCli('svcmgr', ['-s', svc, 'start'], env);
+  t.is(st.exitCode, 0, st.stderr);
+  const dir = path.join(vdir, vol);
+  t.true(fs.existsSync(path.join(dir, '.ferry-volume.json')), 'created through the plugin, in the volumes_dir');
+  t.is(fs.readFileSync(path.join(dir, 'runs'), 'utf8'), 'run\n');
+  const ins = await run('docker', ['volume', 'inspect', '--format', '{{.Driver}} {{.Mountpoint}}', vol]);
+  t.is(ins.out.trim(), `${plugin} ${dir}`);
+  t.true(d.logEntries().some((e) => e.event === 'volume.created' && e.volume === vol && e.svc === svc));
+  t.is((await runCli('svcmgr', ['-s', svc, 'stop'], env)).exitCode, 0);
+  // second start: the engine has the volume, the data is kept
+  const st2 = await runCli('svcmgr', ['-s', svc, 'start'], env);
+  t.is(st2.exitCode, 0, st2.stderr);
+  t.is(fs.readFileSync(path.join(dir, 'runs'), 'utf8'), 'run\nrun\n');
+  t.is((await runCli('svcmgr', ['-s', svc, 'stop'], env)).exitCode, 0);
+
+  // a volume of the same name in the engine with another driver is refused, never replaced
+  await run('docker', ['volume', 'rm', vol]);
+  t.is((await run('docker', ['volume', 'create', vol])).code, 0);
+  const st3 = await runCli('svcmgr', ['-s', svc, 'start'], env);
+  t.not(st3.exitCode, 0);
+  t.regex(st3.stderr + st3.stdout, new RegExp(`volume ${vol}: the docker engine has it with driver "local", not the volume plugin "${plugin}"`));
+});
+
+async function waitSocket(p: string): Promise<void> {
+  for (const t0 = Date.now(); !fs.existsSync(p); ) {
+    if (Date.now() - t0 > 30_000) throw new Error(`${p} did not appear`);
+    await sleep(200);
+  }
+}

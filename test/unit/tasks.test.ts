@@ -7,7 +7,7 @@ import { runExitCode } from '../../src/cli/commands/run.js';
 import { parseSchedule, type Schedule } from '../../src/resources/schedule.js';
 import { driver } from '../../src/resources/task.js';
 import { TableValues } from '../../src/config/values.js';
-import { commonResourceKeywords } from '../../src/config/keywords.js';
+import { commonResourceKeywords, defaultKeywords } from '../../src/config/keywords.js';
 
 const sched = (v: string): Schedule => parseSchedule(v) as Schedule;
 
@@ -53,7 +53,7 @@ test('svcmgr run exit code: the command\'s, 124 on timeout, 128+n on a signal, 1
 
 test('task checks: command required, schedule parsed, no schedule with confirmation', (t) => {
   const kw = (v: Record<string, string>) => TableValues.from([...driver.keywords, ...commonResourceKeywords], v);
-  const check = (v: Record<string, string>) => driver.check!(kw(v), { type: 'host', nodes: ['n1'], rid: 'task#1' }).map((c) => c.message);
+  const check = (v: Record<string, string>) => driver.check!(kw(v), { type: 'host', nodes: ['n1'], rid: 'task#1', defaults: TableValues.from(defaultKeywords, {}) }).map((c) => c.message);
   t.deepEqual(check({ command: '/bin/true', schedule: '@5m' }), []);
   t.deepEqual(check({ schedule: '@5m' }), ['missing required keyword "command" for a task']);
   t.regex(check({ command: '/bin/true', schedule: '5m' })[0]!, /^bad schedule "5m"/);

@@ -1,30 +1,19 @@
 // Docker's volume plugin protocol (docs/volume-plugin.md), the pure part: which endpoints
 // exist, what a well-formed request of each looks like, the rules of a volume name. No I/O:
 // the requests are checked here before anything touches a disk.
+import { volumeNameProblem } from '../../util/volume-name.js';
+
+export { VOLUME_NAME_MAX, VOLUME_NAME_RE, volumeNameProblem } from '../../util/volume-name.js';
 
 export const CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 
 /** The plugin's name ([cluster] volume_plugin): the socket /run/docker/plugins/<name>.sock. */
 export const PLUGIN_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-/** A volume name: one path component, bounded, a safe character set. */
-export const VOLUME_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-export const VOLUME_NAME_MAX = 128;
 /** The metadata file inside each volume directory. */
 export const VOLUME_META = '.ferry-volume.json';
 
 export function pluginNameProblem(name: string): string | undefined {
   return PLUGIN_NAME_RE.test(name) ? undefined : `"${name.slice(0, 80)}" is not a plugin name (1-64 characters of A-Z a-z 0-9 _ . -, not starting with _ . -)`;
-}
-
-/** Why `name` is refused as a volume name, or undefined when it is good. */
-export function volumeNameProblem(name: string): string | undefined {
-  const shown = JSON.stringify(name.slice(0, 80));
-  if (name === '') return 'empty volume name';
-  if (name.length > VOLUME_NAME_MAX) return `volume name ${shown}... longer than ${VOLUME_NAME_MAX} characters`;
-  if (name.includes('/')) return `bad volume name ${shown}: it contains "/"`;
-  if (name.includes('..')) return `bad volume name ${shown}: it contains ".."`;
-  if (!VOLUME_NAME_RE.test(name)) return `bad volume name ${shown}: only A-Z a-z 0-9 _ . - are allowed, and it starts with a letter or a digit`;
-  return undefined;
 }
 
 export type PluginRequest =
