@@ -128,6 +128,17 @@ test.serial('glusterfs: a service on a replica 2 volume fails over with its data
   const freeze = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'freeze'], 30_000);
   t.is(freeze.exitCode, 0, freeze.stderr);
   const holder = lab.spawn('n2', 'sleep', ['1000'], { cwd: mnt });
+  await waitFor('the holder to sit in the mount', () => fs.readlinkSync(`/proc/${holder.pid}/cwd`) === mnt && fs.readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep', 10_000);
+  // and a holder no signal removes: a loop device on a file of the volume (a kernel
+  // reference, no process): the plain umount stays busy, only the forced detach ends the stop
+  const img = await lab.exec('n2', 'sh', ['-ec', `dd if=/dev/zero of=${mnt}/loop.img bs=1M count=4 2>/dev/null; losetup -f --show ${mnt}/loop.img`], { timeout: 30_000 });
+  t.is(img.exitCode, 0, img.stderr);
+  const loopDev = img.stdout.trim();
+  t.teardown(async () => {
+    await lab.exec('n2', 'losetup', ['-d', loopDev], { timeout: 30_000 }).catch(() => undefined);
+  });
+  const logFile = `${lab.root('n2')}/log/${svc}.log`;
+  const forcedBefore = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"event":"fs_forced_umount"')).length;
   signal(clients, 'SIGSTOP');
   try {
     const s0 = Date.now();
@@ -143,9 +154,13 @@ test.serial('glusterfs: a service on a replica 2 volume fails over with its data
     t.true(ms < 90_000);
     const left = await lab.exec('n2', 'cat', ['/proc/self/mountinfo']);
     t.false(left.stdout.includes(` ${mnt} `), 'unmounted');
+    const forced = fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"event":"fs_forced_umount"'));
+    t.is(forced.length, forcedBefore + 1, 'the loop device kept it busy: detached with umount -f -l');
     await waitFor('the holder to be gone', () => !fs.existsSync(`/proc/${holder.pid}`) || fs.readFileSync(`/proc/${holder.pid}/stat`, 'utf8').split(' ')[2] === 'Z', 10_000);
   } finally {
     signal(clients, 'SIGCONT');
   }
+  const detach = await lab.exec('n2', 'losetup', ['-d', loopDev], { timeout: 30_000 });
+  t.is(detach.exitCode, 0, detach.stderr);
   t.truthy((await view(lab, 'n2')).nodes.n2);
 });
