@@ -129,7 +129,14 @@ test.serial('glusterfs: a service on a replica 2 volume fails over with its data
   const freeze = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'freeze'], 30_000);
   t.is(freeze.exitCode, 0, freeze.stderr);
   const holder = lab.spawn('n2', 'sleep', ['1000'], { cwd: mnt });
-  await waitFor('the holder to sit in the mount', () => fs.readlinkSync(`/proc/${holder.pid}/cwd`) === mnt && fs.readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep', 10_000);
+  const inMount = (): boolean => {
+    try {
+      return fs.readlinkSync(`/proc/${holder.pid}/cwd`) === mnt && fs.readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep';
+    } catch {
+      return false;
+    }
+  };
+  await waitFor('the holder to sit in the mount', inMount, 10_000);
   // and a holder no signal removes: a loop device on a file of the volume (a kernel
   // reference, no process): the plain umount stays busy, only the forced detach ends the stop
   const img = await lab.exec('n2', 'sh', ['-ec', `dd if=/dev/zero of=${mnt}/loop.img bs=1M count=4 2>/dev/null; losetup -f --show ${mnt}/loop.img`], { timeout: 30_000 });
