@@ -2,6 +2,9 @@
 // The section's `type` is the filesystem type, as in OpenSVC v1 (`type = ext4`). Status reads
 // /proc/self/mountinfo; start checks then mounts; stop unmounts, killing the filesystem's
 // users if they hold it, because the next owner must be able to mount it cleanly.
+// Network filesystems (glusterfs, nfs, nfs4: dev = host:/path) have no device and no check;
+// they are matched in the mount table by source and type, never stat'ed, and their stop is
+// bounded even when the server is gone (fs-net-ops.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -10,6 +13,8 @@ import { isBelow, readMountinfo } from '../util/mountinfo.js';
 import type { DeviceIdentity } from './fs-device.js';
 import { entryMatches, identify } from './fs-device.js';
 import { fsck, mount, umount } from './fs-ops.js';
+import { isNetType, NET_TYPES, netEntryMatches, parseNetDev } from './fs-net.js';
+import { netMount, netUmount } from './fs-net-ops.js';
 import { run } from '../util/exec.js';
 import type { DriverSpec, Resource, ResourceContext, ResourceDevices, StatusReport } from './types.js';
 
@@ -64,17 +69,31 @@ class FsResource implements Resource {
     return { sub: [id.real], exposed: [], reserved: [], messages: [] };
   }
 
-  /** The mount point as the kernel writes it: symlinks resolved when it exists. */
+  private get net(): boolean {
+    return isNetType(this.fsType);
+  }
+
+  /**
+   * The mount point as the kernel writes it: symlinks resolved when it exists. For a network
+   * filesystem only its parent is resolved: the mount point itself may be a mount whose
+   * server is gone, and a stat of it would block.
+   */
   private async target(): Promise<string> {
     const abs = path.resolve('/', this.mnt);
+    if (this.net) {
+      if (abs === '/') return abs;
+      const parent = await fs.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
+      return path.join(parent, path.basename(abs));
+    }
     return fs.realpath(abs).catch(() => abs);
   }
 
   private async state(): Promise<MountState> {
+    // identify() does not stat a host:/path (not an absolute path): it is a name
     const [id, target, all] = await Promise.all([identify(this.dev), this.target(), readMountinfo()]);
     const here = all.filter((e) => e.mountPoint === target);
     const ours: MountEntry[] = [];
-    for (const e of here) if (await entryMatches(e, id, this.fsType)) ours.push(e);
+    for (const e of here) if (this.net ? netEntryMatches(e, this.dev, this.fsType) : await entryMatches(e, id, this.fsType)) ours.push(e);
     return { id, target, here, ours, all };
   }
 
@@ -91,6 +110,15 @@ class FsResource implements Resource {
       throw new Error(`device ${this.dev} does not exist`);
     }
     await fs.mkdir(st.target, { recursive: true });
+    if (this.net) {
+      const bad = parseNetDev(this.dev, this.fsType);
+      if (typeof bad === 'string') throw new Error(`dev ${this.dev}: ${bad}`);
+      await netMount(this.fsType, this.dev, st.target, this.options, this.log);
+      const now = (await this.state()).ours.at(-1);
+      if (!now) throw new Error(`mount reported success but ${this.dev} is not seen at ${st.target}`);
+      this.log.info(`mounted ${this.dev} on ${st.target}`);
+      return;
+    }
     if (this.check && st.id.kind !== 'name') await fsck(this.fsType, this.dev, this.log);
     // a regular file is mounted through a loop device, released again by umount (autoclear)
     const options = st.id.kind === 'file' && !this.options.includes('loop') ? ['loop', ...this.options] : this.options;
@@ -108,6 +136,12 @@ class FsResource implements Resource {
     const top = st.here.at(-1)!;
     if (!st.ours.includes(top)) {
       throw new Error(`${this.dev} on ${st.target} is covered by a later mount of ${top.source}: unmount that first`);
+    }
+    if (this.net) {
+      const mounted = async (): Promise<boolean> => (await this.state()).ours.length > 0;
+      const how = await netUmount(st.target, { stopTimeoutMs: this.stopTimeoutMs, mounted }, this.log);
+      if (how === 'umount') this.log.info(`unmounted ${st.target}`);
+      return;
     }
     const submounts = async (): Promise<string[]> =>
       (await readMountinfo()).filter((e) => isBelow(e.mountPoint, st.target)).map((e) => e.mountPoint);
@@ -136,7 +170,7 @@ class FsResource implements Resource {
 export const driver: DriverSpec = {
   section: 'fs',
   kind: 'fs',
-  types: ['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat', 'tmpfs'],
+  types: ['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat', 'tmpfs', ...NET_TYPES],
   keywords: [
     {
       name: 'dev',
@@ -145,7 +179,7 @@ export const driver: DriverSpec = {
       required: true,
       scopable: true,
       description:
-        'What to mount: a block device (/dev/mapper/vg-lv, /dev/sdb1), a regular file (mounted through a loop device), or for tmpfs the source name shown in the mount table.',
+        'What to mount: a block device (/dev/mapper/vg-lv, /dev/sdb1), a regular file (mounted through a loop device), for tmpfs the source name shown in the mount table, for glusterfs host:/volume, for nfs and nfs4 host:/export/path (host: a name, an IPv4 address or [IPv6]).',
     },
     {
       name: 'mnt',
@@ -159,7 +193,7 @@ export const driver: DriverSpec = {
       name: 'mnt_opt',
       type: 'string',
       scopable: true,
-      description: 'Mount options passed to mount -o, comma separated (for example rw,noatime).',
+      description: 'Mount options passed to mount -o, comma separated (for example rw,noatime; for glusterfs backup-volfile-servers=host2:host3; for nfs vers=4.2,soft,timeo=50).',
     },
     {
       name: 'fsck',
@@ -167,7 +201,7 @@ export const driver: DriverSpec = {
       default: true,
       scopable: true,
       description:
-        'Check the filesystem before mounting it: e2fsck -p for ext2/3/4 (corrected errors are logged, uncorrected ones fail the start), xfs_repair -n for xfs (corruption fails the start; a dirty log is left to mount to replay). No check for other types.',
+        'Check the filesystem before mounting it: e2fsck -p for ext2/3/4 (corrected errors are logged, uncorrected ones fail the start), xfs_repair -n for xfs (corruption fails the start; a dirty log is left to mount to replay). No check for other types (none for glusterfs, nfs, nfs4).',
     },
     {
       name: 'stop_timeout',
@@ -175,11 +209,16 @@ export const driver: DriverSpec = {
       default: DEFAULT_STOP_TIMEOUT,
       scopable: true,
       description:
-        'When the filesystem is busy at stop, how long its users get between SIGTERM and SIGKILL (fuser -k on the mount point) before the unmount is retried. A busy filesystem is never lazily unmounted.',
+        'When the filesystem is busy at stop, how long its users get between SIGTERM and SIGKILL (fuser -k on the mount point) before the unmount is retried. A busy local filesystem is never lazily unmounted; a network one (glusterfs, nfs, nfs4) that still cannot be unmounted (users left, server gone, umount timed out) is detached with umount -f -l.',
     },
   ],
   description:
-    'A filesystem mounted on the owner node; the section type is the filesystem type (ext4 by default). Stop kills processes still using it so that the next owner can mount it.',
+    'A filesystem mounted on the owner node; the section type is the filesystem type (ext4 by default). Stop kills processes still using it so that the next owner can mount it. Types glusterfs, nfs and nfs4 mount a network filesystem (dev = host:/path; no check, no device; docs/network-fs.md) and stop in bounded time even when its server is gone.',
+  check(kw, ctx) {
+    if (!isNetType(ctx.type)) return [];
+    const bad = parseNetDev(kw.string('dev') ?? '', ctx.type);
+    return typeof bad === 'string' ? [{ keyword: 'dev', message: `bad dev "${kw.string('dev') ?? ''}" for type ${ctx.type}: ${bad}` }] : [];
+  },
   create(ctx: ResourceContext): Resource {
     return new FsResource(ctx);
   },
