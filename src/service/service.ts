@@ -116,7 +116,7 @@ export class Service {
   }
 
   private async locked<T>(action: string, opts: ActionOptions, fn: () => Promise<T>): Promise<T> {
-    const lock = await acquireActionLock(this.varDir, this.svcname, action, opts.waitLockMs ?? 60_000);
+    const lock = await acquireActionLock(this.varDir, this.svcname, action, opts.waitLockMs ?? 60_000, this.log);
     try {
       return await fn();
     } finally {

@@ -173,7 +173,11 @@ function breakStale(lockFile: string, staleRaw: string): 'broken' | 'changed' | 
  * lock is broken at once). Throws LockTimeout naming the holder when the wait runs out.
  */
 export async function acquireFileLock(target: string, opts: LockOptions): Promise<HeldLock> {
-  const lockFile = lockFileOf(target);
+  return acquireLockFile(lockFileOf(target), opts);
+}
+
+/** acquireFileLock for a lock file named by the caller (not derived from a target file). */
+export async function acquireLockFile(lockFile: string, opts: LockOptions): Promise<HeldLock> {
   const me: Omit<LockHolder, 'since'> = {
     pid: process.pid,
     start: processStart(process.pid),
