@@ -222,8 +222,8 @@ export class Service {
       {
         svcname: this.svcname,
         nodename: this.config.nodename,
-        service_type: this.config.defaults.string('service_type') ?? 'PRD',
-        orchestrate: this.config.defaults.string('orchestrate') ?? 'no',
+        service_type: this.config.defaults.mustString('service_type'),
+        orchestrate: this.config.defaults.mustString('orchestrate'),
         frozen: this.frozen,
       },
       resources,
