@@ -106,9 +106,24 @@ export class TableValues implements KeywordValues {
     const v = this.get(name);
     return Array.isArray(v) ? v : v === undefined ? [] : [String(v)];
   }
+  mustString(name: string): string {
+    return defined(name, this.string(name));
+  }
+  mustInteger(name: string): number {
+    return defined(name, this.integer(name));
+  }
+  mustDuration(name: string): number {
+    return defined(name, this.duration(name));
+  }
   entries(): [string, KeywordValue][] {
     return [...this.values.entries()];
   }
+}
+
+/** A must* getter on a keyword without a table default is a driver bug, not a user error. */
+function defined<T>(name: string, v: T | undefined): T {
+  if (v === undefined) throw new Error(`keyword ${name} has no value and no default in its table`);
+  return v;
 }
 
 function mustConvert(kw: Keyword, raw: string): KeywordValue {

@@ -20,8 +20,6 @@ export interface AppResource extends Resource {
 
 /** The launcher argument v1 passes for each action. */
 const scriptAction: Record<AppAction, string> = { start: 'start', stop: 'stop', check: 'status', info: 'info' };
-const defaultTimeoutMs = 60_000;
-const defaultCheckTimeoutMs = 10_000;
 
 interface Plan {
   commands: Partial<Record<AppAction, string[]>>;
@@ -34,10 +32,10 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
   const plan = planCommands(ctx);
   const { kw, log } = ctx;
   const timeouts: Record<AppAction, number> = {
-    start: kw.duration('start_timeout') ?? kw.duration('timeout') ?? defaultTimeoutMs,
-    stop: kw.duration('stop_timeout') ?? kw.duration('timeout') ?? defaultTimeoutMs,
-    check: kw.duration('check_timeout') ?? defaultCheckTimeoutMs,
-    info: kw.duration('info_timeout') ?? kw.duration('check_timeout') ?? defaultCheckTimeoutMs,
+    start: kw.duration('start_timeout') ?? kw.mustDuration('timeout'),
+    stop: kw.duration('stop_timeout') ?? kw.mustDuration('timeout'),
+    check: kw.mustDuration('check_timeout'),
+    info: kw.duration('info_timeout') ?? kw.mustDuration('check_timeout'),
   };
   const base = safeName(ctx.svcname, ctx.rid);
   // start/stop output is the app's log (its daemons keep writing there); check/info output is scratch

@@ -54,8 +54,6 @@ export function parseAgent(spec: string, ocfRoot: string = defaultOcfRoot): OcfA
   return { spec: `ocf:${provider}:${type}`, provider, type, file: path.join(ocfRoot, 'resource.d', provider, type) };
 }
 
-const defaultTimeoutMs = 60_000;
-const defaultMonitorTimeoutMs = 10_000;
 type OcfAction = 'start' | 'stop' | 'monitor';
 
 export function createOcfApp(ctx: ResourceContext): Resource {
@@ -82,9 +80,9 @@ export function createOcfApp(ctx: ResourceContext): Resource {
   }
   const label = agent?.spec ?? agentSpec ?? 'ocf';
   const timeouts: Record<OcfAction, number> = {
-    start: kw.duration('start_timeout') ?? kw.duration('timeout') ?? defaultTimeoutMs,
-    stop: kw.duration('stop_timeout') ?? kw.duration('timeout') ?? defaultTimeoutMs,
-    monitor: kw.duration('check_timeout') ?? defaultMonitorTimeoutMs,
+    start: kw.duration('start_timeout') ?? kw.mustDuration('timeout'),
+    stop: kw.duration('stop_timeout') ?? kw.mustDuration('timeout'),
+    monitor: kw.mustDuration('check_timeout'),
   };
   const base = safeName(ctx.svcname, ctx.rid);
   // agents' private state dir; under ferry's run dir so it is cleared with it at boot

@@ -158,9 +158,9 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
     },
     netns,
     volumes: mountedVolumes(mounts),
-    startTimeout: ctx.kw.duration('start_timeout') ?? DEFAULT_START_TIMEOUT,
-    startSettle: ctx.kw.duration('start_settle') ?? DEFAULT_START_SETTLE,
-    stopTimeout: ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT,
+    startTimeout: ctx.kw.mustDuration('start_timeout'),
+    startSettle: ctx.kw.mustDuration('start_settle'),
+    stopTimeout: ctx.kw.mustDuration('stop_timeout'),
   };
 }
 

@@ -53,7 +53,7 @@ class FsResource implements Resource {
     this.mnt = ctx.kw.string('mnt') ?? '';
     this.options = (ctx.kw.string('mnt_opt') ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0);
     this.check = ctx.kw.boolean('fsck');
-    this.stopTimeoutMs = ctx.kw.duration('stop_timeout') ?? DEFAULT_STOP_TIMEOUT;
+    this.stopTimeoutMs = ctx.kw.mustDuration('stop_timeout');
     this.log = ctx.log;
   }
 

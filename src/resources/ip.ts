@@ -54,7 +54,7 @@ class IpResource implements Resource {
     this.ipdev = ctx.kw.string('ipdev') ?? '';
     this.netmask = ctx.kw.string('netmask');
     this.log = ctx.log;
-    this.probeTimeoutMs = ctx.kw.duration('dup_probe_timeout') ?? 200;
+    this.probeTimeoutMs = ctx.kw.mustDuration('dup_probe_timeout');
     this.checkCarrier = ctx.kw.get('check_carrier') === undefined ? true : ctx.kw.boolean('check_carrier');
     this.gateway = ctx.kw.string('gateway') || undefined;
     this.alias = ctx.kw.boolean('alias');

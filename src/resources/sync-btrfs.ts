@@ -53,7 +53,7 @@ export function checkBtrfs(kw: KeywordValues, nodes: readonly string[]): DriverC
   if (dst && !path.isAbsolute(dst)) out.push({ keyword: 'dst', message: `dst "${dst}" must be an absolute path` });
   const outside = kw.list('target').filter((t) => t !== 'nodes' && !nodes.includes(t));
   if (outside.length) out.push({ keyword: 'target', message: `target ${outside.join(', ')} not in the nodes of the service (${nodes.join(' ') || 'none'})` });
-  const sch = parseSchedule(kw.string('schedule') ?? '');
+  const sch = parseSchedule(kw.mustString('schedule'));
   if (sch && 'error' in sch) out.push({ keyword: 'schedule', message: sch.error });
   const keep = kw.integer('keep');
   if (keep !== undefined && keep < 1) out.push({ keyword: 'keep', message: `keep ${keep}: at least 1 snapshot is kept` });
@@ -119,12 +119,12 @@ export function createBtrfs(ctx: ResourceContext): Resource {
   const src = (ctx.kw.string('src') ?? '').replace(/\/+$/, '');
   const base = path.basename(src);
   const dir = snapDir(src, ctx.kw.string('dst'));
-  const keep = Math.max(1, ctx.kw.integer('keep') ?? KEEP_DEFAULT);
+  const keep = Math.max(1, ctx.kw.mustInteger('keep'));
   const targets = resolveTargets(ctx.kw.list('target'), ctx.serviceNodes ?? [], ctx.nodename);
-  const sch = parseSchedule(ctx.kw.string('schedule') ?? '');
+  const sch = parseSchedule(ctx.kw.mustString('schedule'));
   const file = recordFile(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
-  const maxDelayMs = ctx.kw.duration('max_delay') ?? 86_400_000;
-  const timeoutMs = ctx.kw.duration('timeout') ?? 3_600_000;
+  const maxDelayMs = ctx.kw.mustDuration('max_delay');
+  const timeoutMs = ctx.kw.mustDuration('timeout');
   const origin = (ctx.serviceNodes ?? [])[0] === ctx.nodename;
   const local = (): string[] => {
     try {

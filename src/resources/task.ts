@@ -36,7 +36,7 @@ export function runText(r: Pick<TaskRun, 'code' | 'signal' | 'timedOut' | 'error
 function createTask(ctx: ResourceContext): Resource {
   const command = ctx.kw.string('command') ?? '';
   const user = ctx.kw.string('user') || undefined;
-  const sch = parseSchedule(ctx.kw.string('schedule') ?? '');
+  const sch = parseSchedule(ctx.kw.mustString('schedule'));
   const schedule = sch && 'rules' in sch ? sch : undefined;
   const timeoutMs = ctx.kw.duration('timeout') || undefined;
   const recordFile = taskRecordFile(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
@@ -161,7 +161,7 @@ export const driver: DriverSpec = {
   check(kw) {
     const out: { keyword?: string; message: string }[] = [];
     if (!(kw.string('command') ?? '').trim()) out.push({ message: 'missing required keyword "command" for a task' });
-    const sch = parseSchedule(kw.string('schedule') ?? '');
+    const sch = parseSchedule(kw.mustString('schedule'));
     if (sch && 'error' in sch) out.push({ keyword: 'schedule', message: sch.error });
     else if (sch && kw.boolean('confirmation')) out.push({ keyword: 'schedule', message: 'a task with confirmation = true cannot have a schedule (nobody is there to confirm)' });
     return out;

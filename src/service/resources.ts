@@ -8,7 +8,7 @@ import type { DriverSpec, Resource, ResourceKind } from '../resources/types.js';
 import { driver as syncDriver, internalSyncRid } from '../resources/sync.js';
 import { TableValues } from '../config/values.js';
 import { commonResourceKeywords } from '../config/keywords.js';
-import { defaultTriggerTimeoutMs, type Requirement, type TriggerAction } from '../config/trigger-keywords.js';
+import { type Requirement, type TriggerAction } from '../config/trigger-keywords.js';
 import { noTriggers, triggerSetFrom, type TriggerSet } from './triggers.js';
 import { requirementsOf } from './requires.js';
 
@@ -36,7 +36,7 @@ export interface ServiceResource {
 }
 
 export function buildResources(config: ServiceConfig<DriverSpec>, paths: FerryPaths, log: Logger): ServiceResource[] {
-  const triggerTimeoutMs = config.defaults.duration('trigger_timeout') ?? defaultTriggerTimeoutMs;
+  const triggerTimeoutMs = config.defaults.mustDuration('trigger_timeout');
   const list: ServiceResource[] = config.resources.map((rs) => {
     const mnt = rs.driver.section === 'fs' ? rs.kw.string('mnt') : undefined;
     const impl = rs.driver.create({
@@ -60,8 +60,8 @@ export function buildResources(config: ServiceConfig<DriverSpec>, paths: FerryPa
       disabled: rs.kw.boolean('disable'),
       monitored: rs.kw.boolean('monitor'),
       encap: rs.kw.boolean('encap'),
-      restart: rs.kw.integer('restart') ?? 0,
-      monitorAction: rs.kw.string('monitor_action') ?? 'freezestop',
+      restart: rs.kw.mustInteger('restart'),
+      monitorAction: rs.kw.mustString('monitor_action'),
       depth: mnt ? path.resolve(mnt).split('/').filter((p) => p.length > 0).length : 0,
       triggers: triggerSetFrom(rs.kw, triggerTimeoutMs),
       requires: { start: requirementsOf(rs.kw.string('start_requires')), stop: requirementsOf(rs.kw.string('stop_requires')) },

@@ -116,7 +116,7 @@ export class Service {
   }
 
   private async locked<T>(action: string, opts: ActionOptions, fn: () => Promise<T>): Promise<T> {
-    const lock = await acquireActionLock(this.varDir, this.svcname, action, opts.waitLockMs ?? 60_000);
+    const lock = await acquireActionLock(this.varDir, this.svcname, action, opts.waitLockMs ?? 60_000, this.log);
     try {
       return await fn();
     } finally {
@@ -222,8 +222,8 @@ export class Service {
       {
         svcname: this.svcname,
         nodename: this.config.nodename,
-        service_type: this.config.defaults.string('service_type') ?? 'PRD',
-        orchestrate: this.config.defaults.string('orchestrate') ?? 'no',
+        service_type: this.config.defaults.mustString('service_type'),
+        orchestrate: this.config.defaults.mustString('orchestrate'),
         frozen: this.frozen,
       },
       resources,

@@ -173,7 +173,11 @@ function breakStale(lockFile: string, staleRaw: string): 'broken' | 'changed' | 
  * lock is broken at once). Throws LockTimeout naming the holder when the wait runs out.
  */
 export async function acquireFileLock(target: string, opts: LockOptions): Promise<HeldLock> {
-  const lockFile = lockFileOf(target);
+  return acquireLockFile(lockFileOf(target), opts);
+}
+
+/** acquireFileLock for a lock file named by the caller (not derived from a target file). */
+export async function acquireLockFile(lockFile: string, opts: LockOptions): Promise<HeldLock> {
   const me: Omit<LockHolder, 'since'> = {
     pid: process.pid,
     start: processStart(process.pid),
@@ -244,4 +248,16 @@ export async function withFileLock<T>(target: string, opts: LockOptions, fn: () 
   } finally {
     lock.release();
   }
+}
+
+/** The live holder of a lock file, or undefined when it is free, unreadable or its holder is dead. Changes nothing. */
+export function liveHolder(lockFile: string): LockHolder | undefined {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(lockFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const h = parseHolder(raw.slice(0, 4096));
+  return h && holderAlive(h, lockAgeMs(lockFile)) ? h : undefined;
 }

@@ -42,6 +42,10 @@ export interface KeywordValues {
   /** milliseconds */
   duration(name: string): number | undefined;
   list(name: string): string[];
+  /** The value of a keyword whose table has a default (so it always has one); throws otherwise. */
+  mustString(name: string): string;
+  mustInteger(name: string): number;
+  mustDuration(name: string): number;
 }
 
 /** A problem a driver finds across its keywords, reported at the keyword's line (or the section's). */
