@@ -24,6 +24,8 @@ import { controlSocketPath, type ClusterView, type Request, type Response } from
 import { listenControl, type ControlServer, type StreamAnswer } from './control-server.js';
 import { RestartCounters, gateMonitorAction, monitorStep } from './monitor.js';
 import { takeoverCandidates } from '../cluster/takeover.js';
+import { priorOwnerOf } from '../cluster/prior-owner.js';
+import type { PriorOwner } from '../resources/types.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
 import { selfFence } from './self-fence.js';
@@ -528,7 +530,7 @@ export class Daemon {
           continue;
         }
       }
-      if (d.action !== 'none') void this.orchestrated(name, d);
+      if (d.action !== 'none') void this.orchestrated(name, d, d.action === 'start' ? this.priorOwner(name, local.nodes, peers, d.intent) : undefined);
     }
     this.drainer.step();
   }
@@ -547,12 +549,18 @@ export class Daemon {
     }
   }
 
-  private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
+  /** how the service's previous owner is out of the way for this start, if it is known to be (ip probe window) */
+  private priorOwner(name: string, nodes: readonly string[], peers: ReturnType<Daemon['peerInfo']>, intent: string | undefined): PriorOwner | undefined {
+    const dead = nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
+    return priorOwnerOf(dead, (n) => this.fencing.isFenced(n), intent !== undefined && this.intents[name]?.id === intent);
+  }
+
+  private async orchestrated(name: string, d: Exclude<Decision, { action: 'none' }>, prior?: PriorOwner): Promise<void> {
     const cur = this.intents[name];
     const intent = d.action === 'stop' && d.intent !== undefined && cur?.id === d.intent ? cur : undefined;
     // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
     const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
-    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : stop(s)), d.why);
+    const report = await this.runAction(name, d.action, (s) => (d.action === 'start' ? s.start({ force: true, ...(prior ? { prior } : {}) }) : stop(s)), d.why);
     if (report?.ok && d.action === 'start') {
       this.counters.reset(name);
       const intent = this.intents[name];

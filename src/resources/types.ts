@@ -26,7 +26,16 @@ export interface StartOptions {
    * resource that finds its storage held elsewhere fails instead.
    */
   force?: boolean;
+  /**
+   * How the previous owner of the service is known to be out of the way, when it is: 'fenced'
+   * (a confirmed STONITH of it, this takeover's), 'handover' (a relocation: it stopped the
+   * service itself and said so). The ip driver then probes for a duplicate address with its
+   * shorter window (dup_probe_timeout_handover); it never skips the probe.
+   */
+  prior?: PriorOwner;
 }
+
+export type PriorOwner = 'fenced' | 'handover';
 
 export interface Resource {
   readonly rid: string;
