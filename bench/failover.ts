@@ -341,14 +341,16 @@ class Bench {
       this.lab.startAgent(ARBITRATOR, [process.execPath, cli('nodemgr'), 'arbitrator', '--listen', `${addr}:${ARB_PORT}`, '--secret-file', secretFile, '--cluster', this.lab.id, '--restart-hold', '0']);
     }
     for (const n of PAIR) await this.bootPair(n);
-    await waitFor('web up on n1', () => this.eventTime('n1', 0, WEB_STARTED), 30_000, 50);
+    // n1 normally (first of nodes); on a loaded machine a short timeout may let n2 start it first
+    const first = await waitFor('web up on n1 or n2', () => PAIR.find((n) => this.eventTime(n, 0, WEB_STARTED) !== undefined), 60_000, 50);
+    this.owner = first;
     // the first agent up may have asked the arbitrator for its vote before it heard the other
     // (it keeps renewing until then): the lease wait of killRun counts from that moment too
-    this.healedAt = await waitFor('n1 sees n2', () => this.eventTime('n1', 0, { event: 'peer.up', peer: 'n2' }), 30_000, 50);
+    this.healedAt = await waitFor(`${first} sees ${other(first)}`, () => this.eventTime(first, 0, { event: 'peer.up', peer: other(first) }), 30_000, 50);
     // keepalived: the owner's first, so it becomes master; nopreempt keeps the other backup
-    this.kaPids.set('n1', startKeepalived(this.lab, 'n1', this.vrrp()));
-    await waitFor('keepalived VIP on n1', () => this.hasAddr('n1', KA_VIP), 15_000, 100);
-    this.kaPids.set('n2', startKeepalived(this.lab, 'n2', this.vrrp()));
+    this.kaPids.set(first, startKeepalived(this.lab, first, this.vrrp()));
+    await waitFor(`keepalived VIP on ${first}`, () => this.hasAddr(first, KA_VIP), 15_000, 100);
+    this.kaPids.set(other(first), startKeepalived(this.lab, other(first), this.vrrp()));
     this.lab.spawn(CLIENT, process.execPath, [path.join(repoRoot, 'dist', 'bench', 'failover-client.js'), String(CLIENT_INTERVAL_MS), String(CLIENT_TIMEOUT_MS), `ferry=${FERRY_VIP}:${FERRY_PORT}`, `ka=${KA_VIP}:${KA_PORT}`], { logFile: this.clientLog });
     await this.steady();
   }

@@ -33,6 +33,12 @@ export interface StartOptions {
    * shorter window (dup_probe_timeout_handover); it never skips the probe.
    */
   prior?: PriorOwner;
+  /**
+   * The caller read the resource's status as not up just before this call (the service
+   * action does, for its "already up" rule): a driver whose own idempotence check is that same
+   * status (app's check command) need not run it a second time.
+   */
+  checkedNotUp?: boolean;
 }
 
 export type PriorOwner = 'fenced' | 'handover';

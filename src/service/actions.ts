@@ -11,7 +11,7 @@ import type { ServiceResource } from './resources.js';
 import { splitStartPlan, startPlan, stopPlan, type Stage } from './ordering.js';
 import type { PriorOwner } from '../resources/types.js';
 import type { Status } from '../resources/status.js';
-import type { TriggerAction } from '../config/trigger-keywords.js';
+import { triggerKeyword, type TriggerAction } from '../config/trigger-keywords.js';
 import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
 import { describeUnmet, unmetRequirements } from './requires.js';
 
@@ -72,7 +72,9 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
       const refused = (await unmetFor(r, 'start', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'start'));
       if (refused) return fail(refused, false);
     }
-    await r.impl.start({ force, ...(prior ? { prior } : {}) });
+    // the status read above still holds unless a pre_start trigger ran since
+    const checkedNotUp = !hooks || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'start', b)));
+    await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}) });
     if (hooks) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'start');
       if (post) return fail(post, true);

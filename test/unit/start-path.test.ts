@@ -21,6 +21,8 @@ interface Spec {
   ms?: number;
   fail?: boolean;
   requires?: string;
+  /** the start goes on only once this call is recorded (or 5 s passed): an order, not a timing */
+  until?: string;
 }
 
 function fake(s: Spec, calls: string[], seen: StartOptions[] = []): ServiceResource {
@@ -32,6 +34,7 @@ function fake(s: Spec, calls: string[], seen: StartOptions[] = []): ServiceResou
       seen.push(opts ?? {});
       calls.push(`${s.rid} start`);
       await tick(s.ms ?? 1);
+      for (const end = Date.now() + 5_000; s.until !== undefined && !calls.includes(s.until) && Date.now() < end; ) await tick(5);
       if (s.fail) {
         calls.push(`${s.rid} fails`);
         throw new Error(`${s.rid}: 10.0.0.1 already answers on the network through eth0: refusing to start a duplicate address`);
@@ -55,7 +58,7 @@ function fake(s: Spec, calls: string[], seen: StartOptions[] = []): ServiceResou
 
 test('the address starts beside disk and fs; the app waits for both', async (t) => {
   const calls: string[] = [];
-  const rs = [fake({ rid: 'ip#1', kind: 'ip', ms: 80 }, calls), fake({ rid: 'disk#1', kind: 'disk', ms: 10 }, calls), fake({ rid: 'fs#1', kind: 'fs', ms: 10 }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
+  const rs = [fake({ rid: 'ip#1', kind: 'ip', until: 'fs#1 up' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs' }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
   const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
   t.true(r.ok);
   // the storage came up while the address was still starting (its probe)
@@ -67,7 +70,7 @@ test('the address starts beside disk and fs; the app waits for both', async (t) 
 
 test('a duplicate address found while the storage starts rolls back everything both branches brought up', async (t) => {
   const calls: string[] = [];
-  const rs = [fake({ rid: 'ip#1', kind: 'ip', ms: 60, fail: true }, calls), fake({ rid: 'disk#1', kind: 'disk', ms: 5 }, calls), fake({ rid: 'fs#1', kind: 'fs', ms: 5 }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
+  const rs = [fake({ rid: 'ip#1', kind: 'ip', fail: true, until: 'fs#1 up' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs' }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
   const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
   t.false(r.ok);
   t.is(r.failed?.rid, 'ip#1');
@@ -80,7 +83,7 @@ test('a duplicate address found while the storage starts rolls back everything b
 
 test('a storage failure waits for the address start, then rolls back both', async (t) => {
   const calls: string[] = [];
-  const rs = [fake({ rid: 'ip#1', kind: 'ip', ms: 40 }, calls), fake({ rid: 'disk#1', kind: 'disk', ms: 5 }, calls), fake({ rid: 'fs#1', kind: 'fs', ms: 5, fail: true }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
+  const rs = [fake({ rid: 'ip#1', kind: 'ip', until: 'fs#1 fails' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs', fail: true }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
   const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
   t.false(r.ok);
   t.is(r.failed?.rid, 'fs#1');
@@ -104,7 +107,8 @@ test('prior reaches the drivers', async (t) => {
   const seen: StartOptions[] = [];
   const r = await startResources([fake({ rid: 'ip#1', kind: 'ip' }, [], seen)], [], { rollback: true, log: silentLogger(), force: true, prior: 'fenced' });
   t.true(r.ok);
-  t.deepEqual(seen, [{ force: true, prior: 'fenced' }]);
+  // (no trigger ran between the action's status read and the start)
+  t.deepEqual(seen, [{ force: true, checkedNotUp: true, prior: 'fenced' }]);
 });
 
 test('probe window: shorter only with a proven prior owner, never longer than the full one', (t) => {
