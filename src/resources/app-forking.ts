@@ -6,7 +6,7 @@
 // check exit codes: 0 up, 1 down, anything else warn.
 import path from 'node:path';
 import { shlexSplit } from '../util/shlex.js';
-import type { Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { Resource, ResourceContext, StartOptions, StatusReport, StopOptions } from './types.js';
 import type { CommandResult, OutputTarget } from './app-command.js';
 import { describeOutcome, formatMs, runAppCommand, safeName, shorten } from './app-command.js';
 import { baseEnv, parseAssignments, resolveUser, serviceEnv } from './app-env.js';
@@ -68,16 +68,16 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
   }
 
   /** Run start or stop; throws a one-line error on failure. */
-  async function act(action: 'start' | 'stop', checkedNotUp = false): Promise<void> {
+  async function act(action: 'start' | 'stop', checked = false): Promise<void> {
     if (plan.problems.length) throw new Error(`${ctx.rid}: ${plan.problems.join('; ')}`);
     const argv = plan.commands[action];
     if (!argv) {
       log.info(`no ${action} command`);
       return;
     }
-    // idempotence, as OpenSVC v2: trust the check when there is one (a start whose caller
-    // has just run that check and found the app not up need not run it again)
-    if (plan.commands.check && !(action === 'start' && checkedNotUp)) {
+    // idempotence, as OpenSVC v2: trust the check when there is one (not run a second time
+    // when the caller has just run it and found the app not up for a start, not down for a stop)
+    if (plan.commands.check && !checked) {
       const current = (await status()).status;
       if ((action === 'start' && current === 'up') || (action === 'stop' && current === 'down')) {
         log.info(`already ${current}`);
@@ -117,7 +117,7 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
     rid: ctx.rid,
     kind: 'app',
     start: (opts?: StartOptions) => act('start', opts?.checkedNotUp === true),
-    stop: () => act('stop'),
+    stop: (opts?: StopOptions) => act('stop', opts?.checkedNotDown === true),
     status,
     async info(): Promise<Record<string, string>> {
       const argv = plan.commands.info;

@@ -43,13 +43,19 @@ export interface StartOptions {
 
 export type PriorOwner = 'fenced' | 'handover';
 
+/** How a stop was asked for. */
+export interface StopOptions {
+  /** the caller read the resource's status as not down just before this call (see StartOptions.checkedNotUp) */
+  checkedNotDown?: boolean;
+}
+
 export interface Resource {
   readonly rid: string;
   readonly kind: ResourceKind;
   /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
   start(opts?: StartOptions): Promise<void>;
   /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
-  stop(): Promise<void>;
+  stop(opts?: StopOptions): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */
   status(): Promise<StatusReport>;
   /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */

@@ -129,7 +129,9 @@ async function stopOne(r: ServiceResource, log: Logger, hooks?: ActionHooks): Pr
       const refused = (await unmetFor(r, 'stop', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'stop'));
       if (refused) return fail(refused);
     }
-    await r.impl.stop();
+    // the status read above still holds unless a pre_stop trigger ran since
+    const checkedNotDown = before !== undefined && before !== 'down' && (!active || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'stop', b))));
+    await r.impl.stop(checkedNotDown ? { checkedNotDown } : undefined);
     if (active) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'stop');
       if (post) return fail(post);
