@@ -8,10 +8,13 @@
 //     survivor's daemon log: "web start done"), and the client served again by the survivor;
 //   - keepalived: its VIP on the survivor, and the client served again by the survivor.
 // Then the killed node is booted again (agent, keepalived, httpd) and becomes the standby.
-// Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap.
+// Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap; then, as its
+// reference in the same run, keepalived's planned switch (SIGTERM to the master: it resigns
+// with a priority-0 advert) and the client's gap on the VIP.
 // Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3),
 // each for the ip+app service and the "full" ip+fs+app one (ext4 on the lab's shared disk);
-// informative extras: 100ms/300ms, and both settings without the disk heartbeat. These run
+// informative extras: 100ms/300ms, and both settings without the disk heartbeat; 10 and 11:
+// 100ms/300ms full service without and with fencing (issue 11's settings). These run
 // with `quorum = false` and no STONITH: the no-fencing reference.
 // Fencing settings (docs/fencing.md, docs/quorum.md), full service, quorum on (the default):
 //   - "fence+arb": [stonith#n1]/[stonith#n2] with the lab fence agent and an [arbitrator#1]
