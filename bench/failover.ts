@@ -8,10 +8,13 @@
 //     survivor's daemon log: "web start done"), and the client served again by the survivor;
 //   - keepalived: its VIP on the survivor, and the client served again by the survivor.
 // Then the killed node is booted again (agent, keepalived, httpd) and becomes the standby.
-// Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap.
+// Relocate runs: `svcmgr relocate` of the ferry service; the client-observed gap; then, as its
+// reference in the same run, keepalived's planned switch (SIGTERM to the master: it resigns
+// with a priority-0 advert) and the client's gap on the VIP.
 // Heartbeat settings: 1s/3s vs advert 1 s (VRRPv2), 100ms/500ms vs advert 0.1 s (VRRPv3),
 // each for the ip+app service and the "full" ip+fs+app one (ext4 on the lab's shared disk);
-// informative extras: 100ms/300ms, and both settings without the disk heartbeat. These run
+// informative extras: 100ms/300ms, and both settings without the disk heartbeat; 10 and 11:
+// 100ms/300ms full service without and with fencing (issue 11's settings). These run
 // with `quorum = false` and no STONITH: the no-fencing reference.
 // Fencing settings (docs/fencing.md, docs/quorum.md), full service, quorum on (the default):
 //   - "fence+arb": [stonith#n1]/[stonith#n2] with the lab fence agent and an [arbitrator#1]
@@ -96,6 +99,10 @@ const CONFIGS: Config[] = [
   { name: 'fence-tie (fence_delay 2s), hb 1s/3s vs advert 1s', interval: '1s', timeout: '3s', vrrp: { advert: 1, version: 2 }, fs: true, fence: 'tie', fenceDelay: '2s' },
   // 9
   { name: 'fence+arb, hb 100ms/500ms vs advert 0.1s', interval: '100ms', timeout: '500ms', vrrp: { advert: 0.1, version: 3 }, fs: true, fence: 'arb' },
+  // 10, 11 (issue 11): VRRP's own multiple (3 adverts + skew) for ferry's timeout, full service,
+  // without and with fencing
+  { name: 'hb 100ms/300ms vs advert 0.1s', interval: '100ms', timeout: '300ms', vrrp: { advert: 0.1, version: 3 }, fs: true },
+  { name: 'fence+arb, hb 100ms/300ms vs advert 0.1s', interval: '100ms', timeout: '300ms', vrrp: { advert: 0.1, version: 3 }, fs: true, fence: 'arb' },
 ];
 
 const intervalMs = (d: string): number => (d.endsWith('ms') ? Number(d.slice(0, -2)) : Number(d.replace(/s$/, '')) * 1000);
@@ -337,14 +344,16 @@ class Bench {
       this.lab.startAgent(ARBITRATOR, [process.execPath, cli('nodemgr'), 'arbitrator', '--listen', `${addr}:${ARB_PORT}`, '--secret-file', secretFile, '--cluster', this.lab.id, '--restart-hold', '0']);
     }
     for (const n of PAIR) await this.bootPair(n);
-    await waitFor('web up on n1', () => this.eventTime('n1', 0, WEB_STARTED), 30_000, 50);
+    // n1 normally (first of nodes); on a loaded machine a short timeout may let n2 start it first
+    const first = await waitFor('web up on n1 or n2', () => PAIR.find((n) => this.eventTime(n, 0, WEB_STARTED) !== undefined), 60_000, 50);
+    this.owner = first;
     // the first agent up may have asked the arbitrator for its vote before it heard the other
     // (it keeps renewing until then): the lease wait of killRun counts from that moment too
-    this.healedAt = await waitFor('n1 sees n2', () => this.eventTime('n1', 0, { event: 'peer.up', peer: 'n2' }), 30_000, 50);
+    this.healedAt = await waitFor(`${first} sees ${other(first)}`, () => this.eventTime(first, 0, { event: 'peer.up', peer: other(first) }), 30_000, 50);
     // keepalived: the owner's first, so it becomes master; nopreempt keeps the other backup
-    this.kaPids.set('n1', startKeepalived(this.lab, 'n1', this.vrrp()));
-    await waitFor('keepalived VIP on n1', () => this.hasAddr('n1', KA_VIP), 15_000, 100);
-    this.kaPids.set('n2', startKeepalived(this.lab, 'n2', this.vrrp()));
+    this.kaPids.set(first, startKeepalived(this.lab, first, this.vrrp()));
+    await waitFor(`keepalived VIP on ${first}`, () => this.hasAddr(first, KA_VIP), 15_000, 100);
+    this.kaPids.set(other(first), startKeepalived(this.lab, other(first), this.vrrp()));
     this.lab.spawn(CLIENT, process.execPath, [path.join(repoRoot, 'dist', 'bench', 'failover-client.js'), String(CLIENT_INTERVAL_MS), String(CLIENT_TIMEOUT_MS), `ferry=${FERRY_VIP}:${FERRY_PORT}`, `ka=${KA_VIP}:${KA_PORT}`], { logFile: this.clientLog });
     await this.steady();
   }
@@ -426,6 +435,8 @@ class Bench {
       ferry_ip_added_ms: since(at(/^added /)),
       ferry_ip_started_ms: since(atEvent({ event: 'resource.end', action: 'start', rid: 'ip#1', ok: true, changed: true })),
       ferry_fs_started_ms: since(atEvent({ event: 'resource.end', action: 'start', rid: 'fs#1', ok: true, changed: true })),
+      step_ip_added_ms: after(at(/^added /), atEvent({ event: 'action.begin', action: 'start' })),
+      step_detect_to_service_up_ms: after(this.eventTime(peer, logOff, WEB_STARTED), this.eventTime(peer, logOff, { event: 'peer.down', peer: victim })),
       kill_call_ms: killMs,
       victim: victim === 'n1' ? 1 : 2,
       // fencing settings: vote, fence, start, from the survivor's daemon log
@@ -489,6 +500,29 @@ class Bench {
     };
   }
 
+  /**
+   * keepalived's planned switch, the reference of a relocation (same run, right after ferry's):
+   * SIGTERM to the master, which resigns with a priority-0 advert and removes its VIP; the
+   * backup takes over after its skew time. The client's gap on the VIP, as for ferry's.
+   */
+  private async keepalivedSwitch(from: string, to: string): Promise<Record<string, number | undefined>> {
+    await waitFor(`keepalived client served by ${from}`, () => {
+      const s = this.clientState();
+      return s.ka?.ok && s.ka.body === from;
+    }, 30_000, 20);
+    const clientOff = sizeOf(this.clientLog);
+    const t0 = Date.now();
+    await stopKeepalived(this.kaPids.get(from)!);
+    this.kaPids.delete(from);
+    const ev = () => readLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ka');
+    const back = await waitFor('keepalived client served by the new master', () => ev().find((e) => e.ok && e.body === to && e.end > t0), 30_000, 20);
+    // the switch is shorter than the client's 200 ms timeout: the request that fails (its SYN
+    // went to the resigned master) may end after the first one the new master serves
+    const outage = ev().find((e) => !e.ok && e.start >= t0 - CLIENT_INTERVAL_MS);
+    this.kaPids.set(from, startKeepalived(this.lab, from, this.vrrp()));
+    return { ka_switch_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0, ka_switch_client_from_cmd_ms: Math.round(back.end - t0) };
+  }
+
   async relocateRun(): Promise<Record<string, number | undefined>> {
     const from = this.owner;
     const to = other(from);
@@ -512,8 +546,10 @@ class Bench {
       console.error(`timeline relocate ${from} -> ${to} (client down ${outage ? Math.round(outage.start - r0) : '?'}..${Math.round(back.end - r0)}):\n  ${tl.join('\n  ')}`);
     }
     this.owner = to;
+    const ka = await this.keepalivedSwitch(from, to);
     await this.steady();
     return {
+      ...ka,
       relocate_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0,
       relocate_cmd_ms: cmdMs,
       relocate_client_from_cmd_ms: Math.round(back.end - r0),
@@ -550,8 +586,8 @@ export async function failover(): Promise<Record<string, number>> {
     const keys = Object.keys(kills[0] ?? {}).filter((k) => k !== 'victim');
     const fencing = c.fence === 'arb' ? 'stonith + arbitrator, quorum on' : c.fence === 'tie' ? `stonith, quorum on, no arbitrator (fence_delay ${c.fenceDelay ?? 'default'})` : 'none (quorum = false)';
     const fig: Record<string, unknown> = { bench: 'failover', index: ci, config: c.name, variant: c.fs ? 'ip+fs+app' : 'ip+app', heartbeats: c.disk === false ? 'unicast x2' : 'unicast x2 + disk', fencing, ...(c.extra ? { extra: true } : {}), runs, relocate_runs: relocRuns };
-    for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms']) {
-      fig[k] = stats(pick(k.startsWith('relocate') ? relocs : kills, k));
+    for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms', 'ka_switch_client_gap_ms', 'ka_switch_client_from_cmd_ms']) {
+      fig[k] = stats(pick(k.startsWith('relocate') || k.startsWith('ka_switch') ? relocs : kills, k));
     }
     fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
     fig.wall_s = (Date.now() - started) / 1000;
@@ -563,6 +599,7 @@ export async function failover(): Promise<Record<string, number>> {
     // independent of where the kill fell between two beats/adverts
     fig.ratio_up_vs_vip_after_last = ratio(med('ferry_up_after_last_beat_ms'), med('ka_vip_after_last_advert_ms'));
     fig.ratio_client_after_last = ratio(med('ferry_client_after_last_beat_ms'), med('ka_client_after_last_advert_ms'));
+    fig.ratio_relocate_gap = ratio(med('relocate_client_gap_ms'), med('ka_switch_client_gap_ms'));
     if (c.fence) {
       // the tie setting pays fence_delay only when n1 died (n2 waits): figures per victim too
       const byVictim: Record<string, Record<string, Stats | undefined>> = {};
@@ -581,7 +618,7 @@ export async function failover(): Promise<Record<string, number>> {
       return st ? `${st.median} (${st.min}–${st.max})` : '–';
     };
     const m = (k: string) => (med(k) === undefined ? '–' : String(med(k)));
-    table.push(`| ${ci} | ${c.name} | ${fig.variant as string} | ${fencing} | ${cell('ferry_up_ms')} | ${cell('ferry_client_ms')} | ${cell('ka_vip_ms')} | ${m('ka_client_ms')} | ${String(fig.ratio_up_vs_vip ?? '–')} | ${String(fig.ratio_client ?? '–')} | ${m('ferry_up_after_last_beat_ms')} vs ${m('ka_vip_after_last_advert_ms')} (${String(fig.ratio_up_vs_vip_after_last ?? '–')}) | ${cell('ferry_detect_ms')} | ${cell('step_detect_to_vote_ms')} | ${cell('step_detect_to_fence_begins_ms')} | ${cell('step_fence_ms')} | ${cell('step_fenced_to_up_ms')} | ${cell('relocate_client_gap_ms')} | ${(fig.loadavg as number[] | undefined)?.join(', ') ?? ''} |`);
+    table.push(`| ${ci} | ${c.name} | ${fig.variant as string} | ${fencing} | ${cell('ferry_up_ms')} | ${cell('ferry_client_ms')} | ${cell('ka_vip_ms')} | ${m('ka_client_ms')} | ${String(fig.ratio_up_vs_vip ?? '–')} | ${String(fig.ratio_client ?? '–')} | ${m('ferry_up_after_last_beat_ms')} vs ${m('ka_vip_after_last_advert_ms')} (${String(fig.ratio_up_vs_vip_after_last ?? '–')}) | ${cell('ferry_detect_ms')} | ${cell('step_detect_to_vote_ms')} | ${cell('step_detect_to_fence_begins_ms')} | ${cell('step_fence_ms')} | ${cell('step_fenced_to_up_ms')} | ${cell('relocate_client_gap_ms')} vs ${cell('ka_switch_client_gap_ms')} (${String(fig.ratio_relocate_gap ?? '–')}) | ${cell('step_ip_added_ms')} | ${(fig.loadavg as number[] | undefined)?.join(', ') ?? ''} |`);
     fig.raw = { kills, relocs };
     console.log(JSON.stringify(fig));
     const tag = `${c.interval}_${c.timeout}${c.fs ? '_fs' : ''}${c.disk === false ? '_nodisk' : ''}${c.fence ? `_fence_${c.fence}` : ''}`;
@@ -593,8 +630,8 @@ export async function failover(): Promise<Record<string, number>> {
   // the same figures as a table (stderr: stdout stays JSON lines); ms, median (min–max)
   console.error(
     [
-      '| # | setting | service | fencing | ferry: service up | ferry: client served | keepalived: VIP up | keepalived: client | ratio up / VIP | ratio client | after last beat / advert: ferry up vs VIP (ratio) | peer down | peer down → vote | peer down → fence begins | fence (off + confirm) | fenced → service up | relocate: client gap | load avg (start, end) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| # | setting | service | fencing | ferry: service up | ferry: client served | keepalived: VIP up | keepalived: client | ratio up / VIP | ratio client | after last beat / advert: ferry up vs VIP (ratio) | peer down | peer down → vote | peer down → fence begins | fence (off + confirm) | fenced → service up | relocate: client gap vs keepalived switch (ratio) | action begins → ip added | load avg (start, end) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...table,
       ...(victimTable.length
         ? ['', '| # | setting | victim | ferry: service up | ferry: client served | service up after last beat | peer down → fence begins | fence | peer down → service up |', '|---|---|---|---|---|---|---|---|---|', ...victimTable]

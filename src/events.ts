@@ -191,7 +191,7 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'service.multiple-active-ended': { level: 'info', from: 'daemon', fields: 'svc, nodes', description: 'The service is no longer seen up on more than one live node.' },
   'daemon.action.begin': { level: 'info', from: 'daemon', fields: 'svc, kind, why', description: 'The daemon starts an action on a local instance (start, stop, switch, restart-rid).' },
   'daemon.action.end': { level: 'info', from: 'daemon', fields: 'svc, kind, why, ok, ms, err', description: 'That action ended.' },
-  'action.begin': { level: 'info', from: 'service', fields: 'svc, action, rids, force', description: 'A start or stop of the service\'s resources begins (daemon or svcmgr).' },
+  'action.begin': { level: 'info', from: 'service', fields: 'svc, action, rids, force, prior', description: 'A start or stop of the service\'s resources begins (daemon or svcmgr). `prior` (daemon starts only): `fenced` or `handover` when the previous owner is known to be out of the way, so the ip probe uses dup_probe_timeout_handover.' },
   'action.end': { level: 'info', from: 'service', fields: 'svc, action, ok', description: 'The start or stop ended.' },
   'action.rollback': { level: 'warn', from: 'service', fields: 'svc, rid, rollback', description: 'A start failed at rid: what it started is stopped again.' },
   'service.trigger.run': { level: 'info', from: 'service', fields: 'svc, rid, trigger, action, blocking, cmd, ms', description: 'A trigger command (pre_start, blocking_post_stop...) of a resource (rid) or of the service (no rid) ran and exited 0.' },

@@ -29,6 +29,8 @@ import { InstanceMonitor } from './instance-monitor.js';
 import { Membership } from './membership.js';
 import { SplitGuard } from './split.js';
 import { takeoverCandidates } from '../cluster/takeover.js';
+import { priorOwnerOf } from '../cluster/prior-owner.js';
+import type { PriorOwner } from '../resources/types.js';
 import { Fencing } from './fencing.js';
 import { ArbitratorVotes } from './arbitrator-votes.js';
 import { nextIncarnation } from './incarnation.js';
@@ -377,7 +379,7 @@ export class Daemon {
         }
         continue;
       }
-      if (d.action !== 'none') void this.orchestrated(inst, d);
+      if (d.action !== 'none') void this.orchestrated(inst, d, d.action === 'start' ? this.priorOwner(name, local.nodes, peers, d.intent) : undefined);
     }
     this.drainer.step();
   }
@@ -396,13 +398,19 @@ export class Daemon {
     }
   }
 
-  private async orchestrated(inst: InstanceMonitor, d: Exclude<Decision, { action: 'none' }>): Promise<void> {
+  /** how the service's previous owner is out of the way for this start, if it is known to be (ip probe window) */
+  private priorOwner(name: string, nodes: readonly string[], peers: ReturnType<Daemon['peerInfo']>, intent: string | undefined): PriorOwner | undefined {
+    const dead = nodes.filter((n) => n !== this.opts.nodename && peers[n]?.state === 'down');
+    return priorOwnerOf(dead, (n) => this.fencing.isFenced(n), intent !== undefined && this.intents[name]?.id === intent);
+  }
+
+  private async orchestrated(inst: InstanceMonitor, d: Exclude<Decision, { action: 'none' }>, prior?: PriorOwner): Promise<void> {
     const { name } = inst;
     const cur = this.intents[name];
     const intent = d.action === 'stop' && d.intent !== undefined && cur?.id === d.intent ? cur : undefined;
     // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
     const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
-    const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true }) : stop(s)), d.why);
+    const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true, ...(prior ? { prior } : {}) }) : stop(s)), d.why);
     if (report?.ok && d.action === 'start') {
       inst.started();
       const intent = this.intents[name];

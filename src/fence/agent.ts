@@ -22,6 +22,12 @@ export interface FenceResult {
   timedOut: boolean;
   /** status only: what the agent said about the node's power */
   power: 'on' | 'off' | undefined;
+  /**
+   * off only: the agent's own confirmation, its `Success: Powered OFF` / `Success: Already OFF`
+   * line. fence-agents print it only after their own status polling saw the node off (they
+   * exit EC_WAITING_OFF otherwise), so it is the same proof a separate `status` run gives.
+   */
+  offConfirmed?: boolean;
   ms: number;
   /** one line for operators and svcmon; secrets masked */
   message: string;
@@ -105,6 +111,11 @@ export function summarize(stdout: string, stderr: string, failed: boolean): stri
   return out.at(-1) ?? err.filter((l) => !/^WARNING/.test(l)).at(-1) ?? '';
 }
 
+/** An off's stdout carries the agent's own confirmation that the node is off (fence-agents' library line). */
+export function offConfirmedBy(stdout: string): boolean {
+  return /^Success: (Powered|Already) OFF\s*$/m.test(stdout);
+}
+
 /** Run the agent once. Never throws: every failure (missing agent, timeout, exit code) is a FenceResult. */
 export async function runFenceAgent(cfg: StonithConfig, action: FenceAction, log: Logger): Promise<FenceResult> {
   const base = { action, node: cfg.node, agent: cfg.agent, power: undefined };
@@ -131,7 +142,8 @@ export async function runFenceAgent(cfg: StonithConfig, action: FenceAction, log
   const said = summarize(r.stdout, r.stderr, !ok);
   const why = r.timedOut ? `timed out after ${cfg.timeout} ms` : code === undefined ? `killed by ${r.signal ?? 'a signal'}` : `exit ${code}`;
   const message = maskSecrets(ok ? said || `${action}: ok` : `${cfg.agent} ${action}: ${why}${said ? `: ${said}` : ''}`, cfg.params);
-  const result: FenceResult = { ...base, ok, exitCode: code, timedOut: r.timedOut, power, ms: r.durationMs, message };
+  const offConfirmed = action === 'off' && ok && offConfirmedBy(r.stdout);
+  const result: FenceResult = { ...base, ok, exitCode: code, timedOut: r.timedOut, power, ms: r.durationMs, message, ...(offConfirmed ? { offConfirmed } : {}) };
   log[ok ? 'info' : 'error']({ target: cfg.node, agent: resolved.path, action, exit: code, timedOut: r.timedOut, power, ms: r.durationMs }, message);
   return result;
 }

@@ -13,7 +13,7 @@ export type { FenceResult, FenceAction } from './agent.js';
 export interface FenceOptions {
   /** off (default: the node stays down until someone looks at it) or reboot */
   action?: 'off' | 'reboot';
-  /** after off, ask `status` and require "off" (default true; skipped when the agent has no status action) */
+  /** after off, require "off": the agent's own confirmation line, else ask `status` (default true; skipped when the agent has no status action) */
   confirm?: boolean;
   /** status checks after off while the agent still reports "on" (default 3, 1 s apart) */
   confirmTries?: number;
@@ -25,7 +25,7 @@ export interface FenceOutcome {
   /** the configured agent, undefined when the node has no [stonith#<node>] section */
   agent: string | undefined;
   action: 'off' | 'reboot';
-  /** `status` answered "off" after the off */
+  /** the node is known off: the off's own confirmation line, or `status` answered "off" after it */
   confirmed: boolean;
   /** every agent run, in order */
   steps: FenceResult[];
@@ -59,6 +59,9 @@ export async function fenceNode(cluster: Pick<ClusterConfig, 'stonith' | 'file'>
   // a reboot comes back on by design: nothing to confirm beyond the agent's own exit 0
   if (action === 'reboot' || opts.confirm === false) return done(true, false, `${node} fenced (${action} by ${cfg.agent}: ${r.message}) in ${secs()}`);
 
+  // the agent confirmed the node off itself (it polled status before saying so): another
+  // agent run to ask the same question would only cost a process start
+  if (r.offConfirmed) return done(true, true, `${node} fenced (off by ${cfg.agent}, confirmed off) in ${secs()}`);
   const actions = await agentActions(cfg);
   if (actions && !actions.has('status')) return done(true, false, `${node} fenced (off by ${cfg.agent}: ${r.message}; agent has no status to confirm) in ${secs()}`);
   const tries = Math.max(1, opts.confirmTries ?? 3);

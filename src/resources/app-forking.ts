@@ -6,7 +6,7 @@
 // check exit codes: 0 up, 1 down, anything else warn.
 import path from 'node:path';
 import { shlexSplit } from '../util/shlex.js';
-import type { Resource, ResourceContext, StatusReport } from './types.js';
+import type { Resource, ResourceContext, StartOptions, StatusReport, StopOptions } from './types.js';
 import type { CommandResult, OutputTarget } from './app-command.js';
 import { describeOutcome, formatMs, runAppCommand, safeName, shorten } from './app-command.js';
 import { baseEnv, parseAssignments, resolveUser, serviceEnv } from './app-env.js';
@@ -66,15 +66,16 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
   }
 
   /** Run start or stop; throws a one-line error on failure. */
-  async function act(action: 'start' | 'stop'): Promise<void> {
+  async function act(action: 'start' | 'stop', checked = false): Promise<void> {
     if (plan.problems.length) throw new Error(`${ctx.rid}: ${plan.problems.join('; ')}`);
     const argv = plan.commands[action];
     if (!argv) {
       log.info(`no ${action} command`);
       return;
     }
-    // idempotence, as OpenSVC v2: trust the check when there is one
-    if (plan.commands.check) {
+    // idempotence, as OpenSVC v2: trust the check when there is one (not run a second time
+    // when the caller has just run it and found the app not up for a start, not down for a stop)
+    if (plan.commands.check && !checked) {
       const current = (await status()).status;
       if ((action === 'start' && current === 'up') || (action === 'stop' && current === 'down')) {
         log.info(`already ${current}`);
@@ -113,8 +114,8 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
   return {
     rid: ctx.rid,
     kind: 'app',
-    start: () => act('start'),
-    stop: () => act('stop'),
+    start: (opts?: StartOptions) => act('start', opts?.checkedNotUp === true),
+    stop: (opts?: StopOptions) => act('stop', opts?.checkedNotDown === true),
     status,
     async info(): Promise<Record<string, string>> {
       const argv = plan.commands.info;

@@ -7,6 +7,7 @@
 //   - exit 0 = got replies, 1 = no reply (and also 1 on errors, told apart by stderr);
 //   - `-U -S ip ip` sends an unsolicited (gratuitous) ARP request; it gets no reply, so
 //     exit 1 is its normal outcome. Its `-A` is NOT iputils' "ARP reply" mode.
+import { spawn } from 'node:child_process';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { Logger } from '../log.js';
@@ -149,11 +150,15 @@ export async function addressAnswers(dev: DeviceInfo, address: string, family: F
   // over the window tolerate a lost packet without making every failover wait seconds
   const secs = (ms: number) => (Math.max(ms, 30) / 1000).toFixed(3);
   if (arpCapable) {
-    const r = await run('arping', ['-c', '3', '-W', secs(timeoutMs / 3), '-w', secs(timeoutMs), '-i', dev.name, '-S', '0.0.0.0', address], { timeout: timeoutMs + 5_000, log });
-    if (r.exitCode === 0) return true;
-    if (r.exitCode === 1 && r.stderr.trim() === '') return false;
+    // -C 1: done at the first reply (a holder answers at once: no need to wait the window out)
+    const args = ['-C', '1', '-c', '3', '-W', secs(timeoutMs / 3), '-w', secs(timeoutMs), '-i', dev.name, '-S', '0.0.0.0', address];
+    const started = Date.now();
+    const r = await arpingVerdict(args, timeoutMs + 5_000);
+    log.debug({ cmd: `arping ${args.join(' ')}`, verdict: r.verdict, ms: Date.now() - started }, 'exec');
+    if (r.verdict === 'reply') return true;
+    if (r.verdict === 'none') return false;
     if (!/command not found/.test(r.stderr)) {
-      throw new Error(`duplicate address probe failed: arping on ${dev.name}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`);
+      throw new Error(`duplicate address probe failed: arping on ${dev.name}: ${r.stderr.trim().split('\n')[0] ?? `exit ${String(r.exitCode)}`}`);
     }
     log.warn('arping is not installed: falling back to ping for the duplicate address probe');
   }
@@ -163,6 +168,61 @@ export async function addressAnswers(dev: DeviceInfo, address: string, family: F
   // exit 2 (e.g. network unreachable from this node) proves nothing is reachable from here
   if (r.exitCode === 2 && /unreachable/i.test(r.stderr + r.stdout)) return false;
   throw new Error(`duplicate address probe failed: ping ${address}: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`);
+}
+
+/** arping's statistics line: `3 packets transmitted, 0 packets received, 100% unanswered (0 extra)` */
+const ARPING_STATS = /(\d+) packets transmitted, (\d+) packets received/;
+
+/**
+ * The probe's verdict from arping's own statistics line (it writes it just before exiting;
+ * the exit itself, tearing down the capture ring, takes another ~30 ms here that nobody needs
+ * to wait for) or, without that line, from its exit: 0 = replies, 1 with an empty stderr =
+ * none, anything else = the probe could not run (`error`, with its stderr).
+ */
+export function arpingOutcome(stdout: string, exitCode: number | undefined, stderr: string): 'reply' | 'none' | 'error' | undefined {
+  const m = ARPING_STATS.exec(stdout);
+  if (m && stderr.trim() === '') return Number(m[2]) > 0 ? 'reply' : 'none';
+  if (exitCode === undefined) return undefined;
+  if (exitCode === 0) return 'reply';
+  if (exitCode === 1 && stderr.trim() === '') return 'none';
+  return 'error';
+}
+
+function arpingVerdict(args: string[], timeoutMs: number): Promise<{ verdict: 'reply' | 'none' | 'error'; exitCode: number | undefined; stderr: string }> {
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    let settled = false;
+    const finish = (verdict: 'reply' | 'none' | 'error', exitCode: number | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ verdict, exitCode, stderr: err });
+    };
+    const child = spawn('arping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      err ||= `timed out after ${timeoutMs} ms`;
+      finish('error', undefined);
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      // the whole line, and nothing on stderr so far (an error is printed before any probe)
+      const at = out.search(ARPING_STATS);
+      const v = at >= 0 && out.includes('\n', at) ? arpingOutcome(out, undefined, err) : undefined;
+      if (v !== undefined) finish(v, undefined);
+    });
+    child.stderr.on('data', (d: string) => {
+      err += d;
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      err = e.code === 'ENOENT' ? 'arping: command not found' : `arping: ${e.message}`;
+      finish('error', undefined);
+    });
+    child.on('close', (code) => finish(arpingOutcome(out, code ?? undefined, err) ?? 'error', code ?? undefined));
+  });
 }
 
 /** Tell the segment the address moved here (IPv4 on ARP devices). Never throws: an announce is best effort. */

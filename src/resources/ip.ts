@@ -10,7 +10,17 @@ import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, next
 import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
-import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DriverSpec, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+
+/**
+ * The duplicate-address probe's window for a start: the shorter handover window when the
+ * previous owner is known to be out of the way (confirmed fenced, or it stopped the service
+ * and said so), else the full one, never longer than the full one. Never zero: the probe is
+ * not skipped (a third party, or a node outside the cluster, may hold the address).
+ */
+export function probeWindowMs(prior: PriorOwner | undefined, fullMs: number, handoverMs: number): number {
+  return prior === undefined ? fullMs : Math.min(fullMs, handoverMs);
+}
 
 /** The prefix to use: the netmask keyword, else the one of a same-subnet address already on the device. */
 function choosePrefix(dev: DeviceInfo, address: string, family: Family, netmask: string | undefined): number {
@@ -41,6 +51,8 @@ class IpResource implements Resource {
   private readonly netmask: string | undefined;
   private readonly log: Logger;
   private readonly probeTimeoutMs: number;
+  /** the window when the previous owner is known to be out of the way (fenced, or it handed over) */
+  private readonly handoverProbeMs: number;
   private readonly checkCarrier: boolean;
   private readonly gateway: string | undefined;
   private readonly alias: boolean;
@@ -55,6 +67,7 @@ class IpResource implements Resource {
     this.netmask = ctx.kw.string('netmask');
     this.log = ctx.log;
     this.probeTimeoutMs = ctx.kw.mustDuration('dup_probe_timeout');
+    this.handoverProbeMs = ctx.kw.mustDuration('dup_probe_timeout_handover');
     this.checkCarrier = ctx.kw.get('check_carrier') === undefined ? true : ctx.kw.boolean('check_carrier');
     this.gateway = ctx.kw.string('gateway') || undefined;
     this.alias = ctx.kw.boolean('alias');
@@ -97,7 +110,7 @@ class IpResource implements Resource {
     return c === undefined ? undefined : carrierProblem(this.ipdev, c);
   }
 
-  async start(): Promise<void> {
+  async start(opts: StartOptions = {}): Promise<void> {
     // before anything runs: the name goes to `ip ... dev NAME`, which has no `--`
     checkInterfaceName(this.ipdev);
     checkInterfaceName(this.nsdev);
@@ -119,7 +132,8 @@ class IpResource implements Resource {
     if (!host.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
     const noCarrier = await this.carrierMessage();
     if (noCarrier !== undefined) throw new Error(noCarrier);
-    if (await addressAnswers(host, res.address, res.family, this.log, this.probeTimeoutMs)) {
+    const windowMs = probeWindowMs(opts.prior, this.probeTimeoutMs, this.handoverProbeMs);
+    if (await addressAnswers(host, res.address, res.family, this.log, windowMs)) {
       throw new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     }
     let dev = host;
@@ -230,6 +244,13 @@ export const driver: DriverSpec = {
       default: 200,
       description:
         'How long start listens for another holder of the address (ARP probe, or ping on non-ARP devices) before adding it. A holder on the segment answers in well under a millisecond; the window only guards against lost probes.',
+    },
+    {
+      name: 'dup_probe_timeout_handover',
+      type: 'duration',
+      default: 50,
+      description:
+        'The duplicate-address probe window (see dup_probe_timeout, which caps it) when the previous owner of the service is known to be out of the way: the daemon\'s takeover after a confirmed fence of that node, or a relocation whose owner stopped the service and said so. The probe still runs (an address may be held by a host outside the cluster); it ends at the first reply. Below 30 ms it is 30 ms.',
     },
     {
       name: 'netmask',

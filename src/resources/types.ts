@@ -26,6 +26,27 @@ export interface StartOptions {
    * resource that finds its storage held elsewhere fails instead.
    */
   force?: boolean;
+  /**
+   * How the previous owner of the service is known to be out of the way, when it is: 'fenced'
+   * (a confirmed STONITH of it, this takeover's), 'handover' (a relocation: it stopped the
+   * service itself and said so). The ip driver then probes for a duplicate address with its
+   * shorter window (dup_probe_timeout_handover); it never skips the probe.
+   */
+  prior?: PriorOwner;
+  /**
+   * The caller read the resource's status as not up just before this call (the service
+   * action does, for its "already up" rule): a driver whose own idempotence check is that same
+   * status (app's check command) need not run it a second time.
+   */
+  checkedNotUp?: boolean;
+}
+
+export type PriorOwner = 'fenced' | 'handover';
+
+/** How a stop was asked for. */
+export interface StopOptions {
+  /** the caller read the resource's status as not down just before this call (see StartOptions.checkedNotUp) */
+  checkedNotDown?: boolean;
 }
 
 export interface Resource {
@@ -34,7 +55,7 @@ export interface Resource {
   /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
   start(opts?: StartOptions): Promise<void>;
   /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
-  stop(): Promise<void>;
+  stop(opts?: StopOptions): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */
   status(): Promise<StatusReport>;
   /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */

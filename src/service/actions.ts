@@ -8,9 +8,10 @@ import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
-import { startPlan, stopPlan, type Stage } from './ordering.js';
+import { splitStartPlan, startPlan, stopPlan, type Stage } from './ordering.js';
+import type { PriorOwner } from '../resources/types.js';
 import type { Status } from '../vocab/status.js';
-import type { TriggerAction } from '../config/trigger-keywords.js';
+import { triggerKeyword, type TriggerAction } from '../config/trigger-keywords.js';
 import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
 import { describeUnmet, unmetRequirements } from './requires.js';
 
@@ -52,7 +53,7 @@ export interface ActionReport {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks): Promise<ResourceOutcome> {
+async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'start' }, 'resource start begins');
   const fail = (error: string, changed: boolean): ResourceOutcome => {
@@ -71,7 +72,9 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
       const refused = (await unmetFor(r, 'start', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'start'));
       if (refused) return fail(refused, false);
     }
-    await r.impl.start({ force });
+    // the status read above still holds unless a pre_start trigger ran since
+    const checkedNotUp = !hooks || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'start', b)));
+    await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}) });
     if (hooks) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'start');
       if (post) return fail(post, true);
@@ -126,7 +129,9 @@ async function stopOne(r: ServiceResource, log: Logger, hooks?: ActionHooks): Pr
       const refused = (await unmetFor(r, 'stop', hooks, log)) ?? (await runTriggers(hooks.triggers, r.rid, r.triggers, 'pre', 'stop'));
       if (refused) return fail(refused);
     }
-    await r.impl.stop();
+    // the status read above still holds unless a pre_stop trigger ran since
+    const checkedNotDown = before !== undefined && before !== 'down' && (!active || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'stop', b))));
+    await r.impl.stop(checkedNotDown ? { checkedNotDown } : undefined);
     if (active) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'stop');
       if (post) return fail(post);
@@ -171,19 +176,41 @@ async function runStages(
   return first ? { outcomes, failed: first } : { outcomes };
 }
 
+/**
+ * A start plan run with its leading address stages beside the disk and fs stages (they do not
+ * need the address, see splitStartPlan): each branch in its own order, the rest of the plan
+ * after both. A failure in either branch stops the action once both have ended, so the
+ * rollback sees every resource either branch changed.
+ */
+async function runStartPlan(
+  stages: Stage[],
+  one: (r: ServiceResource) => Promise<ResourceOutcome>,
+  log: Logger,
+): Promise<{ outcomes: ResourceOutcome[]; failed?: { rid: string; error: string } }> {
+  const split = splitStartPlan(stages);
+  if (!split) return runStages(stages, one, log);
+  const [addr, storage] = await Promise.all([runStages(split.address, one, log), runStages(split.beside, one, log)]);
+  const outcomes = [...addr.outcomes, ...storage.outcomes];
+  // the address branch comes first in the plan: its failure is the one reported
+  const failed = addr.failed ?? storage.failed;
+  if (failed) return { outcomes, failed };
+  const rest = await runStages(split.rest, one, log);
+  return rest.failed ? { outcomes: [...outcomes, ...rest.outcomes], failed: rest.failed } : { outcomes: [...outcomes, ...rest.outcomes] };
+}
+
 export async function startResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { rollback: boolean; log: Logger; force?: boolean; hooks?: ActionHooks },
+  opts: { rollback: boolean; log: Logger; force?: boolean; hooks?: ActionHooks; prior?: PriorOwner },
 ): Promise<ActionReport> {
-  const { log, hooks } = opts;
+  const { log, hooks, prior } = opts;
   const force = opts.force ?? false;
-  log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}) }, 'action begins');
+  log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}), ...(prior ? { prior } : {}) }, 'action begins');
   const service = hooks?.service;
   const pre = hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined;
   let outcomes: ResourceOutcome[] = [];
   let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
-  if (!pre) ({ outcomes, failed } = await runStages(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks), log));
+  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior), log));
   if (!failed && hooks && service) {
     const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'start');
     if (post) failed = { rid: serviceTriggerRid, error: post };

@@ -70,3 +70,35 @@ export function selectResources(
     (r) => (rids.length === 0 || rids.includes(r.rid)) && (subsetNames.length === 0 || (r.subset !== undefined && subsetNames.includes(r.subset))),
   );
 }
+
+/** The start plan cut in three: the address stages, the stages run beside them, the rest after both. */
+export interface SplitPlan {
+  address: Stage[];
+  beside: Stage[];
+  rest: Stage[];
+}
+
+/** the groups that never use the service address: block devices and the filesystems on them */
+const besideAddress: readonly ResourceKind[] = ['disk', 'fs'];
+
+/**
+ * How a start runs its host addresses beside the disk and fs starts: those need no address,
+ * and an address start is mostly its duplicate-address probe, so the probe's window is spent
+ * bringing the storage up. The address is still up before anything that may use it (share,
+ * container, app: the stages after fs) and stops last (the stop plan is unchanged).
+ * Undefined (run the plan in order) when there is nothing to run beside the addresses, or
+ * when a start requirement ties one branch to the other (`start_requires = ip#1(up)` on a fs).
+ */
+export function splitStartPlan(stages: readonly Stage[]): SplitPlan | undefined {
+  let i = 0;
+  while (i < stages.length && stages[i]!.kind === 'ip' && stages[i]!.members.every((r) => !inContainer(r))) i++;
+  let j = i;
+  while (j < stages.length && besideAddress.includes(stages[j]!.kind)) j++;
+  const address = stages.slice(0, i);
+  const beside = stages.slice(i, j);
+  if (address.length === 0 || beside.length === 0) return undefined;
+  const rids = (ss: readonly Stage[]) => new Set(ss.flatMap((s) => s.members.map((r) => r.rid)));
+  const ties = (from: readonly Stage[], to: Set<string>) => from.some((s) => s.members.some((r) => r.requires.start.some((q) => to.has(q.rid))));
+  if (ties(beside, rids(address)) || ties(address, rids(beside))) return undefined;
+  return { address, beside, rest: stages.slice(j) };
+}

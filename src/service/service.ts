@@ -9,7 +9,7 @@ import { EVENT } from '../events.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { UsageError } from '../vocab/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
-import type { DriverSpec, ResourceDevices, ResourceKind } from '../resources/types.js';
+import type { DriverSpec, PriorOwner, ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
 import { startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
 import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
@@ -43,6 +43,8 @@ export interface ActionOptions {
    * the CLI only with `--force`.
    */
   force?: boolean;
+  /** start: how the previous owner is known to be out of the way (the daemon's takeover after a confirmed fence, a relocation) */
+  prior?: PriorOwner;
   /** an operator stop made by the daemon under multiple_active = stop_only: the nodes it was up on (recorded with the stop) */
   multipleActive?: string[];
 }
@@ -131,7 +133,7 @@ export class Service {
       // a received copy (btrfs snapshot) becomes the live data before anything uses it
       const unprepared = await prepareStart(this);
       if (unprepared) return { action: 'start', ok: false, outcomes: [], failed: unprepared, rolledBack: [], rollbackFailures: [] };
-      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts) });
+      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts), ...(opts.prior ? { prior: opts.prior } : {}) });
       // the service runs from this node's data: its synced copies are the truth from now on
       if (report.ok) markStarted(this);
       return report;
