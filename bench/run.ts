@@ -3,6 +3,7 @@ import { statusLatency } from './status-latency.js';
 import { parallelStart } from './parallel-start.js';
 import { failover } from './failover.js';
 import { statechan } from './statechan.js';
+import { soakScale } from './soak-scale.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -12,9 +13,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)
   statechan,
+  // 3 real agents x 5000 services held SOAK_MINUTES (default 10): root, ~15 min (docs/benchmarks.md)
+  'soak-scale': soakScale,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover', 'statechan']);
+const optIn = new Set(['failover', 'statechan', 'soak-scale']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();
