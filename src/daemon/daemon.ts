@@ -7,8 +7,9 @@ import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
 import { clusterFormed, decide, type Decision, type PeerInfo } from '../cluster/orchestrator.js';
-import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
-import { startClusterState } from '../statechan/index.js';
+import type { JsonValue } from '../heartbeat/index.js';
+import { startClusterState, type ClusterState } from '../statechan/index.js';
+import { PublishedState } from './published.js';
 import { ConfigReplication } from './config-replication.js';
 import { tapEvents, type Logger } from '../log.js';
 import { EVENT, peerEvent } from '../events.js';
@@ -57,7 +58,9 @@ function emptyState(error: string): ServiceState {
 
 export class Daemon {
   private cluster!: ClusterConfig;
-  private hb!: Heartbeats;
+  private hb!: ClusterState;
+  /** what the state channel holds of ours: publishes hand it the changes only */
+  private readonly published = new PublishedState();
   /** service files kept identical on the nodes of each service (docs/config-replication.md) */
   private configs: ConfigReplication | undefined;
   private fencing!: Fencing;
@@ -130,7 +133,9 @@ export class Daemon {
     this.tasks = new TaskScheduler({ log: this.log });
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
-    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
+    const initial = this.payload();
+    this.published.prime(initial as unknown as NodeState);
+    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: initial, incarnation: nextIncarnation(paths), streams: this.data.receiver });
     this.hb = cs;
     this.configs.attach(cs);
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.hb.peers()[n]?.state === 'down', path.join(paths.var, 'fence-metadata.json'));
@@ -215,19 +220,36 @@ export class Daemon {
 
   // ---------------------------------------------------------------- state
 
-  private payload(): JsonValue {
-    const state: NodeState = {
-      v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents,
-      ...(this.configs ? { configs: this.configs.digests(), cluster_sum: this.configs.clusterSum } : {}),
+  /** the facts of this node's state: what rides in every beat */
+  private facts(): Pick<NodeState, 'frozen' | 'quorum' | 'fence' | 'cluster_sum'> {
+    return {
+      frozen: this.nodeFrozen,
+      ...(this.configs ? { cluster_sum: this.configs.clusterSum } : {}),
       ...(this.quorum ? { quorum: { state: this.quorum.state, votes: this.quorum.votes, total: this.quorum.total, needed: this.quorum.needed, why: this.quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
       ...(this.fencing ? { fence: this.fencing.snapshot() } : {}),
     };
-    return JSON.parse(JSON.stringify(state)) as JsonValue;
   }
 
-  /** urgent: a change peers act on (action begun/ended, intent): sent now, not at the next beat */
+  /** this node's whole state, live objects (serialize it before anything edits them) */
+  private nodeState(): NodeState {
+    const { cluster_sum, ...facts } = this.facts();
+    return {
+      v: 1, ...facts, services: Object.fromEntries(this.local), intents: this.intents,
+      ...(this.configs ? { configs: this.configs.digests(), cluster_sum } : {}),
+    };
+  }
+
+  /** this node's whole state, a copy */
+  private payload(): JsonValue {
+    return JSON.parse(JSON.stringify(this.nodeState())) as JsonValue;
+  }
+
+  /**
+   * urgent: a change peers act on (action begun/ended, intent): sent now, not at the next beat.
+   * The state channel gets what changed since the last publish (src/daemon/published.ts).
+   */
   private publish(urgent = false): void {
-    this.hb?.setPayload(this.payload(), urgent);
+    this.hb?.publish(this.published.changes({ facts: this.facts(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
   private async tick(): Promise<void> {
@@ -617,7 +639,8 @@ export class Daemon {
   // ---------------------------------------------------------------- control
 
   view(): ClusterView {
-    const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.payload() as unknown as NodeState } };
+    // no copy: the answer is serialized before anything edits the states
+    const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.nodeState() } };
     for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
     return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
   }
