@@ -104,6 +104,14 @@ export async function soakScale(): Promise<Record<string, number>> {
   const lab = await Lab.create({ nodes: NODES.length, links: 1, prefix: 'fysk', disks: { heartbeat: 8, data: 0 } });
   const captures: DatagramCapture[] = [];
   let slots: SlotSampler | undefined;
+  // stopped (timeout, ^C): the agents must not outlive the bench
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`${sig}: tearing the lab down`);
+    for (const c of captures) c.stop();
+    void lab.destroy().finally(() => process.exit(130));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     const dev = lab.heartbeatDisk!;
     lab.writeClusterConf({
@@ -241,6 +249,8 @@ export async function soakScale(): Promise<Record<string, number>> {
     line(svcmonFailed === 0 && Math.max(...text, ...json) <= TARGET.svcmonMs, `svcmon max ${Math.round(Math.max(...text))} ms text, ${Math.round(Math.max(...json))} ms json (target <= ${TARGET.svcmonMs})${svcmonFailed ? `, ${svcmonFailed} runs failed` : ''}`);
     return figures;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     for (const c of captures) c.stop();
     slots?.stop();
     const problems = await lab.destroy();
