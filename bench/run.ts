@@ -5,6 +5,7 @@ import { failover } from './failover.js';
 import { statechan } from './statechan.js';
 import { soakLoss } from './soak-loss.js';
 import { relocateData } from './relocate-data.js';
+import { soakScale } from './soak-scale.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -18,9 +19,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   'soak-loss': soakLoss,
   // 2-node labs, a 1 GiB volume under 10 MiB/s of writes, two-phase rsync/btrfs vs a naive copy: root, ~10 min (docs/benchmarks.md)
   'relocate-data': relocateData,
+  // 3 real agents x 5000 services held SOAK_MINUTES (default 10): root, ~15 min (docs/benchmarks.md)
+  'soak-scale': soakScale,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover', 'statechan', 'soak-loss', 'relocate-data']);
+const optIn = new Set(['failover', 'statechan', 'soak-loss', 'relocate-data', 'soak-scale']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();

@@ -11,8 +11,9 @@ import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
-import type { Heartbeats, JsonValue } from '../heartbeat/index.js';
-import { startClusterState } from '../statechan/index.js';
+import type { JsonValue } from '../heartbeat/index.js';
+import { startClusterState, type ClusterState } from '../statechan/index.js';
+import { PublishedState } from './published.js';
 import { ConfigReplication } from './config-replication.js';
 import { tapEvents, type Logger } from '../log.js';
 import { EVENT } from '../events.js';
@@ -58,7 +59,9 @@ function emptyState(error: string): ServiceState {
 
 export class Daemon {
   private cluster!: ClusterConfig;
-  private hb!: Heartbeats;
+  private hb!: ClusterState;
+  /** what the state channel holds of ours: publishes hand it the changes only */
+  private readonly published = new PublishedState();
   /** service files kept identical on the nodes of each service (docs/config-replication.md) */
   private configs: ConfigReplication | undefined;
   private fencing!: Fencing;
@@ -121,7 +124,9 @@ export class Daemon {
     this.tasks = new TaskScheduler({ log: this.log });
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
-    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
+    const initial = this.payload();
+    this.published.prime(initial as unknown as NodeState);
+    const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: initial, incarnation: nextIncarnation(paths), streams: this.data.receiver });
     this.hb = cs;
     this.configs.attach(cs);
     this.fencing = new Fencing(this.cluster, nodename, this.log.child({ part: 'fence' }), () => this.kick(), (n) => this.membership?.isDown(n) ?? false, path.join(paths.var, 'fence-metadata.json'));
@@ -208,20 +213,37 @@ export class Daemon {
 
   // ---------------------------------------------------------------- state
 
-  private payload(): JsonValue {
+  /** the facts of this node's state: what rides in every beat */
+  private facts(): Pick<NodeState, 'frozen' | 'quorum' | 'fence' | 'cluster_sum'> {
     const quorum = this.membership?.quorum;
-    const state: NodeState = {
-      v: 1, frozen: this.nodeFrozen, services: Object.fromEntries(this.local), intents: this.intents,
-      ...(this.configs ? { configs: this.configs.digests(), cluster_sum: this.configs.clusterSum } : {}),
+    return {
+      frozen: this.nodeFrozen,
+      ...(this.configs ? { cluster_sum: this.configs.clusterSum } : {}),
       ...(quorum ? { quorum: { state: quorum.state, votes: quorum.votes, total: quorum.total, needed: quorum.needed, why: quorum.why, ...(this.cluster.arbitrators.length ? { arbitrators: this.votes.snapshot() } : {}) } } : {}),
       ...(this.fencing ? { fence: this.fencing.snapshot() } : {}),
     };
-    return JSON.parse(JSON.stringify(state)) as JsonValue;
   }
 
-  /** urgent: a change peers act on (action begun/ended, intent): sent now, not at the next beat */
+  /** this node's whole state, live objects (serialize it before anything edits them) */
+  private nodeState(): NodeState {
+    const { cluster_sum, ...facts } = this.facts();
+    return {
+      v: 1, ...facts, services: Object.fromEntries(this.local), intents: this.intents,
+      ...(this.configs ? { configs: this.configs.digests(), cluster_sum } : {}),
+    };
+  }
+
+  /** this node's whole state, a copy */
+  private payload(): JsonValue {
+    return JSON.parse(JSON.stringify(this.nodeState())) as JsonValue;
+  }
+
+  /**
+   * urgent: a change peers act on (action begun/ended, intent): sent now, not at the next beat.
+   * The state channel gets what changed since the last publish (src/daemon/published.ts).
+   */
   private publish(urgent = false): void {
-    this.hb?.setPayload(this.payload(), urgent);
+    this.hb?.publish(this.published.changes({ facts: this.facts(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
   private async tick(): Promise<void> {

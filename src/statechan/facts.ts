@@ -133,6 +133,32 @@ export function stateItems(state: Pick<NodeState, 'services' | 'intents' | 'conf
   return out;
 }
 
+/** A publish as a change list: the facts (every beat), and the items that changed since the last publish. */
+export interface StateChanges {
+  facts: Pick<NodeState, 'frozen' | 'quorum' | 'fence' | 'cluster_sum'>;
+  /** changed services: the new state, null when gone */
+  services?: Record<string, ServiceState | null>;
+  intents?: Record<string, Intent | null>;
+  configs?: Record<string, ConfigDigest | null>;
+}
+
+/** The channel items a change list sets and the keys it removes (the keys of stateItems). */
+export function changeItems(c: Omit<StateChanges, 'facts'>): { set: Item[]; del: string[] } {
+  const set: Item[] = [];
+  const del: string[] = [];
+  const add = (prefix: string, changed: Record<string, unknown> | undefined): void => {
+    for (const [name, v] of Object.entries(changed ?? {})) {
+      const key = prefix + name;
+      if (v === null) del.push(key);
+      else set.push({ key, value: v as JsonValue, identity: identityOf(key, v as JsonValue) });
+    }
+  };
+  add(SVC, c.services);
+  add(INTENT, c.intents);
+  add(CONFIG, c.configs);
+  return { set, del };
+}
+
 /** A peer's NodeState from its beat facts and the items pulled (complete: they match the beat). */
 export function assemble(facts: BeatFacts, items: ReadonlyMap<string, JsonValue>, complete: boolean): NodeState {
   const services: Record<string, ServiceState> = {};

@@ -1,6 +1,8 @@
 // The cluster state layer: heartbeats for liveness and the small facts, the state channel
 // for the services. To the daemon it is the same Heartbeats API as src/heartbeat: give it
-// the whole NodeState, get each peer's whole NodeState back in 'payload' events and peers().
+// the whole NodeState (or, with publish(), only what changed since the last publish: the
+// daemon's way, cheap whatever the number of services), get each peer's whole NodeState back
+// in 'payload' events and peers().
 // A peer's state is reassembled from its latest beat facts and the items pulled for the
 // generation the beat announced; until then it is marked complete: false (never read
 // "not running" from it: src/cluster/orchestrator.ts waits).
@@ -13,13 +15,13 @@ import type { HbSnapshot, HeartbeatEvents, Heartbeats, JsonValue, PeerView, Star
 import { startHeartbeats } from '../heartbeat/index.js';
 import { newIncarnation } from '../heartbeat/envelope.js';
 import { deriveChannelKeys } from './crypto.js';
-import type { BeatFacts } from './facts.js';
+import type { BeatFacts, StateChanges } from './facts.js';
 import { assemble, isBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
 import type { ChanLog, RequestHandler, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
-import { publishState, StateStore } from './store.js';
+import { publishChanges, publishState, StateStore } from './store.js';
 import type { StreamHandler } from './stream-server.js';
 
 /**
@@ -36,9 +38,11 @@ export interface ClusterStateOptions extends StartOptions {
   streams?: StreamHandler;
 }
 
-export type { StateChanStats };
+export type { StateChanStats, StateChanges };
 
 export interface ClusterState extends Heartbeats {
+  /** Publish a change list (src/statechan/facts.ts StateChanges) on top of what was published before. */
+  publish(changes: StateChanges, urgent?: boolean): void;
   statechan(): StateChanStats;
   /** answer a request type of 0x20-0x2f (even) from peers */
   serve(type: number, h: RequestHandler): void;
@@ -197,6 +201,10 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
 
   setPayload(payload: JsonValue, urgent = false): void {
     this.hb.setPayload(this.beatPayload(payload), urgent);
+  }
+
+  publish(changes: StateChanges, urgent = false): void {
+    this.hb.setPayload(publishChanges(this.store, changes) as unknown as JsonValue, urgent);
   }
 
   /** the heartbeats' snapshot plus the channel's counters (svcmon json shows them) */

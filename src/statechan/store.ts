@@ -4,8 +4,8 @@
 import type { JsonValue } from '../heartbeat/envelope.js';
 import { itemHash, XorDigest } from './digest.js';
 import type { NodeState } from '../cluster/node-state.js';
-import type { BeatFacts, ChannelMark, Item } from './facts.js';
-import { beatFacts, stateItems } from './facts.js';
+import type { BeatFacts, ChannelMark, Item, StateChanges } from './facts.js';
+import { beatFacts, changeItems, stateItems } from './facts.js';
 import type { StateChunk } from './protocol.js';
 import { CHUNK_BYTES } from './protocol.js';
 
@@ -36,11 +36,15 @@ export class StateStore {
 
   /** Replace the whole item set; returns true when the generation moved. */
   update(next: readonly Item[]): boolean {
+    const keep = new Set(next.map((it) => it.key));
+    return this.apply(next, [...this.items.keys()].filter((k) => !keep.has(k)));
+  }
+
+  /** Set these items and remove these keys, the others untouched; returns true when the generation moved. */
+  apply(set: readonly Item[], del: readonly string[]): boolean {
     const gen = this.gen + 1;
     let changed = false;
-    const seen = new Set<string>();
-    for (const it of next) {
-      seen.add(it.key);
+    for (const it of set) {
       const cur = this.items.get(it.key);
       if (cur && cur.identity === it.identity) continue;
       const hash = itemHash(it.key, it.identity);
@@ -50,8 +54,9 @@ export class StateStore {
       this.tombs.delete(it.key);
       changed = true;
     }
-    for (const [key, cur] of this.items) {
-      if (seen.has(key)) continue;
+    for (const key of del) {
+      const cur = this.items.get(key);
+      if (!cur) continue;
       this.digest.toggle(cur.hash);
       this.items.delete(key);
       this.tombs.set(key, gen);
@@ -90,6 +95,13 @@ export class StateStore {
     chunks.push({ ...head, set: cur, del, last: true });
     return chunks;
   }
+}
+
+/** Publish a change list: the changed items into the store, and the facts for the beats. */
+export function publishChanges(store: StateStore, c: StateChanges): BeatFacts {
+  const { set, del } = changeItems(c);
+  store.apply(set, del);
+  return beatFacts(c.facts, store.mark);
 }
 
 /** Publish a node's whole state: its items into the store, and the facts for the beats. */
