@@ -35,6 +35,8 @@ import { DataMobility } from './data-mobility.js';
 import { Drainer } from './drain.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { runsHereForTasks } from '../service/tasks.js';
+import { ServiceReads } from './service-reads.js';
+import type { RefreshKind } from './refresh-schedule.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -98,6 +100,8 @@ export class Daemon {
   private readonly monitorHeld = new Map<string, { key: string; why?: string; error?: string }>();
   private readonly bootDone = new Set<string>();
   private refreshing: Promise<void> | undefined;
+  /** services parsed once, read when due (src/daemon/service-reads.ts) */
+  private reads!: ServiceReads;
   private kicked = false;
   private stopped = false;
   private done!: Promise<void>;
@@ -128,6 +132,7 @@ export class Daemon {
     await this.configs.init();
     this.data = new DataMobility({ paths, nodename, log: this.log, runsHere: (s) => runsHere(this.local.get(s)), changed: (s) => void this.refreshOne(s).then(() => this.kick()) });
     this.tasks = new TaskScheduler({ log: this.log });
+    this.reads = new ServiceReads(paths, nodename, this.opts.tickMs ?? 1_000);
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
     const cs = await startClusterState({ cluster: this.cluster, nodename, log: this.log.child({ part: 'hb' }), payload: this.payload(), incarnation: nextIncarnation(paths), streams: this.data.receiver });
@@ -258,8 +263,16 @@ export class Daemon {
       for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) {
         this.local.delete(gone);
         this.multiActive?.forget(gone);
+        this.reads.forget(gone);
       }
-      await Promise.all(names.filter((n) => !this.busy.has(n)).map((n) => this.refreshOne(n)));
+      const now = Date.now();
+      await Promise.all(
+        names.filter((n) => !this.busy.has(n)).map(async (n) => {
+          const kind = this.reads.due(n, runsHere(this.local.get(n)), now);
+          if (kind) await this.refreshOne(n, false, kind);
+          else this.observeUnread(n);
+        }),
+      );
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
@@ -269,15 +282,14 @@ export class Daemon {
    * It never triggers monitoring: the previous state is the one from before the action, so a
    * resource our own stop took down would look failed.
    */
-  private async refreshOne(name: string, afterAction = false): Promise<ServiceStatus | undefined> {
+  private async refreshOne(name: string, afterAction = false, kind: RefreshKind = 'full'): Promise<ServiceStatus | undefined> {
     let svc: Service;
     let st: ServiceStatus;
     const gen = this.actionGen.get(name);
     // an action started while we read: it owns the state, and what we read may be half-way
     const superseded = () => !afterAction && (this.busy.has(name) || this.actionGen.get(name) !== gen);
     try {
-      svc = Service.open(this.opts.paths, name, this.opts.nodename);
-      st = await svc.status();
+      ({ svc, st } = await this.reads.read(name, kind));
       if (superseded()) return undefined;
     } catch (e) {
       if (superseded()) return undefined;
@@ -311,6 +323,17 @@ export class Daemon {
     if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') this.checkMonitored(svc, st);
     else if (!runsHere(this.local.get(name))) this.endMonitorHold(name, 'the service no longer runs here');
     return st;
+  }
+
+  /** A tick without a status read: scheduled tasks and data pushes still come due. */
+  private observeUnread(name: string): void {
+    const local = this.local.get(name);
+    const svc = this.reads.service(name);
+    if (!local || !svc) return;
+    const up = this.hb ? Object.entries(this.hb.peers()).filter(([, v]) => v.state === 'up').map(([n]) => n) : [];
+    this.data.observe(svc, local.avail === 'up' || local.avail === 'warn', up);
+    Object.assign(local, this.data.stateFields(name));
+    this.tasks.observe(svc, local.monitor === 'idle' && !local.frozen && !this.nodeFrozen && runsHereForTasks(local.avail, local.expect?.state === 'up'));
   }
 
   // ---------------------------------------------------------------- monitoring
@@ -632,6 +655,8 @@ export class Daemon {
         return this.relocate(req.svc, req.to);
       case 'clear':
         return this.clear(req.svc);
+      case 'status':
+        return this.statusAnswer(req.svc);
       case 'freeze-node':
       case 'thaw-node':
         this.freezeNode(req.op === 'freeze-node');
@@ -648,6 +673,22 @@ export class Daemon {
       default:
         return { ok: false, error: `unknown request ${(req as { op?: string }).op}` };
     }
+  }
+
+  /**
+   * `svcmgr print status` from the last full read, read again first when the file or the var
+   * dir changed since (an edit, a CLI action). Refused while an action of ours runs: the
+   * caller reads the live status then.
+   */
+  private async statusAnswer(svc: string): Promise<Response> {
+    if (!this.local.has(svc)) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
+    if (this.busy.has(svc)) return { ok: false, error: `${svc} is ${this.local.get(svc)!.monitor} here` };
+    let last = this.reads.lastStatus(svc);
+    if (!last?.current) {
+      await this.refreshOne(svc);
+      last = this.reads.lastStatus(svc);
+    }
+    return last ? { ok: true, status: last.st } : { ok: false, error: `no status of ${svc}: ${this.local.get(svc)?.error ?? 'not read'}` };
   }
 
   private freezeNode(frozen: boolean): void {

@@ -17,7 +17,7 @@ import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
 import { markStarted, prepareStart } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
-import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+import { mergeStatuses, resourceStatuses, summarize, type ServiceStatus } from './status.js';
 
 export interface ServiceDevices extends ResourceDevices {
   rid: string;
@@ -215,8 +215,15 @@ export class Service {
     return out;
   }
 
-  async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {
-    const resources = await resourceStatuses(this.resources);
+  /**
+   * Every resource's status; with `keep` (a previous full status), only the monitored ones
+   * are checked and the others' reports are taken from it (the daemon's monitor reads).
+   */
+  async status(hb: ServiceStatus['hb'] = [], keep?: ServiceStatus): Promise<ServiceStatus> {
+    const kept = keep ? new Map(keep.resources.map((r) => [r.rid, r])) : undefined;
+    const fresh = kept ? this.resources.filter((r) => (r.monitored && !r.disabled) || !kept.has(r.rid)) : this.resources;
+    const checked = await resourceStatuses(fresh);
+    const resources = kept ? mergeStatuses(checked, this.resources.map((r) => r.rid), kept) : checked;
     return summarize(
       {
         svcname: this.svcname,

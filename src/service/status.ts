@@ -69,6 +69,12 @@ export async function resourceStatuses(resources: readonly ServiceResource[]): P
   return reports.sort(treeOrder);
 }
 
+/** The fresh reports, the kept ones for the other rids of `rids`, in tree order. */
+export function mergeStatuses(fresh: ResourceStatus[], rids: readonly string[], kept: ReadonlyMap<string, ResourceStatus>): ResourceStatus[] {
+  const byRid = new Map(fresh.map((r) => [r.rid, r]));
+  return rids.map((rid) => byRid.get(rid) ?? kept.get(rid)).filter((r): r is ResourceStatus => r !== undefined).sort(treeOrder);
+}
+
 export function summarize(
   head: Pick<ServiceStatus, 'svcname' | 'nodename' | 'service_type' | 'orchestrate' | 'frozen'>,
   resources: ResourceStatus[],
