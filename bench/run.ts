@@ -3,6 +3,7 @@ import { statusLatency } from './status-latency.js';
 import { parallelStart } from './parallel-start.js';
 import { failover } from './failover.js';
 import { statechan } from './statechan.js';
+import { idle } from './idle.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -12,9 +13,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)
   statechan,
+  // a 2-node lab, 100 services: root, ~5 min (docs/benchmarks.md)
+  idle,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover', 'statechan']);
+const optIn = new Set(['failover', 'statechan', 'idle']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();

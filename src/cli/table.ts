@@ -1,20 +1,12 @@
 // Borderless tables in the v1 style (svcmon): columns separated by one space, no frame.
-import Table from 'cli-table3';
-
-const blank = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-};
+// Drawn by hand, as cli-table3 drew it (borderless, padding 0): each cell padded to its
+// column's width, one space between columns, trailing blanks trimmed. cli-table3 took longer
+// to load than svcmon took to answer (docs/benchmarks.md, "CLI").
 
 export function plainTable(rows: string[][]): string {
-  const t = new Table({ chars: blank, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true } });
-  for (const r of rows) t.push(r);
-  return t
-    .toString()
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n');
+  const n = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: n }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => widths.map((w, i) => (r[i] ?? '').padEnd(w)).join(' ').trimEnd()).join('\n');
 }
 
 /** The three header rows of svcmon: two label lines and the dashes. */

@@ -1,7 +1,6 @@
 // The service layer: the one door through which the CLI (and later the daemon) acts on a
 // service. It loads the configuration, builds the resources, serializes actions with the
 // action lock and logs every action to the service's log.
-import fs from 'node:fs';
 import type { ServiceConfig } from '../config/model.js';
 import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
@@ -46,15 +45,7 @@ export interface ActionOptions {
   multipleActive?: string[];
 }
 
-/** Every service defined on this node, by name. */
-export function listServices(paths: FerryPaths): string[] {
-  if (!fs.existsSync(paths.services)) return [];
-  return fs
-    .readdirSync(paths.services)
-    .filter((f) => f.endsWith('.env'))
-    .map((f) => f.slice(0, -'.env'.length))
-    .sort();
-}
+export { listServices } from './list.js';
 
 export class Service {
   readonly varDir: string;

@@ -2,7 +2,8 @@
 // OpenSVC merge rules (GUIDE §3).
 import type { ResourceKind, StatusReport } from '../resources/types.js';
 import { mergeAll, type Status } from '../resources/status.js';
-import { compareRid, type ServiceResource } from './resources.js';
+import type { ServiceResource } from './resources.js';
+import { compareRid } from './rid-order.js';
 
 export interface ResourceStatus extends StatusReport {
   rid: string;
