@@ -4,11 +4,13 @@ import { parallelStart } from './parallel-start.js';
 import { failover } from './failover.js';
 import { statechan } from './statechan.js';
 import { idle } from './idle.js';
+import { cliLatency } from './cli.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   'status-latency': statusLatency,
   'parallel-start': parallelStart,
+  cli: cliLatency,
   // a lab cluster, ferry against keepalived: root, ~10 min; run it by name (docs/benchmarks.md)
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)
