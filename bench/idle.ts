@@ -19,7 +19,7 @@ import { defaultKeywords, findKeyword } from '../src/config/keywords.js';
 const SERVICES = Number(process.env.IDLE_SERVICES ?? 100);
 const WINDOW_S = Number(process.env.IDLE_WINDOW_S ?? 120);
 const SETTLE_S = Number(process.env.IDLE_SETTLE_S ?? 45);
-const KILLS = Number(process.env.IDLE_KILLS ?? 3);
+const KILLS = Number(process.env.IDLE_KILLS ?? 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = 100;
 

@@ -3,7 +3,6 @@
 // resources alone every monitor_interval on the node that runs it; a full one at the next tick
 // whenever the service's file or its var dir changed (an edit, a CLI action, freeze, thaw). The
 // rule is a pure function (refreshDue); RefreshSchedule keeps the per-service times.
-import fs from 'node:fs';
 
 export type RefreshKind = 'full' | 'monitor';
 
@@ -39,16 +38,8 @@ export function phaseOf(name: string): number {
 }
 
 /** A cheap fingerprint of what an action or an edit changes: the file's and the var dir's stat. */
-export function changeSignature(file: string, varDir: string): string {
-  const st = (p: string) => {
-    try {
-      const s = fs.statSync(p, { bigint: true });
-      return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    } catch {
-      return '-';
-    }
-  };
-  return `${st(file)}|${st(varDir)}`;
+export function changeSignature(file: string | undefined, varDir: string | undefined): string {
+  return `${file ?? '-'}|${varDir ?? '-'}`;
 }
 
 interface Times {

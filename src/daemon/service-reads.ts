@@ -4,7 +4,7 @@
 import { defaultKeywords, findKeyword } from '../config/keywords.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { locateService } from '../config/load.js';
-import { ServiceCache } from '../service/config-cache.js';
+import { ServiceCache, fileSig } from '../service/config-cache.js';
 import type { Service } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
 import { RefreshSchedule, changeSignature, type RefreshKind } from './refresh-schedule.js';
@@ -34,13 +34,19 @@ export class ServiceReads {
     this.schedule = new RefreshSchedule(tickMs);
   }
 
-  private sig(name: string): string {
-    return changeSignature(locateService(this.paths, name).file, serviceVarDir(this.paths, name));
+  /** the file's stat and the whole signature (file and var dir): two stat calls */
+  private sigs(name: string): { file: string | undefined; sig: string } {
+    const file = fileSig(locateService(this.paths, name).file);
+    return { file, sig: changeSignature(file, fileSig(serviceVarDir(this.paths, name))) };
   }
 
-  private cached(name: string): Service | undefined {
+  private sig(name: string): string {
+    return this.sigs(name).sig;
+  }
+
+  private cached(name: string, file?: string): Service | undefined {
     try {
-      return this.cache.open(name);
+      return this.cache.open(name, ...(file === undefined ? [] : [file]));
     } catch {
       return undefined;
     }
@@ -48,9 +54,10 @@ export class ServiceReads {
 
   /** The read due now for a service, if any; runsHere: monitor reads apply. */
   due(name: string, runsHere: boolean, now = Date.now()): RefreshKind | undefined {
-    const svc = this.cached(name);
+    const { file, sig } = this.sigs(name);
+    const svc = this.cached(name, file);
     const monitors = runsHere && (svc?.resources.some((r) => r.monitored && !r.disabled) ?? false);
-    return this.schedule.due(name, now, { ...intervals(svc), monitors, sig: this.sig(name) });
+    return this.schedule.due(name, now, { ...intervals(svc), monitors, sig });
   }
 
   /** Read the service; a monitor read without a previous full one is a full one. Throws as Service.open does. */

@@ -6,10 +6,11 @@ import { locateService } from '../config/load.js';
 import type { FerryPaths } from '../paths.js';
 import { Service } from './service.js';
 
-function fileSig(file: string): string | undefined {
+/** inode, size, mtime, ctime of a file, or undefined when it cannot be stat'ed */
+export function fileSig(file: string): string | undefined {
   try {
-    const s = fs.statSync(file, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    const s = fs.statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
   } catch {
     return undefined;
   }
@@ -25,10 +26,8 @@ export class ServiceCache {
     private readonly nodename: string,
   ) {}
 
-  /** The service as its file is now; throws as Service.open does (a broken file is never cached). */
-  open(name: string): Service {
-    const { file } = locateService(this.paths, name);
-    const sig = fileSig(file);
+  /** The service as its file is now (`sig`: its fileSig, when the caller has it); throws as Service.open does (a broken file is never cached). */
+  open(name: string, sig = fileSig(locateService(this.paths, name).file)): Service {
     const hit = this.cache.get(name);
     if (sig !== undefined && hit?.sig === sig) return hit.svc;
     this.cache.delete(name);

@@ -2,6 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileSig } from '../../src/service/config-cache.js';
 import { changeSignature, phaseOf, RefreshSchedule, refreshDue, type DueInput } from '../../src/daemon/refresh-schedule.js';
 
 const base: DueInput = { now: 100_000, lastFull: 90_000, lastMonitor: 90_000, statusMs: 60_000, monitorMs: 30_000, monitors: true, changed: false, tickMs: 1_000 };
@@ -47,11 +48,11 @@ test('the signature changes with the file and with entries of the var dir', (t) 
   const v = path.join(dir, 'var');
   fs.mkdirSync(v);
   fs.writeFileSync(file, '[DEFAULT]\n');
-  const a = changeSignature(file, v);
-  t.is(changeSignature(file, v), a);
+  const a = changeSignature(fileSig(file), fileSig(v));
+  t.is(changeSignature(fileSig(file), fileSig(v)), a);
   fs.writeFileSync(path.join(v, 'frozen'), 'x');
-  const b = changeSignature(file, v);
+  const b = changeSignature(fileSig(file), fileSig(v));
   t.not(b, a);
   fs.appendFileSync(file, 'nodes = n1\n');
-  t.not(changeSignature(file, v), b);
+  t.not(changeSignature(fileSig(file), fileSig(v)), b);
 });
