@@ -11,12 +11,24 @@ import { RefreshSchedule, changeSignature, type RefreshKind } from './refresh-sc
 
 const keywordDefault = (name: string): number => Number(findKeyword(defaultKeywords, name)?.default);
 
-function intervals(svc: Service | undefined): { statusMs: number; monitorMs: number } {
-  return {
-    statusMs: svc?.config.defaults.duration('status_interval') ?? keywordDefault('status_interval'),
-    monitorMs: svc?.config.defaults.duration('monitor_interval') ?? keywordDefault('monitor_interval'),
-  };
+/** per parsed service (a new file is a new Service): read once, not at every tick */
+const perService = new WeakMap<Service, { statusMs: number; monitorMs: number; monitored: boolean }>();
+
+function facts(svc: Service | undefined): { statusMs: number; monitorMs: number; monitored: boolean } {
+  if (!svc) return { statusMs: keywordDefault('status_interval'), monitorMs: keywordDefault('monitor_interval'), monitored: false };
+  let f = perService.get(svc);
+  if (!f) {
+    f = {
+      statusMs: svc.config.defaults.duration('status_interval') ?? keywordDefault('status_interval'),
+      monitorMs: svc.config.defaults.duration('monitor_interval') ?? keywordDefault('monitor_interval'),
+      monitored: svc.resources.some((r) => r.monitored && !r.disabled),
+    };
+    perService.set(svc, f);
+  }
+  return f;
 }
+
+const intervals = (svc: Service | undefined) => facts(svc);
 
 export class ServiceReads {
   readonly cache: ServiceCache;
@@ -56,8 +68,8 @@ export class ServiceReads {
   due(name: string, runsHere: boolean, now = Date.now()): RefreshKind | undefined {
     const { file, sig } = this.sigs(name);
     const svc = this.cached(name, file);
-    const monitors = runsHere && (svc?.resources.some((r) => r.monitored && !r.disabled) ?? false);
-    return this.schedule.due(name, now, { ...intervals(svc), monitors, sig });
+    const f = facts(svc);
+    return this.schedule.due(name, now, { statusMs: f.statusMs, monitorMs: f.monitorMs, monitors: runsHere && f.monitored, sig });
   }
 
   /** Read the service; a monitor read without a previous full one is a full one. Throws as Service.open does. */
