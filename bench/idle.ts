@@ -130,9 +130,16 @@ export async function idle(): Promise<Record<string, number>> {
       }
       if (!pid) throw new Error(`no ${pidFile} in n1`);
       await sleep(1_000 + Math.random() * 5_000);
-      const killedAt = Date.now();
-      const r = await lab.exec('n1', 'kill', ['-9', pid]);
-      if (r.exitCode !== 0) throw new Error(`kill -9 ${pid} in n1: ${r.stderr.trim()}`);
+      // the pid file may be a restart behind: read it again until a kill lands
+      let killedAt = Date.now();
+      for (let tries = 0; ; tries++) {
+        killedAt = Date.now();
+        const r = await lab.exec('n1', 'kill', ['-9', pid]);
+        if (r.exitCode === 0) break;
+        if (tries >= 30) throw new Error(`kill -9 ${pid} in n1: ${r.stderr.trim()}`);
+        await sleep(1_000);
+        pid = (await appPid()) ?? pid;
+      }
       let seen: LogLine | undefined;
       while (!seen && Date.now() - killedAt < 180_000) {
         await sleep(100);
