@@ -6,11 +6,14 @@ import { statechan } from './statechan.js';
 import { soakLoss } from './soak-loss.js';
 import { relocateData } from './relocate-data.js';
 import { soakScale } from './soak-scale.js';
+import { idle } from './idle.js';
+import { cliLatency } from './cli.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   'status-latency': statusLatency,
   'parallel-start': parallelStart,
+  cli: cliLatency,
   // a lab cluster, ferry against keepalived: root, ~10 min; run it by name (docs/benchmarks.md)
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)
@@ -21,9 +24,11 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   'relocate-data': relocateData,
   // 3 real agents x 5000 services held SOAK_MINUTES (default 10): root, ~15 min (docs/benchmarks.md)
   'soak-scale': soakScale,
+  // a 2-node lab, 100 services: root, ~5 min (docs/benchmarks.md)
+  idle,
 };
 // long and root-only: run only when named
-const optIn = new Set(['failover', 'statechan', 'soak-loss', 'relocate-data', 'soak-scale']);
+const optIn = new Set(['failover', 'statechan', 'soak-loss', 'relocate-data', 'soak-scale', 'idle']);
 for (const [name, fn] of Object.entries(benches)) {
   if (which.length ? !which.includes(name) : optIn.has(name)) continue;
   const started = Date.now();

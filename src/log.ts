@@ -43,11 +43,27 @@ export function copyLogsTo(dest: DestinationStream | undefined): void {
   stdoutCopy = dest;
 }
 
+/**
+ * A log file opened at its first line, not when its logger is made: the daemon makes one
+ * logger per service, most of which write nothing for hours.
+ */
+class LazyFile implements pino.DestinationStream {
+  private dest: ReturnType<typeof pino.destination> | undefined;
+  constructor(private readonly file: string) {}
+  write(s: string): void {
+    // sync writes: a CLI action may exit right after its last line, which must still land.
+    (this.dest ??= pino.destination({ dest: this.file, sync: true, mkdir: true })).write(s);
+  }
+  /** reopen by path (logrotate); a file never written is opened later anyway */
+  reopen(): void {
+    this.dest?.reopen();
+  }
+}
+
 function fileDestination(file: string) {
   const existing = fileDestinations.get(file);
   if (existing) return existing;
-  // sync writes: a CLI action may exit right after its last line, which must still land.
-  const dest = pino.destination({ dest: file, sync: true, mkdir: true });
+  const dest = new LazyFile(file);
   fileDestinations.set(file, dest);
   return dest;
 }

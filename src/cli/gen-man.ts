@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { commandTree } from './command-tree.js';
 import { isMainModule, type CliContext } from './main.js';
 import { buildProgram as buildNodemgr } from './nodemgr.js';
-import { buildProgram as buildSvcmgr } from './svcmgr.js';
+import { buildProgram as buildSvcmgr } from './svcmgr-program.js';
 import { buildProgram as buildSvcmon } from './svcmon.js';
 import { renderCompletion, type CompletionExtras } from './render-completion.js';
 import { renderManPage, type ManExtras } from './render-man.js';

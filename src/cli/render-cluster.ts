@@ -46,16 +46,18 @@ export function placementNote(m: SvcmonModel, svc: string): string | undefined {
 /**
  * Why the daemons wait or failed for a service: each live node's published error for it (a
  * failed fence, a split grace, a failed start), its non-optimal placement, and this node's
- * quorum when it has none. A stale node's error is its old word: not shown. `m`: the model of
- * the view when the caller has it (one per svcmon run: a model per service is quadratic).
+ * quorum when it has none. A stale node's error is its old word: not shown. `model`: the
+ * view's model (modelOfView), when the caller has it already.
  */
-export function serviceNotes(v: ClusterView, svc: string, withQuorum = true, m: SvcmonModel = modelOfView(v, [svc])): string[] {
+export function serviceNotes(v: ClusterView, svc: string, withQuorum = true, model?: SvcmonModel): string[] {
   const notes: string[] = [];
   for (const [node, nv] of Object.entries(v.nodes)) {
     const error = nv.payload?.services[svc]?.error;
     if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
   notes.push(...configConflictNotes(v, svc));
+  // the caller's model of every service, if it has one: one per service made the table quadratic
+  const m = model ?? modelOfView(v, [svc]);
   const multiple = m.services[svc]?.multipleActive;
   if (multiple) notes.push(`${svc}: multiple-active: up on ${multiple.join(', ')} (multiple_active keyword: docs/monitoring.md)`);
   const placement = placementNote(m, svc);

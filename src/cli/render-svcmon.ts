@@ -1,4 +1,4 @@
-// The v1 `svcmon` table (seed 003), drawn with cli-table3 without borders.
+// The v1 `svcmon` table (seed 003), borderless (src/cli/table.ts).
 import { headerRows, plainTable } from './table.js';
 import type { ServiceStatus } from '../service/status.js';
 

@@ -3,7 +3,7 @@
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
 // (src/daemon/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
 import { Command } from 'commander';
-import { Service, listServices } from '../service/service.js';
+import { listServices } from '../service/list.js';
 import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, isMainModule, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
@@ -55,6 +55,8 @@ async function main(): Promise<number> {
   }
   const names = wanted.length ? wanted : known;
   let code = 0;
+  // no daemon: read the services here (the service layer is loaded only then)
+  const { Service } = await import('../service/service.js');
   // a broken service file must not hide the others: report it and go on
   const statuses = (
     await Promise.all(

@@ -36,6 +36,8 @@ export interface ControlContext {
   shutdown: () => void;
   publish: (urgent?: boolean) => void;
   kick: () => void;
+  /** `svcmgr print status` answered from the daemon's last full read */
+  status: (svc: string) => Promise<Response>;
 }
 
 export class ControlHandlers {
@@ -51,6 +53,8 @@ export class ControlHandlers {
         return this.relocate(req.svc, req.to);
       case 'clear':
         return this.clear(req.svc);
+      case 'status':
+        return this.c.status(req.svc);
       case 'freeze-node':
       case 'thaw-node':
         this.freezeNode(req.op === 'freeze-node');

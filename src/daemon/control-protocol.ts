@@ -7,6 +7,7 @@ import type { PeerState } from '../vocab/peer-state.js';
 import type { Intent, NodeState } from '../cluster/node-state.js';
 import type { EventRecord } from './event-ring.js';
 import type { DrainReport } from '../cluster/drain.js';
+import type { ServiceStatus } from '../service/status.js';
 
 export function controlSocketPath(paths: FerryPaths): string {
   return path.join(paths.run, 'nodemgr.sock');
@@ -26,6 +27,8 @@ export type Request =
   | { op: 'view' }
   | { op: 'relocate'; svc: string; to: string }
   | { op: 'clear'; svc: string }
+  /** the daemon's last full status of a service here (svcmgr print status) */
+  | { op: 'status'; svc: string }
   | { op: 'freeze-node' }
   | { op: 'thaw-node' }
   | { op: 'shutdown' }
@@ -44,6 +47,7 @@ const FIELDS: Record<Op, readonly string[]> = {
   view: [],
   relocate: ['svc', 'to'],
   clear: ['svc'],
+  status: ['svc'],
   'freeze-node': [],
   'thaw-node': [],
   shutdown: [],
@@ -138,7 +142,7 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
   if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
-  if (op === 'clear') return { ok: true, request: { op, svc: obj.svc as string } };
+  if (op === 'clear' || op === 'status') return { ok: true, request: { op, svc: obj.svc as string } };
   if (op === 'drain') return { ok: true, request: keys.includes('timeout') ? { op, timeout: obj.timeout as number } : { op } };
   return { ok: true, request: { op } as Request };
 }
@@ -183,7 +187,7 @@ export interface ClearResult {
 }
 
 export type Response =
-  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult; drain?: DrainReport }
+  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult; drain?: DrainReport; status?: ServiceStatus }
   | { ok: false; error: string };
 
 /** The client's check of an answer line: a Response, or why it is not one. */

@@ -23,7 +23,7 @@ import { MULTIPLE_ACTIVE_POLICIES, type MultipleActivePolicy } from '../cluster/
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
-import { controlSocketPath, type ClusterView } from './control-protocol.js';
+import { controlSocketPath, type ClusterView, type Response } from './control-protocol.js';
 import { listenControl, type ControlServer } from './control-server.js';
 import { ControlHandlers } from './control-handlers.js';
 import { InstanceMonitor } from './instance-monitor.js';
@@ -40,6 +40,8 @@ import { DataMobility } from './data-mobility.js';
 import { Drainer } from './drain.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { runsHereForTasks } from '../service/tasks.js';
+import { ServiceReads } from './service-reads.js';
+import type { RefreshKind } from './refresh-schedule.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -92,6 +94,8 @@ export class Daemon {
   /** one per service: its actions, retries, monitoring (src/daemon/instance-monitor.ts) */
   private readonly instances = new Map<string, InstanceMonitor>();
   private refreshing: Promise<void> | undefined;
+  /** services parsed once, read when due (src/daemon/service-reads.ts) */
+  private reads!: ServiceReads;
   private kicked = false;
   private stopped = false;
   private done!: Promise<void>;
@@ -122,6 +126,7 @@ export class Daemon {
     await this.configs.init();
     this.data = new DataMobility({ paths, nodename, log: this.log, runsHere: (s) => runsHere(this.local.get(s)), changed: (s) => void this.refreshOne(s).then(() => this.kick()) });
     this.tasks = new TaskScheduler({ log: this.log });
+    this.reads = new ServiceReads(paths, nodename, this.opts.tickMs ?? 1_000);
     await this.refresh();
     // beats carry liveness and small facts; services travel on the state channel (docs/state-channel.md)
     const initial = this.payload();
@@ -150,7 +155,7 @@ export class Daemon {
     this.control = new ControlHandlers({
       nodename, log: this.log, cluster: () => this.cluster, local: this.local, intents: () => this.intents, instance: (n) => this.instance(n),
       peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, view: () => this.view(),
-      drainer: () => this.drainer, events: this.events, shutdown: () => void this.stop(true), publish: (u) => this.publish(u), kick: () => this.kick(),
+      drainer: () => this.drainer, events: this.events, shutdown: () => void this.stop(true), publish: (u) => this.publish(u), kick: () => this.kick(), status: (svc) => this.statusAnswer(svc),
     });
     this.server = await listenControl(controlSocketPath(paths), (req) => this.control.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
@@ -275,8 +280,16 @@ export class Daemon {
       for (const gone of [...this.local.keys()].filter((n) => !names.includes(n))) {
         this.local.delete(gone);
         this.multiActive?.forget(gone);
+        this.reads.forget(gone);
       }
-      await Promise.all(names.filter((n) => !this.instances.get(n)?.busy).map((n) => this.refreshOne(n)));
+      const now = Date.now();
+      await Promise.all(
+        names.filter((n) => !this.instances.get(n)?.busy).map(async (n) => {
+          const kind = this.reads.due(n, runsHere(this.local.get(n)), now);
+          if (kind) await this.refreshOne(n, false, kind);
+          else this.observeUnread(n);
+        }),
+      );
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
@@ -286,7 +299,7 @@ export class Daemon {
    * It never triggers monitoring: the previous state is the one from before the action, so a
    * resource our own stop took down would look failed.
    */
-  private async refreshOne(name: string, afterAction = false): Promise<ServiceStatus | undefined> {
+  private async refreshOne(name: string, afterAction = false, kind: RefreshKind = 'full'): Promise<ServiceStatus | undefined> {
     let svc: Service;
     let st: ServiceStatus;
     const inst = this.instance(name);
@@ -294,8 +307,7 @@ export class Daemon {
     // an action started while we read: it owns the state, and what we read may be half-way
     const superseded = () => !afterAction && (inst.busy || inst.actionGen !== gen);
     try {
-      svc = Service.open(this.opts.paths, name, this.opts.nodename);
-      st = await svc.status();
+      ({ svc, st } = await this.reads.read(name, kind));
       if (superseded()) return undefined;
     } catch (e) {
       if (superseded()) return undefined;
@@ -327,6 +339,17 @@ export class Daemon {
     if (!afterAction && prev && runsHere(prev) && monitor === 'idle' && !st.frozen && svc.expect?.state !== 'down') inst.checkMonitored(svc, st);
     else if (!runsHere(this.local.get(name))) inst.endMonitorHold('the service no longer runs here');
     return st;
+  }
+
+  /** A tick without a status read: scheduled tasks and data pushes still come due. */
+  private observeUnread(name: string): void {
+    const local = this.local.get(name);
+    const svc = this.reads.service(name);
+    if (!local || !svc) return;
+    const up = this.hb ? Object.entries(this.hb.peers()).filter(([, v]) => v.state === 'up').map(([n]) => n) : [];
+    this.data.observe(svc, local.avail === 'up' || local.avail === 'warn', up);
+    Object.assign(local, this.data.stateFields(name));
+    this.tasks.observe(svc, local.monitor === 'idle' && !local.frozen && !this.nodeFrozen && runsHereForTasks(local.avail, local.expect?.state === 'up'));
   }
 
   // ---------------------------------------------------------------- instances
@@ -448,4 +471,20 @@ export class Daemon {
     for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
     return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
   }
+  /**
+   * `svcmgr print status` from the last full read, read again first when the file or the var
+   * dir changed since (an edit, a CLI action). Refused while an action of ours runs: the
+   * caller reads the live status then.
+   */
+  private async statusAnswer(svc: string): Promise<Response> {
+    if (!this.local.has(svc)) return { ok: false, error: `service ${svc} does not exist on ${this.opts.nodename}` };
+    if (this.instances.get(svc)?.busy) return { ok: false, error: `${svc} is ${this.local.get(svc)!.monitor} here` };
+    let last = this.reads.lastStatus(svc);
+    if (!last?.current) {
+      await this.refreshOne(svc);
+      last = this.reads.lastStatus(svc);
+    }
+    return last ? { ok: true, status: last.st } : { ok: false, error: `no status of ${svc}: ${this.local.get(svc)?.error ?? 'not read'}` };
+  }
+
 }

@@ -54,7 +54,9 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
       Object.assign(env, { HOME: u.home, USER: u.name, LOGNAME: u.name });
     }
     Object.assign(env, parseAssignments(kw.string('environment'), 'environment'));
-    log.info({ action, cmd: argv.join(' ') }, `app ${action}`);
+    // a check or info runs at every status refresh: routine, at debug (its failure shows in the status)
+    const level = action === 'start' || action === 'stop' ? 'info' : 'debug';
+    log[level]({ action, cmd: argv.join(' ') }, `app ${action}`);
     return runAppCommand(argv, {
       timeoutMs: timeouts[action],
       env,

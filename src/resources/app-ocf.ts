@@ -120,7 +120,8 @@ export function createOcfApp(ctx: ResourceContext): Resource {
       HA_RSCTMP: rscTmp,
     };
     for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
-    log.info({ action, agent: a.spec }, `ocf ${action}`);
+    // monitor and meta-data run at every status refresh: routine, at debug
+    log[action === 'start' || action === 'stop' ? 'info' : 'debug']({ action, agent: a.spec }, `ocf ${action}`);
     return runAppCommand([a.file, action], { timeoutMs: timeouts[action], env, cwd: '/', output: output(action), log });
   }
 

@@ -1,7 +1,6 @@
 // The service layer: the one door through which the CLI (and later the daemon) acts on a
 // service. It loads the configuration, builds the resources, serializes actions with the
 // action lock and logs every action to the service's log.
-import fs from 'node:fs';
 import type { ServiceConfig } from '../config/model.js';
 import { loadServiceConfig, locateService } from '../config/load.js';
 import { serviceLogger, type Logger } from '../log.js';
@@ -17,7 +16,7 @@ import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
 import { markStarted, prepareStart } from './data.js';
 import { isFrozen, markShutdown, readExpect, setFrozen, takeBackShutdown, writeExpect, type Expect } from './state.js';
-import { resourceStatuses, summarize, type ServiceStatus } from './status.js';
+import { mergeStatuses, resourceStatuses, summarize, type ServiceStatus } from './status.js';
 import { drivers } from '../resources/registry.js';
 
 export interface ServiceDevices extends ResourceDevices {
@@ -49,15 +48,7 @@ export interface ActionOptions {
   multipleActive?: string[];
 }
 
-/** Every service defined on this node, by name. */
-export function listServices(paths: FerryPaths): string[] {
-  if (!fs.existsSync(paths.services)) return [];
-  return fs
-    .readdirSync(paths.services)
-    .filter((f) => f.endsWith('.env'))
-    .map((f) => f.slice(0, -'.env'.length))
-    .sort();
-}
+export { listServices } from './list.js';
 
 export class Service {
   readonly varDir: string;
@@ -218,8 +209,15 @@ export class Service {
     return out;
   }
 
-  async status(hb: ServiceStatus['hb'] = []): Promise<ServiceStatus> {
-    const resources = await resourceStatuses(this.resources);
+  /**
+   * Every resource's status; with `keep` (a previous full status), only the monitored ones
+   * are checked and the others' reports are taken from it (the daemon's monitor reads).
+   */
+  async status(hb: ServiceStatus['hb'] = [], keep?: ServiceStatus): Promise<ServiceStatus> {
+    const kept = keep ? new Map(keep.resources.map((r) => [r.rid, r])) : undefined;
+    const fresh = kept ? this.resources.filter((r) => (r.monitored && !r.disabled) || !kept.has(r.rid)) : this.resources;
+    const checked = await resourceStatuses(fresh);
+    const resources = kept ? mergeStatuses(checked, this.resources.map((r) => r.rid), kept) : checked;
     return summarize(
       {
         svcname: this.svcname,

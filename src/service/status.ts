@@ -2,7 +2,8 @@
 // OpenSVC merge rules (GUIDE §3).
 import type { ResourceKind, StatusReport } from '../resources/types.js';
 import { mergeAll, type Status } from '../vocab/status.js';
-import { compareRid, type ServiceResource } from './resources.js';
+import type { ServiceResource } from './resources.js';
+import { compareRid } from './rid-order.js';
 
 export interface ResourceStatus extends StatusReport {
   rid: string;
@@ -67,6 +68,12 @@ export async function resourceStatuses(resources: readonly ServiceResource[]): P
     }),
   );
   return reports.sort(treeOrder);
+}
+
+/** The fresh reports, the kept ones for the other rids of `rids`, in tree order. */
+export function mergeStatuses(fresh: ResourceStatus[], rids: readonly string[], kept: ReadonlyMap<string, ResourceStatus>): ResourceStatus[] {
+  const byRid = new Map(fresh.map((r) => [r.rid, r]));
+  return rids.map((rid) => byRid.get(rid) ?? kept.get(rid)).filter((r): r is ResourceStatus => r !== undefined).sort(treeOrder);
 }
 
 export function summarize(

@@ -31,10 +31,17 @@ export function readRegularFile(file: string, limit: number): BoundedRead {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, reason: 'not-regular', kind: kindOf(st) };
     if (st.size > limit) return { ok: false, reason: 'too-large', size: st.size };
-    // the file may grow between fstat and read: read one byte past the limit to notice
-    const buf = Buffer.allocUnsafe(limit + 1);
+    // the file may grow between fstat and read: read one byte past its size to notice, and
+    // past the limit once it did. A buffer of the limit for every read made the daemon's
+    // memory grow by a megabyte per service file read.
+    let buf = Buffer.allocUnsafe(Math.min(limit, st.size) + 1);
     let len = 0;
     for (;;) {
+      if (len === buf.length) {
+        const grown = Buffer.allocUnsafe(limit + 1);
+        buf.copy(grown, 0, 0, len);
+        buf = grown;
+      }
       const n = fs.readSync(fd, buf, len, buf.length - len, null);
       if (n === 0) break;
       len += n;

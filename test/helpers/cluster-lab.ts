@@ -42,7 +42,10 @@ export interface ClusterLab {
 }
 
 export function serviceText(lab: Lab, s: ServiceSpec): string {
-  const lines = ['[DEFAULT]', `nodes = ${s.nodes.join(' ')}`, 'orchestrate = ha', ...(s.defaults ?? []), ''];
+  // these tests time failovers and monitor detections, and read views right after changes made
+  // behind ferry's back: reads at the lab's pace, not the defaults (60 s / 30 s, docs/monitoring.md)
+  const intervals = ['status_interval = 1s', 'monitor_interval = 1s'].filter((l) => !(s.defaults ?? []).some((d) => d.startsWith(l.split(' ')[0]!)));
+  const lines = ['[DEFAULT]', `nodes = ${s.nodes.join(' ')}`, 'orchestrate = ha', ...intervals, ...(s.defaults ?? []), ''];
   lines.push('[ip#1]', `ipname = ${SVC_ADDR}`, 'ipdev = eth0', 'netmask = 24', ...(s.ip ?? []), '');
   if (!s.noFs) lines.push('[fs#1]', `dev = ${lab.dataDisk}`, `mnt = ${lab.dir}/mnt-${s.name}`, 'type = ext4', '');
   lines.push(

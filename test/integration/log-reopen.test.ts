@@ -73,6 +73,8 @@ test('rotated by rename and SIGHUP: the daemon writes its next records to new fi
     '[DEFAULT]',
     'nodes = a',
     'orchestrate = ha',
+    // the test waits for a monitor restart: not the default 30 s
+    'monitor_interval = 1s',
     '',
     '[app#1]',
     `start = /bin/touch ${marker}`,

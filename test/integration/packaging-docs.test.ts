@@ -8,7 +8,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { allCommands, commandTree } from '../../src/cli/command-tree.js';
 import { generateManAndCompletion } from '../../src/cli/gen-man.js';
-import { buildProgram as buildSvcmgr } from '../../src/cli/svcmgr.js';
+import { buildProgram as buildSvcmgr } from '../../src/cli/svcmgr-program.js';
 import { buildProgram as buildNodemgr } from '../../src/cli/nodemgr.js';
 import { ferryPaths } from '../../src/paths.js';
 

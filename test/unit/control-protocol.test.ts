@@ -3,7 +3,7 @@ import test from 'ava';
 import { MAX_REQUEST_BYTES, OPS, parseRequest, parseResponse, type ParsedRequest } from '../../src/daemon/control-protocol.js';
 
 const refused = (r: ParsedRequest) => (r.ok ? undefined : r);
-const example = (op: string): Record<string, string> => (op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' ? { op, svc: 'web' } : { op });
+const example = (op: string): Record<string, string> => (op === 'relocate' ? { op, svc: 'web', to: 'n2' } : op === 'clear' || op === 'status' ? { op, svc: 'web' } : { op });
 
 test('one valid line per op gives exactly that request', (t) => {
   for (const op of OPS) {
@@ -108,4 +108,10 @@ test('events: follow is an optional boolean', (t) => {
   t.deepEqual(parseRequest('{"op":"events","follow":false}'), { ok: true, request: { op: 'events', follow: false } });
   for (const v of ['"yes"', '1', 'null', '{}']) t.regex(refused(parseRequest(`{"op":"events","follow":${v}}`))?.error ?? '', /"follow" must be true or false/, v);
   t.regex(refused(parseRequest('{"op":"ping","follow":true}'))?.error ?? '', /unknown field "follow" for op ping/);
+});
+
+test('status: needs svc, takes nothing else', (t) => {
+  t.deepEqual(parseRequest('{"op":"status","svc":"web"}'), { ok: true, request: { op: 'status', svc: 'web' } });
+  t.regex(refused(parseRequest('{"op":"status"}'))?.error ?? '', /op status needs "svc"/);
+  t.regex(refused(parseRequest('{"op":"status","svc":"web","to":"n2"}'))?.error ?? '', /unknown field "to" for op status/);
 });

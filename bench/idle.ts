@@ -1,0 +1,166 @@
+// Idle cost of the daemon (docs/benchmarks.md, "Idle"): a 2-node lab (1 s / 3 s heartbeats,
+// quorum off), IDLE_SERVICES services (default 100) on both nodes, each with one monitored app
+// check, default status_interval / monitor_interval. All run on n1, n2 is the standby. Once
+// every service is up and IDLE_SETTLE_S have passed, over IDLE_WINDOW_S (default 120) per node:
+// the daemon's CPU as % of one core, its check processes included (utime + stime + cutime +
+// cstime of /proc/<pid>/stat: node waits for its children), its RSS (and peak), and the bytes
+// per second its log directory grows by. Then the process of one monitored app is killed and
+// the time until the daemon acts on it (event monitor_restart in n1's daemon log) is reported
+// with the service's monitor_interval: the target is interval + 1 s.
+//
+//   npm run build && flock /tmp/ferry-heavy.lock node dist/bench/run.js idle
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Lab } from '../src/lab/lab.js';
+import { cli } from './common.js';
+import { defaultKeywords } from '../src/config/keywords.js';
+import { findKeyword } from '../src/vocab/keywords.js';
+
+const SERVICES = Number(process.env.IDLE_SERVICES ?? 100);
+const WINDOW_S = Number(process.env.IDLE_WINDOW_S ?? 120);
+const SETTLE_S = Number(process.env.IDLE_SETTLE_S ?? 45);
+const KILLS = Number(process.env.IDLE_KILLS ?? 2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = 100;
+
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14..17 of stat (utime stime cutime cstime), 0-based 11..14 after the comm
+  return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0);
+}
+
+function memKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) n += dirBytes(p);
+    else if (e.isFile()) n += fs.statSync(p).size;
+  }
+  return n;
+}
+
+const name = (i: number) => `idle${String(i).padStart(3, '0')}`;
+
+function serviceText(lab: Lab, i: number): string {
+  const lines = ['[DEFAULT]', 'nodes = n1 n2', 'orchestrate = ha', ''];
+  if (i === 0) {
+    // the one whose app process is killed: a real process, checked by its pid
+    const pid = `${lab.dir}/idle-app.pid`;
+    lines.push('[app#1]', `start = /bin/sh -c "sleep 1000000 >/dev/null 2>&1 & echo $! > ${pid}"`, `stop = /bin/sh -c "kill $(cat ${pid}) 2>/dev/null; rm -f ${pid}"`, `check = /bin/sh -c "kill -0 $(cat ${pid} 2>/dev/null) 2>/dev/null"`, 'monitor = true', 'restart = 1000', '');
+  } else {
+    const flag = `${lab.dir}/idle-app-${i}`;
+    lines.push('[app#1]', `start = /bin/touch ${flag}`, `stop = /bin/rm -f ${flag}`, `check = /usr/bin/test -e ${flag}`, 'monitor = true', '');
+  }
+  return lines.join('\n');
+}
+
+async function upOn(lab: Lab, node: string): Promise<number> {
+  const r = await lab.exec(node, process.execPath, [cli('svcmon'), '--format', 'json'], { timeout: 30_000 });
+  if (r.exitCode !== 0) return -1;
+  const m = JSON.parse(r.stdout) as { services: Record<string, { instances: Record<string, { avail?: string }> }> };
+  return Object.values(m.services).filter((s) => s.instances[node]?.avail === 'up').length;
+}
+
+interface LogLine {
+  time: number;
+  event?: string;
+  svc?: string;
+}
+
+function events(file: string, since: number, event: string, svc: string): LogLine[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"event":"${event}"`))
+    .map((l) => JSON.parse(l) as LogLine)
+    .filter((l) => l.time >= since && l.svc === svc);
+}
+
+export async function idle(): Promise<Record<string, number>> {
+  const lab = await Lab.create({ nodes: 2, links: 2, prefix: 'fyidle', disks: { heartbeat: 8, data: 0 } });
+  try {
+    lab.writeClusterConf({ interval: '1s', timeout: '3s', cluster: ['quorum = false'] });
+    for (const n of lab.nodeNames) for (let i = 0; i < SERVICES; i++) fs.writeFileSync(path.join(lab.root(n), 'etc', 'services', `${name(i)}.env`), serviceText(lab, i));
+    const pids: Record<string, number> = {};
+    for (const n of lab.nodeNames) pids[n] = lab.startAgent(n);
+    const t0 = Date.now();
+    while ((await upOn(lab, 'n1')) < SERVICES) {
+      if (Date.now() - t0 > 300_000) throw new Error(`the ${SERVICES} services are not all up on n1 after 300 s`);
+      await sleep(2_000);
+    }
+    const startedS = (Date.now() - t0) / 1000;
+    await sleep(SETTLE_S * 1000);
+    const logDir = (n: string) => path.join(lab.root(n), 'log');
+    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)) }]));
+    const load0 = os.loadavg()[0]!;
+    const w0 = Date.now();
+    await sleep(WINDOW_S * 1000);
+    const secs = (Date.now() - w0) / 1000;
+    const out: Record<string, number> = { services: SERVICES, window_s: Math.round(secs), all_up_after_s: startedS, load1_before: load0, load1_after: os.loadavg()[0]! };
+    for (const n of lab.nodeNames) {
+      const pid = pids[n]!;
+      out[`${n}_cpu_pct`] = Math.round(((cpuTicks(pid) - before[n]!.cpu) / CLK_TCK / secs) * 1000) / 10;
+      out[`${n}_rss_mb`] = Math.round(memKb(pid, 'VmRSS') / 102.4) / 10;
+      out[`${n}_rss_peak_mb`] = Math.round(memKb(pid, 'VmHWM') / 102.4) / 10;
+      out[`${n}_log_bytes_per_s`] = Math.round((dirBytes(logDir(n)) - before[n]!.log) / secs);
+    }
+    // the idle figures first: they stand even if the detection part fails
+    console.error(JSON.stringify({ bench: 'idle', part: 'idle', ...out }));
+    // detection: kill the app process of idle000 (inside n1: its /tmp and pids are its own)
+    const daemonLog = path.join(logDir('n1'), 'daemon.log');
+    const pidFile = `${lab.dir}/idle-app.pid`;
+    const appPid = async (): Promise<string | undefined> => {
+      const r = await lab.exec('n1', 'cat', [pidFile]);
+      return r.exitCode === 0 && /^\d+$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
+    };
+    const detect: number[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const t1 = Date.now();
+      let pid = await appPid();
+      while (!pid && Date.now() - t1 < 60_000) {
+        await sleep(200);
+        pid = await appPid();
+      }
+      if (!pid) throw new Error(`no ${pidFile} in n1`);
+      await sleep(1_000 + Math.random() * 5_000);
+      // the pid file may be a restart behind: read it again until a kill lands
+      let killedAt = Date.now();
+      for (let tries = 0; ; tries++) {
+        killedAt = Date.now();
+        const r = await lab.exec('n1', 'kill', ['-9', pid]);
+        if (r.exitCode === 0) break;
+        if (tries >= 30) throw new Error(`kill -9 ${pid} in n1: ${r.stderr.trim()}`);
+        await sleep(1_000);
+        pid = (await appPid()) ?? pid;
+      }
+      let seen: LogLine | undefined;
+      while (!seen && Date.now() - killedAt < 180_000) {
+        await sleep(100);
+        seen = events(daemonLog, killedAt, 'monitor_restart', name(0))[0];
+      }
+      if (!seen) throw new Error('the killed app was not restarted within 180 s');
+      detect.push(seen.time - killedAt);
+      // the restart brings a new process (a new pid file)
+      const t2 = Date.now();
+      while (Date.now() - t2 < 60_000 && (await appPid()) === pid) await sleep(200);
+    }
+    // the services leave monitor_interval at its default
+    const intervalS = Number(findKeyword(defaultKeywords, 'monitor_interval')!.default) / 1000;
+    out.monitor_interval_s = intervalS;
+    out.detect_max_s = Math.max(...detect) / 1000;
+    out.detect_min_s = Math.min(...detect) / 1000;
+    out.detect_max_over_interval_plus_1s = Math.round((Math.max(...detect) / 1000 / (intervalS + 1)) * 100) / 100;
+    return out;
+  } finally {
+    const problems = await lab.destroy();
+    if (problems.length) console.error(`lab ${lab.id} teardown: ${problems.join('; ')}`);
+  }
+}

@@ -1,0 +1,113 @@
+// The daemon's status reads of its services: services parsed once (src/service/config-cache.ts),
+// read in full or their monitored resources only when due (src/daemon/refresh-schedule.ts),
+// the last full status kept for `svcmgr print status` (control op `status`).
+import { defaultKeywords } from '../config/keywords.js';
+import { findKeyword } from '../vocab/keywords.js';
+import { serviceVarDir, type FerryPaths } from '../paths.js';
+import { locateService } from '../config/load.js';
+import { ServiceCache, fileSig } from '../service/config-cache.js';
+import type { Service } from '../service/service.js';
+import type { ServiceStatus } from '../service/status.js';
+import { RefreshSchedule, changeSignature, type RefreshKind } from './refresh-schedule.js';
+
+const keywordDefault = (name: string): number => Number(findKeyword(defaultKeywords, name)?.default);
+
+/** per parsed service (a new file is a new Service): read once, not at every tick */
+const perService = new WeakMap<Service, { statusMs: number; monitorMs: number; monitored: boolean }>();
+
+function facts(svc: Service | undefined): { statusMs: number; monitorMs: number; monitored: boolean } {
+  if (!svc) return { statusMs: keywordDefault('status_interval'), monitorMs: keywordDefault('monitor_interval'), monitored: false };
+  let f = perService.get(svc);
+  if (!f) {
+    f = {
+      statusMs: svc.config.defaults.duration('status_interval') ?? keywordDefault('status_interval'),
+      monitorMs: svc.config.defaults.duration('monitor_interval') ?? keywordDefault('monitor_interval'),
+      monitored: svc.resources.some((r) => r.monitored && !r.disabled),
+    };
+    perService.set(svc, f);
+  }
+  return f;
+}
+
+const intervals = (svc: Service | undefined) => facts(svc);
+
+export class ServiceReads {
+  readonly cache: ServiceCache;
+  private readonly schedule: RefreshSchedule;
+  private readonly last = new Map<string, { st: ServiceStatus; sig: string }>();
+  /** reads since the start, by kind (the idle bench reads them in the logs' absence) */
+  readonly counts = { full: 0, monitor: 0 };
+
+  constructor(
+    private readonly paths: FerryPaths,
+    nodename: string,
+    tickMs: number,
+  ) {
+    this.cache = new ServiceCache(paths, nodename);
+    this.schedule = new RefreshSchedule(tickMs);
+  }
+
+  /** the file's stat and the whole signature (file and var dir): two stat calls */
+  private sigs(name: string): { file: string | undefined; sig: string } {
+    const file = fileSig(locateService(this.paths, name).file);
+    return { file, sig: changeSignature(file, fileSig(serviceVarDir(this.paths, name))) };
+  }
+
+  private sig(name: string): string {
+    return this.sigs(name).sig;
+  }
+
+  private cached(name: string, file?: string): Service | undefined {
+    try {
+      return this.cache.open(name, ...(file === undefined ? [] : [file]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The read due now for a service, if any; runsHere: monitor reads apply. */
+  due(name: string, runsHere: boolean, now = Date.now()): RefreshKind | undefined {
+    const { file, sig } = this.sigs(name);
+    const svc = this.cached(name, file);
+    const f = facts(svc);
+    return this.schedule.due(name, now, { statusMs: f.statusMs, monitorMs: f.monitorMs, monitors: runsHere && f.monitored, sig });
+  }
+
+  /** Read the service; a monitor read without a previous full one is a full one. Throws as Service.open does. */
+  async read(name: string, kind: RefreshKind): Promise<{ svc: Service; st: ServiceStatus }> {
+    const sig = this.sig(name);
+    const now = Date.now();
+    const prev = this.last.get(name);
+    const k: RefreshKind = kind === 'monitor' && prev ? 'monitor' : 'full';
+    let svc: Service | undefined;
+    try {
+      svc = this.cache.open(name);
+      const st = await svc.status([], k === 'monitor' ? prev!.st : undefined);
+      this.counts[k]++;
+      this.last.set(name, { st, sig: k === 'full' ? sig : prev!.sig });
+      return { svc, st };
+    } catch (e) {
+      this.last.delete(name);
+      throw e;
+    } finally {
+      this.schedule.done(name, k, now, sig, intervals(svc).monitorMs);
+    }
+  }
+
+  /** The service as parsed, when its file is good. */
+  service(name: string): Service | undefined {
+    return this.cached(name);
+  }
+
+  /** The last status read, and whether nothing changed since (file, var dir). */
+  lastStatus(name: string): { st: ServiceStatus; current: boolean } | undefined {
+    const l = this.last.get(name);
+    return l ? { st: l.st, current: l.sig === this.sig(name) } : undefined;
+  }
+
+  forget(name: string): void {
+    this.schedule.forget(name);
+    this.cache.forget(name);
+    this.last.delete(name);
+  }
+}

@@ -1,0 +1,19 @@
+// svcmgr's entry answers `print status` from the daemon only for the plain command lines.
+import test from 'ava';
+import { printStatusArgs } from '../../src/cli/svcmgr.js';
+
+test('the plain print status forms are recognised', (t) => {
+  t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '-s', 'a,b', 'print', 'status']), { services: ['a', 'b'], format: 'text' });
+  t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '--service=a', 'print', 'status', '--format', 'json']), { services: ['a'], format: 'json' });
+  // the v1 symlink named after the service
+  t.deepEqual(printStatusArgs(['node', '/usr/bin/web', 'print', 'status']), { services: ['web'], format: 'text' });
+});
+
+test('anything else goes to the full program', (t) => {
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', 'a', 'print', 'config']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', 'a', '--rid', 'app#1', 'print', 'status']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', 'a', 'print', 'status', '--format', 'yaml']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', 'print', 'status']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', 'a', 'print', 'status']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', './a.env', 'print', 'status']), undefined);
+});
