@@ -285,7 +285,11 @@ export class Daemon {
       const now = Date.now();
       await Promise.all(
         names.filter((n) => !this.instances.get(n)?.busy).map(async (n) => {
-          const kind = this.reads.due(n, runsHere(this.local.get(n)), now);
+          const local = this.local.get(n);
+          // a failed start's (or a switch's) hold that has run out is read now: that read ends
+          // the hold, so the orchestrator may try again without waiting for status_interval
+          const holdEnded = (local?.monitor === 'start failed' || local?.monitor === 'switched') && !this.instance(n).retryPending(now);
+          const kind = this.reads.due(n, runsHere(local), now) ?? (holdEnded ? 'full' : undefined);
           if (kind) await this.refreshOne(n, false, kind);
           else this.observeUnread(n);
         }),
