@@ -215,7 +215,9 @@ export function createBtrfs(ctx: ResourceContext): Resource {
         if (final) x.handedOver = { to: peer, at };
       });
       ctx.log.info({ event: 'btrfs_done', peer, final, snap: name, parent, bytes: r.bytes, ms: res.ms }, `btrfs send to ${peer} done`);
-      await prune();
+      // after the final delta the service is down until the target starts it: prune after that
+      if (final) void prune().catch(() => undefined);
+      else await prune();
       return res;
     },
   };
