@@ -32,6 +32,10 @@
 //   RELOC_FILES=n (1 MiB files, default 1024 = 1 GiB), RELOC_RUNS=n (per variant, default 3),
 //   RELOC_VARIANTS=rsync,btrfs,naive, RELOC_SETTLE_S=s (run time before each relocation, default 5),
 //   RELOC_UNTIL=<epoch ms> (no new relocation after it, at least one per variant), RELOC_TIMELINE=1
+//   RELOC_BWLIMIT=<rsync --bwlimit, e.g. 110m>: a modelled link (1 Gbit/s ≈ 110m: MiB/s of
+//   payload), applied to the naive copy and to every rsync push of the rsync variant (phase 1
+//   and phase 2, `options = --bwlimit=...`); not to btrfs (its send is piped, no limit). Off by
+//   default: the default figures are at loopback speed.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +50,9 @@ const RUNS = Number(process.env.RELOC_RUNS ?? 3);
 const SETTLE_MS = Number(process.env.RELOC_SETTLE_S ?? 5) * 1000;
 const VARIANTS = (process.env.RELOC_VARIANTS ?? 'rsync,btrfs,naive').split(',') as Variant[];
 const UNTIL = Number(process.env.RELOC_UNTIL ?? 0);
+const BWLIMIT = process.env.RELOC_BWLIMIT ?? '';
+if (BWLIMIT && !/^\d+[kmg]?$/i.test(BWLIMIT)) throw new Error(`RELOC_BWLIMIT=${BWLIMIT}: an rsync --bwlimit rate (e.g. 110m)`);
+const BW_ARGS = BWLIMIT ? [`--bwlimit=${BWLIMIT}`] : [];
 const IMAGE = process.env.FERRY_TEST_IMAGE ?? 'ferry/busybox:latest';
 const MIB = 1048576;
 const RSYNCD_PORT = 8730;
@@ -74,7 +81,7 @@ function serviceFile(v: Variant, root: string): string {
     '[DEFAULT]', `nodes = ${PAIR.join(' ')}`, `orchestrate = ${v === 'naive' ? 'no' : 'ha'}`, '',
     '[env]', `data = ${data}`, '',
     '[container#1]', 'type = docker', `run_image = ${IMAGE}`, 'run_args = --network none -v {env.data}:/data', `run_command = ${WRITER}`, 'stop_timeout = 5s', '',
-    ...(v === 'rsync' ? ['[sync#1]', 'type = rsync', 'src = {env.data}', ''] : []),
+    ...(v === 'rsync' ? ['[sync#1]', 'type = rsync', 'src = {env.data}', ...BW_ARGS.map((a) => `options = ${a}`), ''] : []),
     ...(v === 'btrfs' ? ['[sync#1]', 'type = btrfs', 'src = {env.data}', 'keep = 2', ''] : []),
   ].join('\n');
 }
@@ -259,7 +266,7 @@ class VariantBench {
         const st = await this.svcmgr(from, ['stop']);
         const t1 = Date.now();
         if (!st.ok) throw new Error(`stop on ${from}: ${st.stderr}`);
-        const cp = await this.lab.exec(from, 'rsync', ['-a', '--stats', `${this.dataDir(from)}/`, `rsync://${this.lab.address(to)}:${RSYNCD_PORT}/data/`], { timeout: 600_000 });
+        const cp = await this.lab.exec(from, 'rsync', ['-a', '--stats', ...BW_ARGS, `${this.dataDir(from)}/`, `rsync://${this.lab.address(to)}:${RSYNCD_PORT}/data/`], { timeout: 600_000 });
         const t2 = Date.now();
         if (!cp.ok) throw new Error(`rsync ${from} -> ${to}: ${cp.stderr}`);
         const sr = await this.svcmgr(to, ['start']);
@@ -368,6 +375,8 @@ export async function relocateData(): Promise<Record<string, number>> {
   }
   const load1 = os.loadavg();
   const out: Record<string, number> = { files_mib: FILES, write_mib_s: 10, runs: RUNS };
+  // the modelled link (RELOC_BWLIMIT), MiB/s; 0: loopback, no limit
+  out.bwlimit_mib_s = BWLIMIT ? Number(BWLIMIT.replace(/[kmg]$/i, '')) * ({ k: 1 / 1024, m: 1, g: 1024 }[BWLIMIT.slice(-1).toLowerCase()] ?? 1 / 1024) : 0;
   const med = (rs: Run[], k: keyof Run) => median(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
   for (const [v, rs] of Object.entries(results)) {
     const warm = rs.filter((r) => !r.cold);

@@ -6,10 +6,11 @@
 // stdin/stdout through the channel's stream frames. One line on stderr and exit 255 (what
 // rsync expects of a failed remote shell) when the peer cannot be reached or refuses.
 import { loadClusterConfig } from '../cluster/config.js';
-import { channelEndpoint } from '../statechan/index.js';
+import { channelEndpoint } from '../statechan/endpoint.js';
 import { deriveChannelKeys } from '../statechan/crypto.js';
 import { runStream } from '../statechan/stream-client.js';
-import { cliContext } from './main.js';
+import { nodename } from '../node.js';
+import { ferryPaths } from '../paths.js';
 import { parseTransportArgs } from './sync-transport-args.js';
 
 async function main(): Promise<number> {
@@ -18,7 +19,8 @@ async function main(): Promise<number> {
     process.stderr.write(`ferry-rsync-transport: ${a}\n`);
     return 255;
   }
-  const ctx = cliContext();
+  // not cliContext (main.js): its imports (commander, the control client) cost a push's start
+  const ctx = { paths: ferryPaths(), nodename: nodename() };
   const cluster = loadClusterConfig(ctx.paths, ctx.nodename);
   if (!cluster.nodes.includes(a.peer) || a.peer === ctx.nodename) {
     process.stderr.write(`ferry-rsync-transport: ${a.peer} is not a peer of cluster ${cluster.name}\n`);

@@ -38,13 +38,22 @@ export interface PassReport {
   pushes: PushResult[];
 }
 
-/** Push every data resource to `peers` (each filtered by the resource's targets), one after the other. */
-export async function pushAll(svc: Service, peers: readonly string[], final: boolean): Promise<PassReport> {
+/**
+ * Push every data resource to `peers` (each filtered by the resource's targets), one after the
+ * other. `dsts`: the peers' dst already resolved (peerDst, keyed rid\0peer), filled as it goes:
+ * a relocation resolves them in phase 1, not again while the service is down.
+ */
+export async function pushAll(svc: Service, peers: readonly string[], final: boolean, dsts = new Map<string, string>()): Promise<PassReport> {
   const t0 = Date.now();
   const pushes: PushResult[] = [];
   for (const r of dataResources(svc)) {
     const d = r.impl.data!;
-    for (const p of d.targets.filter((x) => peers.includes(x))) pushes.push(await d.push(p, peerDst(svc, r.rid, p), final));
+    for (const p of d.targets.filter((x) => peers.includes(x))) {
+      const k = `${r.rid}\0${p}`;
+      const dst = dsts.get(k) ?? peerDst(svc, r.rid, p);
+      dsts.set(k, dst);
+      pushes.push(await d.push(p, dst, final));
+    }
   }
   return { bytes: pushes.reduce((a, p) => a + p.bytes, 0), fileBytes: pushes.reduce((a, p) => a + p.fileBytes, 0), ms: Date.now() - t0, pushes };
 }
@@ -75,9 +84,10 @@ export async function relocateWithData(svc: Service, intent: string, target: str
   const log = svc.log.child({ intent, target });
   const t1 = Date.now();
   let prev: number | undefined;
+  const dsts = new Map<string, string>();
   try {
     for (;;) {
-      const p = await pushAll(svc, [target], false);
+      const p = await pushAll(svc, [target], false, dsts);
       tr.phase1.passes++;
       tr.phase1.bytes += p.bytes;
       tr.phase1.fileBytes += p.fileBytes;
@@ -101,7 +111,7 @@ export async function relocateWithData(svc: Service, intent: string, target: str
   }
   const t2 = Date.now();
   try {
-    const p = await pushAll(svc, [target], true);
+    const p = await pushAll(svc, [target], true, dsts);
     tr.phase2 = { bytes: p.bytes, fileBytes: p.fileBytes, ms: Date.now() - t2 };
     tr.finalAt = Date.now();
     tr.ok = true;

@@ -23,6 +23,9 @@ import type { ChanLog, RequestHandler, Timeouts } from './server.js';
 import { ChannelServer, emptyChanDrops } from './server.js';
 import { publishChanges, publishState, StateStore } from './store.js';
 import type { StreamHandler } from './stream-server.js';
+import { channelEndpoint } from './endpoint.js';
+
+export { channelEndpoint };
 
 /**
  * A new generation in a beat makes the peer's state incomplete until it is pulled (a few ms
@@ -48,16 +51,6 @@ export interface ClusterState extends Heartbeats {
   serve(type: number, h: RequestHandler): void;
   /** ask `peer` over its state channel (rejects when none is open) */
   request(peer: string, type: number, body: Record<string, unknown>, timeoutMs?: number): Promise<unknown>;
-}
-
-/** TCP endpoint of the state channel of a network heartbeat for `node`; multicast needs the learned address. */
-export function channelEndpoint(cfg: HbConfig, node: string, learned?: string): { addr: string; port: number } | undefined {
-  if (cfg.type === 'unicast') {
-    const ep = cfg.endpoints[node];
-    return ep ? { addr: ep.addr, port: ep.chanPort ?? ep.port } : undefined;
-  }
-  if (cfg.type === 'multicast') return learned ? { addr: learned, port: cfg.chanPort ?? cfg.port } : undefined;
-  return undefined;
 }
 
 function listenAddress(cfg: HbConfig, self: string): { addr: string; port: number } | undefined {
