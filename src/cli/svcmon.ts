@@ -11,9 +11,8 @@ import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
 import { formatOption, type Format } from './format.js';
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
-import { renderClusterSvcmon } from './render-cluster.js';
-import { renderHeartbeats } from './render-heartbeats.js';
-import { modelOfLocal, modelOfView } from '../daemon/svcmon-model.js';
+import { svcmonJson, svcmonText } from './svcmon-output.js';
+import { modelOfLocal } from '../daemon/svcmon-model.js';
 
 /** The cluster view from the local daemon, or why there is none (no daemon runs here). */
 async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {
@@ -49,8 +48,7 @@ async function main(): Promise<number> {
   const known = listServices(ctx.paths);
   for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
   if (!(view instanceof DaemonUnreachable)) {
-    if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfView(view, wanted), null, 2) + '\n');
-    else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb).join('\n')}\n`);
+    process.stdout.write(opts.format === 'json' ? svcmonJson(view, wanted) : svcmonText(view, wanted));
     return 0;
   }
   const names = wanted.length ? wanted : known;
