@@ -41,7 +41,8 @@ async function main(): Promise<number> {
   const opts = await options();
   const wanted = commaList(opts.service);
   const view = await clusterView(ctx);
-  const known = listServices(ctx.paths);
+  // the service files are listed only when needed (a check of --service, no daemon): 5000 names
+  const known = wanted.length || view instanceof DaemonUnreachable ? listServices(ctx.paths) : [];
   for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
   if (!(view instanceof DaemonUnreachable)) {
     process.stdout.write(opts.format === 'json' ? svcmonJson(view, wanted) : svcmonText(view, wanted));
