@@ -13,6 +13,7 @@
 //
 //   npm run build && flock /tmp/ferry-heavy.lock node dist/bench/run.js svcmon-scale
 //   # SVCMON_RUNS=n  SVCMON_NODES=n (default 3)  SVCMON_SERVICES=n (default 5000)
+//   # SVCMON_REF=<another build's dist/src/cli/svcmon.js>: timed too, interleaved (before/after)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -28,6 +29,7 @@ import { svcmonJson, svcmonText } from '../src/cli/svcmon-output.js';
 const RUNS = Number(process.env.SVCMON_RUNS ?? 9);
 const NODES = Number(process.env.SVCMON_NODES ?? 3);
 const SERVICES = Number(process.env.SVCMON_SERVICES ?? 5000);
+const REF = process.env.SVCMON_REF;
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const round = (x: number): number => Math.round(x * 10) / 10;
@@ -105,7 +107,8 @@ export async function svcmonScale(): Promise<Record<string, number>> {
     const env = { ...b.env, FERRY_NODENAME: view.nodename };
     server = await serveView(controlSocketPath(ferryPaths({ FERRY_ROOT: b.root })), view);
     const cmds: Record<string, string[]> = { node: ['-e', '0'], svcmon: [cli('svcmon')], svcmon_json: [cli('svcmon'), '--format', 'json'] };
-    const times: Record<string, number[]> = { node: [], svcmon: [], svcmon_json: [] };
+    if (REF) Object.assign(cmds, { ref_svcmon: [REF], ref_svcmon_json: [REF, '--format', 'json'] });
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
     const outputs: Record<string, Buffer> = {};
     await run(cmds.svcmon!, env); // warm the page cache
     for (let i = 0; i < RUNS; i++) {
@@ -118,6 +121,7 @@ export async function svcmonScale(): Promise<Record<string, number>> {
     // the same bytes as the in-process render (the text's clock: only the "ago" columns move)
     const json = svcmonJson(v);
     if (outputs.svcmon_json!.toString() !== json) throw new Error('svcmon --format json differs from the in-process render of the view');
+    if (REF && outputs.ref_svcmon_json!.toString() !== json) throw new Error(`${REF} --format json differs from this build's`);
     const strip = (s: string) => s.replace(/\d+\.\d s ago|\d+\.\ds ago|\d+ s ago/g, 'T');
     if (strip(outputs.svcmon!.toString()) !== strip(svcmonText(v))) throw new Error('svcmon differs from the in-process render of the view');
     out.text_bytes = outputs.svcmon!.length;
@@ -126,8 +130,7 @@ export async function svcmonScale(): Promise<Record<string, number>> {
       out[`${k}_ms`] = round(median(t));
       out[`${k}_max_ms`] = round(Math.max(...t));
     }
-    out.svcmon_ratio = round(out.svcmon_ms! / out.node_ms!);
-    out.svcmon_json_ratio = round(out.svcmon_json_ms! / out.node_ms!);
+    for (const k of Object.keys(cmds)) if (k !== 'node') out[`${k}_ratio`] = round(out[`${k}_ms`]! / out.node_ms!);
     out.load1_after = os.loadavg()[0]!;
     return out;
   } finally {
