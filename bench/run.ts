@@ -8,12 +8,15 @@ import { relocateData } from './relocate-data.js';
 import { soakScale } from './soak-scale.js';
 import { idle } from './idle.js';
 import { cliLatency } from './cli.js';
+import { svcmonScale } from './svcmon-scale.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   'status-latency': statusLatency,
   'parallel-start': parallelStart,
   cli: cliLatency,
+  // svcmon of a synthetic 3 x 5000 view served on a socket, against node -e 0 (docs/benchmarks.md)
+  'svcmon-scale': svcmonScale,
   // a lab cluster, ferry against keepalived: root, ~10 min; run it by name (docs/benchmarks.md)
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)

@@ -10,7 +10,7 @@ import { commandTree } from './command-tree.js';
 import { isMainModule, type CliContext } from './main.js';
 import { buildProgram as buildNodemgr } from './nodemgr.js';
 import { buildProgram as buildSvcmgr } from './svcmgr-program.js';
-import { buildProgram as buildSvcmon } from './svcmon.js';
+import { buildProgram as buildSvcmon } from './svcmon-program.js';
 import { renderCompletion, type CompletionExtras } from './render-completion.js';
 import { renderManPage, type ManExtras } from './render-man.js';
 import { ferryPaths } from '../paths.js';

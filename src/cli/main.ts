@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '../config/errors.js';
 import { nodename } from '../node.js';
 import { ferryPaths, type FerryPaths } from '../paths.js';
-import { CommanderError } from 'commander';
 import { EXIT, UserError } from '../vocab/errors.js';
 import { oneLine } from '../util/one-line.js';
 import { DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
@@ -18,6 +17,15 @@ export function cliContext(): CliContext {
   return { paths: ferryPaths(), nodename: nodename() };
 }
 
+/**
+ * commander's errors (CommanderError, InvalidArgumentError), known by their `commander.*`
+ * code: this module does not load commander (svcmon's fast path parses its few options itself).
+ */
+function isCommanderError(e: unknown): e is { exitCode: number; code: string } {
+  const c = e as { code?: unknown; exitCode?: unknown } | null;
+  return e instanceof Error && typeof c?.code === 'string' && c.code.startsWith('commander.') && typeof c.exitCode === 'number';
+}
+
 /** Print an error the way operators read them and return the exit code. */
 export function reportError(prog: string, e: unknown): number {
   if (e instanceof ConfigInvalid) {
@@ -25,7 +33,7 @@ export function reportError(prog: string, e: unknown): number {
     for (const err of e.errors) process.stderr.write(`${err.toString()}\n`);
     return EXIT.config;
   }
-  if (e instanceof CommanderError) {
+  if (isCommanderError(e)) {
     // commander printed its one line already (configureOutput); help and version are not errors
     return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }

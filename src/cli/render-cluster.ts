@@ -6,7 +6,7 @@ import { utcClock } from '../util/clock.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import type { FenceInfo } from '../cluster/node-state.js';
 import { agoText, isLive, lastSeenOf, quorumReason } from '../cluster/view.js';
-import { type InstanceView, type SvcmonModel, modelOfView } from '../daemon/svcmon-model.js';
+import { type InstanceView, type ServiceView, type SvcmonModel, modelOfView, serviceViews } from '../daemon/svcmon-model.js';
 import { clusterFileMismatch, configConflictNotes } from './render-config.js';
 
 const HEAD: [string, string][] = [
@@ -22,22 +22,28 @@ function instanceRow(svc: string, node: string, i: InstanceView): string[] {
 }
 
 export function renderClusterSvcmon(v: ClusterView, only: string[] = [], now = Date.now()): string {
-  const m = modelOfView(v, only);
+  // the services part of the model only: the table does not show the nodes' raw states
+  const m = { services: serviceViews(v, only) };
   const rows: string[][] = headerRows(HEAD);
   const notes: string[] = [];
-  for (const [svc, sv] of Object.entries(m.services)) {
-    for (const [node, i] of Object.entries(sv.instances)) {
+  for (const svc in m.services) {
+    const instances = m.services[svc]!.instances;
+    for (const node in instances) {
+      const i = instances[node]!;
       rows.push(instanceRow(svc, node, i));
       if (i.stale) notes.push(`${svc}@${node}: ${node} is ${i.agent}, last seen ${agoText(i.lastSeen, now)}: its statuses are not current`);
     }
-    notes.push(...serviceNotes(v, svc, false, m));
+    for (const n of serviceNotes(v, svc, false, m)) notes.push(n);
   }
-  for (const i of Object.values(m.intents)) if (!i.done) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
+  for (const svc in v.intents) {
+    const i = v.intents[svc]!;
+    if (!i.done && (!only.length || only.includes(svc))) notes.push(`${i.svc}: relocating to ${i.target} (asked on ${i.by})`);
+  }
   return [table(rows), ...(notes.length ? ['', ...notes.map((n) => `# ${n}`)] : []), '', ...renderNodes(v, now)].join('\n');
 }
 
 /** "non-optimal placement" when the service runs away from its first eligible node, else undefined. */
-export function placementNote(m: SvcmonModel, svc: string): string | undefined {
+export function placementNote(m: Pick<SvcmonModel, 'services'>, svc: string): string | undefined {
   const sv = m.services[svc];
   if (sv?.placement !== 'non-optimal') return undefined;
   return `${svc}: non-optimal placement: runs on ${sv.runningOn.join(', ')}, ${sv.best} is the first eligible node`;
@@ -49,13 +55,14 @@ export function placementNote(m: SvcmonModel, svc: string): string | undefined {
  * quorum when it has none. A stale node's error is its old word: not shown. `model`: the
  * view's model (modelOfView), when the caller has it already.
  */
-export function serviceNotes(v: ClusterView, svc: string, withQuorum = true, model?: SvcmonModel): string[] {
+export function serviceNotes(v: ClusterView, svc: string, withQuorum = true, model?: { services: Record<string, ServiceView> }): string[] {
   const notes: string[] = [];
-  for (const [node, nv] of Object.entries(v.nodes)) {
+  for (const node in v.nodes) {
+    const nv = v.nodes[node]!;
     const error = nv.payload?.services[svc]?.error;
     if (error && isLive(nv.state)) notes.push(`${svc}@${node}: ${error}`);
   }
-  notes.push(...configConflictNotes(v, svc));
+  for (const n of configConflictNotes(v, svc)) notes.push(n);
   // the caller's model of every service, if it has one: one per service made the table quadratic
   const m = model ?? modelOfView(v, [svc]);
   const multiple = m.services[svc]?.multipleActive;

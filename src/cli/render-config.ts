@@ -7,7 +7,8 @@ import { utcClock } from '../util/clock.js';
 /** One note per live node that resolved a conflict on the service recently. */
 export function configConflictNotes(v: ClusterView, svc: string): string[] {
   const out: string[] = [];
-  for (const [node, nv] of Object.entries(v.nodes)) {
+  for (const node in v.nodes) {
+    const nv = v.nodes[node]!;
     const c = nv.payload?.configs?.[svc]?.conflict;
     if (!c || !isLive(nv.state)) continue;
     out.push(`${svc}@${node}: config conflict with ${c.with} at ${utcClock(c.at)}: kept ${c.kept.slice(0, 12)}, discarded ${c.lost.slice(0, 12)} (newest change wins)`);

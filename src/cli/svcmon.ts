@@ -2,18 +2,16 @@
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
 // (src/daemon/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
-import { Command } from 'commander';
 import { listServices } from '../service/list.js';
 import type { ServiceStatus } from '../service/status.js';
 import { cliContext, commaList, isMainModule, reportError, runMain } from './main.js';
 import { renderSvcmon } from './render-svcmon.js';
 import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
-import { formatOption, type Format } from './format.js';
+import { quickSvcmonArgs, type SvcmonArgs } from './svcmon-args.js';
 import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
-import { renderClusterSvcmon } from './render-cluster.js';
-import { renderHeartbeats } from './render-heartbeats.js';
-import { modelOfLocal, modelOfView } from '../daemon/svcmon-model.js';
+import { svcmonJson, svcmonText } from './svcmon-output.js';
+import { modelOfLocal } from '../daemon/svcmon-model.js';
 
 /** The cluster view from the local daemon, or why there is none (no daemon runs here). */
 async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {
@@ -30,27 +28,24 @@ async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterV
   }
 }
 
-/** The command line (also walked by gen-man for the man page and the completion). */
-export function buildProgram(): Command {
-  return new Command('svcmon')
-    .description('Status of the services: cluster-wide when the daemon runs, this node only otherwise')
-    .option('--service <svcs>', 'only these services (comma separated)')
-    .addOption(formatOption())
-    .configureOutput({ outputError: (str, write) => write(`svcmon: ${str.replace(/^error: /, '')}`) })
-    .exitOverride();
+/** The options: the plain forms without commander, anything else through it (help, usage errors). */
+async function options(): Promise<SvcmonArgs> {
+  const quick = quickSvcmonArgs(process.argv.slice(2));
+  if (quick) return quick;
+  const { buildProgram } = await import('./svcmon-program.js');
+  return buildProgram().parse(process.argv).opts<SvcmonArgs>();
 }
 
 async function main(): Promise<number> {
   const ctx = cliContext();
-  const program = buildProgram().parse(process.argv);
-  const opts = program.opts<{ service?: string; format: Format }>();
+  const opts = await options();
   const wanted = commaList(opts.service);
   const view = await clusterView(ctx);
-  const known = listServices(ctx.paths);
+  // the service files are listed only when needed (a check of --service, no daemon): 5000 names
+  const known = wanted.length || view instanceof DaemonUnreachable ? listServices(ctx.paths) : [];
   for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
   if (!(view instanceof DaemonUnreachable)) {
-    if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfView(view, wanted), null, 2) + '\n');
-    else process.stdout.write(`${renderClusterSvcmon(view, wanted)}\n\n${renderHeartbeats(view.hb).join('\n')}\n`);
+    process.stdout.write(opts.format === 'json' ? svcmonJson(view, wanted) : svcmonText(view, wanted));
     return 0;
   }
   const names = wanted.length ? wanted : known;

@@ -12,6 +12,7 @@ import { mergeIntents } from '../cluster/intents.js';
 import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { JsonValue } from '../heartbeat/index.js';
+import { jsonCopy } from '../util/json-copy.js';
 import { startClusterState, type ClusterState } from '../statechan/index.js';
 import { PublishedState } from './published.js';
 import { ConfigReplication } from './config-replication.js';
@@ -238,9 +239,9 @@ export class Daemon {
     };
   }
 
-  /** this node's whole state, a copy */
+  /** this node's whole state, a copy (the JSON round trip's result, without the text: src/util/json-copy.ts) */
   private payload(): JsonValue {
-    return JSON.parse(JSON.stringify(this.nodeState())) as JsonValue;
+    return jsonCopy(this.nodeState()) as JsonValue;
   }
 
   /**

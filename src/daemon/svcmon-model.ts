@@ -79,54 +79,104 @@ function staleService(s: ServiceState): PublishedServices[string] {
   return { ...rest, stale: true, last: lastWord(s) };
 }
 
+/** What every service needs of a node of the view: looked up once per node, not per service. */
+interface NodeFacts {
+  node: string;
+  state: AgentState;
+  live: boolean;
+  /** live, and its `services` may be trusted to say what it does not run (isComplete) */
+  trusted: boolean;
+  frozen: boolean;
+  services: Record<string, ServiceState> | undefined;
+  lastSeen: number | null;
+}
+
+function nodeFacts(v: ClusterView): NodeFacts[] {
+  const out: NodeFacts[] = [];
+  for (const node in v.nodes) {
+    const nv = v.nodes[node]!;
+    const live = isLive(nv.state);
+    out.push({
+      node, state: nv.state, live, trusted: live && (nv.state === 'self' || isComplete(nv.payload)), frozen: Boolean(nv.payload?.frozen),
+      services: nv.payload?.services, lastSeen: node === v.nodename ? null : lastSeenOf(v.hb.heartbeats, node),
+    });
+  }
+  return out;
+}
+
 /** The service names of a view, sorted, restricted to `only` when given. */
-function serviceNames(v: ClusterView, only: readonly string[]): string[] {
+function serviceNames(facts: readonly NodeFacts[], only: ReadonlySet<string> | undefined): string[] {
   const names = new Set<string>();
-  for (const nv of Object.values(v.nodes)) for (const s of Object.keys(nv.payload?.services ?? {})) names.add(s);
-  return [...names].filter((n) => !only.length || only.includes(n)).sort();
+  for (const f of facts) if (f.services) for (const s in f.services) if (!only || only.has(s)) names.add(s);
+  return [...names].sort();
 }
 
 /** The `nodes` of a service: as this node has it, else as any node published it. */
-function membersOf(v: ClusterView, svc: string): string[] {
-  const mine = v.nodes[v.nodename]?.payload?.services[svc]?.nodes;
+function membersOf(self: Record<string, ServiceState> | undefined, facts: readonly NodeFacts[], svc: string): string[] {
+  const mine = self?.[svc]?.nodes;
   if (mine?.length) return mine;
-  for (const nv of Object.values(v.nodes)) if (nv.payload?.services[svc]?.nodes.length) return nv.payload.services[svc]!.nodes;
+  for (const f of facts) {
+    const nodes = f.services?.[svc]?.nodes;
+    if (nodes?.length) return nodes;
+  }
   return [];
 }
 
-export function modelOfView(v: ClusterView, only: readonly string[] = []): SvcmonModel {
-  const names = serviceNames(v, only);
-  const lastSeen = (n: string) => (n === v.nodename ? null : lastSeenOf(v.hb.heartbeats, n));
+/** The per-service part of the model (what the text views draw from), in service name order. */
+export function serviceViews(v: ClusterView, only: readonly string[] = []): Record<string, ServiceView> {
+  return servicesOf(v, nodeFacts(v), only.length ? new Set(only) : undefined);
+}
+
+function servicesOf(v: ClusterView, facts: readonly NodeFacts[], only: ReadonlySet<string> | undefined): Record<string, ServiceView> {
+  const self = v.nodes[v.nodename]?.payload?.services;
+  const up = new Set(facts.filter((f) => f.state === 'up').map((f) => f.node));
+  // the hb column depends on the live members only: few distinct sets for thousands of services
+  const hbOf = new Map<string, ReturnType<typeof serviceHbStatus>>();
   const services: Record<string, ServiceView> = {};
-  for (const svc of names) {
-    const members = membersOf(v, svc);
-    const liveMembers = members.filter((m) => m !== v.nodename && v.nodes[m]?.state === 'up');
-    const hb = serviceHbStatus(v.hb.heartbeats, liveMembers);
+  for (const svc of serviceNames(facts, only)) {
+    const members = membersOf(self, facts, svc);
+    const liveMembers = members.filter((m) => m !== v.nodename && up.has(m));
+    const key = liveMembers.join('\n');
+    let hb = hbOf.get(key);
+    if (hb === undefined) hbOf.set(key, (hb = serviceHbStatus(v.hb.heartbeats, liveMembers)));
     const instances: Record<string, InstanceView> = {};
     const placementInput: Record<string, PlacementInstance> = {};
     const active: string[] = [];
-    for (const [node, nv] of Object.entries(v.nodes)) {
-      const s = nv.payload?.services[svc];
+    for (const f of facts) {
+      const s = f.services?.[svc];
       if (!s) continue;
-      if (isLive(nv.state) && (nv.state === 'self' || isComplete(nv.payload)) && isActive(s)) active.push(node);
-      const frozen = s.frozen || Boolean(nv.payload?.frozen);
-      placementInput[node] = { agent: nv.state, frozen, runs: runsHere(s) };
-      instances[node] = isLive(nv.state)
-        ? { agent: nv.state, stale: false, service_type: s.service_type, avail: s.avail, overall: s.overall, frozen, monitor: s.monitor, groups: { ...s.groups, hb }, ...(s.error ? { error: s.error } : {}) }
-        : { agent: nv.state, stale: true, service_type: s.service_type, lastSeen: lastSeen(node), last: { ...lastWord(s), frozen } };
+      if (f.trusted && isActive(s)) active.push(f.node);
+      const frozen = s.frozen || f.frozen;
+      placementInput[f.node] = { agent: f.state, frozen, runs: runsHere(s) };
+      if (f.live) {
+        const i: InstanceView = { agent: f.state, stale: false, service_type: s.service_type, avail: s.avail, overall: s.overall, frozen, monitor: s.monitor, groups: { ...s.groups, hb } };
+        if (s.error) i.error = s.error;
+        instances[f.node] = i;
+      } else {
+        instances[f.node] = { agent: f.state, stale: true, service_type: s.service_type, lastSeen: f.lastSeen, last: { avail: s.avail, overall: s.overall, frozen, monitor: s.monitor, at: s.updated } };
+      }
     }
-    const multiple = members.length > 1 && active.length > 1 ? { multipleActive: active.sort((a, b) => members.indexOf(a) - members.indexOf(b)) } : {};
-    services[svc] = { ...placementOf(members, placementInput), instances, ...multiple };
+    const sv: ServiceView = { ...placementOf(members, placementInput), instances };
+    if (members.length > 1 && active.length > 1) sv.multipleActive = active.sort((a, b) => members.indexOf(a) - members.indexOf(b));
+    services[svc] = sv;
   }
+  return services;
+}
+
+export function modelOfView(v: ClusterView, only: readonly string[] = []): SvcmonModel {
+  const facts = nodeFacts(v);
+  const wanted = only.length ? new Set(only) : undefined;
+  const services = servicesOf(v, facts, wanted);
   const nodes: Record<string, NodeEntry> = {};
-  for (const [node, nv] of Object.entries(v.nodes)) {
-    const live = isLive(nv.state);
-    const p = nv.payload;
-    const published: PublishedServices = {};
-    for (const [svc, s] of Object.entries(p?.services ?? {})) if (!only.length || only.includes(svc)) published[svc] = live ? s : staleService(s);
-    nodes[node] = { state: nv.state, stale: !live, lastSeen: lastSeen(node), payload: p ? { ...p, services: published } : undefined };
+  for (const f of facts) {
+    const p = v.nodes[f.node]!.payload;
+    let published: PublishedServices = {};
+    if (p && f.live && !wanted) published = { ...p.services };
+    else for (const svc in p?.services) if (!wanted || wanted.has(svc)) published[svc] = f.live ? p!.services[svc]! : staleService(p!.services[svc]!);
+    nodes[f.node] = { state: f.state, stale: !f.live, lastSeen: f.lastSeen, payload: p ? { ...p, services: published } : undefined };
   }
-  const intents = Object.fromEntries(Object.entries(v.intents).filter(([svc]) => !only.length || only.includes(svc)));
+  const intents: Record<string, Intent> = {};
+  for (const svc in v.intents) if (!wanted || wanted.has(svc)) intents[svc] = v.intents[svc]!;
   return { nodename: v.nodename, cluster: v.cluster, daemon: { running: true }, services, nodes, hb: v.hb, intents };
 }
 

@@ -3,7 +3,7 @@
 // against it, test/integration/machine-output.test.ts runs the commands.
 import type { Command } from 'commander';
 import { buildProgram as buildSvcmgr } from '../../src/cli/svcmgr-program.js';
-import { buildProgram as buildSvcmon } from '../../src/cli/svcmon.js';
+import { buildProgram as buildSvcmon } from '../../src/cli/svcmon-program.js';
 import { buildProgram as buildNodemgr } from '../../src/cli/nodemgr.js';
 import type { CliContext } from '../../src/cli/main.js';
 import { ferryPaths } from '../../src/paths.js';

@@ -1,0 +1,14 @@
+// What svcmon prints of a daemon's view, as one string each: the text (the service table,
+// its notes, the node table, the heartbeats) and the JSON model (src/daemon/svcmon-model.ts).
+import type { ClusterView } from '../daemon/control-protocol.js';
+import { modelOfView } from '../daemon/svcmon-model.js';
+import { renderClusterSvcmon } from './render-cluster.js';
+import { renderHeartbeats } from './render-heartbeats.js';
+
+export function svcmonText(view: ClusterView, wanted: readonly string[] = [], now = Date.now()): string {
+  return `${renderClusterSvcmon(view, [...wanted], now)}\n\n${renderHeartbeats(view.hb, now).join('\n')}\n`;
+}
+
+export function svcmonJson(view: ClusterView, wanted: readonly string[] = []): string {
+  return JSON.stringify(modelOfView(view, wanted), null, 2) + '\n';
+}
