@@ -165,7 +165,7 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'volume.refused': { level: 'warn', from: 'daemon', fields: 'op, volume, err', description: 'A volume plugin request was refused (bad name, unknown service, service not running here, volume in use...): the Err answered.' },
   'daemon.started': { level: 'info', from: 'daemon', fields: 'cluster, nodes', description: 'The daemon runs: heartbeats and the control socket are up.' },
   'daemon.stopped': { level: 'info', from: 'daemon', fields: 'graceful', description: 'The daemon stopped (graceful: peers were told it leaves).' },
-  'daemon.loop-lag': { level: 'debug', from: 'daemon', fields: 'window_ms, p50_ms, p99_ms, max_ms', description: 'How late the main thread ran over the last window (event loop delay); at warn when the worst passed 1.5 s: the control socket and the state channel (peers\' handshakes) were starved.' },
+  'daemon.loop-lag': { level: 'debug', from: 'daemon', fields: 'window_ms, p50_ms, p99_ms, max_ms', description: 'How late the main thread ran over the last window (event loop delay); at info past 250 ms, at warn past 1.5 s: the control socket and the state channel (peers\' handshakes) were starved.' },
   'heartbeat.lost': { level: 'fatal', from: 'daemon', fields: 'err', description: 'The heartbeat worker died: local services are stopped before peers take them over, then the daemon exits.' },
   'peer.up': { level: 'info', from: 'daemon', fields: 'peer, state, prev', description: 'A peer is heard (again) on a heartbeat.' },
   'peer.down': { level: 'info', from: 'daemon', fields: 'peer, state, prev', description: 'A peer was declared dead: every heartbeat timed out.' },
