@@ -54,7 +54,7 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeout
 }
 
 /** records of a daemon log with this event, at or after `since` */
-type LogRecord = { time: number; event: string; peer?: string; svc?: string; kind?: string; ok?: boolean };
+type LogRecord = { time: number; event: string; peer?: string; svc?: string; kind?: string; ok?: boolean; max_ms?: number };
 function logEvents(lab: Lab, node: string, event: string, since: number): LogRecord[] {
   const f = `${lab.root(node)}/log/daemon.log`;
   if (!fs.existsSync(f)) return [];
@@ -153,6 +153,11 @@ export async function soakScale(): Promise<Record<string, number>> {
     }, 20 * 60_000, 5000);
     const placedMs = Date.now() - t0;
     say(`all ${SERVICES} placed after ${placedMs} ms (${placed.join('/')}); load ${load().join(' ')}`);
+    // the main threads' worst delay (daemon.loop-lag, logged per 30 s window past 250 ms) and the state channel's failures
+    const lagMax = (since: number, until = Infinity) => NODES.map((n) => Math.max(0, ...logEvents(lab, n, 'daemon.loop-lag', since).filter((e) => e.time <= until).map((e) => e.max_ms ?? 0)));
+    const placeLag = lagMax(t0);
+    const chanCount = (ev: string, since: number) => NODES.reduce((a, n) => a + logEvents(lab, n, ev, since).length, 0);
+    say(`placement: main thread delay max ms ${placeLag.join(' ')}; statechan_unreachable ${chanCount('statechan_unreachable', t0)}, statechan_recovered ${chanCount('statechan_recovered', t0)}`);
     await sleep(10_000);
     const soakStart = Date.now();
     const soakEnd = soakStart + SOAK_MINUTES * 60_000;
@@ -238,6 +243,8 @@ export async function soakScale(): Promise<Record<string, number>> {
       svcmon_json_median_ms: Math.round(median(json)), svcmon_json_max_ms: Math.round(Math.max(...json)), svcmon_json_bytes: jsonBytes,
       svcmon_failed_runs: svcmonFailed,
       svcmon_help_median_ms: Math.round(median(help)), svcmon_json_to_help_ratio: Math.round((median(json) / median(help)) * 100) / 100,
+      loop_lag_placement_max_ms: Math.max(...placeLag), loop_lag_soak_max_ms: Math.max(...lagMax(soakStart)),
+      statechan_unreachable_events: chanCount('statechan_unreachable', t0), statechan_recovered_events: chanCount('statechan_recovered', t0),
       load1_max: Math.max(...loads.map((l) => l[0]!)), load1_median: median(loads.map((l) => l[0]!)),
     };
     const line = (ok: boolean, what: string) => say(`${ok ? 'PASS' : 'FAIL'} ${what}`);

@@ -29,24 +29,57 @@ export function knownServices(v: DependencyView): Set<string> {
   return new Set(allStates(v).map((x) => x.svc));
 }
 
+/** who names whom: `parents` and `children` as declared, each service to the set it names */
+interface DepIndex {
+  parents: Map<string, Set<string>>;
+  children: Map<string, Set<string>>;
+}
+
+/**
+ * The declared edges of a view, built once per (local, peers) pair of objects: the daemon
+ * builds both once per evaluation pass and asks for every service, and walking the 3 x 5000
+ * states for each of them held the main thread for seconds per pass. The index holds only
+ * `parents` and `children` (configuration: not edited in place during a pass).
+ */
+const indexes = new WeakMap<object, WeakMap<object, DepIndex>>();
+
+function indexOf(v: DependencyView): DepIndex {
+  let byPeers = indexes.get(v.local);
+  if (!byPeers) indexes.set(v.local, (byPeers = new WeakMap()));
+  let ix = byPeers.get(v.peers);
+  if (ix) return ix;
+  ix = { parents: new Map(), children: new Map() };
+  const add = (m: Map<string, Set<string>>, from: string, to: readonly string[] | undefined) => {
+    if (!to?.length) return;
+    let set = m.get(from);
+    if (!set) m.set(from, (set = new Set()));
+    for (const x of to) set.add(x);
+  };
+  for (const x of allStates(v)) {
+    add(ix.parents, x.svc, x.s.parents);
+    add(ix.children, x.svc, x.s.children);
+  }
+  byPeers.set(v.peers, ix);
+  return ix;
+}
+
+/** the services whose `rel` (parents or children) names `svc`, and those `svc` names */
+function related(svc: string, v: DependencyView, own: 'parents' | 'children'): string[] {
+  const ix = indexOf(v);
+  const other = own === 'parents' ? ix.children : ix.parents;
+  const out = new Set<string>(ix[own].get(svc) ?? []);
+  if (other.size) for (const [name, names] of other) if (name !== svc && names.has(svc)) out.add(name);
+  return [...out].sort();
+}
+
 /** The parents of `svc`: its own `parents`, and every service whose `children` name it. */
 export function parentsOf(svc: string, v: DependencyView): string[] {
-  const out = new Set<string>();
-  for (const x of allStates(v)) {
-    if (x.svc === svc) for (const p of x.s.parents ?? []) out.add(p);
-    else if (x.s.children?.includes(svc)) out.add(x.svc);
-  }
-  return [...out].sort();
+  return related(svc, v, 'parents');
 }
 
 /** The children of `svc`: its own `children`, and every service whose `parents` name it. */
 export function childrenOf(svc: string, v: DependencyView): string[] {
-  const out = new Set<string>();
-  for (const x of allStates(v)) {
-    if (x.svc === svc) for (const c of x.s.children ?? []) out.add(c);
-    else if (x.s.parents?.includes(svc)) out.add(x.svc);
-  }
-  return [...out].sort();
+  return related(svc, v, 'children');
 }
 
 /** Live nodes where `svc` is avail up (warn: up, degraded). */

@@ -73,7 +73,9 @@ export type Decision =
 const none = (why: string): Decision => ({ action: 'none', why });
 
 function depView(input: DecisionInput) {
-  return { self: input.self, local: { ...input.services, [input.svc]: input.local }, peers: input.peers };
+  // no copy of the 5000 services when the map already holds this state (the daemon's case)
+  const local = input.services && input.services[input.svc] === input.local ? input.services : { ...input.services, [input.svc]: input.local };
+  return { self: input.self, local, peers: input.peers };
 }
 
 /** Why the parents of the service keep it from starting, or undefined. */

@@ -15,6 +15,7 @@ import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
 import { startClusterState, type ClusterState } from '../statechan/index.js';
 import { PublishedState } from './published.js';
+import { LoopLag } from './loop-lag.js';
 import { ConfigReplication } from './config-replication.js';
 import { tapEvents, type Logger } from '../log.js';
 import { EVENT } from '../events.js';
@@ -60,6 +61,9 @@ function emptyState(error: string): ServiceState {
   };
 }
 
+/** orchestrated actions launched per evaluation pass (the rest in the next pass, one loop turn later) */
+const ORCHESTRATE_BATCH = 64;
+
 export class Daemon {
   private cluster!: ClusterConfig;
   private hb!: ClusterState;
@@ -90,6 +94,9 @@ export class Daemon {
   private readonly events = new EventRing();
   private untap: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private loopLag: LoopLag | undefined;
+  /** a publish asked for and not done yet (true: urgent); see publish() */
+  private publishPending: boolean | undefined;
   private readonly local = new Map<string, ServiceState>();
   private readonly intents: Record<string, Intent> = {};
   /** one per service: its actions, retries, monitoring (src/daemon/instance-monitor.ts) */
@@ -160,6 +167,7 @@ export class Daemon {
     });
     this.server = await listenControl(controlSocketPath(paths), (req) => this.control.handle(req), this.log);
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1_000);
+    this.loopLag = new LoopLag(this.log);
     this.log.info({ event: EVENT.daemonStarted, cluster: this.cluster.name, nodes: this.cluster.nodes }, 'daemon started');
     this.kick();
   }
@@ -189,6 +197,8 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.loopLag?.stop();
+    this.flushPublish();
     this.configs?.stop();
     await this.hb?.stop(graceful);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
@@ -249,6 +259,19 @@ export class Daemon {
    * The state channel gets what changed since the last publish (src/daemon/published.ts).
    */
   private publish(urgent = false): void {
+    // coalesced to one per turn of the event loop: each publish compares every service with
+    // what was published (tens of ms at 5000), and one evaluate() starting 1667 services asked
+    // for 1667 of them in a row, starving the state channel (peers' handshakes timed out)
+    if (this.stopped || !this.hb) return;
+    const was = this.publishPending;
+    this.publishPending = was === true || urgent;
+    if (was === undefined) setImmediate(() => this.flushPublish());
+  }
+
+  private flushPublish(): void {
+    const urgent = this.publishPending;
+    this.publishPending = undefined;
+    if (urgent === undefined) return;
     this.hb?.publish(this.published.changes({ facts: this.facts(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
@@ -398,6 +421,7 @@ export class Daemon {
     this.split.enforceSplit(q, this.membership.majorityLostAt);
     const services = Object.fromEntries(this.local);
     let fence = this.fencing.facts();
+    let launched = 0;
     for (const [name, local] of this.local) {
       const inst = this.instance(name);
       if (inst.busy) continue;
@@ -429,8 +453,14 @@ export class Daemon {
         }
         continue;
       }
-      if (d.action !== 'none') void this.orchestrated(inst, d, d.action === 'start' ? this.priorOwner(name, local.nodes, peers, d.intent) : undefined);
+      if (d.action === 'none') continue;
+      // the synchronous part of an action's start (open the service, lock, log) times 1667 at
+      // once held the main thread for seconds: a batch per pass, the next pass on the next turn
+      if (launched >= ORCHESTRATE_BATCH) continue;
+      launched++;
+      void this.orchestrated(inst, d, d.action === 'start' ? this.priorOwner(name, local.nodes, peers, d.intent) : undefined);
     }
+    if (launched >= ORCHESTRATE_BATCH) this.kick();
     this.drainer.step();
   }
 

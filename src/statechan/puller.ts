@@ -10,6 +10,8 @@ import { isStateChunk, MSG, parseJson, REQUEST_TYPES } from './protocol.js';
 import { Replica } from './replica.js';
 import type { ChanLog, Timeouts } from './server.js';
 import { DEFAULT_TIMEOUTS } from './server.js';
+import type { Announced } from './retry.js';
+import { retryDelay, retryNow, UNREACHABLE_AFTER } from './retry.js';
 
 export interface Route {
   hb: string;
@@ -17,12 +19,10 @@ export interface Route {
   port: number;
 }
 
-export const BACKOFF_MS = { first: 200, max: 5_000 };
+export { BACKOFF_MS } from './retry.js';
 /** an answer not complete within this is a stalled peer: reconnect */
 export const REQUEST_TIMEOUT_MS = 15_000;
 const PING_MS = 15_000;
-/** consecutive failures before a warning */
-const UNREACHABLE_AFTER = 5;
 
 export interface PullerOptions {
   keys: ChannelKeys;
@@ -45,7 +45,13 @@ export class Puller {
   private inflight: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private ping: NodeJS.Timeout | undefined;
-  private backoff = BACKOFF_MS.first;
+  /** the generation announced when the pending retry was scheduled: a newer one cuts the wait */
+  private retryFor: Announced | undefined;
+  /** when the current connection attempt / request started (a watchdog beside their timers) */
+  private connectAt = 0;
+  private requestAt = 0;
+  /** when the current run of failures started */
+  private failingSince = 0;
   private want: ChannelMark | undefined;
   private stopped = false;
   /** requests beyond GET waiting for their answer, by id */
@@ -68,7 +74,26 @@ export class Puller {
   /** the peer's beats announce this: pull if the replica does not hold it */
   announce(m: ChannelMark): void {
     this.want = m;
+    if (this.retry && !this.connecting && retryNow(this.retryFor, m)) {
+      // the peer is alive and has something new: try now rather than after the backoff
+      clearTimeout(this.retry);
+      this.retry = undefined;
+    }
+    this.watchdog();
     this.kick();
+  }
+
+  /**
+   * Beside the connection's own timers: an attempt or a request older than twice its
+   * timeout is given up here (whatever held it), so that the beats keep the pulls going.
+   */
+  private watchdog(): void {
+    const c = this.conn;
+    if (!c) return;
+    const t = this.o.timeouts ?? DEFAULT_TIMEOUTS;
+    const now = Date.now();
+    if (this.connecting && now - this.connectAt > 2 * t.handshakeMs) c.close('timeout', 'connection attempt stuck (watchdog)');
+    else if (this.inflight && now - this.requestAt > 2 * REQUEST_TIMEOUT_MS) c.close('timeout', 'state answer stuck (watchdog)');
   }
 
   get synced(): boolean {
@@ -89,6 +114,7 @@ export class Puller {
     if (!c?.open) return;
     const body = Buffer.from(JSON.stringify({ inc: this.replica.inc, gen: this.replica.gen }), 'utf8');
     if (!c.send(MSG.GET, body)) return;
+    this.requestAt = Date.now();
     this.inflight = setTimeout(() => c.close('timeout', 'state answer not complete in time'), REQUEST_TIMEOUT_MS);
     this.inflight.unref();
   }
@@ -97,13 +123,16 @@ export class Puller {
     if (this.connecting || this.routes.length === 0) return;
     const r = this.routes[this.routeIndex % this.routes.length]!;
     this.connecting = true;
+    this.connectAt = Date.now();
     const t = this.o.timeouts ?? DEFAULT_TIMEOUTS;
     const socket = net.connect({ host: r.addr, port: r.port });
     const conn: SecureConn = new SecureConn(socket, {
       keys: this.o.keys, self: this.o.self, nodes: this.o.nodes, role: 'client', expectPeer: this.o.peer, handshakeTimeoutMs: t.handshakeMs, idleTimeoutMs: t.idleMs,
       onReady: () => {
         this.connecting = false;
-        this.backoff = BACKOFF_MS.first;
+        if (this.consecutive >= UNREACHABLE_AFTER) {
+          this.o.log('info', 'statechan_recovered', `state channel to ${this.o.peer} works again after ${this.consecutive} failed attempts`, { peer: this.o.peer, hb: r.hb, attempts: this.consecutive, failing_ms: Date.now() - this.failingSince });
+        }
         this.consecutive = 0;
         this.o.log('info', 'statechan_connected', `state channel to ${this.o.peer} open`, { peer: this.o.peer, hb: r.hb, addr: r.addr, port: r.port });
         this.ping = setInterval(() => conn.send(MSG.PING, Buffer.alloc(0)), PING_MS);
@@ -201,7 +230,6 @@ export class Puller {
     c?.close('closed', 'peer back: reconnecting');
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
-    this.backoff = BACKOFF_MS.first;
     this.kick();
   }
 
@@ -216,17 +244,19 @@ export class Puller {
     }
     this.failures++;
     // refused, unreachable...: the peer's state stays incomplete, starts wait: say it once
-    if (++this.consecutive === UNREACHABLE_AFTER) {
+    if (this.consecutive++ === 0) this.failingSince = Date.now();
+    if (this.consecutive === UNREACHABLE_AFTER) {
       this.o.log('warn', 'statechan_unreachable', `state channel to ${this.o.peer} fails: its services' state is not current (starts that depend on it wait)`, { peer: this.o.peer, hb: r.hb, addr: r.addr, port: r.port, reason, detail, attempts: this.consecutive });
     }
     this.o.log('debug', 'statechan_closed', `state channel to ${this.o.peer} closed`, { peer: this.o.peer, hb: r.hb, reason, detail });
     this.routeIndex++;
-    const wait = this.backoff;
-    this.backoff = Math.min(BACKOFF_MS.max, this.backoff * 2);
+    // never given up while the peer's beats come (they call announce(), which also cuts the wait)
+    if (this.retry) clearTimeout(this.retry);
+    this.retryFor = this.want ? { inc: this.want.inc, gen: this.want.gen } : undefined;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.kick();
-    }, wait);
+    }, retryDelay(this.consecutive));
     this.retry.unref();
   }
 
