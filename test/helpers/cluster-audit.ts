@@ -60,8 +60,14 @@ async function containerHolders(lab: Lab, svc: string): Promise<string[]> {
 
 /** The kernel/engine witnesses only (cheap: used by the sampler). */
 export async function resourcePlacement(cl: ClusterLab): Promise<Omit<Placement, 'avail'>> {
+  // the addresses and containers are read by commands that take a while under load; the mounts
+  // are read before and after them and a node counts as holding the fs only when both reads
+  // say so: a mount made just after a fence completed must not pair with an address read
+  // before it (a sample spanning a move is not two owners at once)
+  const fsBefore = fsHolders(cl.lab, cl.mnt);
   const [ip, container] = await Promise.all([ipHolders(cl.lab), containerHolders(cl.lab, cl.svc)]);
-  return { ip, fs: fsHolders(cl.lab, cl.mnt), container };
+  const fsAfter = fsHolders(cl.lab, cl.mnt);
+  return { ip, fs: fsBefore.filter((n) => fsAfter.includes(n)), container };
 }
 
 export async function placement(cl: ClusterLab): Promise<Placement> {
