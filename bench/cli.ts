@@ -11,13 +11,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchRoot, cli, median, timed } from './common.js';
+import { benchRoot, cli, median, sleep, timed } from './common.js';
 import { controlSocketPath } from '../src/daemon/control-protocol.js';
 import { ferryPaths } from '../src/paths.js';
 
 const RUNS = Number(process.env.CLI_RUNS ?? 15);
 const SERVICES = Number(process.env.CLI_SERVICES ?? 100);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(cmds: Record<string, string[]>, env: Record<string, string>): Promise<Record<string, number>> {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));

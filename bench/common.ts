@@ -43,3 +43,40 @@ export async function sh(cmd: string, args: string[]): Promise<string> {
   const r = await execa(cmd, args, { stdin: 'ignore' });
   return String(r.stdout);
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `f` every stepMs until it gives a value other than undefined or false; throw after timeoutMs. */
+export async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** JSON lines of a file from a byte offset (pino logs, a client's output); a line being written is skipped. */
+export function readJsonLines<T>(file: string, offset = 0): T[] {
+  if (!fs.existsSync(file)) return [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= offset) return [];
+    const buf = Buffer.alloc(size - offset);
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    const out: T[] = [];
+    for (const l of buf.toString('utf8').split('\n')) {
+      if (!l.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(l) as T);
+      } catch {
+        // a line being written
+      }
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -43,7 +43,7 @@ import path from 'node:path';
 import { Lab } from '../src/lab/lab.js';
 import { labFenceAgent } from '../src/lab/cluster-conf.js';
 import { LEASE_MS } from '../src/daemon/arbitrator-votes.js';
-import { cli, median, repoRoot } from './common.js';
+import { cli, median, readJsonLines, repoRoot, sleep, waitFor } from './common.js';
 import { startHttpd, startKeepalived, stopKeepalived, type VrrpOptions } from './failover-keepalived.js';
 
 const FERRY_VIP = '10.215.0.100';
@@ -106,7 +106,6 @@ const CONFIGS: Config[] = [
 ];
 
 const intervalMs = (d: string): number => (d.endsWith('ms') ? Number(d.slice(0, -2)) : Number(d.replace(/s$/, '')) * 1000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const other = (n: string) => (n === 'n1' ? 'n2' : 'n1');
 
 interface LogLine {
@@ -123,41 +122,7 @@ function isEvent(l: LogLine, want: Record<string, unknown>): boolean {
 /** the survivor's daemon started the service */
 const WEB_STARTED = { event: 'daemon.action.end', svc: 'web', kind: 'start', ok: true };
 
-/** JSON lines of a file from a byte offset (pino logs, the client's output). */
-function readLines<T>(file: string, offset = 0): T[] {
-  if (!fs.existsSync(file)) return [];
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size <= offset) return [];
-    const buf = Buffer.alloc(size - offset);
-    fs.readSync(fd, buf, 0, buf.length, offset);
-    const out: T[] = [];
-    for (const l of buf.toString('utf8').split('\n')) {
-      if (!l.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(l) as T);
-      } catch {
-        // a line being written
-      }
-    }
-    return out;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
-
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
 
 /** `ip -ts monitor address` in a node's netns: the time each address appears. */
 class AddrMonitor {
@@ -305,7 +270,7 @@ class Bench {
 
   /** First record of the daemon log at or after offset with these fields (event and others: docs/events.md). */
   private eventTime(n: string, offset: number, want: Record<string, unknown>): number | undefined {
-    return readLines<LogLine>(this.daemonLog(n), offset).find((l) => isEvent(l, want))?.time;
+    return readJsonLines<LogLine>(this.daemonLog(n), offset).find((l) => isEvent(l, want))?.time;
   }
 
   private async hasAddr(n: string, addr: string): Promise<boolean> {
@@ -315,7 +280,7 @@ class Bench {
 
   /** Latest client state per target, from the client's transitions. */
   private clientState(): Record<string, ClientEvent | undefined> {
-    const ev = readLines<ClientEvent>(this.clientLog);
+    const ev = readJsonLines<ClientEvent>(this.clientLog);
     return { ferry: ev.filter((e) => e.target === 'ferry').at(-1), ka: ev.filter((e) => e.target === 'ka').at(-1) };
   }
 
@@ -401,15 +366,15 @@ class Bench {
     await this.lab.killNode(victim);
     const killMs = Date.now() - k;
     this.kaPids.delete(victim);
-    const firstOk = (t: string) => readLines<ClientEvent>(this.clientLog, clientOff).find((e) => e.target === t && e.ok && e.body === peer && e.end > k);
+    const firstOk = (t: string) => readJsonLines<ClientEvent>(this.clientLog, clientOff).find((e) => e.target === t && e.ok && e.body === peer && e.end > k);
     try {
       await waitFor('takeover on both sides', () =>
         mon.seen.has(FERRY_VIP) && mon.seen.has(KA_VIP) && this.eventTime(peer, logOff, WEB_STARTED) && firstOk('ferry') && firstOk('ka'), 60_000, 50);
     } catch (e) {
       const state = {
         seen: Object.fromEntries(mon.seen), started: this.eventTime(peer, logOff, WEB_STARTED), ferry: firstOk('ferry'), ka: firstOk('ka'),
-        client: readLines<ClientEvent>(this.clientLog, clientOff).slice(-6),
-        daemon: readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => l.msg).slice(-15),
+        client: readJsonLines<ClientEvent>(this.clientLog, clientOff).slice(-6),
+        daemon: readJsonLines<LogLine>(this.daemonLog(peer), logOff).map((l) => l.msg).slice(-15),
         keepalived: fs.readFileSync(path.join(this.lab.root(peer), 'log', 'keepalived.out'), 'utf8').split('\n').slice(-25),
       };
       throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`);
@@ -417,7 +382,7 @@ class Bench {
       mon.stop();
       cap.stop();
     }
-    const svcLines = readLines<LogLine>(svcLog, svcOff);
+    const svcLines = readJsonLines<LogLine>(svcLog, svcOff);
     const at = (re: RegExp) => svcLines.find((l) => re.test(l.msg))?.time;
     const atEvent = (want: Record<string, unknown>) => svcLines.find((l) => isEvent(l, want))?.time;
     const after = (t: number | undefined, from: number | undefined) => (t === undefined || from === undefined ? undefined : Math.round(t - from));
@@ -451,7 +416,7 @@ class Bench {
       ka_client_after_last_advert_ms: after(firstOk('ka')!.end, cap.lastVrrp),
     };
     if (process.env.FAILOVER_TIMELINE) {
-      const tl = [...readLines<LogLine>(this.daemonLog(peer), logOff).map((l) => ({ ...l, src: 'daemon' })), ...svcLines.map((l) => ({ ...l, src: SVC }))]
+      const tl = [...readJsonLines<LogLine>(this.daemonLog(peer), logOff).map((l) => ({ ...l, src: 'daemon' })), ...svcLines.map((l) => ({ ...l, src: SVC }))]
         .sort((a, b) => a.time - b.time)
         .map((l) => `${l.time - k} ${l.src} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([x]) => !['time', 'msg', 'src', 'level', 'pid', 'hostname', 'node', 'svc'].includes(x))))}`);
       console.error(`timeline ${victim} killed:\n  ${tl.join('\n  ')}`);
@@ -474,7 +439,7 @@ class Bench {
    */
   private fenceBreakdown(peer: string, victim: string, logOff: number, since: (t: number | undefined) => number | undefined): Record<string, number | undefined> {
     if (!this.c.fence) return {};
-    const lines = readLines<LogLine>(this.daemonLog(peer), logOff);
+    const lines = readJsonLines<LogLine>(this.daemonLog(peer), logOff);
     const find = (want: Record<string, unknown>) => lines.find((l) => isEvent(l, want));
     const detect = find({ event: 'peer.down', peer: victim })?.time;
     const vote = find({ event: 'quorum.vote', granted: true })?.time;
@@ -514,7 +479,7 @@ class Bench {
     const t0 = Date.now();
     await stopKeepalived(this.kaPids.get(from)!);
     this.kaPids.delete(from);
-    const ev = () => readLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ka');
+    const ev = () => readJsonLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ka');
     const back = await waitFor('keepalived client served by the new master', () => ev().find((e) => e.ok && e.body === to && e.end > t0), 30_000, 20);
     // the switch is shorter than the client's 200 ms timeout: the request that fails (its SYN
     // went to the resigned master) may end after the first one the new master serves
@@ -532,13 +497,13 @@ class Bench {
     const res = await this.lab.exec(from, process.execPath, [cli('svcmgr'), '-s', SVC, 'relocate', '--to', to], { timeout: 120_000 });
     const cmdMs = Date.now() - r0;
     if (!res.ok) throw new Error(`relocate ${from} -> ${to}: ${res.stderr || res.stdout}`);
-    const ev = () => readLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ferry');
+    const ev = () => readJsonLines<ClientEvent>(this.clientLog, clientOff).filter((e) => e.target === 'ferry');
     const back = await waitFor('client served by the target', () => ev().find((e) => e.ok && e.body === to), 30_000, 20);
     const outage = ev().find((e) => !e.ok && e.start >= r0 && e.end <= back.end);
     if (process.env.FAILOVER_TIMELINE) {
       const tl = PAIR.flatMap((n) => [
-        ...readLines<LogLine>(this.daemonLog(n), offs[`${n}d`]).map((l): LogLine => ({ ...l, src: `${n} daemon` })),
-        ...readLines<LogLine>(path.join(this.lab.root(n), 'log', `${SVC}.log`), offs[`${n}s`]).map((l): LogLine => ({ ...l, src: `${n} ${SVC}` })),
+        ...readJsonLines<LogLine>(this.daemonLog(n), offs[`${n}d`]).map((l): LogLine => ({ ...l, src: `${n} daemon` })),
+        ...readJsonLines<LogLine>(path.join(this.lab.root(n), 'log', `${SVC}.log`), offs[`${n}s`]).map((l): LogLine => ({ ...l, src: `${n} ${SVC}` })),
       ])
         .filter((l) => !/check/.test(l.msg))
         .sort((a, b) => a.time - b.time)

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Lab } from '../src/lab/lab.js';
-import { cli } from './common.js';
+import { cli, sleep } from './common.js';
 import { defaultKeywords } from '../src/config/keywords.js';
 import { findKeyword } from '../src/vocab/keywords.js';
 
@@ -21,7 +21,6 @@ const SERVICES = Number(process.env.IDLE_SERVICES ?? 100);
 const WINDOW_S = Number(process.env.IDLE_WINDOW_S ?? 120);
 const SETTLE_S = Number(process.env.IDLE_SETTLE_S ?? 45);
 const KILLS = Number(process.env.IDLE_KILLS ?? 2);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = 100;
 
 function cpuTicks(pid: number): number {

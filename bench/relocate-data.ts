@@ -43,7 +43,7 @@ import path from 'node:path';
 import { Lab } from '../src/lab/lab.js';
 import { parseStats } from '../src/resources/sync-rsync.js';
 import type { RelocateResult } from '../src/cli/relocate.js';
-import { cli, median, sh } from './common.js';
+import { cli, median, sh, sleep, waitFor } from './common.js';
 
 const FILES = Number(process.env.RELOC_FILES ?? 1024);
 const RUNS = Number(process.env.RELOC_RUNS ?? 3);
@@ -59,18 +59,7 @@ const RSYNCD_PORT = 8730;
 const PAIR = ['n1', 'n2'] as const;
 type Variant = 'rsync' | 'btrfs' | 'naive';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const other = (n: string) => (n === 'n1' ? 'n2' : 'n1');
-
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
 
 // the writer: braces are config references ({env.data}), so a subshell and no `%`
 const WRITER = `/bin/sh -c "trap 'exit 0' TERM; n=$(wc -l < /data/records); while :; do sleep 0.1 & n=$((n+1)); k=$((n - n / ${FILES} * ${FILES})); (echo $n; head -c ${MIB} /dev/urandom) > /data/f/.w; mv /data/f/.w /data/f/$k; echo $n >> /data/records; wait; done"`;

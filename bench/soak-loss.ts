@@ -18,40 +18,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Lab } from '../src/lab/lab.js';
 import { nftIn } from '../src/lab/nft.js';
+import { readJsonLines, sleep, waitFor } from './common.js';
 
 const SVC = 'web';
 const VIP = '10.215.0.110';
 const PORT = 8080;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface LogLine {
   time: number;
   event?: string;
   [k: string]: unknown;
-}
-
-function readEvents(file: string): LogLine[] {
-  if (!fs.existsSync(file)) return [];
-  const out: LogLine[] = [];
-  for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!l.startsWith('{')) continue;
-    try {
-      out.push(JSON.parse(l) as LogLine);
-    } catch {
-      // a line being written
-    }
-  }
-  return out;
-}
-
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 function serviceFile(lab: Lab): string {
@@ -98,9 +74,9 @@ export async function soakLoss(): Promise<Record<string, number>> {
     lab.writeClusterConf({ interval: '100ms', timeout: '300ms', cluster: ['quorum = false'] });
     for (const n of ['n1', 'n2']) fs.writeFileSync(path.join(lab.root(n), 'etc', 'services', `${SVC}.env`), serviceFile(lab));
     lab.startAgent('n1');
-    await waitFor('web up on n1', () => readEvents(daemonLog(lab, 'n1')).some((l) => l.event === 'daemon.action.end' && l.svc === SVC && l.kind === 'start' && l.ok === true), 60_000);
+    await waitFor('web up on n1', () => readJsonLines<LogLine>(daemonLog(lab, 'n1')).some((l) => l.event === 'daemon.action.end' && l.svc === SVC && l.kind === 'start' && l.ok === true), 60_000, 100);
     lab.startAgent('n2');
-    await waitFor('n2 hears n1', () => readEvents(daemonLog(lab, 'n2')).some((l) => l.event === 'peer.up' && l.peer === 'n1'), 60_000);
+    await waitFor('n2 hears n1', () => readJsonLines<LogLine>(daemonLog(lab, 'n2')).some((l) => l.event === 'peer.up' && l.peer === 'n1'), 60_000, 100);
     await sleep(3_000);
     const mark = Date.now();
     await lab.dropPackets('n1', loss, { net: 0 });
@@ -113,7 +89,7 @@ export async function soakLoss(): Promise<Record<string, number>> {
       for (const n of ['n1', 'n2']) if (!lab.isUp(n)) throw new Error(`${n} is not up`);
     }
     const dropped = await droppedPackets(lab, 'n1');
-    const during = (n: string) => readEvents(daemonLog(lab, n)).filter((l) => l.time >= mark);
+    const during = (n: string) => readJsonLines<LogLine>(daemonLog(lab, n)).filter((l) => l.time >= mark);
     const all = [...during('n1'), ...during('n2')];
     const falseDown = all.filter((l) => l.event === 'peer.down').length;
     const actions = all.filter((l) => l.event === 'daemon.action.begin').length;

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { Lab } from '../src/lab/lab.js';
 import { cli } from '../test/helpers/cluster-lab.js';
 import type { SvcmonModel } from '../src/daemon/svcmon-model.js';
-import { median } from './common.js';
+import { median, sleep } from './common.js';
 import { DatagramCapture, SlotSampler, cpuMs, linkBytes, rssMiB } from './soak-probes.js';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -26,7 +26,6 @@ const SLOT_SIZE = 4096;
 const SVCMON_RUNS = 7;
 const TARGET = { beatBytes: 1024, slotBytes: SLOT_SIZE, idleBytesPerS: 20_000, svcmonMs: 500, peerDown: 0 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (s: string) => process.stderr.write(`[soak-scale ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 const svcName = (i: number) => `sc${String(i).padStart(4, '0')}`;

@@ -9,12 +9,11 @@ import path from 'node:path';
 import { generateSecret } from '../src/cluster/config.js';
 import { createHbLab } from '../test/helpers/hb-lab.js';
 import { HbProc } from '../test/helpers/hb-proc.js';
-import { sh } from './common.js';
+import { sh, sleep } from './common.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 const SERVICES = 5000;
 const WINDOW_MS = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function txBytes(ns: string): Promise<number> {
   const j = JSON.parse(await sh('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'eth0'])) as { stats64: { tx: { bytes: number } } }[];
