@@ -374,7 +374,7 @@ export class Daemon {
     const local = this.local.get(name);
     const svc = this.reads.service(name);
     if (!local || !svc) return;
-    const up = this.hb ? Object.entries(this.hb.peers()).filter(([, v]) => v.state === 'up').map(([n]) => n) : [];
+    const up = this.membership?.up() ?? [];
     this.data.observe(svc, local.avail === 'up' || local.avail === 'warn', up);
     Object.assign(local, this.data.stateFields(name));
     this.tasks.observe(svc, local.monitor === 'idle' && !local.frozen && !this.nodeFrozen && runsHereForTasks(local.avail, local.expect?.state === 'up'));
