@@ -1,9 +1,11 @@
 // svcmon at scale (issue 9, "Scale": 3 nodes x 5000 services, svcmon <= 500 ms; issue 11:
 // the text no slower than the JSON), against `node -e 0` in the same run. The input is a
 // synthetic daemon view of the scale soak's cluster (bench/svcmon-view.ts), served by a real
-// unix socket server speaking the control protocol (one request line, one answer line,
-// serialized per request as the daemon's control server does). Times, medians of
-// SVCMON_RUNS (default 9):
+// unix socket server speaking the control protocol (one request line, one answer line, built
+// per request by the daemon's own src/daemon/view-text.ts: the peers' items serialized once,
+// this node's afresh; `lean` as asked). Times, medians of SVCMON_RUNS (default 9):
+//   (0) the daemon's answer: JSON.stringify of the whole answer (before) against viewAnswerText,
+//       whole and lean (what svcmon's text asks for), utf8-encoded; the CLI's parse of either,
 //   (a) the model build (modelOfView of the parsed view),
 //   (b) the text render (node table, notes and heartbeats included),
 //   (c) the JSON output (stringify and write to /dev/null),
@@ -25,6 +27,7 @@ import { controlSocketPath, type ClusterView } from '../src/daemon/control-proto
 import { ferryPaths } from '../src/paths.js';
 import { modelOfView } from '../src/daemon/svcmon-model.js';
 import { svcmonJson, svcmonText } from '../src/cli/svcmon-output.js';
+import { viewAnswerText } from '../src/daemon/view-text.js';
 
 const RUNS = Number(process.env.SVCMON_RUNS ?? 9);
 const NODES = Number(process.env.SVCMON_NODES ?? 3);
@@ -34,7 +37,7 @@ const REF = process.env.SVCMON_REF;
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const round = (x: number): number => Math.round(x * 10) / 10;
 
-/** A control socket answering every `view` request with the view (anything else: an error). */
+/** A control socket answering every `view` request with the view as the daemon does (anything else: an error). */
 function serveView(socketPath: string, view: ClusterView): Promise<net.Server> {
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   const server = net.createServer((conn) => {
@@ -44,8 +47,8 @@ function serveView(socketPath: string, view: ClusterView): Promise<net.Server> {
       buf += c.toString('utf8');
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
-      const req = JSON.parse(buf.slice(0, nl)) as { op?: string };
-      conn.end(JSON.stringify(req.op === 'view' ? { ok: true, view } : { ok: false, error: `unknown request ${req.op}` }) + '\n');
+      const req = JSON.parse(buf.slice(0, nl)) as { op?: string; lean?: boolean };
+      conn.end((req.op === 'view' ? viewAnswerText(view, view.nodename, req.lean === true) : JSON.stringify({ ok: false, error: `unknown request ${req.op}` })) + '\n');
     });
   });
   return new Promise((resolve, reject) => {
@@ -88,11 +91,21 @@ export async function svcmonScale(): Promise<Record<string, number>> {
   const wire = JSON.stringify({ ok: true, view });
   const parsed = () => (JSON.parse(wire) as { view: ClusterView }).view;
   const out: Record<string, number> = { runs: RUNS, nodes: NODES, services: SERVICES, view_bytes: wire.length, load1_before: os.loadavg()[0]! };
+  // the daemon's side: the answer as one stringify (before), as built from cached parts (the
+  // first build fills the cache), and lean; the same bytes
+  if (viewAnswerText(view, view.nodename) !== wire) throw new Error('viewAnswerText differs from JSON.stringify of the answer');
+  out.view_lean_bytes = viewAnswerText(view, view.nodename, true).length;
+  // utf8-encoded as the socket write does (a built string is flattened then)
+  out.answer_stringify_ms = inProcess(() => Buffer.byteLength(JSON.stringify({ ok: true, view })));
+  out.answer_cached_ms = inProcess(() => Buffer.byteLength(viewAnswerText(view, view.nodename)));
+  out.answer_lean_ms = inProcess(() => Buffer.byteLength(viewAnswerText(view, view.nodename, true)));
 
   // in process, on the parsed answer (what the CLI has once the daemon answered)
   const v = parsed();
   const devnull = fs.openSync('/dev/null', 'w');
   out.parse_ms = inProcess(parsed);
+  const leanWire = viewAnswerText(view, view.nodename, true);
+  out.parse_lean_ms = inProcess(() => JSON.parse(leanWire));
   out.model_ms = inProcess(() => modelOfView(v));
   out.text_ms = inProcess(() => svcmonText(v));
   out.json_ms = inProcess(() => fs.writeSync(devnull, svcmonJson(v)));
@@ -121,7 +134,8 @@ export async function svcmonScale(): Promise<Record<string, number>> {
     // the same bytes as the in-process render (the text's clock: only the "ago" columns move)
     const json = svcmonJson(v);
     if (outputs.svcmon_json!.toString() !== json) throw new Error('svcmon --format json differs from the in-process render of the view');
-    if (REF && outputs.ref_svcmon_json!.toString() !== json) throw new Error(`${REF} --format json differs from this build's`);
+    // the same document (a build before 2026-12-03 pretty-printed it)
+    if (REF && JSON.stringify(JSON.parse(outputs.ref_svcmon_json!.toString())) + '\n' !== json) throw new Error(`${REF} --format json differs from this build's`);
     const strip = (s: string) => s.replace(/\d+\.\d s ago|\d+\.\ds ago|\d+ s ago/g, 'T');
     if (strip(outputs.svcmon!.toString()) !== strip(svcmonText(v))) throw new Error('svcmon differs from the in-process render of the view');
     out.text_bytes = outputs.svcmon!.length;

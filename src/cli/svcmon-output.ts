@@ -1,5 +1,7 @@
 // What svcmon prints of a daemon's view, as one string each: the text (the service table,
 // its notes, the node table, the heartbeats) and the JSON model (src/daemon/svcmon-model.ts).
+// The JSON is one compact line (docs/svcmon.md): pretty-printed, 3 nodes x 5000 services made
+// 22 MB, most of it indentation, and its stringify and write were a third of svcmon's time.
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { modelOfView } from '../daemon/svcmon-model.js';
 import { renderClusterSvcmon } from './render-cluster.js';
@@ -10,5 +12,5 @@ export function svcmonText(view: ClusterView, wanted: readonly string[] = [], no
 }
 
 export function svcmonJson(view: ClusterView, wanted: readonly string[] = []): string {
-  return JSON.stringify(modelOfView(view, wanted), null, 2) + '\n';
+  return JSON.stringify(modelOfView(view, wanted)) + '\n';
 }

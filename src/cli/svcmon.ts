@@ -13,10 +13,15 @@ import type { ClusterView } from '../daemon/control-protocol.js';
 import { svcmonJson, svcmonText } from './svcmon-output.js';
 import { modelOfLocal } from '../daemon/svcmon-model.js';
 
-/** The cluster view from the local daemon, or why there is none (no daemon runs here). */
-async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {
+/**
+ * The cluster view from the local daemon, or why there is none (no daemon runs here). lean:
+ * without the config digests the text does not show (a third of the view at 5000 services);
+ * a daemon of an earlier version, which refuses the option, is asked for the whole view.
+ */
+async function clusterView(ctx: ReturnType<typeof cliContext>, lean: boolean): Promise<ClusterView | DaemonUnreachable> {
   try {
-    const r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
+    let r = await askDaemon(ctx.paths, lean ? { op: 'view', lean } : { op: 'view' }, 5_000);
+    if (lean && !r.ok && r.error.startsWith('bad request: unknown field "lean"')) r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
     if (!r.ok) throw new UserError(`daemon: ${r.error}`);
     if (!r.view) throw new UserError('daemon: the answer carries no view');
     return r.view;
@@ -40,7 +45,7 @@ async function main(): Promise<number> {
   const ctx = cliContext();
   const opts = await options();
   const wanted = commaList(opts.service);
-  const view = await clusterView(ctx);
+  const view = await clusterView(ctx, opts.format !== 'json');
   // the service files are listed only when needed (a check of --service, no daemon): 5000 names
   const known = wanted.length || view instanceof DaemonUnreachable ? listServices(ctx.paths) : [];
   for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
@@ -65,7 +70,7 @@ async function main(): Promise<number> {
       }),
     )
   ).filter((s): s is ServiceStatus => s !== undefined);
-  if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfLocal(ctx.nodename, statuses, view.message), null, 2) + '\n');
+  if (opts.format === 'json') process.stdout.write(JSON.stringify(modelOfLocal(ctx.nodename, statuses, view.message)) + '\n');
   else process.stdout.write(renderSvcmon(statuses) + '\n');
   return code;
 }

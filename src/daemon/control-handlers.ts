@@ -10,8 +10,8 @@ import type { PeerInfo } from '../cluster/orchestrator.js';
 import { EVENT } from '../events.js';
 import type { Logger } from '../log.js';
 import { answerEvents } from './control-events.js';
-import type { ClusterView, Request, Response } from './control-protocol.js';
-import type { StreamAnswer } from './control-server.js';
+import type { Request, Response } from './control-protocol.js';
+import type { RawAnswer, StreamAnswer } from './control-server.js';
 import type { Drainer } from './drain.js';
 import type { EventRing } from './event-ring.js';
 import type { InstanceMonitor } from './instance-monitor.js';
@@ -29,7 +29,8 @@ export interface ControlContext {
   nodeFrozen: () => boolean;
   /** <var>/node.frozen */
   nodeFrozenFile: string;
-  view: () => ClusterView;
+  /** the `view` answer's text (src/daemon/view-text.ts); lean: the request's option */
+  viewAnswer: (lean: boolean) => string;
   drainer: () => Drainer;
   events: EventRing;
   /** the daemon's graceful stop */
@@ -43,12 +44,12 @@ export interface ControlContext {
 export class ControlHandlers {
   constructor(private readonly c: ControlContext) {}
 
-  async handle(req: Request): Promise<Response | StreamAnswer> {
+  async handle(req: Request): Promise<Response | StreamAnswer | RawAnswer> {
     switch (req.op) {
       case 'ping':
         return { ok: true, nodename: this.c.nodename };
       case 'view':
-        return { ok: true, view: this.c.view() };
+        return { raw: this.c.viewAnswer(req.lean === true) };
       case 'relocate':
         return this.relocate(req.svc, req.to);
       case 'clear':

@@ -24,7 +24,8 @@ export const MAX_DRAIN_TIMEOUT_S = 86_400;
 
 export type Request =
   | { op: 'ping' }
-  | { op: 'view' }
+  /** lean: `configs` of each node keeps only the digests with a conflict (what svcmon's text shows of them) */
+  | { op: 'view'; lean?: boolean }
   | { op: 'relocate'; svc: string; to: string }
   | { op: 'clear'; svc: string }
   /** the daemon's last full status of a service here (svcmgr print status) */
@@ -59,6 +60,7 @@ const FIELDS: Record<Op, readonly string[]> = {
 /** Optional boolean fields per op. */
 const FLAGS: Partial<Record<Op, readonly string[]>> = {
   events: ['follow'],
+  view: ['lean'],
 };
 
 /** Optional whole-number fields per op, with their bounds. */
@@ -141,6 +143,7 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   }
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
   if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
+  if (op === 'view') return { ok: true, request: keys.includes('lean') ? { op, lean: obj.lean as boolean } : { op } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
   if (op === 'clear' || op === 'status') return { ok: true, request: { op, svc: obj.svc as string } };
   if (op === 'drain') return { ok: true, request: keys.includes('timeout') ? { op, timeout: obj.timeout as number } : { op } };

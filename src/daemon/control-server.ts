@@ -21,9 +21,15 @@ export interface StreamAnswer {
   subscribe(push: (text: string) => void): () => void;
 }
 
-export type Handler = (req: Request) => Promise<Response | StreamAnswer>;
+/** An answer already serialized: `raw` is the JSON text of a Response, without the newline (the view, built from cached parts). */
+export interface RawAnswer {
+  raw: string;
+}
 
-const isStream = (r: Response | StreamAnswer): r is StreamAnswer => (r as StreamAnswer).stream === true;
+export type Handler = (req: Request) => Promise<Response | StreamAnswer | RawAnswer>;
+
+const isStream = (r: Response | StreamAnswer | RawAnswer): r is StreamAnswer => (r as StreamAnswer).stream === true;
+const isRaw = (r: Response | RawAnswer): r is RawAnswer => typeof (r as RawAnswer).raw === 'string';
 
 export interface ControlLimits {
   /** longest request line, newline excluded */
@@ -54,7 +60,8 @@ export interface ControlServer extends net.Server {
   stats(): ControlStats;
 }
 
-function answerLine(res: Response): string {
+function answerLine(res: Response | RawAnswer): string {
+  if (isRaw(res)) return res.raw + '\n';
   try {
     return JSON.stringify(res) + '\n';
   } catch (e) {
@@ -101,7 +108,7 @@ export async function listenControl(socketPath: string, handler: Handler, log: L
     const framer = new LineFramer(lim.maxLineBytes);
 
     /** the one answer of this connection; the client has lingerMs to read it and close */
-    const finish = (res: Response): void => {
+    const finish = (res: Response | RawAnswer): void => {
       state = 'done';
       clearTimeout(deadline);
       counters.answered++;

@@ -13,6 +13,7 @@ import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState }
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
+import { viewAnswerText } from './view-text.js';
 import { startClusterState, type ClusterState } from '../statechan/index.js';
 import { PublishedState } from './published.js';
 import { LoopLag } from './loop-lag.js';
@@ -162,7 +163,7 @@ export class Daemon {
     });
     this.control = new ControlHandlers({
       nodename, log: this.log, cluster: () => this.cluster, local: this.local, intents: () => this.intents, instance: (n) => this.instance(n),
-      peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, view: () => this.view(),
+      peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, viewAnswer: (lean) => this.viewAnswer(lean),
       drainer: () => this.drainer, events: this.events, shutdown: () => void this.stop(true), publish: (u) => this.publish(u), kick: () => this.kick(), status: (svc) => this.statusAnswer(svc),
     });
     this.server = await listenControl(controlSocketPath(paths), (req) => this.control.handle(req), this.log);
@@ -502,9 +503,19 @@ export class Daemon {
   // ---------------------------------------------------------------- control
 
   view(): ClusterView {
-    const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: this.payload() as unknown as NodeState } };
+    return this.viewOf(this.payload() as unknown as NodeState);
+  }
+
+  /** `self`: this node's state, a copy (view) or the live objects, serialized at once (viewAnswer) */
+  private viewOf(self: NodeState): ClusterView {
+    const nodes: ClusterView['nodes'] = { [this.opts.nodename]: { state: 'self', payload: self } };
     for (const [n, p] of Object.entries(this.peerInfo())) nodes[n] = { state: p.state, payload: p.payload };
     return { nodename: this.opts.nodename, cluster: this.cluster.name, nodes, hb: this.hb.snapshot(), intents: this.intents, ...(this.server ? { control: this.server.stats() } : {}) };
+  }
+
+  /** the control answer to `view`: the peers' items serialized once each (src/daemon/view-text.ts), this node's state not copied first */
+  private viewAnswer(lean: boolean): string {
+    return viewAnswerText(this.viewOf(this.nodeState()), this.opts.nodename, lean);
   }
   /**
    * `svcmgr print status` from the last full read, read again first when the file or the var
