@@ -47,8 +47,8 @@ function serveView(socketPath: string, view: ClusterView): Promise<net.Server> {
       buf += c.toString('utf8');
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
-      const req = JSON.parse(buf.slice(0, nl)) as { op?: string; lean?: boolean };
-      conn.end((req.op === 'view' ? viewAnswerText(view, view.nodename, req.lean === true) : JSON.stringify({ ok: false, error: `unknown request ${req.op}` })) + '\n');
+      const req = JSON.parse(buf.slice(0, nl)) as { op?: string; lean?: boolean; spans?: boolean };
+      conn.end((req.op === 'view' ? viewAnswerText(view, view.nodename, { lean: req.lean === true, spans: req.spans === true }) : JSON.stringify({ ok: false, error: `unknown request ${req.op}` })) + '\n');
     });
   });
   return new Promise((resolve, reject) => {
@@ -94,17 +94,17 @@ export async function svcmonScale(): Promise<Record<string, number>> {
   // the daemon's side: the answer as one stringify (before), as built from cached parts (the
   // first build fills the cache), and lean; the same bytes
   if (viewAnswerText(view, view.nodename) !== wire) throw new Error('viewAnswerText differs from JSON.stringify of the answer');
-  out.view_lean_bytes = viewAnswerText(view, view.nodename, true).length;
+  out.view_lean_bytes = viewAnswerText(view, view.nodename, { lean: true }).length;
   // utf8-encoded as the socket write does (a built string is flattened then)
   out.answer_stringify_ms = inProcess(() => Buffer.byteLength(JSON.stringify({ ok: true, view })));
   out.answer_cached_ms = inProcess(() => Buffer.byteLength(viewAnswerText(view, view.nodename)));
-  out.answer_lean_ms = inProcess(() => Buffer.byteLength(viewAnswerText(view, view.nodename, true)));
+  out.answer_lean_ms = inProcess(() => Buffer.byteLength(viewAnswerText(view, view.nodename, { lean: true })));
 
   // in process, on the parsed answer (what the CLI has once the daemon answered)
   const v = parsed();
   const devnull = fs.openSync('/dev/null', 'w');
   out.parse_ms = inProcess(parsed);
-  const leanWire = viewAnswerText(view, view.nodename, true);
+  const leanWire = viewAnswerText(view, view.nodename, { lean: true });
   out.parse_lean_ms = inProcess(() => JSON.parse(leanWire));
   out.model_ms = inProcess(() => modelOfView(v));
   out.text_ms = inProcess(() => svcmonText(v));

@@ -8,23 +8,25 @@ import { cliContext, commaList, isMainModule, reportError, runMain } from './mai
 import { renderSvcmon } from './render-svcmon.js';
 import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
 import { quickSvcmonArgs, type SvcmonArgs } from './svcmon-args.js';
-import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemonText, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
-import { svcmonJson, svcmonText } from './svcmon-output.js';
+import { svcmonJson, svcmonText, type ViewText } from './svcmon-output.js';
 import { modelOfLocal } from '../daemon/svcmon-model.js';
 
 /**
- * The cluster view from the local daemon, or why there is none (no daemon runs here). lean:
- * without the config digests the text does not show (a third of the view at 5000 services);
- * a daemon of an earlier version, which refuses the option, is asked for the whole view.
+ * The cluster view from the local daemon, or why there is none (no daemon runs here). The text
+ * asks for it lean (without the config digests it does not show: a third of the view at 5000
+ * services), the JSON with the spans of the payloads (copied to the output as they are); a
+ * daemon of an earlier version, which refuses these options, is asked for the whole view.
  */
-async function clusterView(ctx: ReturnType<typeof cliContext>, lean: boolean): Promise<ClusterView | DaemonUnreachable> {
+async function clusterView(ctx: ReturnType<typeof cliContext>, json: boolean): Promise<{ view: ClusterView; raw?: ViewText } | DaemonUnreachable> {
   try {
-    let r = await askDaemon(ctx.paths, lean ? { op: 'view', lean } : { op: 'view' }, 5_000);
-    if (lean && !r.ok && r.error.startsWith('bad request: unknown field "lean"')) r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
+    let a = await askDaemonText(ctx.paths, json ? { op: 'view', spans: true } : { op: 'view', lean: true }, 5_000);
+    if (!a.response.ok && a.response.error.startsWith('bad request: unknown field')) a = await askDaemonText(ctx.paths, { op: 'view' }, 5_000);
+    const r = a.response;
     if (!r.ok) throw new UserError(`daemon: ${r.error}`);
     if (!r.view) throw new UserError('daemon: the answer carries no view');
-    return r.view;
+    return { view: r.view, ...(r.spans ? { raw: { text: a.text, spans: r.spans } } : {}) };
   } catch (e) {
     if (e instanceof DaemonUnreachable) return e;
     // a local-only table here would read as an empty cluster: say why and stop
@@ -45,12 +47,12 @@ async function main(): Promise<number> {
   const ctx = cliContext();
   const opts = await options();
   const wanted = commaList(opts.service);
-  const view = await clusterView(ctx, opts.format !== 'json');
+  const view = await clusterView(ctx, opts.format === 'json');
   // the service files are listed only when needed (a check of --service, no daemon): 5000 names
   const known = wanted.length || view instanceof DaemonUnreachable ? listServices(ctx.paths) : [];
   for (const w of wanted) if (!known.includes(w)) throw new NoSuchService(`service ${w} does not exist`);
   if (!(view instanceof DaemonUnreachable)) {
-    process.stdout.write(opts.format === 'json' ? svcmonJson(view, wanted) : svcmonText(view, wanted));
+    process.stdout.write(opts.format === 'json' ? svcmonJson(view.view, wanted, view.raw) : svcmonText(view.view, wanted));
     return 0;
   }
   const names = wanted.length ? wanted : known;

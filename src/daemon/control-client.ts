@@ -26,6 +26,11 @@ function connectError(socketPath: string, e: NodeJS.ErrnoException): DaemonNoAcc
 }
 
 export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<Response> {
+  return askDaemonText(paths, req, timeoutMs, maxAnswerBytes).then((a) => a.response);
+}
+
+/** askDaemon, with the answer line's text too (the `view` answer's spans point into it) */
+export function askDaemonText(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<{ response: Response; text: string }> {
   const socketPath = controlSocketPath(paths);
   return new Promise((resolve, reject) => {
     const framer = new LineFramer(maxAnswerBytes);
@@ -41,7 +46,7 @@ export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, m
     };
     const answer = (text: string): void => {
       const r = parseResponse(text);
-      settle(() => ('bad' in r ? reject(new Error(`bad answer from the daemon (${r.bad}): ${text.slice(0, 200)}`)) : resolve(r)));
+      settle(() => ('bad' in r ? reject(new Error(`bad answer from the daemon (${r.bad}): ${text.slice(0, 200)}`)) : resolve({ response: r, text })));
     };
     const timer = setTimeout(() => {
       settle(() => reject(new DaemonUnreachable(`the daemon did not answer within ${timeoutMs} ms on ${socketPath}`)));

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { answerEvents } from './control-events.js';
 import type { Request, Response } from './control-protocol.js';
 import type { RawAnswer, StreamAnswer } from './control-server.js';
+import type { ViewTextOptions } from './view-text.js';
 import type { Drainer } from './drain.js';
 import type { EventRing } from './event-ring.js';
 import type { InstanceMonitor } from './instance-monitor.js';
@@ -29,8 +30,8 @@ export interface ControlContext {
   nodeFrozen: () => boolean;
   /** <var>/node.frozen */
   nodeFrozenFile: string;
-  /** the `view` answer's text (src/daemon/view-text.ts); lean: the request's option */
-  viewAnswer: (lean: boolean) => string;
+  /** the `view` answer's text (src/daemon/view-text.ts), with the request's options */
+  viewAnswer: (o: ViewTextOptions) => string;
   drainer: () => Drainer;
   events: EventRing;
   /** the daemon's graceful stop */
@@ -49,7 +50,7 @@ export class ControlHandlers {
       case 'ping':
         return { ok: true, nodename: this.c.nodename };
       case 'view':
-        return { raw: this.c.viewAnswer(req.lean === true) };
+        return { raw: this.c.viewAnswer({ lean: req.lean === true, spans: req.spans === true }) };
       case 'relocate':
         return this.relocate(req.svc, req.to);
       case 'clear':

@@ -24,8 +24,11 @@ export const MAX_DRAIN_TIMEOUT_S = 86_400;
 
 export type Request =
   | { op: 'ping' }
-  /** lean: `configs` of each node keeps only the digests with a conflict (what svcmon's text shows of them) */
-  | { op: 'view'; lean?: boolean }
+  /**
+   * lean: `configs` of each node keeps only the digests with a conflict (what svcmon's text
+   * shows of them); spans: the answer says where each node's payload text is in the line
+   */
+  | { op: 'view'; lean?: boolean; spans?: boolean }
   | { op: 'relocate'; svc: string; to: string }
   | { op: 'clear'; svc: string }
   /** the daemon's last full status of a service here (svcmgr print status) */
@@ -60,7 +63,7 @@ const FIELDS: Record<Op, readonly string[]> = {
 /** Optional boolean fields per op. */
 const FLAGS: Partial<Record<Op, readonly string[]>> = {
   events: ['follow'],
-  view: ['lean'],
+  view: ['lean', 'spans'],
 };
 
 /** Optional whole-number fields per op, with their bounds. */
@@ -143,7 +146,7 @@ export function parseRequest(line: Buffer | string): ParsedRequest {
   }
   // rebuilt from the checked fields only: nothing else of the parsed object reaches the daemon
   if (op === 'events') return { ok: true, request: keys.includes('follow') ? { op, follow: obj.follow as boolean } : { op } };
-  if (op === 'view') return { ok: true, request: keys.includes('lean') ? { op, lean: obj.lean as boolean } : { op } };
+  if (op === 'view') return { ok: true, request: { op, ...(keys.includes('lean') ? { lean: obj.lean as boolean } : {}), ...(keys.includes('spans') ? { spans: obj.spans as boolean } : {}) } };
   if (op === 'relocate') return { ok: true, request: { op, svc: obj.svc as string, to: obj.to as string } };
   if (op === 'clear' || op === 'status') return { ok: true, request: { op, svc: obj.svc as string } };
   if (op === 'drain') return { ok: true, request: keys.includes('timeout') ? { op, timeout: obj.timeout as number } : { op } };
@@ -189,8 +192,11 @@ export interface ClearResult {
   error?: string;
 }
 
+/** Where each node's payload is in the `view` answer line: [start, end) in UTF-16 units of the line's text. */
+export type PayloadSpans = Record<string, [number, number]>;
+
 export type Response =
-  | { ok: true; nodename?: string; view?: ClusterView; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult; drain?: DrainReport; status?: ServiceStatus }
+  | { ok: true; nodename?: string; view?: ClusterView; spans?: PayloadSpans; intent?: Intent; events?: EventRecord[]; follow?: boolean; cleared?: ClearResult; drain?: DrainReport; status?: ServiceStatus }
   | { ok: false; error: string };
 
 /** The client's check of an answer line: a Response, or why it is not one. */

@@ -13,7 +13,7 @@ import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState }
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
-import { viewAnswerText } from './view-text.js';
+import { type ViewTextOptions, viewAnswerText } from './view-text.js';
 import { startClusterState, type ClusterState } from '../statechan/index.js';
 import { PublishedState } from './published.js';
 import { LoopLag } from './loop-lag.js';
@@ -163,7 +163,7 @@ export class Daemon {
     });
     this.control = new ControlHandlers({
       nodename, log: this.log, cluster: () => this.cluster, local: this.local, intents: () => this.intents, instance: (n) => this.instance(n),
-      peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, viewAnswer: (lean) => this.viewAnswer(lean),
+      peerInfo: () => this.peerInfo(), nodeFrozen: () => this.nodeFrozen, nodeFrozenFile: this.nodeFrozenFile, viewAnswer: (o) => this.viewAnswer(o),
       drainer: () => this.drainer, events: this.events, shutdown: () => void this.stop(true), publish: (u) => this.publish(u), kick: () => this.kick(), status: (svc) => this.statusAnswer(svc),
     });
     this.server = await listenControl(controlSocketPath(paths), (req) => this.control.handle(req), this.log);
@@ -514,8 +514,8 @@ export class Daemon {
   }
 
   /** the control answer to `view`: the peers' items serialized once each (src/daemon/view-text.ts), this node's state not copied first */
-  private viewAnswer(lean: boolean): string {
-    return viewAnswerText(this.viewOf(this.nodeState()), this.opts.nodename, lean);
+  private viewAnswer(o: ViewTextOptions): string {
+    return viewAnswerText(this.viewOf(this.nodeState()), this.opts.nodename, o);
   }
   /**
    * `svcmgr print status` from the last full read, read again first when the file or the var

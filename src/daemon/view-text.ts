@@ -52,28 +52,48 @@ function payloadText(p: Record<string, unknown>, lean: boolean): string {
   return `{${out}}`;
 }
 
+export interface ViewTextOptions {
+  /** configs: only the digests with a conflict */
+  lean?: boolean;
+  /** `spans`: where each node's payload text is in the line (svcmon json copies those texts as they are) */
+  spans?: boolean;
+}
+
+const PREFIX = '{"ok":true,"view":{';
+
 /**
- * `{"ok":true,"view":...}` for this view. `fresh`: the node whose payload is not cached (this
- * node: its states are edited in place). The view's payloads are only read.
+ * `{"ok":true,"view":...}` for this view (with `,"spans":{...}` after the view when asked).
+ * `fresh`: the node whose payload is not cached (this node: its states are edited in place).
+ * The view's payloads are only read.
  */
-export function viewAnswerText(view: ClusterView, fresh: string, lean = false): string {
+export function viewAnswerText(view: ClusterView, fresh: string, o: ViewTextOptions = {}): string {
   let nodes = '';
+  const at: Record<string, [number, number]> = {};
   for (const n of Object.keys(view.nodes)) {
     const nv = view.nodes[n]!;
-    let node = `"state":${JSON.stringify(nv.state)}`;
+    nodes += `${nodes ? ',' : ''}${JSON.stringify(n)}:{"state":${JSON.stringify(nv.state)}`;
     const p = nv.payload as unknown as Record<string, unknown> | undefined;
-    const s = typeof p !== 'object' || p === null ? JSON.stringify(p) : n === fresh ? payloadFresh(p, lean) : payloadText(p, lean);
-    if (s !== undefined) node += `,"payload":${s}`;
-    nodes += `${nodes ? ',' : ''}${JSON.stringify(n)}:{${node}}`;
+    const s = typeof p !== 'object' || p === null ? JSON.stringify(p) : n === fresh ? payloadFresh(p, o.lean === true) : payloadText(p, o.lean === true);
+    if (s !== undefined) {
+      nodes += ',"payload":';
+      at[n] = [nodes.length, nodes.length + s.length];
+      nodes += s;
+    }
+    nodes += '}';
   }
   // the other fields as JSON.stringify writes them, in the view's key order (nodes at its place)
   let body = '';
+  let nodesAt = 0;
   for (const k of Object.keys(view)) {
     const s = k === 'nodes' ? `{${nodes}}` : JSON.stringify((view as unknown as Record<string, unknown>)[k]);
     if (s === undefined) continue;
-    body += `${body ? ',' : ''}${JSON.stringify(k)}:${s}`;
+    body += `${body ? ',' : ''}${JSON.stringify(k)}:`;
+    if (k === 'nodes') nodesAt = PREFIX.length + body.length + 1;
+    body += s;
   }
-  return `{"ok":true,"view":{${body}}}`;
+  if (!o.spans) return `${PREFIX}${body}}}`;
+  const spans = Object.fromEntries(Object.entries(at).map(([n, [a, b]]) => [n, [nodesAt + a, nodesAt + b]]));
+  return `${PREFIX}${body}},"spans":${JSON.stringify(spans)}}`;
 }
 
 /** this node's payload, lean: serialized afresh, the configs without conflict left out */

@@ -10,7 +10,7 @@ import { viewAnswerText } from '../../src/daemon/view-text.js';
 import type { ClusterView } from '../../src/daemon/control-protocol.js';
 import type { ConfigDigest, NodeState, ServiceState } from '../../src/cluster/node-state.js';
 import { emptyDrops } from '../../src/heartbeat/types.js';
-import { svcmonText } from '../../src/cli/svcmon-output.js';
+import { svcmonJson, svcmonText } from '../../src/cli/svcmon-output.js';
 import { askDaemon } from '../../src/daemon/control-client.js';
 import { controlSocketPath, parseRequest } from '../../src/daemon/control-protocol.js';
 import { listenControl } from '../../src/daemon/control-server.js';
@@ -94,7 +94,7 @@ test('viewAnswerText: a replaced peer item and an edited own state show at the n
 
 test('lean: only the config digests without a conflict are left out, and the text is the same', (t) => {
   const v = sample();
-  const lean = (JSON.parse(viewAnswerText(v, 'n1', true)) as { view: ClusterView }).view;
+  const lean = (JSON.parse(viewAnswerText(v, 'n1', { lean: true })) as { view: ClusterView }).view;
   const expected = JSON.parse(answer(v)) as { view: ClusterView };
   for (const n of Object.values(expected.view.nodes)) {
     const c = n.payload?.configs;
@@ -111,9 +111,28 @@ test('lean: only the config digests without a conflict are left out, and the tex
   t.is(svcmonText(lean, ['web'], NOW), svcmonText(full, ['web'], NOW));
 });
 
-test('view requests: lean is an optional boolean', (t) => {
+test('spans: each payload text in the line; svcmon json copying them is the same bytes as its stringify', (t) => {
+  const v = sample();
+  const line = viewAnswerText(v, 'n1', { spans: true });
+  const a = JSON.parse(line) as { view: ClusterView; spans: Record<string, [number, number]> };
+  t.deepEqual(a.view, JSON.parse(answer(v)).view);
+  t.deepEqual(Object.keys(a.spans), ['n1', 'n2', 'n3']);
+  for (const [n, [from, to]] of Object.entries(a.spans)) t.is(line.slice(from, to), JSON.stringify(v.nodes[n]!.payload), n);
+  const json = svcmonJson(a.view, [], { text: line, spans: a.spans });
+  t.is(json, svcmonJson(a.view));
+  t.notRegex(json, /ferry-payload/);
+  // the down node's payload is the model's (stale statuses), not the daemon's text
+  t.true(JSON.parse(json).nodes.n3.payload.services.web.stale);
+  t.is(svcmonJson(a.view, ['web'], { text: line, spans: a.spans }), svcmonJson(a.view, ['web']));
+  // a span that does not hold the payload would show: the test can fail
+  const shifted = Object.fromEntries(Object.entries(a.spans).map(([n, [f, e]]) => [n, [f + 1, e + 1]])) as Record<string, [number, number]>;
+  t.not(svcmonJson(a.view, [], { text: line, spans: shifted }), svcmonJson(a.view));
+});
+
+test('view requests: lean and spans are optional booleans', (t) => {
   t.deepEqual(parseRequest('{"op":"view"}'), { ok: true, request: { op: 'view' } });
   t.deepEqual(parseRequest('{"op":"view","lean":true}'), { ok: true, request: { op: 'view', lean: true } });
+  t.deepEqual(parseRequest('{"op":"view","spans":false,"lean":false}'), { ok: true, request: { op: 'view', lean: false, spans: false } });
   const r = parseRequest('{"op":"view","lean":1}');
   t.false(r.ok);
   t.regex(r.ok ? '' : r.error, /"lean" must be true or false/);
@@ -124,7 +143,7 @@ test('the control server sends a raw answer as is, one line', async (t) => {
   t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));
   const paths = ferryPaths({ FERRY_ROOT: root });
   const v = sample();
-  const server = await listenControl(controlSocketPath(paths), async (req) => (req.op === 'view' ? { raw: viewAnswerText(v, 'n1', req.lean === true) } : { ok: true }), silentLogger());
+  const server = await listenControl(controlSocketPath(paths), async (req) => (req.op === 'view' ? { raw: viewAnswerText(v, 'n1', { lean: req.lean === true, spans: req.spans === true }) } : { ok: true }), silentLogger());
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   t.deepEqual(await askDaemon(paths, { op: 'view' }, 5_000), JSON.parse(answer(v)));
   const lean = await askDaemon(paths, { op: 'view', lean: true }, 5_000);
