@@ -8,7 +8,7 @@
 //       whole and lean (what svcmon's text asks for), utf8-encoded; the CLI's parse of either,
 //   (a) the model build (modelOfView of the parsed view),
 //   (b) the text render (node table, notes and heartbeats included),
-//   (c) the JSON output (stringify and write to /dev/null),
+//   (c) the JSON output (stringify, the live payloads copied from the answer, write to /dev/null),
 //   (d) the whole CLI, `svcmon` and `svcmon --format json`, its stdout read through a pipe,
 //       interleaved with `node -e 0`.
 // Each output is checked against the in-process render of the same view (byte for byte).
@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchRoot, cli, median } from './common.js';
 import { syntheticView, svcName } from './svcmon-view.js';
-import { controlSocketPath, type ClusterView } from '../src/daemon/control-protocol.js';
+import { controlSocketPath, type ClusterView, type PayloadSpans } from '../src/daemon/control-protocol.js';
 import { ferryPaths } from '../src/paths.js';
 import { modelOfView } from '../src/daemon/svcmon-model.js';
 import { svcmonJson, svcmonText } from '../src/cli/svcmon-output.js';
@@ -108,7 +108,10 @@ export async function svcmonScale(): Promise<Record<string, number>> {
   out.parse_lean_ms = inProcess(() => JSON.parse(leanWire));
   out.model_ms = inProcess(() => modelOfView(v));
   out.text_ms = inProcess(() => svcmonText(v));
-  out.json_ms = inProcess(() => fs.writeSync(devnull, svcmonJson(v)));
+  // as the CLI does: the live payloads copied from the answer line (its spans)
+  const spansLine = viewAnswerText(view, view.nodename, { spans: true });
+  const sp = JSON.parse(spansLine) as { view: ClusterView; spans: PayloadSpans };
+  out.json_ms = inProcess(() => fs.writeSync(devnull, svcmonJson(sp.view, [], { text: spansLine, spans: sp.spans })));
   fs.closeSync(devnull);
 
   // the whole CLI against a socket serving the view

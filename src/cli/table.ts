@@ -14,6 +14,10 @@ export function plainTable(rows: readonly (readonly string[])[]): string {
       if (len > widths[i]!) widths[i] = len;
     }
   }
+  // the padding after each cell, separator included, from strings made once (no string per cell)
+  let widest = 0;
+  for (const w of widths) if (w > widest) widest = w;
+  const spaces = Array.from({ length: widest + 2 }, (_, k) => ' '.repeat(k));
   const lines = new Array<string>(rows.length);
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;
@@ -21,7 +25,7 @@ export function plainTable(rows: readonly (readonly string[])[]): string {
     for (let i = 0; i < n; i++) {
       const cell = r[i] ?? '';
       // the last column is not padded: its padding would be trimmed with the line's end
-      line += i === 0 ? cell.padEnd(widths[0]!) : i === n - 1 ? ` ${cell}` : ` ${cell.padEnd(widths[i]!)}`;
+      line += i === n - 1 ? cell : cell + spaces[widths[i]! - cell.length + 1]!;
     }
     lines[k] = line.trimEnd();
   }

@@ -130,15 +130,15 @@ export function serviceViews(v: ClusterView, only: readonly string[] = []): Reco
 function servicesOf(v: ClusterView, facts: readonly NodeFacts[], only: ReadonlySet<string> | undefined): Record<string, ServiceView> {
   const self = v.nodes[v.nodename]?.payload?.services;
   const up = new Set(facts.filter((f) => f.state === 'up').map((f) => f.node));
-  // the hb column depends on the live members only: few distinct sets for thousands of services
+  // the hb column depends on the live members only: few distinct member lists for thousands of services
   const hbOf = new Map<string, ReturnType<typeof serviceHbStatus>>();
   const services: Record<string, ServiceView> = {};
   for (const svc of serviceNames(facts, only)) {
     const members = membersOf(self, facts, svc);
-    const liveMembers = members.filter((m) => m !== v.nodename && up.has(m));
-    const key = liveMembers.join('\n');
+    // keyed by the members (the live ones are derived from them): no array per service
+    const key = members.join('\n');
     let hb = hbOf.get(key);
-    if (hb === undefined) hbOf.set(key, (hb = serviceHbStatus(v.hb.heartbeats, liveMembers)));
+    if (hb === undefined) hbOf.set(key, (hb = serviceHbStatus(v.hb.heartbeats, members.filter((m) => m !== v.nodename && up.has(m)))));
     const instances: Record<string, InstanceView> = {};
     const placementInput: Record<string, PlacementInstance> = {};
     const active: string[] = [];
@@ -156,7 +156,8 @@ function servicesOf(v: ClusterView, facts: readonly NodeFacts[], only: ReadonlyS
         instances[f.node] = { agent: f.state, stale: true, service_type: s.service_type, lastSeen: f.lastSeen, last: { avail: s.avail, overall: s.overall, frozen, monitor: s.monitor, at: s.updated } };
       }
     }
-    const sv: ServiceView = { ...placementOf(members, placementInput), instances };
+    const p = placementOf(members, placementInput);
+    const sv: ServiceView = { placement: p.placement, best: p.best, runningOn: p.runningOn, instances };
     if (members.length > 1 && active.length > 1) sv.multipleActive = active.sort((a, b) => members.indexOf(a) - members.indexOf(b));
     services[svc] = sv;
   }
