@@ -20,7 +20,7 @@ repo=$(cd "$here/../../.." && pwd)
 NODE=$(command -v node)
 EXPORT=/srv/ferry-nfs-export
 ROOT=/tmp/ferry-nfs-root
-STATUS_BOUND=${FERRY_GUEST_NFS_STATUS_BOUND:-20}
+STATUS_BOUND=${FERRY_GUEST_NFS_STATUS_BOUND:-30}
 # the fs stop's own bound (fs-net-ops: 3 umounts of at most 15 + 5 s, stop_timeout, /proc
 # scans) plus the app's stop and svcmgr's start-up on a 1 vCPU TCG guest
 STOP_BOUND=${FERRY_GUEST_NFS_STOP_BOUND:-90}
