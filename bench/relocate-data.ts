@@ -33,9 +33,10 @@
 //   RELOC_VARIANTS=rsync,btrfs,naive, RELOC_SETTLE_S=s (run time before each relocation, default 5),
 //   RELOC_UNTIL=<epoch ms> (no new relocation after it, at least one per variant), RELOC_TIMELINE=1
 //   RELOC_BWLIMIT=<rsync --bwlimit, e.g. 110m>: a modelled link (1 Gbit/s ≈ 110m: MiB/s of
-//   payload), applied to the naive copy and to every rsync push of the rsync variant (phase 1
-//   and phase 2, `options = --bwlimit=...`); not to btrfs (its send is piped, no limit). Off by
-//   default: the default figures are at loopback speed.
+//   payload), the same for every variant: the naive copy and every rsync push of the rsync
+//   variant (phase 1 and phase 2, `options = --bwlimit=...`), and every btrfs send of the btrfs
+//   variant (`bwlimit = <KiB/s>`: ferry's pipe from btrfs send into the transport). Off by
+//   default: the default figures are at loopback speed (memory to memory, ~1 GB/s here).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,6 +54,8 @@ const UNTIL = Number(process.env.RELOC_UNTIL ?? 0);
 const BWLIMIT = process.env.RELOC_BWLIMIT ?? '';
 if (BWLIMIT && !/^\d+[kmg]?$/i.test(BWLIMIT)) throw new Error(`RELOC_BWLIMIT=${BWLIMIT}: an rsync --bwlimit rate (e.g. 110m)`);
 const BW_ARGS = BWLIMIT ? [`--bwlimit=${BWLIMIT}`] : [];
+/** the same rate in KiB/s, for the btrfs resource's bwlimit (rsync: a bare number is KiB/s, k/m/g multiply by 1024) */
+const BW_KIB = BWLIMIT ? Math.round(Number(BWLIMIT.replace(/[kmg]$/i, '')) * ({ k: 1, m: 1024, g: 1024 * 1024 }[BWLIMIT.slice(-1).toLowerCase()] ?? 1)) : 0;
 const IMAGE = process.env.FERRY_TEST_IMAGE ?? 'ferry/busybox:latest';
 const MIB = 1048576;
 const RSYNCD_PORT = 8730;
@@ -71,7 +74,7 @@ function serviceFile(v: Variant, root: string): string {
     '[env]', `data = ${data}`, '',
     '[container#1]', 'type = docker', `run_image = ${IMAGE}`, 'run_args = --network none -v {env.data}:/data', `run_command = ${WRITER}`, 'stop_timeout = 5s', '',
     ...(v === 'rsync' ? ['[sync#1]', 'type = rsync', 'src = {env.data}', ...BW_ARGS.map((a) => `options = ${a}`), ''] : []),
-    ...(v === 'btrfs' ? ['[sync#1]', 'type = btrfs', 'src = {env.data}', 'keep = 2', ''] : []),
+    ...(v === 'btrfs' ? ['[sync#1]', 'type = btrfs', 'src = {env.data}', 'keep = 2', ...(BW_KIB ? [`bwlimit = ${BW_KIB}`] : []), ''] : []),
   ].join('\n');
 }
 
@@ -162,6 +165,8 @@ interface Run {
   copy_ms?: number;
   start_ms?: number;
   reported_downtime_ms: number;
+  /** the command's upMs: the stop's start to the target publishing up (start_settle and the status read in it) */
+  reported_up_ms?: number;
   cmd_ms: number;
   /** independent: records files */
   client_gap_ms: number;
@@ -262,7 +267,14 @@ class VariantBench {
         const t3 = Date.now();
         if (!sr.ok) throw new Error(`start on ${to}: ${sr.stderr}`);
         const stats = parseStats(cp.stdout);
-        run = { stop_ms: t1 - t0, copy_bytes: stats.bytes, copy_ms: t2 - t1, start_ms: t3 - t2, reported_downtime_ms: t3 - t0, cmd_ms: t3 - t0, bytes_total: stats.bytes };
+        // the same bounds as the relocate command's downtime, from the service logs: the stop
+        // action begins on the owner → the container runs on the target (its start_settle
+        // check after it not counted); the commands' own time (CLI start-ups) is cmd_ms
+        const svcLog = (n: string) => path.join(this.lab.root(n), 'log', `${this.svc}.log`);
+        const stopAt = logTime(svcLog(from), offsets[logs.indexOf(svcLog(from))]!, (e) => e.event === 'action.begin' && e.action === 'stop');
+        const runAt = logTime(svcLog(to), offsets[logs.indexOf(svcLog(to))]!, (e) => e.msg === 'container running');
+        const down = stopAt !== undefined && runAt !== undefined ? runAt - stopAt : t3 - t0;
+        run = { stop_ms: t1 - t0, copy_bytes: stats.bytes, copy_ms: t2 - t1, start_ms: t3 - t2, reported_downtime_ms: down, reported_up_ms: t3 - (stopAt ?? t0), cmd_ms: t3 - t0, bytes_total: stats.bytes };
       } else {
         const t0 = Date.now();
         const r = await this.svcmgr(from, ['--format', 'json', 'relocate', '--to', to, '--wait', '600'], 700_000);
@@ -273,7 +285,7 @@ class VariantBench {
         if (!x) throw new Error(`relocate ${from} -> ${to}: no transfer in the report: ${r.stdout}`);
         run = {
           phase1_passes: x.phase1.passes, phase1_bytes: x.phase1.bytes, phase1_ms: x.phase1.ms, phase2_bytes: x.phase2.bytes, phase2_ms: x.phase2.ms,
-          stop_ms: x.stopMs, reported_downtime_ms: x.downtimeMs, cmd_ms: cmdMs, bytes_total: x.phase1.bytes + x.phase2.bytes,
+          stop_ms: x.stopMs, reported_downtime_ms: x.downtimeMs, reported_up_ms: x.upMs, cmd_ms: cmdMs, bytes_total: x.phase1.bytes + x.phase2.bytes,
         };
       }
       const gap = await probe.result(60_000);
@@ -310,6 +322,21 @@ class VariantBench {
 }
 
 const r0 = (x: number) => Math.round(x);
+
+/** epoch ms of the first JSON log line of `file` past `offset` that `pred` accepts */
+function logTime(file: string, offset: number, pred: (e: { time: number; msg?: string; event?: string; action?: string }) => boolean): number | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  for (const l of fs.readFileSync(file).subarray(offset).toString('utf8').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const e = JSON.parse(l) as { time: number; msg?: string; event?: string; action?: string };
+      if (pred(e)) return e.time;
+    } catch {
+      // a line being written
+    }
+  }
+  return undefined;
+}
 
 /** RELOC_TIMELINE=1: both nodes' daemon and service log lines of one relocation, ms from its start (health checks left out) */
 function timeline(logs: string[], offsets: number[], t0: number, gap: { lastWrite: number; firstWrite: number }): string {
@@ -369,7 +396,7 @@ export async function relocateData(): Promise<Record<string, number>> {
   const med = (rs: Run[], k: keyof Run) => median(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
   for (const [v, rs] of Object.entries(results)) {
     const warm = rs.filter((r) => !r.cold);
-    for (const k of ['reported_downtime_ms', 'client_gap_ms', 'stop_ms', 'phase2_ms', 'phase2_bytes', 'phase1_bytes', 'phase1_ms', 'phase1_passes', 'copy_ms', 'copy_bytes', 'start_ms', 'bytes_total', 'cmd_ms'] as const) {
+    for (const k of ['reported_downtime_ms', 'reported_up_ms', 'client_gap_ms', 'stop_ms', 'phase2_ms', 'phase2_bytes', 'phase1_bytes', 'phase1_ms', 'phase1_passes', 'copy_ms', 'copy_bytes', 'start_ms', 'bytes_total', 'cmd_ms'] as const) {
       const xs = rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
       if (!xs.length) continue;
       out[`${v}_${k}_median`] = r0(med(rs, k));

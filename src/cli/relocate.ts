@@ -28,8 +28,13 @@ export interface RelocateResult {
     phase1: TransferReport['phase1'];
     phase2: NonNullable<TransferReport['phase2']>;
     stopMs: number;
-    /** from the stop's start on the old owner to the service up on the target */
+    /**
+     * from the stop's start on the old owner (it stops serving) to the target's resources
+     * started (serving: a container from running, its start_settle check not counted)
+     */
     downtimeMs: number;
+    /** from the same stop's start to the target publishing the service up: + the start's checks (start_settle) and the status read after it */
+    upMs: number;
   };
 }
 
@@ -42,15 +47,24 @@ export function relocateText(r: RelocateResult): string {
     lines.push(`  phase 1 (running): ${x.phase1.passes} pass${x.phase1.passes === 1 ? '' : 'es'}, ${mb(x.phase1.bytes)} sent in ${(x.phase1.ms / 1000).toFixed(2)} s`);
     lines.push(`  phase 2 (stopped): ${mb(x.phase2.bytes)} sent in ${(x.phase2.ms / 1000).toFixed(2)} s`);
     lines.push(`  downtime: ${(x.downtimeMs / 1000).toFixed(2)} s (stop ${(x.stopMs / 1000).toFixed(2)} s, final delta, start on ${r.to})`);
+    lines.push(`  reported up after ${(x.upMs / 1000).toFixed(2)} s (the start's checks, such as start_settle, and the status read after it)`);
   }
   return lines.join('\n');
 }
 
-function transferOf(v: ClusterView, svc: string, intent: string, upAt: number): RelocateResult['transfer'] {
+/**
+ * The transfer report of the old owner, with the downtime ending when the target began to
+ * serve: the latest `started` of its data resources (stamped by its start), when it came
+ * after the stop; else (an older target that does not publish it) when it was seen up.
+ */
+export function transferOf(v: ClusterView, svc: string, intent: string, to: string, upAt: number): RelocateResult['transfer'] {
+  const starts = Object.values(v.nodes[to]?.payload?.services[svc]?.data ?? {}).map((d) => d.started ?? 0);
+  const servingAt = starts.length ? Math.max(...starts) : 0;
   for (const nv of Object.values(v.nodes)) {
     const tr = nv.payload?.services[svc]?.transfer;
     if (tr?.intent === intent && tr.ok && tr.phase2 && tr.stoppedAt !== undefined) {
-      return { phase1: tr.phase1, phase2: tr.phase2, stopMs: tr.stopMs ?? 0, downtimeMs: Math.max(0, upAt - tr.stoppedAt) };
+      const end = servingAt >= tr.stoppedAt && servingAt <= upAt ? servingAt : upAt;
+      return { phase1: tr.phase1, phase2: tr.phase2, stopMs: tr.stopMs ?? 0, downtimeMs: Math.max(0, end - tr.stoppedAt), upMs: Math.max(0, upAt - tr.stoppedAt) };
     }
   }
   return undefined;
@@ -74,7 +88,7 @@ export async function relocate(ctx: CliContext, svc: string, to: string, waitMs:
     if (s && (s.avail === 'up' || s.avail === 'warn') && s.monitor === 'idle') {
       // the target's state is stamped at the refresh that ended its start
       const upAt = Math.min(Date.now(), s.updated);
-      const transfer = transferOf(v, svc, intent.id, upAt);
+      const transfer = transferOf(v, svc, intent.id, to, upAt);
       return { svc, to, ms: Date.now() - t0, ...(transfer ? { transfer } : {}) };
     }
     if (s && s.monitor === 'start failed' && s.updated > intent.at) throw new UserError(`${svc}: start on ${to} failed: ${s.error ?? 'unknown error'}`);

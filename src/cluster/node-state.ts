@@ -56,6 +56,8 @@ export interface DataCopyInfo {
   /** epoch ms of the last completed push from here, per peer */
   sent: Record<string, number>;
   received?: { from: string; at: number; final: boolean };
+  /** epoch ms the service last began to serve here (its resources started; a container from running, before its start_settle check) */
+  started?: number;
 }
 
 /** A request to move a service to `target`, gossiped until the target runs it. */

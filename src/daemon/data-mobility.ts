@@ -51,6 +51,7 @@ export class DataMobility {
         // an epoch, not an age: the published state must not change at every refresh
         ...(!v.copy.current && v.copy.age !== undefined ? { asOf: now - v.copy.age } : {}),
         ...(v.received ? { received: v.received } : {}),
+        ...(v.started !== undefined ? { started: v.started } : {}),
       };
     }
     this.copies.set(name, out);

@@ -1,7 +1,7 @@
 // container resources: one container run by the node's Docker or Podman engine (`type`), as the
 // OpenSVC v1 docker driver did. Stop removes the container, so every start runs a fresh one
 // from the current configuration; the container name ties a resource to its container.
-import type { DriverSpec, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DriverSpec, Resource, ResourceContext, StartResult, StatusReport } from './types.js';
 import type { Keyword, KeywordValue } from '../vocab/keywords.js';
 import { shlexSplit } from '../util/shlex.js';
 import { EVENT } from '../events.js';
@@ -214,12 +214,12 @@ class ContainerResource implements Resource {
     return r;
   }
 
-  async start(): Promise<void> {
+  async start(): Promise<StartResult> {
     const own = this.s.private;
     if (!own) return this.startContainer();
     await own.ensure(this.ctx.log);
     try {
-      await this.startContainer();
+      return await this.startContainer();
     } catch (e) {
       // a failed first container must not leave the service's engine holding its fs
       await own.stopIfIdle(this.ctx.log).catch((err: unknown) => this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'private engine stop after a failed start'));
@@ -227,7 +227,7 @@ class ContainerResource implements Resource {
     }
   }
 
-  private async startContainer(): Promise<void> {
+  private async startContainer(): Promise<StartResult> {
     const { target, name, image } = this.s;
     const deadline = Date.now() + this.s.startTimeout;
     const cur = await this.inspectForAction();
@@ -237,7 +237,7 @@ class ContainerResource implements Resource {
     }
     if (cur.kind === 'found' && cur.container.running) {
       this.ctx.log.info({ name, id: cur.container.id.slice(0, 12) }, 'container already running');
-      return;
+      return {};
     }
     // a stopped leftover holds the name and an old configuration: replace it
     if (cur.kind === 'found') await this.remove();
@@ -252,7 +252,7 @@ class ContainerResource implements Resource {
       await this.removeQuietly();
       throw new Error(unreachableMessage(target, r) ?? `${target.cli} run ${image} failed: ${engineErrorLine(r)}`);
     }
-    await this.waitRunning(deadline);
+    return { servingAt: await this.waitRunning(deadline) };
   }
 
   /** the declared volumes it mounts exist in the engine, served by this node's volume plugin */
@@ -282,7 +282,8 @@ class ContainerResource implements Resource {
    * at once: on a loaded machine its exit reaches the engine after our first inspect. The
    * container must be running, then still be running, the same run of it, start_settle later.
    */
-  private async waitRunning(deadline: number): Promise<void> {
+  /** Resolves with the epoch ms it was first seen running (the settle check comes after). */
+  private async waitRunning(deadline: number): Promise<number> {
     const { name, startSettle } = this.s;
     let first: { startedAt: string; at: number } | undefined;
     for (;;) {
@@ -300,7 +301,7 @@ class ContainerResource implements Resource {
           const left = first.at + startSettle - Date.now();
           if (left <= 0) {
             if (startSettle > 0) this.ctx.log.info({ name, settleMs: startSettle }, 'container settled');
-            return;
+            return first.at;
           }
           await sleep(left);
           continue;

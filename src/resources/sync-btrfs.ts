@@ -18,9 +18,11 @@ import { BTRFS, BTRFS_MAGIC, checkReceiveArgs, chooseParent, KEEP_DEFAULT, ourSn
 import { copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
 import { parseSchedule } from './schedule.js';
 import { resolveTargets, syncStatus } from './sync-rsync.js';
+import { rateLimit } from '../util/rate-limit.js';
 
 export const btrfsKeywords: Keyword[] = [
   { name: 'keep', type: 'integer', default: KEEP_DEFAULT, types: [BTRFS], description: 'Snapshots kept in dst on each node (at least 1; the last one in common with each peer is kept too).' },
+  { name: 'bwlimit', type: 'integer', default: 0, types: [BTRFS], description: "Rate limit of the send stream to a peer, in KiB/s (1024 bytes), as rsync's --bwlimit (an rsync resource sets that in options). 0: no limit." },
 ];
 
 const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
@@ -67,8 +69,8 @@ interface PipeResult {
   why: string;
 }
 
-/** `btrfs send args` | transport argv, bounded; bytes of the stream counted on the way. */
-function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number): Promise<PipeResult> {
+/** `btrfs send args` | transport argv, bounded; bytes of the stream counted on the way; at most bytesPerS (0: no limit). */
+function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number, bytesPerS: number): Promise<PipeResult> {
   return new Promise((resolve) => {
     const send = spawn('btrfs', ['send', '-q', ...sendArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const tr = spawn(process.execPath, transport, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -82,7 +84,8 @@ function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number)
     send.stderr.on('data', grab);
     tr.stderr.on('data', grab);
     send.stdout.on('data', (d: Buffer) => (bytes += d.length));
-    send.stdout.pipe(tr.stdin);
+    if (bytesPerS > 0) send.stdout.pipe(rateLimit(bytesPerS)).pipe(tr.stdin);
+    else send.stdout.pipe(tr.stdin);
     tr.stdin.on('error', () => undefined);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -120,6 +123,7 @@ export function createBtrfs(ctx: ResourceContext): Resource {
   const base = path.basename(src);
   const dir = snapDir(src, ctx.kw.string('dst'));
   const keep = Math.max(1, ctx.kw.mustInteger('keep'));
+  const bytesPerS = Math.max(0, ctx.kw.mustInteger('bwlimit')) * 1024;
   const targets = resolveTargets(ctx.kw.list('target'), ctx.serviceNodes ?? [], ctx.nodename);
   const sch = parseSchedule(ctx.kw.mustString('schedule'));
   const file = recordFile(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
@@ -210,12 +214,12 @@ export function createBtrfs(ctx: ResourceContext): Resource {
       let parent = chooseParent(base, rec, peer, local().filter((n) => n !== name));
       const transport = [transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : []), peer, 'btrfs', 'receive', peerDst];
       ctx.log.info({ event: 'btrfs_push', peer, snap: name, parent, dst: peerDst, final }, `btrfs send ${name} to ${peer}:${peerDst}${parent ? ` (parent ${parent})` : ' (full)'}`);
-      let r = await sendThrough([...(parent ? ['-p', path.join(dir, parent)] : []), snap], transport, timeoutMs);
+      let r = await sendThrough([...(parent ? ['-p', path.join(dir, parent)] : []), snap], transport, timeoutMs, bytesPerS);
       if (!r.ok && parent && !r.timedOut) {
         // the peer lost the common snapshot (or never had it): a full send
         ctx.log.warn({ event: 'btrfs_full_send', peer, parent, why: r.why }, `incremental send to ${peer} failed, sending in full`);
         parent = undefined;
-        r = await sendThrough([snap], transport, timeoutMs);
+        r = await sendThrough([snap], transport, timeoutMs, bytesPerS);
       }
       if (!r.ok) {
         ctx.log.error({ event: 'btrfs_failed', peer, timedOut: r.timedOut, why: r.why }, `btrfs send to ${peer} failed`);

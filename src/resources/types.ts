@@ -49,11 +49,20 @@ export interface StopOptions {
   checkedNotDown?: boolean;
 }
 
+/** What a start may tell beyond success. */
+export interface StartResult {
+  /**
+   * epoch ms the resource began to serve, when that came before start() returned: a container
+   * seen running, before its start_settle check (a verification, not a wait for it to serve)
+   */
+  servingAt?: number;
+}
+
 export interface Resource {
   readonly rid: string;
   readonly kind: ResourceKind;
   /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
-  start(opts?: StartOptions): Promise<void>;
+  start(opts?: StartOptions): Promise<void | StartResult>;
   /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
   stop(opts?: StopOptions): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */

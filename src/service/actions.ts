@@ -38,6 +38,17 @@ export interface ResourceOutcome {
   error?: string;
   startedAt: number;
   endedAt: number;
+  /** a start that changed it: epoch ms it began to serve (the driver's servingAt, else endedAt) */
+  servingAt?: number;
+}
+
+/**
+ * When a started service began to serve: the last of its resources' servingAt (a container
+ * counts from running, not after its start_settle check). Undefined when nothing was started.
+ */
+export function servingAtOf(report: ActionReport): number | undefined {
+  const xs = report.outcomes.filter((o) => o.action === 'start' && o.ok && o.changed).map((o) => o.servingAt ?? o.endedAt);
+  return xs.length ? Math.max(...xs) : undefined;
 }
 
 export interface ActionReport {
@@ -74,13 +85,14 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
     }
     // the status read above still holds unless a pre_start trigger ran since
     const checkedNotUp = !hooks || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'start', b)));
-    await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}) });
+    const res = await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}) });
+    const servedAt = Date.now();
     if (hooks) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'start');
       if (post) return fail(post, true);
     }
     log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: true, ms: Date.now() - startedAt }, 'resource started');
-    return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now() };
+    return { rid: r.rid, action: 'start', ok: true, changed: true, startedAt, endedAt: Date.now(), servingAt: (res && res.servingAt) ?? servedAt };
   } catch (e) {
     return fail(message(e), true);
   }

@@ -141,7 +141,7 @@ export async function prepareStart(svc: Service): Promise<{ rid: string; error: 
   return undefined;
 }
 
-/** The service started here: this node's copy of every data resource is the truth from now on. */
+/** The service started here (at: when it began to serve): this node's copy of every data resource is the truth from now on. */
 export function markStarted(svc: Service, at = Date.now()): void {
   for (const r of dataResources(svc)) updateRecord(r.impl.data!.recordFile, (rec) => (rec.started = at));
 }
@@ -154,6 +154,8 @@ export interface DataView {
   /** epoch ms of the last completed sync from here, per peer */
   sent: Record<string, number>;
   maxDelayMs: number;
+  /** epoch ms the service last began to serve here (its start) */
+  started?: number;
 }
 
 /** What each data resource holds on this node (published with the service's state). */
@@ -166,6 +168,7 @@ export function dataView(svc: Service, now = Date.now()): Record<string, DataVie
     out[r.rid] = {
       copy: copyState(rec, origin, now), sent: Object.fromEntries(Object.entries(rec.sent).map(([p, s]) => [p, s.at])), maxDelayMs: d.maxDelayMs,
       ...(rec.received ? { received: rec.received } : {}),
+      ...(rec.started !== undefined ? { started: rec.started } : {}),
     };
   }
   return out;

@@ -10,7 +10,7 @@ import { UsageError } from '../vocab/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
 import type { DriverSpec, PriorOwner, ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
-import { startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
+import { servingAtOf, startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
 import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
 import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
@@ -126,7 +126,7 @@ export class Service {
       if (unprepared) return { action: 'start', ok: false, outcomes: [], failed: unprepared, rolledBack: [], rollbackFailures: [] };
       const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts), ...(opts.prior ? { prior: opts.prior } : {}) });
       // the service runs from this node's data: its synced copies are the truth from now on
-      if (report.ok) markStarted(this);
+      if (report.ok) markStarted(this, servingAtOf(report));
       return report;
     });
   }
@@ -184,7 +184,7 @@ export class Service {
         force: opts.force,
         hooks: this.hooks(opts),
       });
-      if (started.ok) markStarted(this);
+      if (started.ok) markStarted(this, servingAtOf(started));
       return [stopped, started];
     });
   }

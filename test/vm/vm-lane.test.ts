@@ -236,3 +236,30 @@ test.serial('vm lane: daemon failover of vg (scsireserv) + fs + ip + app from a 
     'dfo-timing',
   ]);
 });
+
+test.serial('vm lane: fs type nfs (v3) and nfs4 against a real kernel nfsd; server gone: status answers, stop detaches', async (t) => {
+  t.timeout(PER_TEST_MS);
+  const r = await runLane(guestScript('nfs.sh'), { timeoutS: 300 });
+  const timing = r.checks.find((c) => c.name === 'nfs-timing');
+  if (timing) t.log(timing.detail);
+  const happy = (s: string): string[] =>
+    ['start', 'kernel-type', 'status-up', 'data-on-server', 'write-read', 'stop', 'unmounted', 'plain-umount', 'app-stopped'].map((c) => `${s}-${c}`);
+  assertChecks(t, r, [
+    'nfs-server',
+    'nfs-server-versions',
+    ...happy('nfs3svc'),
+    ...happy('nfs4svc'),
+    'nfs4svc-restart',
+    'nfs4svc-writing',
+    'nfs4svc-loop',
+    'nfs4svc-server-gone',
+    'nfs4svc-app-blocked',
+    'nfs4svc-gone-status',
+    'nfs4svc-gone-status-up',
+    'nfs4svc-gone-stop',
+    'nfs4svc-gone-unmounted',
+    'nfs4svc-gone-forced',
+    'nfs4svc-gone-app-dead',
+    'nfs-timing',
+  ]);
+});
