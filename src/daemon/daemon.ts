@@ -151,7 +151,7 @@ export class Daemon {
     this.split = new SplitGuard({ cluster: this.cluster, paths, nodename, log: this.log, local: this.local, instance: (n) => this.instance(n) });
     // a preparation lives until the start that follows the peer's timeout has had its chance
     const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
-    this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl) => Service.open(paths, svc, nodename).prepareStart(ttl), ttlMs: prepareTtl });
+    this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl), ttlMs: prepareTtl });
     this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
       if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);

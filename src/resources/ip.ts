@@ -176,12 +176,21 @@ class IpResource implements Resource {
     if (interfaceNameProblem(this.ipdev) !== undefined) return undefined;
     const res = await resolveAddress(this.ipname);
     if ('error' in res || res.family !== 4) return undefined;
-    const host = await readDevice(this.ipdev);
-    if (!host || !host.flags.includes('UP') || host.flags.includes('NOARP') || host.flags.includes('LOOPBACK')) return undefined;
-    if (this.ctx.type !== 'netns' && findOnDevice(host, res.address)) return undefined;
-    if ((await this.carrierMessage()) !== undefined) return undefined;
-    const { cancel } = prepareProbe(host.name, res.address, ttlMs);
-    return { what: `rolling duplicate-address probe of ${res.address} on ${host.name}`, cancel };
+    // the probe first (arping takes ~40 ms to open its capture, and its evidence only counts
+    // from then), the device checks beside it: a probe they rule out is killed at once
+    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs);
+    try {
+      const host = await readDevice(this.ipdev);
+      const usable = host !== undefined && host.name === this.ipdev && host.flags.includes('UP') && !host.flags.includes('NOARP') && !host.flags.includes('LOOPBACK');
+      if (!usable || (this.ctx.type !== 'netns' && findOnDevice(host, res.address)) || (await this.carrierMessage()) !== undefined) {
+        cancel();
+        return undefined;
+      }
+    } catch {
+      cancel();
+      return undefined;
+    }
+    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}`, cancel };
   }
 
   async stop(): Promise<void> {
