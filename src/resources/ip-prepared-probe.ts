@@ -77,7 +77,9 @@ export class RollingProbe {
     private readonly onGone: (p: RollingProbe, discard: boolean) => void,
     file = 'arping',
   ) {
-    this.child = spawn(file, ['-C', '1', '-W', (ROLLING_INTERVAL_MS / 1000).toFixed(3), '-i', dev, '-S', '0.0.0.0', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // -w: arping's own deadline, the time to live: even a daemon killed with SIGKILL (no exit
+    // hook) leaves no probe running past it
+    this.child = spawn(file, ['-C', '1', '-W', (ROLLING_INTERVAL_MS / 1000).toFixed(3), '-w', (Math.max(ttlMs, 1000) / 1000).toFixed(3), '-i', dev, '-S', '0.0.0.0', address], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => {
       this.buf += d;
@@ -109,6 +111,7 @@ export class RollingProbe {
 
   /** a later preparation of the same address: live that long from now */
   extend(ttlMs: number): void {
+    // (arping's own -w deadline stays the first one: a later preparation after it gets a new probe)
     clearTimeout(this.ttl);
     this.ttl = setTimeout(() => this.kill(), ttlMs);
     this.ttl.unref();
