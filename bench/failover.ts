@@ -44,6 +44,7 @@ import { Lab } from '../src/lab/lab.js';
 import { labFenceAgent } from '../src/lab/cluster-conf.js';
 import { LEASE_MS } from '../src/daemon/arbitrator-votes.js';
 import { cli, median, readJsonLines, repoRoot, sleep, waitFor } from './common.js';
+import { execFileSync } from 'node:child_process';
 import { startHttpd, startKeepalived, stopKeepalived, type VrrpOptions } from './failover-keepalived.js';
 
 const FERRY_VIP = '10.215.0.100';
@@ -105,6 +106,7 @@ const CONFIGS: Config[] = [
   { name: 'fence+arb, hb 100ms/300ms vs advert 0.1s', interval: '100ms', timeout: '300ms', vrrp: { advert: 0.1, version: 3 }, fs: true, fence: 'arb' },
 ];
 
+const execText = async (file: string, args: string[]): Promise<string> => execFileSync(file, args, { encoding: 'utf8' });
 const intervalMs = (d: string): number => (d.endsWith('ms') ? Number(d.slice(0, -2)) : Number(d.replace(/s$/, '')) * 1000);
 const other = (n: string) => (n === 'n1' ? 'n2' : 'n1');
 
@@ -387,7 +389,7 @@ class Bench {
     const atEvent = (want: Record<string, unknown>) => svcLines.find((l) => isEvent(l, want))?.time;
     const after = (t: number | undefined, from: number | undefined) => (t === undefined || from === undefined ? undefined : Math.round(t - from));
     const since = (t: number | undefined) => (t === undefined ? undefined : Math.round(t - k));
-    const r = {
+    let r: Record<string, number | undefined> = {
       ferry_vip_ms: since(mon.seen.get(FERRY_VIP)),
       ferry_up_ms: since(this.eventTime(peer, logOff, WEB_STARTED)),
       ferry_client_ms: since(firstOk('ferry')!.end),
@@ -402,6 +404,10 @@ class Bench {
       ferry_fs_started_ms: since(atEvent({ event: 'resource.end', action: 'start', rid: 'fs#1', ok: true, changed: true })),
       step_ip_added_ms: after(at(/^added /), atEvent({ event: 'action.begin', action: 'start' })),
       step_detect_to_service_up_ms: after(this.eventTime(peer, logOff, WEB_STARTED), this.eventTime(peer, logOff, { event: 'peer.down', peer: victim })),
+      // the start prepared while the victim was suspect (rolling duplicate-address probe), and whether the ip start used it
+      ferry_prepare_after_last_beat_ms: after(this.eventTime(peer, logOff, { event: 'service.prepare', svc: SVC, phase: 'begin' }), cap.lastHb),
+      ip_probe_prepared: ((p) => (p === undefined ? undefined : p ? 1 : 0))(svcLines.find((l) => isEvent(l, { event: 'ip.dup-probe' }))?.['prepared'] as boolean | undefined),
+      ip_probe_waited_ms: svcLines.find((l) => isEvent(l, { event: 'ip.dup-probe' }))?.['waitedMs'] as number | undefined,
       kill_call_ms: killMs,
       victim: victim === 'n1' ? 1 : 2,
       // fencing settings: vote, fence, start, from the survivor's daemon log
@@ -421,6 +427,9 @@ class Bench {
         .map((l) => `${l.time - k} ${l.src} ${l.msg} ${JSON.stringify(Object.fromEntries(Object.entries(l).filter(([x]) => !['time', 'msg', 'src', 'level', 'pid', 'hostname', 'node', 'svc'].includes(x))))}`);
       console.error(`timeline ${victim} killed:\n  ${tl.join('\n  ')}`);
     }
+    // no prepared probe survives the takeover (the gratuitous ARP's arping ends within ~100 ms)
+    await sleep(1_000);
+    r = { ...r, arping_left: await this.arpingsIn(peer) };
     this.owner = peer;
     // boot the dead node again as the standby
     await this.lab.restartNode(victim);
@@ -430,6 +439,18 @@ class Bench {
     this.healedAt = await waitFor(`${peer} sees ${victim} up`, () => this.eventTime(peer, peerOff, { event: 'peer.up', peer: victim }), 30_000, 50);
     await this.steady();
     return r;
+  }
+
+  /** arping processes running in a node's network namespace */
+  private async arpingsIn(n: string): Promise<number> {
+    const r = await execText('ip', ['netns', 'pids', this.lab.netns(n)]);
+    return r.split(/\s+/).filter((pid) => pid && (() => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'arping';
+      } catch {
+        return false;
+      }
+    })()).length;
   }
 
   /**

@@ -45,6 +45,7 @@ import { TaskScheduler } from './task-scheduler.js';
 import { runsHereForTasks } from '../service/tasks.js';
 import { ServiceReads } from './service-reads.js';
 import type { RefreshKind } from './refresh-schedule.js';
+import { StartPreparer } from './start-prepare.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -90,6 +91,8 @@ export class Daemon {
   private multiActive!: MultipleActiveWatch;
   /** `nodemgr drain` (src/daemon/drain.ts) */
   private drainer!: Drainer;
+  /** starts prepared while a peer is suspect (src/daemon/start-prepare.ts) */
+  private preparer: StartPreparer | undefined;
   private server: ControlServer | undefined;
   /** the recent events (records with an `event` field) for `nodemgr events` */
   private readonly events = new EventRing();
@@ -147,7 +150,12 @@ export class Daemon {
     this.votes = new ArbitratorVotes(this.cluster, nodename, this.log.child({ part: 'quorum' }), () => this.kick());
     this.membership = new Membership({ cluster: this.cluster, self: nodename, log: this.log, hb: this.hb, fencing: this.fencing, votes: this.votes, quorumChanged: () => this.publish(true) });
     this.split = new SplitGuard({ cluster: this.cluster, paths, nodename, log: this.log, local: this.local, instance: (n) => this.instance(n) });
+    // a preparation lives until the start that follows the peer's timeout has had its chance
+    const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
+    this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl), ttlMs: prepareTtl });
+    this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
+      if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);
       this.membership?.peerChanged(peer, state, prev);
       this.kick();
     });
@@ -199,6 +207,7 @@ export class Daemon {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.loopLag?.stop();
+    this.preparer?.stop();
     this.flushPublish();
     this.configs?.stop();
     await this.hb?.stop(graceful);
@@ -465,6 +474,32 @@ export class Daemon {
     this.drainer.step();
   }
 
+  /**
+   * The services this node would start (or fence then start) if `peer` were down: decide() on
+   * a copy of the peers with that one down, quorum assumed (preparing is read-only; the real
+   * start still needs the real decision). For StartPreparer only.
+   */
+  private wouldTakeOver(peer: string): string[] {
+    if (this.stopped || !this.membership) return [];
+    const real = this.membership.peerInfo();
+    const was = real[peer];
+    if (!was || was.state !== 'up') return [];
+    const peers = { ...real, [peer]: { ...was, state: 'down' as const } };
+    const services = Object.fromEntries(this.local);
+    const fence = this.fencing.facts();
+    const now = Date.now();
+    const nodeFrozen = this.nodeFrozen;
+    return [...this.local].filter(([name, local]) => {
+      const inst = this.instance(name);
+      if (inst.busy || !local.nodes.includes(peer) || runsHere(local)) return false;
+      const d = decide({
+        self: this.opts.nodename, svc: name, local, nodeFrozen, peers, intents: this.intents, now, bootPhase: !inst.bootDone, quorum: { ok: true, why: 'assumed' },
+        configSum: this.configs?.sumOf(name), services, fence, stonith: this.stonithOf.get(name), data: this.data.gateVerdicts(name),
+      });
+      return d.action === 'start' || ('blocked' in d && d.blocked === 'fence');
+    }).map(([name]) => name);
+  }
+
   /** A wait for parents (or children) is published as the service's error, so the views show it. */
   private noteDependencyWait(name: string, local: ServiceState, d: Decision): void {
     if (d.action === 'none' && isDependencyWait(d.why)) {
@@ -492,6 +527,7 @@ export class Daemon {
     // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
     const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
     const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true, ...(prior ? { prior } : {}) }) : stop(s)), d.why);
+    this.preparer?.actionEnded(name);
     if (report?.ok && d.action === 'start') {
       inst.started();
       const intent = this.intents[name];

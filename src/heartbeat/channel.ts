@@ -5,6 +5,7 @@ import type { DropReason, Header } from './envelope.js';
 import { ReplayGuard } from './envelope.js';
 import type { DropCounts, HbStats, RxState, TxState } from './types.js';
 import { emptyDrops } from './types.js';
+import type { RxView } from './liveness.js';
 
 interface PeerRx {
   /** monotonic ms of the last accepted message */
@@ -58,6 +59,11 @@ export class Channel {
     const p = this.peers.get(peer);
     if (!p || p.lastMono === undefined) return nowMono - this.startMono > this.cfg.timeout ? 'down' : 'unknown';
     return nowMono - p.lastMono <= this.cfg.timeout ? 'up' : 'down';
+  }
+
+  /** what the liveness rules (liveness.ts) need of this heartbeat and peer */
+  view(peer: string): RxView {
+    return { lastMono: this.peers.get(peer)?.lastMono, startMono: this.startMono, interval: this.cfg.interval, timeout: this.cfg.timeout };
   }
 
   /** forget liveness, e.g. when the peer said it is leaving */

@@ -63,7 +63,11 @@ export class DiskTransport implements Transport {
     // Peers' slots are read more often than ours is written: reading only after our own
     // write made disk liveness outlast the network's by up to one interval, and a peer is
     // dead only when every heartbeat expired (measured: +0.75 s of detection at 1s/3s).
-    const period = Math.max(50, Math.floor(this.cfg.interval / 4));
+    // A slot's new message is dated by the read that finds it, so the last beat of a dead peer
+    // is seen up to one period late, and the peer declared down as much later (down = every
+    // heartbeat silent): at 100 ms / 300 ms a 50 ms period made ~25 ms of the ~50 ms by which
+    // detection came late (docs/benchmarks.md). A tenth of the interval, at least 10 ms.
+    const period = Math.max(10, Math.floor(this.cfg.interval / 10));
     this.poller = setInterval(() => {
       if (this.dev && !this.reading) void this.readPeers(this.dev);
     }, period);

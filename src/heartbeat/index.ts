@@ -19,6 +19,8 @@ export interface HeartbeatEvents {
   'peer-up': [peer: string];
   'peer-down': [peer: string];
   'peer-left': [peer: string];
+  /** a peer, still up, is silent on every heartbeat past its suspect threshold (true), or heard again (false): src/heartbeat/liveness.ts */
+  suspect: [peer: string, suspect: boolean];
   /** a peer published a new state */
   payload: [peer: string, payload: unknown];
   /** network heartbeat `hb` hears `peer` from `addr` (first time, or the address changed) */
@@ -97,6 +99,9 @@ class HeartbeatHandle extends EventEmitter<HeartbeatEvents> implements Heartbeat
         this.emit('payload', m.peer, payload);
         break;
       }
+      case 'suspect':
+        this.emit('suspect', m.peer, m.suspect);
+        break;
       case 'route':
         this.emit('route', m.peer, m.hb, m.addr);
         break;

@@ -86,6 +86,12 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'peer'; peer: string; state: PeerState; prev: PeerState; at: number }
   | { t: 'payload'; peer: string; json: string; at: number }
+  /**
+   * the peer, still up, has been silent on every heartbeat past its suspect threshold
+   * (suspect: true), or was heard again before its timeout (false); its going down is a
+   * 'peer' message, not a 'suspect' one (src/heartbeat/liveness.ts)
+   */
+  | { t: 'suspect'; peer: string; suspect: boolean; at: number }
   /** the address a peer's authentic beats come from on a network heartbeat, when it changes */
   | { t: 'route'; peer: string; hb: string; addr: string }
   | { t: 'snapshot'; snap: HbSnapshot }

@@ -10,7 +10,9 @@ import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, next
 import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
-import type { DriverSpec, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { DriverSpec, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import { consumeProbe, prepareProbe, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
+import { EVENT } from '../events.js';
 
 /**
  * The duplicate-address probe's window for a start: the shorter handover window when the
@@ -133,9 +135,19 @@ class IpResource implements Resource {
     const noCarrier = await this.carrierMessage();
     if (noCarrier !== undefined) throw new Error(noCarrier);
     const windowMs = probeWindowMs(opts.prior, this.probeTimeoutMs, this.handoverProbeMs);
-    if (await addressAnswers(host, res.address, res.family, this.log, windowMs)) {
-      throw new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
-    }
+    const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
+    // a probe prepared while the previous owner was suspect: used only if its evidence is as
+    // long and as recent as the normal probe's would be (ip-prepared-probe.ts), else the normal probe
+    const taken = takeProbe(host.name, res.address);
+    const began = Date.now();
+    const prepared: PreparedVerdict | undefined = taken ? await consumeProbe(taken, windowMs) : undefined;
+    const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
+    this.log.info(
+      { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs: Date.now() - began } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
+      used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict})` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
+    );
+    if (prepared?.verdict === 'reply') throw duplicate();
+    if (prepared?.verdict !== 'free' && (await addressAnswers(host, res.address, res.family, this.log, windowMs))) throw duplicate();
     let dev = host;
     if (place.via.length > 0) {
       const pid = Number(place.via[2]);
@@ -152,6 +164,33 @@ class IpResource implements Resource {
     if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
     // best effort and ~90 ms of arping: the next resources need not wait for it
     void announce(dev, res.address, this.log, place.via);
+  }
+
+  /**
+   * While the owner is suspect: start the rolling probe of the address on the host device
+   * (read-only: ARP probes with sender 0.0.0.0). Nothing when the start would not probe (the
+   * address is already here, the device is down or has no carrier, no ARP on it: the start
+   * then fails or probes as usual).
+   */
+  async prepareStart(ttlMs: number): Promise<PreparedStart | undefined> {
+    if (interfaceNameProblem(this.ipdev) !== undefined) return undefined;
+    const res = await resolveAddress(this.ipname);
+    if ('error' in res || res.family !== 4) return undefined;
+    // the probe first (arping takes ~40 ms to open its capture, and its evidence only counts
+    // from then), the device checks beside it: a probe they rule out is killed at once
+    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs);
+    try {
+      const host = await readDevice(this.ipdev);
+      const usable = host !== undefined && host.name === this.ipdev && host.flags.includes('UP') && !host.flags.includes('NOARP') && !host.flags.includes('LOOPBACK');
+      if (!usable || (this.ctx.type !== 'netns' && findOnDevice(host, res.address)) || (await this.carrierMessage()) !== undefined) {
+        cancel();
+        return undefined;
+      }
+    } catch {
+      cancel();
+      return undefined;
+    }
+    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}`, cancel };
   }
 
   async stop(): Promise<void> {

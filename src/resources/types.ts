@@ -58,6 +58,12 @@ export interface StartResult {
   servingAt?: number;
 }
 
+/** What a resource prepared for a start (Resource.prepareStart): `what` for the logs. */
+export interface PreparedStart {
+  what: string;
+  cancel(): void;
+}
+
 export interface Resource {
   readonly rid: string;
   readonly kind: ResourceKind;
@@ -67,6 +73,13 @@ export interface Resource {
   stop(opts?: StopOptions): Promise<void>;
   /** Read-only. Never throws: trouble is a status with messages. */
   status(): Promise<StatusReport>;
+  /**
+   * Prepare a start that may come soon (the daemon suspects the node running it is dying):
+   * read-only work whose result the next start may use (ip: a rolling duplicate-address probe,
+   * src/resources/ip-prepared-probe.ts), alive at most ttlMs. undefined: nothing to prepare.
+   * The returned cancel undoes it; a start that uses it undoes it too. Drivers without it leave it out.
+   */
+  prepareStart?(ttlMs: number): Promise<PreparedStart | undefined>;
   /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */
   devices?(): Promise<ResourceDevices>;
   /** data sync resources (sync type rsync): copies of the data on the other nodes */

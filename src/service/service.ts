@@ -131,6 +131,20 @@ export class Service {
     });
   }
 
+  /**
+   * Prepare a start that may come soon (read-only, no action lock: it must not delay the start
+   * itself): each enabled resource's prepareStart, alive at most ttlMs. Returns what was
+   * prepared and one cancel for all of it. Never throws: a resource that cannot prepare is
+   * simply not prepared (its start does the work as usual).
+   */
+  async prepareStart(ttlMs: number): Promise<{ prepared: string[]; cancel: () => void }> {
+    const got = await Promise.all(
+      this.resources.filter((r) => !r.disabled && r.impl.prepareStart).map((r) => r.impl.prepareStart!(ttlMs).then((p) => (p ? { rid: r.rid, p } : undefined), () => undefined)),
+    );
+    const done = got.filter((g) => g !== undefined);
+    return { prepared: done.map((g) => `${g.rid}: ${g.p.what}`), cancel: () => done.forEach((g) => g.p.cancel()) };
+  }
+
   async stop(opts: ActionOptions = {}): Promise<ActionReport> {
     const selected = this.select(opts);
     return this.locked('stop', opts, async () => {

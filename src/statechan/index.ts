@@ -105,6 +105,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     this.hb.on('peer-up', (p) => this.emit('peer-up', p));
     this.hb.on('peer-down', (p) => this.emit('peer-down', p));
     this.hb.on('peer-left', (p) => this.emit('peer-left', p));
+    this.hb.on('suspect', (p, s) => this.emit('suspect', p, s));
     this.hb.on('error', (e) => this.emit('error', e));
     this.hb.on('route', (peer, hb, addr) => {
       this.learned.set(`${hb}\0${peer}`, addr);

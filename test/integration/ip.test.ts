@@ -128,3 +128,62 @@ test('IPv6: added with its prefix, netmask taken from a same-subnet address, dup
   t.deepEqual(await ipAction(p, 'stop', { ipname: 'fd00:213::10', ipdev: p.dev }), { ok: true });
   t.deepEqual(await v6(p.ns, p.dev), ['fd00:213::30/64']);
 });
+
+/** arping processes in a namespace (none may outlive a prepared start) */
+async function arpingsIn(ns: string): Promise<string[]> {
+  const pids = (await sh('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean);
+  return pids.filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'arping';
+    } catch {
+      return false;
+    }
+  });
+}
+const probeEvent = (r: { events?: Record<string, unknown>[] }) => r.events?.find((e) => e.event === 'ip.dup-probe');
+const waitNoArping = async (ns: string): Promise<string[]> => {
+  const end = Date.now() + 10_000;
+  let left = await arpingsIn(ns);
+  while (left.length && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await arpingsIn(ns);
+  }
+  return left;
+};
+
+test('prepared probe: a start after a full window of rolling probing uses it, and no arping survives', async (t) => {
+  const p = await pair(t);
+  const kw = { ipname: '10.213.7.10', ipdev: p.dev, netmask: '24' };
+  const r = await runDriver({ section: 'ip', kw, action: 'prepared-start', rid: 'ip#1', prepareMs: 500 }, p.ns);
+  t.true(r.ok, JSON.stringify(r));
+  t.regex(r.prepared ?? '', /rolling duplicate-address probe of 10\.213\.7\.10/);
+  t.like(probeEvent(r), { prepared: true, verdict: 'free', windowMs: 200 });
+  t.true(Number(probeEvent(r)?.probedMs) >= 200);
+  t.deepEqual(r.left, [], 'the start took and killed the prepared probe');
+  t.deepEqual(await addressesIn(p.ns, p.dev), ['10.213.7.10/24']);
+  t.deepEqual(await waitNoArping(p.ns), []);
+});
+
+test('prepared probe: started just before the start, the start waits out the rest of the window on it', async (t) => {
+  const p = await pair(t);
+  const r = await runDriver({ section: 'ip', kw: { ipname: '10.213.7.11', ipdev: p.dev, netmask: '24' }, action: 'prepared-start', rid: 'ip#1', prepareMs: 0 }, p.ns);
+  t.true(r.ok, JSON.stringify(r));
+  const ev = probeEvent(r);
+  t.like(ev, { prepared: true, verdict: 'free' });
+  t.true(Number(ev?.probedMs) >= 200, `probed ${String(ev?.probedMs)} ms`);
+  t.deepEqual(await waitNoArping(p.ns), []);
+});
+
+test('prepared probe: a holder that appears while the probe rolls makes the start a refused duplicate', async (t) => {
+  const p = await pair(t);
+  const run = runDriver({ section: 'ip', kw: { ipname: '10.213.7.12', ipdev: p.dev, netmask: '24' }, action: 'prepared-start', rid: 'ip#1', prepareMs: 1_500 }, p.ns);
+  // the holder comes up half-way through the preparation (the probe is rolling by then)
+  await new Promise((r) => setTimeout(r, 700));
+  await sh('ip', ['-n', p.peerNs, 'addr', 'add', '10.213.7.12/24', 'dev', p.peerDev]);
+  const r = await run;
+  t.false(r.ok);
+  t.regex(r.ok ? '' : r.error, /10\.213\.7\.12 already answers on the network/);
+  t.like(probeEvent(r), { prepared: true, verdict: 'reply' });
+  t.deepEqual(await addressesIn(p.ns, p.dev), []);
+  t.deepEqual(await waitNoArping(p.ns), []);
+});

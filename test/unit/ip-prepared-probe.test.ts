@@ -1,0 +1,94 @@
+// The prepared (rolling) duplicate-address probe: what its evidence proves (the rule), and that
+// no probe process survives a take, a cancel, its time to live or a reply.
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { consumeProbe, foldLine, prepareProbe, preparedVerdict, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+
+const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
+
+test('free only when alive, no reply, probing for at least the window and recently', (t) => {
+  t.deepEqual(preparedVerdict(ev({ since: 1000, lastActivity: 1195 }), 1200, 200), { verdict: 'free', probedMs: 200 });
+  t.deepEqual(preparedVerdict(ev({ since: 1000, lastActivity: 1190 }), 1150, 200), { verdict: 'wait', ms: 50 }, 'too young: wait for the rest of the window');
+  t.is(preparedVerdict(ev({ since: 1000, lastActivity: 1000 }), 1300, 200).verdict, 'unusable', 'silent for too long: stalled');
+  t.is(preparedVerdict(ev({ since: 1000, lastActivity: 1290, ended: true }), 1300, 200).verdict, 'unusable', 'ended: proves nothing about now');
+  t.is(preparedVerdict(ev({ since: 1000, lastActivity: 1290, replied: true, ended: true }), 1300, 200).verdict, 'reply', 'a reply at any time is a duplicate');
+  t.is(preparedVerdict(ev({}), 1300, 200).verdict, 'wait', 'not probing yet');
+});
+
+test("arping's lines: the header starts the evidence, a reply or replied statistics mark a duplicate", (t) => {
+  const e = ev({});
+  foldLine(e, 'ARPING 10.0.0.9', 10);
+  foldLine(e, 'Timeout', 25);
+  t.is(e.since, 10);
+  t.is(e.lastActivity, 25);
+  t.false(e.replied);
+  foldLine(e, '42 bytes from be:7b:82:0f:bb:98 (10.0.0.9): index=0 time=15.869 usec', 30);
+  t.true(e.replied);
+  const s = ev({});
+  foldLine(s, '1 packets transmitted, 1 packets received,   0% unanswered (0 extra)', 5);
+  t.true(s.replied);
+  const n = ev({});
+  foldLine(n, '3 packets transmitted, 0 packets received, 100% unanswered (0 extra)', 5);
+  t.false(n.replied);
+});
+
+/** a stand-in for arping: prints its header then a Timeout line every 15 ms, or a reply after `replyAfter` ms */
+function fakeArping(t: { teardown: (f: () => void) => void }, replyAfter?: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-prep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'arping');
+  const reply = replyAfter === undefined ? '' : `setTimeout(() => { console.log('42 bytes from aa:bb:cc:dd:ee:ff (' + addr + '): index=0'); process.exit(0); }, ${replyAfter});`;
+  fs.writeFileSync(file, `#!${process.execPath}\nconst addr = process.argv.at(-1); console.log('ARPING ' + addr); setInterval(() => console.log('Timeout'), 15); ${reply}\n`, { mode: 0o755 });
+  return file;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (cond: () => boolean, ms = 5_000) => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  return cond();
+};
+
+test.serial('taken and consumed: free after the window, and the process is gone', async (t) => {
+  const { probe } = prepareProbe('eth9', '10.0.0.9', 10_000, fakeArping(t));
+  const pid = probe.pid!;
+  await until(() => probe.evidence.since !== undefined);
+  const taken = takeProbe('eth9', '10.0.0.9');
+  t.is(taken, probe);
+  const v = await consumeProbe(taken!, 100);
+  t.is(v.verdict, 'free');
+  t.true(await until(() => !alive(pid)), 'no probe survives its use');
+  t.deepEqual(runningProbes(), []);
+});
+
+test.serial('a reply while prepared: duplicate, and nothing survives', async (t) => {
+  const { probe } = prepareProbe('eth9', '10.0.0.10', 10_000, fakeArping(t, 30));
+  const pid = probe.pid!;
+  await until(() => probe.evidence.replied);
+  const v = await consumeProbe(takeProbe('eth9', '10.0.0.10')!, 200);
+  t.is(v.verdict, 'reply');
+  t.true(await until(() => !alive(pid)));
+  t.is(takeProbe('eth9', '10.0.0.10'), undefined);
+});
+
+test.serial('cancel and time to live kill the probe', async (t) => {
+  const a = prepareProbe('eth9', '10.0.0.11', 10_000, fakeArping(t));
+  const b = prepareProbe('eth9', '10.0.0.12', 150, fakeArping(t));
+  const pa = a.probe.pid!;
+  const pb = b.probe.pid!;
+  t.true(alive(pa) && alive(pb));
+  a.cancel();
+  t.true(await until(() => !alive(pa)), 'cancelled');
+  t.true(await until(() => !alive(pb)), 'timed out');
+  t.is(takeProbe('eth9', '10.0.0.11'), undefined, 'a cancelled probe is not there to take');
+  t.deepEqual(runningProbes(), []);
+});
