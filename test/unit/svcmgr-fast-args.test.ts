@@ -1,6 +1,6 @@
 // svcmgr's entry answers `print status` from the daemon only for the plain command lines.
 import test from 'ava';
-import { printStatusArgs } from '../../src/cli/svcmgr.js';
+import { printStatusArgs } from '../../src/cli/svcmgr-args.js';
 
 test('the plain print status forms are recognised', (t) => {
   t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '-s', 'a,b', 'print', 'status']), { services: ['a', 'b'], format: 'text' });
