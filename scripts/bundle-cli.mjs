@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// Builds svcmgr and svcmon each into one file, dist/src/cli/svcmgr.js and svcmon.js, from
-// tsc's output of their entries (dist/src/cli/svcmgr-main.js, svcmon-main.js) and everything
-// they import, node_modules included: Node loads one file instead of ~150 ESM and CommonJS
-// modules (docs/benchmarks.md, "CLI"). Those are the files package.json's bin, the Debian
-// package, the lab, the tests and the benches run. Part of `npm run build`, after tsc.
+// Builds svcmgr and svcmon each into one file, from tsc's output of their entries
+// (dist/src/cli/svcmgr-main.js, svcmon-main.js) and everything they import, node_modules
+// included: Node loads one script instead of ~150 ES and CommonJS modules (docs/benchmarks.md,
+// "CLI"). Part of `npm run build`, after tsc. For each <name>:
+//   dist/src/cli/<name>.js         the command (package.json bin, the Debian package, the lab,
+//                                  the tests and the benches run it): src/cli/run-bundle.ts
+//   dist/src/cli/<name>.bundle.js  the bundle, CommonJS (what an ES module imports lazily is
+//                                  evaluated lazily still), first line `// ferry-bundle <id>`
+//   dist/src/cli/<name>.bundle.cache  V8's code cache of the bundle after a warm-up run (a
+//                                  read of one service without a daemon, in a scratch root)
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,31 +35,52 @@ const bundledPino = {
   },
 };
 
-const names = ['svcmgr', 'svcmon'];
-const entryPoints = Object.fromEntries(names.map((n) => [n, path.join(cliDir, `${n}-main.js`)]));
-for (const e of Object.values(entryPoints)) if (!fs.existsSync(e)) throw new Error(`bundle-cli: ${e} is missing: run tsc first`);
-// the chunks of an older build have other hashes
+// the chunks of the first bundling (ES modules, split) are gone
 fs.rmSync(path.join(cliDir, 'chunks'), { recursive: true, force: true });
-await build({
-  entryPoints,
-  outdir: cliDir,
-  entryNames: '[name]',
-  // what a path imports lazily (the service layer, commander's program) is a chunk of its own,
-  // loaded only by the path that needs it: `print status` from the daemon loads neither
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // the CommonJS dependencies (commander, pino) require node's built-in modules
-  banner: { js: "import { createRequire as __ferryRequire } from 'node:module';\nconst require = __ferryRequire(import.meta.url);" },
-  legalComments: 'none',
-  plugins: [bundledPino],
-  logLevel: 'warning',
-});
-for (const n of names) {
-  fs.chmodSync(path.join(cliDir, `${n}.js`), 0o755);
-  // tsc's map of an older svcmgr.js would describe another file
-  fs.rmSync(path.join(cliDir, `${n}.js.map`), { force: true });
+
+// a scratch root for the warm-up: one node, one service of one app check
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bundle-'));
+try {
+  fs.mkdirSync(path.join(scratch, 'etc', 'services'), { recursive: true });
+  fs.writeFileSync(path.join(scratch, 'etc', 'cluster.conf'), '[cluster]\nname = warmup\nnodes = warm1\n');
+  fs.writeFileSync(path.join(scratch, 'etc', 'services', 'warm.env'), '[DEFAULT]\nnodes = warm1\n\n[app#1]\nstart = /bin/true\nstop = /bin/true\ncheck = /bin/true\n');
+  const warmups = { svcmgr: ['-s', 'warm', 'print', 'status'], svcmon: ['--service', 'warm'] };
+
+  for (const [name, warmArgs] of Object.entries(warmups)) {
+    const entry = path.join(cliDir, `${name}-main.js`);
+    if (!fs.existsSync(entry)) throw new Error(`bundle-cli: ${entry} is missing: run tsc first`);
+    const bundle = path.join(cliDir, `${name}.bundle.js`);
+    const cache = path.join(cliDir, `${name}.bundle.cache`);
+    const launcher = path.join(cliDir, `${name}.js`);
+    // V8 checks a cache against the length of the source only: never keep one of another build
+    fs.rmSync(cache, { force: true });
+    const id = crypto.randomBytes(12).toString('hex');
+    await build({
+      entryPoints: [entry],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      // the bundle knows the command's file as its own URL (src/cli/run-bundle.ts)
+      define: { 'import.meta.url': '__ferryImportMetaUrl' },
+      banner: { js: `// ferry-bundle ${id}` },
+      minify: process.env.BUNDLE_NO_MINIFY !== '1',
+      // node --enable-source-maps shows the TypeScript lines of a stack (FERRY_DEBUG=1 prints stacks)
+      sourcemap: 'linked',
+      legalComments: 'none',
+      plugins: [bundledPino],
+      logLevel: 'warning',
+    });
+    const first = fs.readFileSync(bundle, 'utf8').split('\n', 1)[0];
+    if (first !== `// ferry-bundle ${id}`) throw new Error(`bundle-cli: ${bundle} does not start with its build id (${first.slice(0, 60)})`);
+    fs.writeFileSync(launcher, `#!/usr/bin/env node\n// ${name}: runs ${name}.bundle.js (scripts/bundle-cli.mjs, src/cli/run-bundle.ts)\nimport { runBundle } from './run-bundle.js';\nrunBundle('${name}', import.meta.url);\n`);
+    fs.chmodSync(launcher, 0o755);
+    fs.rmSync(`${launcher}.map`, { force: true });
+    const env = { ...process.env, FERRY_ROOT: scratch, FERRY_NODENAME: 'warm1', FERRY_BUNDLE_CACHE_OUT: cache };
+    execFileSync(process.execPath, [launcher, ...warmArgs], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!fs.existsSync(cache)) throw new Error(`bundle-cli: the warm-up of ${name} wrote no code cache`);
+  }
+} finally {
+  fs.rmSync(scratch, { recursive: true, force: true });
 }

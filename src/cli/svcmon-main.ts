@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // svcmon's entry (built into the one file dist/src/cli/svcmon.js: scripts/bundle-cli.mjs).
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
