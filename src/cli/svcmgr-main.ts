@@ -1,4 +1,5 @@
-// svcmgr's entry (built into the one file dist/src/cli/svcmgr.js: scripts/bundle-cli.mjs).
+// svcmgr's entry (built into the one file dist/src/cli/svcmgr.bundle.js, run by dist/src/cli/svcmgr.js:
+// scripts/bundle-cli.mjs).
 // A plain `print status` (src/cli/svcmgr-args.ts) is answered from the daemon's last read
 // when it runs here (control op `status`: read again first if the file or the var dir
 // changed), and read here without commander when no daemon runs; anything else runs the

@@ -1,4 +1,5 @@
-// svcmon's entry (built into the one file dist/src/cli/svcmon.js: scripts/bundle-cli.mjs).
+// svcmon's entry (built into the one file dist/src/cli/svcmon.bundle.js, run by dist/src/cli/svcmon.js:
+// scripts/bundle-cli.mjs).
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
 // (src/daemon/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
