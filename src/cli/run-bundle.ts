@@ -25,6 +25,14 @@ export function cacheFor(id: string | undefined, file: Buffer | undefined): Buff
   return file.length > head.length && file.subarray(0, head.length).toString('latin1') === head ? file.subarray(head.length) : undefined;
 }
 
+/** The bundle as one script: the CommonJS wrapper on its first line, so that its lines keep their numbers. */
+export function bundleScript(file: string, source: string, cachedData: Buffer | undefined): import('node:vm').Script {
+  return new vm.Script(`(function (exports, require, module, __filename, __dirname, __ferryImportMetaUrl) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
+}
+
 function readOrUndefined(file: string): Buffer | undefined {
   try {
     return fs.readFileSync(file);
@@ -44,11 +52,7 @@ export function runBundle(name: string, launcherUrl: string): void {
   const source = fs.readFileSync(file, 'utf8');
   const id = bundleId(source);
   const cachedData = cacheFor(id, readOrUndefined(path.join(dir, `${name}.bundle.cache`)));
-  // the CommonJS wrapper, on the bundle's first line so that its lines keep their numbers
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __ferryImportMetaUrl) {${source}\n})`, {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-  });
+  const script = bundleScript(file, source, cachedData);
   const out = process.env.FERRY_BUNDLE_CACHE_OUT;
   if (out && id) {
     delete process.env.FERRY_BUNDLE_CACHE_OUT;
