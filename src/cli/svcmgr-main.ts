@@ -4,7 +4,7 @@
 // when it runs here (control op `status`: read again first if the file or the var dir
 // changed), and read here without commander when no daemon runs; anything else runs the
 // commands of svcmgr-program.ts. Each path loads only what it uses.
-import { askDaemon, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemon, DaemonUnreachable, noDaemonSocket } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { summarize, type ServiceStatus } from '../service/status.js';
 import { cliContext, isMainModule, runMain, type CliContext } from './main.js';
@@ -16,6 +16,7 @@ type Args = NonNullable<ReturnType<typeof printStatusArgs>>;
 
 /** `print status` from the daemon; 'no-daemon' when none runs here, undefined when it cannot answer for every service. */
 async function printStatusFromDaemon(ctx: CliContext, args: Args): Promise<number | 'no-daemon' | undefined> {
+  if (noDaemonSocket(ctx.paths)) return 'no-daemon';
   // the view and every status at once: one round trip, not one per service
   const [r, ...s] = await Promise.allSettled([askDaemon(ctx.paths, { op: 'view' }, 5_000), ...args.services.map((svc) => askDaemon(ctx.paths, { op: 'status', svc }, 30_000))]);
   // no daemon here: the full program would read without a view and say nothing either

@@ -9,13 +9,15 @@ import { cliContext, commaList, isMainModule, reportError, runMain } from './mai
 import { renderSvcmon } from './render-svcmon.js';
 import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
 import { quickSvcmonArgs, type SvcmonArgs } from './svcmon-args.js';
-import { askDaemon, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemon, DaemonNoAccess, DaemonUnreachable, noDaemonSocket } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { svcmonJson, svcmonText } from './svcmon-output.js';
 import { modelOfLocal } from '../daemon/svcmon-model.js';
 
 /** The cluster view from the local daemon, or why there is none (no daemon runs here). */
 async function clusterView(ctx: ReturnType<typeof cliContext>): Promise<ClusterView | DaemonUnreachable> {
+  const none = noDaemonSocket(ctx.paths);
+  if (none) return none;
   try {
     const r = await askDaemon(ctx.paths, { op: 'view' }, 5_000);
     if (!r.ok) throw new UserError(`daemon: ${r.error}`);
