@@ -35,7 +35,7 @@ const bundledPino = {
   },
 };
 
-// the chunks of the first bundling (ES modules, split) are gone
+// an earlier layout of this build (ES module chunks) is not left behind
 fs.rmSync(path.join(cliDir, 'chunks'), { recursive: true, force: true });
 
 // a scratch root for the warm-up: one node, one service of one app check
