@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchRoot, cli, median, sleep, timed } from './common.js';
+import { bundleId, bundleScript, cacheFor } from '../src/cli/run-bundle.js';
 import { controlSocketPath } from '../src/daemon/control-protocol.js';
 import { ferryPaths } from '../src/paths.js';
 
@@ -22,6 +23,15 @@ async function measure(cmds: Record<string, string[]>, env: Record<string, strin
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
   for (let i = 0; i < RUNS; i++) for (const [k, argv] of Object.entries(cmds)) times[k]!.push(await timed(process.execPath, argv, env));
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+/** Whether V8 takes the code cache of each CLI bundle in this node (scripts/bundle-cli.mjs): 1 yes, 0 no. */
+function codeCacheTaken(name: string): number {
+  const bundle = cli(name).replace(/\.js$/, '.bundle.js');
+  const source = fs.readFileSync(bundle, 'utf8');
+  const data = cacheFor(bundleId(source), fs.readFileSync(bundle.replace(/\.js$/, '.cache')));
+  if (!data) return 0;
+  return bundleScript(bundle, source, data).cachedDataRejected ? 0 : 1;
 }
 
 export async function cliLatency(): Promise<Record<string, number>> {
@@ -36,7 +46,7 @@ export async function cliLatency(): Promise<Record<string, number>> {
       fs.writeFileSync(path.join(b.services, `${svc(i)}.env`), ['[DEFAULT]', 'nodes = bench1', '', '[app#1]', `start = /bin/touch ${flag}`, `stop = /bin/rm -f ${flag}`, `check = /usr/bin/test -e ${flag}`, ''].join('\n'));
     }
     const one = svc(0);
-    const out: Record<string, number> = { runs: RUNS, services: SERVICES, load1_before: os.loadavg()[0]! };
+    const out: Record<string, number> = { runs: RUNS, services: SERVICES, load1_before: os.loadavg()[0]!, svcmgr_code_cache: codeCacheTaken('svcmgr'), svcmon_code_cache: codeCacheTaken('svcmon') };
     const bare = await measure(
       {
         node: ['-e', '0'],

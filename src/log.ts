@@ -4,8 +4,9 @@
 // (journald under systemd: src/log-stdout.ts) and reopens its files on SIGHUP (logrotate).
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
+import type pinoLib from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { loadPino } from './log-pino.js';
 import type { FerryPaths } from './paths.js';
 
 export type { Logger } from 'pino';
@@ -35,7 +36,7 @@ const hooks = {
 
 const serviceLoggers = new Map<string, Logger>();
 /** every log file this process writes, by path: reopened together on SIGHUP */
-const fileDestinations = new Map<string, pino.DestinationStream & { reopen(): void }>();
+const fileDestinations = new Map<string, DestinationStream & { reopen(): void }>();
 let stdoutCopy: DestinationStream | undefined;
 
 /** Copy every line of the loggers made from now on to `dest` (stdout under systemd). */
@@ -47,12 +48,12 @@ export function copyLogsTo(dest: DestinationStream | undefined): void {
  * A log file opened at its first line, not when its logger is made: the daemon makes one
  * logger per service, most of which write nothing for hours.
  */
-class LazyFile implements pino.DestinationStream {
-  private dest: ReturnType<typeof pino.destination> | undefined;
+class LazyFile implements DestinationStream {
+  private dest: ReturnType<typeof pinoLib.destination> | undefined;
   constructor(private readonly file: string) {}
   write(s: string): void {
     // sync writes: a CLI action may exit right after its last line, which must still land.
-    (this.dest ??= pino.destination({ dest: this.file, sync: true, mkdir: true })).write(s);
+    (this.dest ??= loadPino().destination({ dest: this.file, sync: true, mkdir: true })).write(s);
   }
   /** reopen by path (logrotate); a file never written is opened later anyway */
   reopen(): void {
@@ -68,12 +69,56 @@ function fileDestination(file: string) {
   return dest;
 }
 
+/** pino's numeric levels: a line below the logger's level is dropped without making the logger */
+const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const noop = (): void => undefined;
+
+/**
+ * A logger made at its first line at its level or above, or the first use of anything but a
+ * dropped line or a child: a CLI read (print status, svcmon) builds a service and its
+ * resources' children, logs nothing, and so never loads pino. A child with a level of its
+ * own is made at once (its parent too).
+ */
+function lazyLogger(make: () => Logger, level: number): Logger {
+  let real: Logger | undefined;
+  const get = (): Logger => (real ??= make());
+  const target = {} as Logger;
+  return new Proxy(target, {
+    get(_t, k) {
+      if (!real && typeof k === 'string') {
+        const lv = LEVELS[k];
+        if (lv !== undefined && lv !== Infinity && lv < level) return noop;
+        if (k === 'child')
+          return (bindings: pinoLib.Bindings, options?: pinoLib.ChildLoggerOptions): Logger =>
+            options?.level === undefined && !real ? lazyLogger(() => get().child(bindings, options), level) : get().child(bindings, options);
+      }
+      const r = get();
+      const v: unknown = Reflect.get(r, k, r);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(r) : v;
+    },
+    set(_t, k, v) {
+      return Reflect.set(get(), k, v);
+    },
+    has(_t, k) {
+      return Reflect.has(get(), k);
+    },
+  });
+}
+
 function makeLogger(file: string, base: Record<string, string>): Logger {
   const level = process.env.FERRY_LOG_LEVEL ?? 'info';
   const dest = fileDestination(file);
-  if (!stdoutCopy) return pino({ base, level, hooks }, dest);
-  // levels filter in the logger; the streams take every line it emits
-  return pino({ base, level, hooks }, pino.multistream([{ level: 'trace', stream: dest }, { level: 'trace', stream: stdoutCopy }]));
+  // the copy to stdout is the one asked for when the logger is made, not when it first writes
+  const copy = stdoutCopy;
+  const make = (): Logger => {
+    const pino = loadPino();
+    if (!copy) return pino({ base, level, hooks }, dest);
+    // levels filter in the logger; the streams take every line it emits
+    return pino({ base, level, hooks }, pino.multistream([{ level: 'trace', stream: dest }, { level: 'trace', stream: copy }]));
+  };
+  const threshold = LEVELS[level];
+  // a level pino does not know is its error, at once, as before
+  return threshold === undefined ? make() : lazyLogger(make, threshold);
 }
 
 export function serviceLogger(paths: FerryPaths, svcname: string, node: string): Logger {
@@ -119,5 +164,5 @@ export function reopenLogsOnSighup(log: Logger): void {
 
 /** A logger that drops everything: for read-only callers such as status renderers in tests. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return loadPino()({ level: 'silent' });
 }

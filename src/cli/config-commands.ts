@@ -1,6 +1,6 @@
 // `svcmgr` configuration commands as plain functions: validate config, print config, get,
 // set, unset. They return what to print and throw UserError for operator mistakes; the
-// commander wiring lives in svcmgr.ts.
+// commander wiring lives in svcmgr-program.ts.
 import type { FerryPaths } from '../paths.js';
 import { UserError } from '../vocab/errors.js';
 import type { ConfigError } from '../config/errors.js';

@@ -1,4 +1,4 @@
-// `svcmgr print status` output, from statuses read here or by the daemon (src/cli/svcmgr.ts):
+// `svcmgr print status` output, from statuses read here or by the daemon (src/cli/svcmgr-main.ts):
 // the status tree (or JSON, with the placement when the daemon runs) and the exit code.
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { modelOfView } from '../daemon/svcmon-model.js';

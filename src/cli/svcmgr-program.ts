@@ -1,4 +1,4 @@
-// svcmgr's commands (the entry is src/cli/svcmgr.ts): act on services of this node. `svcmgr -s a,b <action>`, or the v1 habits
+// svcmgr's commands (the entry is src/cli/svcmgr-main.ts): act on services of this node. `svcmgr -s a,b <action>`, or the v1 habits
 // `svcmgr <svc> <action>` and `<svc> <action>` through a symlink named after the service.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,6 @@
 // Client side of the control socket, for svcmgr, svcmon and nodemgr. The answer is bounded in
 // size (MAX_ANSWER_BYTES) and time (timeoutMs, the whole exchange).
+import fs from 'node:fs';
 import net from 'node:net';
 import type { FerryPaths } from '../paths.js';
 import { LineFramer, LineSplitter } from './control-framer.js';
@@ -23,6 +24,22 @@ export class DaemonNoAccess extends Error {
 function connectError(socketPath: string, e: NodeJS.ErrnoException): DaemonNoAccess | DaemonUnreachable {
   if (e.code === 'EACCES' || e.code === 'EPERM') return new DaemonNoAccess(socketPath, e.code);
   return new DaemonUnreachable(`the daemon is not running (${socketPath}: ${e.code ?? e.message})`);
+}
+
+/**
+ * No control socket at all: no daemon here, known without a connect (a CLI then reads
+ * locally at once), as the error a connect would give (ENOENT). Undefined when one exists or
+ * it cannot be told (a parent this user may not search): askDaemon says which then.
+ */
+export function noDaemonSocket(paths: FerryPaths): DaemonUnreachable | undefined {
+  const socketPath = controlSocketPath(paths);
+  try {
+    if (fs.statSync(socketPath, { throwIfNoEntry: false }) !== undefined) return undefined;
+  } catch {
+    return undefined;
+  }
+  const e = connectError(socketPath, Object.assign(new Error('no socket'), { code: 'ENOENT' }));
+  return e instanceof DaemonUnreachable ? e : undefined;
 }
 
 export function askDaemon(paths: FerryPaths, req: Request, timeoutMs = 10_000, maxAnswerBytes = MAX_ANSWER_BYTES): Promise<Response> {

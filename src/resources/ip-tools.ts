@@ -8,7 +8,6 @@
 //   - `-U -S ip ip` sends an unsolicited (gratuitous) ARP request; it gets no reply, so
 //     exit 1 is its normal outcome. Its `-A` is NOT iputils' "ARP reply" mode.
 import { spawn } from 'node:child_process';
-import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import { run, runOk } from '../util/exec.js';
@@ -39,8 +38,9 @@ export async function resolveAddress(name: string, timeoutMs = 5_000): Promise<R
   const deadline = new Promise<Resolution>((resolve) => {
     timer = setTimeout(() => resolve({ error: `resolving ${name} timed out after ${timeoutMs} ms` }), timeoutMs);
   });
-  const lookup = dns
-    .lookup(name, { all: true })
+  // loaded at the first name to resolve: a CLI read of a service needs no resolver (node:dgram)
+  const lookup = import('node:dns/promises')
+    .then(({ default: dns }) => dns.lookup(name, { all: true }))
     .then((all): Resolution => {
       const pick = all.find((a) => a.family === 4) ?? all[0];
       if (!pick) return { error: `${name} has no address` };

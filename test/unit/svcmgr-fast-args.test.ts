@@ -1,6 +1,7 @@
-// svcmgr's entry answers `print status` from the daemon only for the plain command lines.
+// svcmgr's entry answers `print status` (from the daemon, or read here without commander) only
+// for the plain command lines.
 import test from 'ava';
-import { printStatusArgs } from '../../src/cli/svcmgr.js';
+import { printStatusArgs } from '../../src/cli/svcmgr-args.js';
 
 test('the plain print status forms are recognised', (t) => {
   t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '-s', 'a,b', 'print', 'status']), { services: ['a', 'b'], format: 'text' });
@@ -16,4 +17,7 @@ test('anything else goes to the full program', (t) => {
   t.is(printStatusArgs(['node', 'svcmgr', 'print', 'status']), undefined);
   t.is(printStatusArgs(['node', 'svcmgr', 'a', 'print', 'status']), undefined);
   t.is(printStatusArgs(['node', 'svcmgr', '-s', './a.env', 'print', 'status']), undefined);
+  // a repeated option: commander keeps the last one, with or without a daemon
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', 'a', '-s', 'b', 'print', 'status']), undefined);
+  t.is(printStatusArgs(['node', 'svcmgr', '-s', 'a', 'print', 'status', '--format', 'json', '--format', 'text']), undefined);
 });

@@ -1,6 +1,6 @@
 // What every svcmgr command module gets: the node context, the selected services, the
 // global options, and the exit code it may raise. Each module exports one register function
-// called by svcmgr.ts, so commands are added with one line there.
+// called by svcmgr-program.ts, so commands are added with one line there.
 import type { Command } from 'commander';
 import type { Service } from '../../service/service.js';
 import type { ActionOptions } from '../../service/service.js';

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+// svcmon's entry (built into the one file dist/src/cli/svcmon.bundle.js, run by dist/src/cli/svcmon.js:
+// scripts/bundle-cli.mjs).
 // svcmon: the status table of the services, cluster-wide when the daemon runs here, this
 // node's own otherwise (seed 003 columns). `--format json` has one shape either way
 // (src/daemon/svcmon-model.ts). A daemon this user may not reach is an error, not an empty cluster.
@@ -8,7 +9,7 @@ import { cliContext, commaList, isMainModule, reportError, runMain } from './mai
 import { renderSvcmon } from './render-svcmon.js';
 import { EXIT, NoSuchService, UserError } from '../vocab/errors.js';
 import { quickSvcmonArgs, type SvcmonArgs } from './svcmon-args.js';
-import { askDaemonText, DaemonNoAccess, DaemonUnreachable } from '../daemon/control-client.js';
+import { askDaemonText, DaemonNoAccess, DaemonUnreachable, noDaemonSocket } from '../daemon/control-client.js';
 import type { ClusterView } from '../daemon/control-protocol.js';
 import { svcmonJson, svcmonText, type ViewText } from './svcmon-output.js';
 import { modelOfLocal } from '../daemon/svcmon-model.js';
@@ -20,6 +21,8 @@ import { modelOfLocal } from '../daemon/svcmon-model.js';
  * daemon of an earlier version, which refuses these options, is asked for the whole view.
  */
 async function clusterView(ctx: ReturnType<typeof cliContext>, json: boolean): Promise<{ view: ClusterView; raw?: ViewText } | DaemonUnreachable> {
+  const none = noDaemonSocket(ctx.paths);
+  if (none) return none;
   try {
     let a = await askDaemonText(ctx.paths, json ? { op: 'view', spans: true } : { op: 'view', lean: true }, 5_000);
     if (!a.response.ok && a.response.error.startsWith('bad request: unknown field')) a = await askDaemonText(ctx.paths, { op: 'view' }, 5_000);
