@@ -60,6 +60,16 @@ export class Channel {
     return nowMono - p.lastMono <= this.cfg.timeout ? 'up' : 'down';
   }
 
+  /**
+   * The monotonic ms after which rxState(peer) turns from up (or unknown) to down if nothing
+   * more is heard; undefined when it is down already. The engine evaluates then, not on a poll.
+   */
+  expiresAt(peer: string, nowMono: number): number | undefined {
+    const p = this.peers.get(peer);
+    const from = !p || p.lastMono === undefined ? this.startMono : p.lastMono;
+    return nowMono - from > this.cfg.timeout ? undefined : from + this.cfg.timeout;
+  }
+
   /** forget liveness, e.g. when the peer said it is leaving */
   forget(peer: string): void {
     const p = this.peers.get(peer);

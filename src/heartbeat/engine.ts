@@ -57,7 +57,9 @@ export class Engine {
   /** last source address per heartbeat and peer */
   private readonly routes = new Map<string, string>();
   private payload: Buffer;
+  /** the next evaluation: when the first up (or unknown) peer heartbeat would expire */
   private checkTimer: NodeJS.Timeout | undefined;
+  private checkAt = Infinity;
   private statsTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -102,14 +104,13 @@ export class Engine {
       void this.beat(c);
       c.timer = setInterval(() => void this.beat(c), c.ch.cfg.interval);
     }
-    // liveness is re-evaluated several times per shortest interval: detection lags a real
-    // timeout by at most one check period
-    const periods = this.o.cluster.heartbeats.map((h) => Math.min(h.interval, h.timeout / 4));
-    // evaluating timestamps is cheap: a short period keeps detection within ~50 ms of the
-    // timeout instead of up to a quarter of it (375 ms at 1s/3s, measured by the bench)
-    const check = Math.max(10, Math.min(50, Math.floor(Math.min(...periods) / 2)));
-    this.checkTimer = setInterval(() => this.evaluate(), check);
-    this.statsTimer = setInterval(() => this.o.emit({ t: 'snapshot', snap: this.snapshot() }), Math.max(check, 250));
+    // liveness is evaluated on every message received and at the moment the first heartbeat
+    // that is still up would expire (not on a poll: an idle daemon is not woken 20 times a
+    // second, and a timeout is seen within ~1 ms of its end)
+    this.evaluate();
+    // the views' counters (rx, lastSeen): once per shortest interval, 4 times a second at most
+    const stats = Math.min(1000, Math.max(250, ...this.o.cluster.heartbeats.map((h) => h.interval)));
+    this.statsTimer = setInterval(() => this.o.emit({ t: 'snapshot', snap: this.snapshot() }), stats);
     this.o.emit({ t: 'snapshot', snap: this.snapshot() });
   }
 
@@ -203,9 +204,26 @@ export class Engine {
     if (ch.drops[reason] === 1) this.log('warn', `dropped a ${reason} heartbeat message (further ones are only counted)`, { hb: ch.cfg.id, reason, claimedSender: claimed });
   }
 
+  /** evaluate() again when the first heartbeat still up (or unknown) expires; an earlier timer is kept */
+  private arm(now: number): void {
+    if (this.stopping) return;
+    let at = Infinity;
+    for (const peer of this.agg.keys()) for (const c of this.channels) at = Math.min(at, c.ch.expiresAt(peer, now) ?? Infinity);
+    if (at === Infinity || (this.checkTimer && this.checkAt <= at)) return;
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.checkAt = at;
+    // +1: rxState is down strictly after the timeout
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = undefined;
+      this.checkAt = Infinity;
+      this.evaluate();
+    }, Math.max(0, at - now) + 1);
+  }
+
   /** peer state from every heartbeat: up if up on any, down only if down on all */
   private evaluate(): void {
     const now = performance.now();
+    this.arm(now);
     for (const [peer, agg] of this.agg) {
       const states = this.channels.map((c) => c.ch.rxState(peer, now));
       let next: PeerState;
@@ -240,7 +258,7 @@ export class Engine {
   async stop(graceful: boolean): Promise<void> {
     this.stopping = true;
     for (const c of this.channels) if (c.timer) clearInterval(c.timer);
-    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.checkTimer) clearTimeout(this.checkTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (graceful) {
       // wait for an in-flight disk write, bounded: a hung device must not hang the stop
