@@ -13,7 +13,9 @@ export const LOOP_LAG_WARN_MS = 1_500;
 export const LOOP_LAG_NOTE_MS = 250;
 
 export class LoopLag {
-  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  // the histogram samples on a timer of this period: a stall of L ms is seen as L - 100 to L
+  // (100 ms, not 20: an idle daemon is not woken 50 times a second to learn it is idle)
+  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 100 });
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly log: Logger) {
