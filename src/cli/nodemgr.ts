@@ -25,7 +25,7 @@ import { startWebOf } from './daemon-web.js';
 import { startVolumePluginOf } from './daemon-volumes.js';
 import { drainCommand, type DrainOptions } from './drain.js';
 import { DRAIN_TIMEOUT_DEFAULT_S } from '../daemon/drain.js';
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
+import { DAEMON_NODE_FLAGS } from '../util/daemon-node-flags.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -20,7 +20,7 @@ import { killAll, signal, signalAll, spawnIn, waitGone, type Spawned } from './p
 import { isOrphan, listRecords, loadRecord, saveRecord } from './registry.js';
 import { teardown, withNode } from './teardown.js';
 import type { LabDisk, LabNode, LabOptions, LabRecord, NodeEnv } from './types.js';
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
+import { DAEMON_NODE_FLAGS } from '../util/daemon-node-flags.js';
 
 export type { LabOptions, LabRecord, LabNode, NodeEnv } from './types.js';
 export type { CutMode } from './links.js';
