@@ -47,14 +47,23 @@ function dirBytes(dir: string): number {
 
 const name = (i: number) => `idle${String(i).padStart(3, '0')}`;
 
+// per node paths: the lab dir is shared by the nodes (no private /tmp), and a node that saw
+// the peer's flag or pid would find the service up on itself too (multiple active). {nodename}
+// keeps the file text the same on both (config replication compares them).
+const pidFileOf = (lab: Lab, node: string) => `${lab.dir}/idle-app-${node}.pid`;
+
 function serviceText(lab: Lab, i: number): string {
   const lines = ['[DEFAULT]', 'nodes = n1 n2', 'orchestrate = ha', ''];
   if (i === 0) {
-    // the one whose app process is killed: a real process, checked by its pid
-    const pid = `${lab.dir}/idle-app.pid`;
-    lines.push('[app#1]', `start = /bin/sh -c "sleep 1000000 >/dev/null 2>&1 & echo $! > ${pid}"`, `stop = /bin/sh -c "kill $(cat ${pid}) 2>/dev/null; rm -f ${pid}"`, `check = /bin/sh -c "kill -0 $(cat ${pid} 2>/dev/null) 2>/dev/null"`, 'monitor = true', 'restart = 1000', '');
+    // the one whose app process is killed: a real process, checked by its pid, in its own
+    // session (setsid: nothing that ends the start action's process group takes it along);
+    // the pid written is the sleep's (exec)
+    const pid = pidFileOf(lab, '{nodename}');
+    const script = `${lab.dir}/idle-app.sh`;
+    fs.writeFileSync(script, `setsid sh -c 'echo $$ > "$0"; exec sleep 1000000' "$1" </dev/null >/dev/null 2>&1 &\n`);
+    lines.push('[app#1]', `start = /bin/sh ${script} ${pid}`, `stop = /bin/sh -c "kill $(cat ${pid}) 2>/dev/null; rm -f ${pid}"`, `check = /bin/sh -c "kill -0 $(cat ${pid} 2>/dev/null) 2>/dev/null"`, 'monitor = true', 'restart = 1000', '');
   } else {
-    const flag = `${lab.dir}/idle-app-${i}`;
+    const flag = `${lab.dir}/idle-app-{nodename}-${i}`;
     lines.push('[app#1]', `start = /bin/touch ${flag}`, `stop = /bin/rm -f ${flag}`, `check = /usr/bin/test -e ${flag}`, 'monitor = true', '');
   }
   return lines.join('\n');
@@ -115,10 +124,10 @@ export async function idle(): Promise<Record<string, number>> {
     console.error(JSON.stringify({ bench: 'idle', part: 'idle', ...out }));
     // detection: kill the app process of idle000 (inside n1: its /tmp and pids are its own)
     const daemonLog = path.join(logDir('n1'), 'daemon.log');
-    const pidFile = `${lab.dir}/idle-app.pid`;
+    const pidFile = pidFileOf(lab, 'n1');
     const appPid = async (): Promise<string | undefined> => {
-      const r = await lab.exec('n1', 'cat', [pidFile]);
-      return r.exitCode === 0 && /^\d+$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
+      const t = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+      return /^\d+$/.test(t) ? t : undefined;
     };
     const detect: number[] = [];
     for (let k = 0; k < KILLS; k++) {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // nodemgr: the node agent. `daemon run` is the daemon in the foreground; start/stop/status
 // drive it through its control socket.
 import fs from 'node:fs';
@@ -25,6 +25,7 @@ import { startWebOf } from './daemon-web.js';
 import { startVolumePluginOf } from './daemon-volumes.js';
 import { drainCommand, type DrainOptions } from './drain.js';
 import { DRAIN_TIMEOUT_DEFAULT_S } from '../daemon/drain.js';
+import { DAEMON_NODE_FLAGS } from '../util/daemon-node-flags.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +111,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     }
     fs.mkdirSync(ctx.paths.log, { recursive: true });
     const out = fs.openSync(path.join(ctx.paths.log, 'daemon.out'), 'a');
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'daemon', 'run'], { detached: true, stdio: ['ignore', out, out], env: process.env });
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, fileURLToPath(import.meta.url), 'daemon', 'run'], { detached: true, stdio: ['ignore', out, out], env: process.env });
     child.unref();
     for (let i = 0; i < 150; i++) {
       await sleep(100);

@@ -297,10 +297,11 @@ export class Daemon {
   private checkMultipleActive(): void {
     if (this.stopped || !this.hb) return;
     const peers = this.peerInfo();
+    const nodeFrozen = this.nodeFrozen;
     for (const [name, local] of this.local) {
       if (local.nodes.length < 2) continue;
       const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
-      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, policy });
+      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen, peers, policy });
       // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
       const inst = this.instance(name);
       if (v.action === 'stop' && !inst.busy) void inst.run('stop', (s) => s.stop(policy === 'stop_only' ? { operator: true, multipleActive: v.active } : {}), v.why);
@@ -317,6 +318,8 @@ export class Daemon {
         this.reads.forget(gone);
       }
       const now = Date.now();
+      // one stat of the flag per pass, not one per service
+      const nodeFrozen = this.nodeFrozen;
       await Promise.all(
         names.filter((n) => !this.instances.get(n)?.busy).map(async (n) => {
           const local = this.local.get(n);
@@ -325,7 +328,7 @@ export class Daemon {
           const holdEnded = (local?.monitor === 'start failed' || local?.monitor === 'switched') && !this.instance(n).retryPending(now);
           const kind = this.reads.due(n, runsHere(local), now) ?? (holdEnded ? 'full' : undefined);
           if (kind) await this.refreshOne(n, false, kind);
-          else this.observeUnread(n);
+          else this.observeUnread(n, nodeFrozen);
         }),
       );
     })().finally(() => (this.refreshing = undefined));
@@ -380,14 +383,15 @@ export class Daemon {
   }
 
   /** A tick without a status read: scheduled tasks and data pushes still come due. */
-  private observeUnread(name: string): void {
+  private observeUnread(name: string, nodeFrozen: boolean): void {
     const local = this.local.get(name);
-    const svc = this.reads.service(name);
+    // due() has just looked at the file: no second stat
+    const svc = this.reads.parsed(name);
     if (!local || !svc) return;
     const up = this.membership?.up() ?? [];
     this.data.observe(svc, local.avail === 'up' || local.avail === 'warn', up);
     Object.assign(local, this.data.stateFields(name));
-    this.tasks.observe(svc, local.monitor === 'idle' && !local.frozen && !this.nodeFrozen && runsHereForTasks(local.avail, local.expect?.state === 'up'));
+    this.tasks.observe(svc, local.monitor === 'idle' && !local.frozen && !nodeFrozen && runsHereForTasks(local.avail, local.expect?.state === 'up'));
   }
 
   // ---------------------------------------------------------------- instances
@@ -432,11 +436,12 @@ export class Daemon {
     const services = Object.fromEntries(this.local);
     let fence = this.fencing.facts();
     let launched = 0;
+    const nodeFrozen = this.nodeFrozen;
     for (const [name, local] of this.local) {
       const inst = this.instance(name);
       if (inst.busy) continue;
       const input = (): DecisionInput => ({
-        self: this.opts.nodename, svc: name, local, nodeFrozen: this.nodeFrozen, peers, intents: this.intents, now,
+        self: this.opts.nodename, svc: name, local, nodeFrozen, peers, intents: this.intents, now,
         bootPhase: !inst.bootDone, quorum: { ok: q.canTakeOver, why: q.why }, configSum: this.configs?.sumOf(name),
         services, fence, stonith: this.stonithOf.get(name), data: this.data.gateVerdicts(name),
       });

@@ -94,9 +94,9 @@ export class ServiceReads {
     }
   }
 
-  /** The service as parsed, when its file is good. */
-  service(name: string): Service | undefined {
-    return this.cached(name);
+  /** The service as parsed at the last due() or read(), without a stat (the tick that just called due()). */
+  parsed(name: string): Service | undefined {
+    return this.cache.peek(name);
   }
 
   /** The last status read, and whether nothing changed since (file, var dir). */

@@ -109,13 +109,15 @@ export class Engine {
     }
     // liveness changes are timed, not polled: evaluate() arms one timer for the next instant a
     // heartbeat times out or the peer becomes suspect (a poll every 37 ms at 100 ms / 300 ms
-    // made detection ~18 ms late on average); the stats timer also evaluates, as a backstop
-    const check = 250;
+    // made detection ~18 ms late on average). The views' counters (rx, lastSeen) go out once per
+    // shortest interval, 4 times a second at most (an idle worker is not woken more); that timer
+    // also evaluates, as a backstop
     this.evaluate();
+    const stats = Math.min(1000, Math.max(250, ...this.o.cluster.heartbeats.map((h) => h.interval)));
     this.statsTimer = setInterval(() => {
       this.evaluate();
       this.o.emit({ t: 'snapshot', snap: this.snapshot() });
-    }, check);
+    }, stats);
     this.o.emit({ t: 'snapshot', snap: this.snapshot() });
   }
 

@@ -20,6 +20,7 @@ import { killAll, signal, signalAll, spawnIn, waitGone, type Spawned } from './p
 import { isOrphan, listRecords, loadRecord, saveRecord } from './registry.js';
 import { teardown, withNode } from './teardown.js';
 import type { LabDisk, LabNode, LabOptions, LabRecord, NodeEnv } from './types.js';
+import { DAEMON_NODE_FLAGS } from '../util/daemon-node-flags.js';
 
 export type { LabOptions, LabRecord, LabNode, NodeEnv } from './types.js';
 export type { CutMode } from './links.js';
@@ -31,7 +32,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 /** The agent a node runs unless told otherwise. */
 export function defaultAgentCommand(): string[] {
-  return [process.execPath, path.join(repoRoot, 'dist', 'src', 'cli', 'nodemgr.js'), 'daemon', 'run'];
+  return [process.execPath, ...DAEMON_NODE_FLAGS, path.join(repoRoot, 'dist', 'src', 'cli', 'nodemgr.js'), 'daemon', 'run'];
 }
 
 /**

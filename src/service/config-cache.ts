@@ -37,6 +37,11 @@ export class ServiceCache {
     return svc;
   }
 
+  /** The service as last opened, without looking at its file again (the caller has just done so). */
+  peek(name: string): Service | undefined {
+    return this.cache.get(name)?.svc;
+  }
+
   forget(name: string): void {
     this.cache.delete(name);
   }
