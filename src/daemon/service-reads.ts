@@ -94,6 +94,11 @@ export class ServiceReads {
     }
   }
 
+  /** The service as parsed, when its file is good (its file stat'ed: a changed file is parsed again). */
+  service(name: string): Service | undefined {
+    return this.cached(name);
+  }
+
   /** The service as parsed at the last due() or read(), without a stat (the tick that just called due()). */
   parsed(name: string): Service | undefined {
     return this.cache.peek(name);
