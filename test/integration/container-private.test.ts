@@ -12,6 +12,7 @@ import { engines, makeContainer, observe, removeContainers, requireEngine, testP
 import { silentLogger } from '../../src/log.js';
 import { ferryPaths } from '../../src/paths.js';
 import { DOCKER_NOT_RUNNING, PODMAN_INACTIVE, privateEngine, type PrivateEngine } from '../../src/resources/container-private.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const log = silentLogger();
 
@@ -61,15 +62,6 @@ function pidOf(pe: PrivateEngine, svc: string): number | undefined {
     return undefined;
   }
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 for (const cli of engines) {
   test.serial(`${cli}: private engine on the service fs: container in it, loaded image kept over stop, remount and start`, async (t) => {

@@ -12,6 +12,7 @@ import { makeResource } from '../helpers/driver-ctx.js';
 import { createImage, createLoop } from '../helpers/loop-dev.js';
 import type { LoopDev } from '../helpers/loop-dev.js';
 import { mountDepth } from '../../src/resources/fs.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 /** A fresh directory for mount points; teardown unmounts anything left below it, deepest first. */
 function mountRoot(t: ExecutionContext, prefix: string): string {
@@ -43,15 +44,6 @@ async function mountedAt(mnt: string): Promise<string | undefined> {
   const r = await sh('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', mnt], { reject: false });
   return r.exitCode === 0 ? r.stdout.trim().split('\n').pop() : undefined;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('ext4 on a block device: start mounts, twice is a no-op, stop unmounts, status follows', async (t) => {
   requireRoot();

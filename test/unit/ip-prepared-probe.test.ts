@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { consumeProbe, foldLine, prepareProbe, preparedVerdict, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
 
@@ -44,14 +45,6 @@ function fakeArping(t: { teardown: (f: () => void) => void }, replyAfter?: numbe
   return file;
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const until = async (cond: () => boolean, ms = 5_000) => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
