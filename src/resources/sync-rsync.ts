@@ -3,13 +3,15 @@
 // which asks the peer's daemon, over the authenticated state channel, to run `rsync --server`
 // there. No ssh. Only the node running the service pushes (the service layer and the daemon
 // decide when); the receiving daemon refuses a push into a node that runs the service.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
-import type { DataSync, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import { holdTransport, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -31,7 +33,50 @@ export const rsyncKeywords: Keyword[] = [
 /** the options every push uses; `options` come after them */
 const BASE_OPTIONS = ['-a', '--delete', '--numeric-ids'];
 
-const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
+/**
+ * rsync's remote shell for a pre-opened final push (`sh <this> host command...`): the command
+ * to the held transport's go (fd 5), then its stdin to the transport's stdin (fd 3) and the
+ * transport's stdout (fd 4) to its stdout. fds 3-5 are the held transport's, given to rsync.
+ */
+export const HELD_SHIM = [
+  '# ferry: remote shell of a pre-opened rsync push (src/resources/sync-rsync.ts)',
+  "printf '%s\\0' \"$@\" '' >&5 || exit 255",
+  'exec 5>&-',
+  'exec 6<&0',
+  'cat <&6 >&3 &',
+  'exec cat <&4',
+  '',
+].join('\n');
+
+/** bound on the pre-open of a final push (node's start, the config, the handshake) */
+const PREOPEN_MS = 30_000;
+
+/** an rsync run with the held transport's ends as its fds 3, 4, 5 */
+function runHeld(args: string[], h: HeldTransport, timeoutMs: number): Promise<{ ok: boolean; exitCode: number | null; timedOut: boolean; stdout: string; stderr: string; signal: string | null }> {
+  return new Promise((resolve) => {
+    const child = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe', h.input, h.output, h.go] });
+    h.release();
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 65_536) stderr += d.toString('utf8');
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+      h.cancel();
+    }, timeoutMs);
+    child.on('error', (e) => (stderr += `${e.message}\n`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      // rsync done: the transport ends with it (its peer's command exited); never left behind
+      h.cancel();
+      resolve({ ok: code === 0, exitCode: code, timedOut, stdout, stderr, signal });
+    });
+  });
+}
 
 /** `target` as node names: `nodes` is the other nodes of the service. */
 export function resolveTargets(target: readonly string[], serviceNodes: readonly string[], self: string): string[] {
@@ -112,13 +157,55 @@ export function createRsync(ctx: ResourceContext): Resource {
     received(from, at, final) {
       updateRecord(file, (rec) => (rec.received = { from, at, final }));
     },
-    async push(peer: string, peerDst: string, final: boolean): Promise<PushResult> {
+    push: (peer, peerDst, final) => push(peer, peerDst, final),
+    async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
+      const h = holdTransport([...transportOptions(true), '--held', peer], PREOPEN_MS);
+      try {
+        await h.ready;
+      } catch (e) {
+        h.cancel();
+        throw e;
+      }
+      let used = false;
+      return {
+        push: async () => {
+          used = true;
+          try {
+            return await push(peer, peerDst, true, h);
+          } finally {
+            h.cancel();
+          }
+        },
+        cancel: () => {
+          if (!used) h.cancel();
+        },
+      };
+    },
+  };
+
+  function transportOptions(final: boolean): string[] {
+    return ['--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
+  }
+
+  /** the held transport's remote shell, written where only the daemon writes */
+  function shimFile(): string {
+    const f = path.join(serviceVarDir(ctx.paths, ctx.svcname), 'rsync-held-shim.sh');
+    const cur = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+    if (cur !== HELD_SHIM) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(`${f}.tmp`, HELD_SHIM, { mode: 0o600 });
+      fs.renameSync(`${f}.tmp`, f);
+    }
+    return f;
+  }
+
+  async function push(peer: string, peerDst: string, final: boolean, held?: HeldTransport): Promise<PushResult> {
       const at = Date.now();
-      const transport = [process.execPath, transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])].join(' ');
+      const transport = held ? `/bin/sh ${shimFile()}` : [process.execPath, transportScript(), ...transportOptions(final)].join(' ');
       const extra = shlexSplit(ctx.kw.string('options') ?? '');
       const args = [...BASE_OPTIONS, '--stats', `--timeout=${Math.max(30, Math.ceil(timeoutMs / 1000))}`, '-e', transport, ...extra, '--', `${src.replace(/\/+$/, '')}/`, `${peer}:${peerDst.replace(/\/+$/, '')}/`];
-      ctx.log.info({ event: 'rsync_push', peer, src, dst: peerDst, final }, `rsync ${src} to ${peer}:${peerDst}${final ? ' (final)' : ''}`);
-      const r = await run('rsync', args, { timeout: timeoutMs });
+      ctx.log.info({ event: 'rsync_push', peer, src, dst: peerDst, final, preopened: held !== undefined }, `rsync ${src} to ${peer}:${peerDst}${final ? ' (final)' : ''}`);
+      const r = held ? await runHeld(args, held, timeoutMs) : await run('rsync', args, { timeout: timeoutMs });
       // 24: files vanished while copying (the service writes): the pass is still complete for the rest
       if (!r.ok && r.exitCode !== 24) {
         const why = (r.stderr.trim().split('\n').filter((l) => l.trim()).pop() ?? '').slice(0, 300);
@@ -133,8 +220,7 @@ export function createRsync(ctx: ResourceContext): Resource {
       });
       ctx.log.info({ event: 'rsync_done', peer, final, bytes: st.bytes, fileBytes: st.fileBytes, ms: res.ms }, `rsync to ${peer} done`);
       return res;
-    },
-  };
+  }
 
   return {
     rid: ctx.rid,

@@ -94,8 +94,12 @@ test('stream OPEN: bounded and typed', (t) => {
 });
 
 test('transport arguments as rsync gives them', (t) => {
-  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--timeout', '60', '--final', 'n2', 'rsync', '--server', '.', '/d/']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: 60_000, peer: 'n2', remote: ['rsync', '--server', '.', '/d/'] });
+  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--timeout', '60', '--final', 'n2', 'rsync', '--server', '.', '/d/']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: 60_000, peer: 'n2', remote: ['rsync', '--server', '.', '/d/'], held: false });
   t.is(typeof parseTransportArgs(['n2', 'rsync']), 'string');
+  // pre-opened: the command may come later (fd 4)
+  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--final', '--held', 'n2']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: H, peer: 'n2', remote: [], held: true });
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--held', 'n2', 'btrfs']), 'string');
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', 'n2']), 'string');
 });
 
 const check = (text: string) => validateText(text, 'svc.env', { svcname: 'svc', nodename: 'n1', drivers }).errors.map(String);
