@@ -15,6 +15,8 @@ export interface Args {
    * else nothing); fd 4 closed before the go: exit 255 with nothing sent.
    */
   held: boolean;
+  /** held rsync: the directory of the FIFOs go, in, out that rsync's remote shell (the shim) opens */
+  fifo?: string;
 }
 
 export function parseTransportArgs(argv: readonly string[]): Args | string {
@@ -22,6 +24,7 @@ export function parseTransportArgs(argv: readonly string[]): Args | string {
   let rid: string | undefined;
   let final = false;
   let held = false;
+  let fifo: string | undefined;
   let timeoutMs = 3_600_000;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -30,12 +33,13 @@ export function parseTransportArgs(argv: readonly string[]): Args | string {
     else if (a === '--rid') rid = argv[++i];
     else if (a === '--final') final = true;
     else if (a === '--held') held = true;
+    else if (a === '--fifo') fifo = argv[++i];
     else if (a === '--timeout') timeoutMs = Number(argv[++i]) * 1000;
     else if (a === '-l') i++; // rsync's user@: ignored (the peer's daemon runs the command)
     else break;
   }
   const peer = argv[i];
   const remote = argv.slice(i + 1);
-  if (!svc || !rid || !peer || (held ? remote.length === 1 : remote.length < 2) || !Number.isFinite(timeoutMs) || timeoutMs <= 0) return 'usage: ferry-rsync-transport --svc <svc> --rid <rid> [--final] [--held] <peer> rsync --server ...';
-  return { svc, rid, final, timeoutMs, peer, remote, held };
+  if (!svc || !rid || !peer || (held ? (fifo ? remote.length !== 0 : remote.length < 2) : remote.length < 2 || fifo !== undefined) || !Number.isFinite(timeoutMs) || timeoutMs <= 0) return 'usage: ferry-rsync-transport --svc <svc> --rid <rid> [--final] [--held [--fifo <dir>]] <peer> rsync --server ...';
+  return { svc, rid, final, timeoutMs, peer, remote, held, ...(fifo ? { fifo } : {}) };
 }

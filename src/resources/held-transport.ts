@@ -13,7 +13,7 @@ export const transportScript = (): string => fileURLToPath(new URL('../cli/sync-
 
 export interface HeldTransport {
   readonly proc: ChildProcess;
-  /** the transport's stdin, stdout, go (fd 4): what a command feeding it gets */
+  /** the transport's stdin (what is sent after the go), stdout, go (fd 4) */
   readonly input: Writable;
   readonly output: Readable;
   readonly go: Writable;
@@ -23,13 +23,11 @@ export interface HeldTransport {
   readonly exited: Promise<{ code: number | null; stderr: string }>;
   /** kill it: the stream is dropped on both ends */
   cancel(): void;
-  /** after a command got input, output and go as its fds: drop this process's copies */
-  release(): void;
 }
 
 /** `args`: the transport's arguments after the script (with --held). readyMs: bound on getting ready. */
-export function holdTransport(args: readonly string[], readyMs: number): HeldTransport {
-  const proc = spawn(process.execPath, [transportScript(), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+export function holdTransport(args: readonly string[], readyMs: number, env: NodeJS.ProcessEnv = process.env): HeldTransport {
+  const proc = spawn(process.execPath, [transportScript(), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString('utf8');
@@ -64,12 +62,6 @@ export function holdTransport(args: readonly string[], readyMs: number): HeldTra
     proc, input: proc.stdin as Writable, output: proc.stdout as Readable, go, ready, exited,
     cancel: () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    },
-    release: () => {
-      // destroy() closes only this process's fds; the command keeps its own
-      (proc.stdin as Writable).destroy();
-      (proc.stdout as Readable).destroy();
-      go.destroy();
     },
   };
 }

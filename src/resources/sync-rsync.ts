@@ -3,15 +3,14 @@
 // which asks the peer's daemon, over the authenticated state channel, to run `rsync --server`
 // there. No ssh. Only the node running the service pushes (the service layer and the daemon
 // decide when); the receiving daemon refuses a push into a node that runs the service.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
-import { run } from '../util/exec.js';
+import { run, type RunResult } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
-import { holdTransport, transportScript, type HeldTransport } from './held-transport.js';
+import { holdTransport, sendGo, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -34,48 +33,55 @@ export const rsyncKeywords: Keyword[] = [
 const BASE_OPTIONS = ['-a', '--delete', '--numeric-ids'];
 
 /**
- * rsync's remote shell for a pre-opened final push (`sh <this> host command...`): the command
- * to the held transport's go (fd 5), then its stdin to the transport's stdin (fd 3) and the
- * transport's stdout (fd 4) to its stdout. fds 3-5 are the held transport's, given to rsync.
+ * rsync's remote shell for a pre-opened final push (`sh <this> <dir> host command...`): rsync's
+ * command line into the held transport's FIFO dir/go, then its stdin into dir/in and dir/out
+ * to its stdout (FIFOs: the daemon's own pipe ends are non-blocking, which cat cannot read).
  */
 export const HELD_SHIM = [
   '# ferry: remote shell of a pre-opened rsync push (src/resources/sync-rsync.ts)',
-  "printf '%s\\0' \"$@\" '' >&5 || exit 255",
-  'exec 5>&-',
+  'd=$1',
+  'shift',
+  "printf '%s\\0' \"$@\" '' > \"$d/go\" || exit 255",
   'exec 6<&0',
-  'cat <&6 >&3 &',
-  'exec cat <&4',
+  'cat <&6 > "$d/in" &',
+  'exec cat < "$d/out"',
   '',
 ].join('\n');
 
 /** bound on the pre-open of a final push (node's start, the config, the handshake) */
 const PREOPEN_MS = 30_000;
+/** rsync still running this long after its held transport ended: killed */
+const HELD_GRACE_MS = 10_000;
 
-/** an rsync run with the held transport's ends as its fds 3, 4, 5 */
-function runHeld(args: string[], h: HeldTransport, timeoutMs: number): Promise<{ ok: boolean; exitCode: number | null; timedOut: boolean; stdout: string; stderr: string; signal: string | null }> {
-  return new Promise((resolve) => {
-    const child = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe', h.input, h.output, h.go] });
-    h.release();
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr!.on('data', (d: Buffer) => {
-      if (stderr.length < 65_536) stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-      h.cancel();
-    }, timeoutMs);
-    child.on('error', (e) => (stderr += `${e.message}\n`));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      // rsync done: the transport ends with it (its peer's command exited); never left behind
-      h.cancel();
-      resolve({ ok: code === 0, exitCode: code, timedOut, stdout, stderr, signal });
-    });
-  });
+/** The FIFOs of a held rsync transport, in a new directory under `parent` (only the daemon writes there). */
+export async function makeFifos(parent: string): Promise<string> {
+  fs.mkdirSync(parent, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(parent, 'held-'));
+  const r = await run('mkfifo', ['-m', '600', ...['go', 'in', 'out'].map((n) => path.join(dir, n))], { timeout: 10_000 });
+  if (!r.ok) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mkfifo in ${dir}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  }
+  return dir;
+}
+
+/** rsync through a held transport (its FIFOs in `dir`, the shim file `shim`): the go, then rsync; the transport never outlives it. */
+export async function runHeld(args: string[], h: HeldTransport, shim: string, dir: string, timeoutMs: number): Promise<RunResult> {
+  if (h.proc.exitCode !== null || h.proc.signalCode !== null) throw new Error('the pre-opened stream ended before the final push');
+  sendGo(h);
+  const at = args.indexOf('-e');
+  const withShim = [...args.slice(0, at), '-e', `/bin/sh ${shim} ${dir}`, ...args.slice(at + 2)];
+  const ac = new AbortController();
+  // rsync ends within moments of its transport; one left waiting on a FIFO nobody opens (the
+  // transport died) is ended
+  let grace: NodeJS.Timeout | undefined;
+  void h.exited.then(() => (grace = setTimeout(() => ac.abort(), HELD_GRACE_MS)));
+  try {
+    return await run('rsync', withShim, { timeout: timeoutMs, signal: ac.signal });
+  } finally {
+    if (grace) clearTimeout(grace);
+    h.cancel();
+  }
 }
 
 /** `target` as node names: `nodes` is the other nodes of the service. */
@@ -159,11 +165,16 @@ export function createRsync(ctx: ResourceContext): Resource {
     },
     push: (peer, peerDst, final) => push(peer, peerDst, final),
     async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
-      const h = holdTransport([...transportOptions(true), '--held', peer], PREOPEN_MS);
+      const dir = await makeFifos(serviceVarDir(ctx.paths, ctx.svcname));
+      const h = holdTransport([...transportOptions(true), '--held', '--fifo', dir, peer], PREOPEN_MS);
+      const drop = (): void => {
+        h.cancel();
+        fs.rmSync(dir, { recursive: true, force: true });
+      };
       try {
         await h.ready;
       } catch (e) {
-        h.cancel();
+        drop();
         throw e;
       }
       let used = false;
@@ -171,13 +182,13 @@ export function createRsync(ctx: ResourceContext): Resource {
         push: async () => {
           used = true;
           try {
-            return await push(peer, peerDst, true, h);
+            return await push(peer, peerDst, true, { h, dir });
           } finally {
-            h.cancel();
+            drop();
           }
         },
         cancel: () => {
-          if (!used) h.cancel();
+          if (!used) drop();
         },
       };
     },
@@ -199,13 +210,13 @@ export function createRsync(ctx: ResourceContext): Resource {
     return f;
   }
 
-  async function push(peer: string, peerDst: string, final: boolean, held?: HeldTransport): Promise<PushResult> {
+  async function push(peer: string, peerDst: string, final: boolean, held?: { h: HeldTransport; dir: string }): Promise<PushResult> {
       const at = Date.now();
-      const transport = held ? `/bin/sh ${shimFile()}` : [process.execPath, transportScript(), ...transportOptions(final)].join(' ');
+      const transport = [process.execPath, transportScript(), ...transportOptions(final)].join(' ');
       const extra = shlexSplit(ctx.kw.string('options') ?? '');
       const args = [...BASE_OPTIONS, '--stats', `--timeout=${Math.max(30, Math.ceil(timeoutMs / 1000))}`, '-e', transport, ...extra, '--', `${src.replace(/\/+$/, '')}/`, `${peer}:${peerDst.replace(/\/+$/, '')}/`];
       ctx.log.info({ event: 'rsync_push', peer, src, dst: peerDst, final, preopened: held !== undefined }, `rsync ${src} to ${peer}:${peerDst}${final ? ' (final)' : ''}`);
-      const r = held ? await runHeld(args, held, timeoutMs) : await run('rsync', args, { timeout: timeoutMs });
+      const r = held ? await runHeld(args, held.h, shimFile(), held.dir, timeoutMs) : await run('rsync', args, { timeout: timeoutMs });
       // 24: files vanished while copying (the service writes): the pass is still complete for the rest
       if (!r.ok && r.exitCode !== 24) {
         const why = (r.stderr.trim().split('\n').filter((l) => l.trim()).pop() ?? '').slice(0, 300);
