@@ -54,9 +54,12 @@ const PREOPEN_MS = 30_000;
 const HELD_GRACE_MS = 10_000;
 
 /** The FIFOs of a held rsync transport, in a new directory under `parent` (only the daemon writes there). */
-export async function makeFifos(parent: string): Promise<string> {
+export async function makeFifos(parent: string, rid = 'sync'): Promise<string> {
   fs.mkdirSync(parent, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(parent, 'held-'));
+  // one relocation of a service at a time: a directory of this resource left by a daemon that died goes
+  const prefix = `held-${rid.replace(/[^A-Za-z0-9#._-]/g, '_')}-`;
+  for (const n of fs.readdirSync(parent)) if (n.startsWith(prefix)) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
   const r = await run('mkfifo', ['-m', '600', ...['go', 'in', 'out'].map((n) => path.join(dir, n))], { timeout: 10_000 });
   if (!r.ok) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -165,7 +168,7 @@ export function createRsync(ctx: ResourceContext): Resource {
     },
     push: (peer, peerDst, final) => push(peer, peerDst, final),
     async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
-      const dir = await makeFifos(serviceVarDir(ctx.paths, ctx.svcname));
+      const dir = await makeFifos(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
       const h = holdTransport([...transportOptions(true), '--held', '--fifo', dir, peer], PREOPEN_MS);
       const drop = (): void => {
         h.cancel();
