@@ -13,9 +13,8 @@ export const transportScript = (): string => fileURLToPath(new URL('../cli/sync-
 
 export interface HeldTransport {
   readonly proc: ChildProcess;
-  /** the transport's stdin (what is sent after the go), stdout, go (fd 4) */
+  /** the transport's stdin (what is sent after the go; its stdout is not used) and its go (fd 4) */
   readonly input: Writable;
-  readonly output: Readable;
   readonly go: Writable;
   /** resolves once ready; rejects if the transport ends first (its last stderr line) */
   readonly ready: Promise<void>;
@@ -27,7 +26,7 @@ export interface HeldTransport {
 
 /** `args`: the transport's arguments after the script (with --held). readyMs: bound on getting ready. */
 export function holdTransport(args: readonly string[], readyMs: number, env: NodeJS.ProcessEnv = process.env): HeldTransport {
-  const proc = spawn(process.execPath, [transportScript(), ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], env });
+  const proc = spawn(process.execPath, [transportScript(), ...args], { stdio: ['pipe', 'ignore', 'pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString('utf8');
@@ -59,7 +58,7 @@ export function holdTransport(args: readonly string[], readyMs: number, env: Nod
   });
   ready.catch(() => undefined);
   return {
-    proc, input: proc.stdin as Writable, output: proc.stdout as Readable, go, ready, exited,
+    proc, input: proc.stdin as Writable, go, ready, exited,
     cancel: () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     },
