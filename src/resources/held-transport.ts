@@ -65,7 +65,7 @@ export function holdTransport(args: readonly string[], readyMs: number, env: Nod
   };
 }
 
-/** The go of a transport held with its remote command given (btrfs): nothing else to say. */
+/** The daemon's go (one NUL on fd 4): the stop succeeded, the input may flow (rsync: its remote shell may come). */
 export function sendGo(h: HeldTransport): void {
   h.go.write(Buffer.from([0]));
 }
