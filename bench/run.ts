@@ -9,6 +9,7 @@ import { soakScale } from './soak-scale.js';
 import { idle } from './idle.js';
 import { cliLatency } from './cli.js';
 import { svcmonScale } from './svcmon-scale.js';
+import { heldPush } from './held-push.js';
 
 const which = process.argv.slice(2);
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -17,6 +18,8 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   cli: cliLatency,
   // svcmon of a synthetic 3 x 5000 view served on a socket, against node -e 0 (docs/benchmarks.md)
   'svcmon-scale': svcmonScale,
+  // a relocation's final rsync push, fresh transport against one pre-opened: loopback, no root, ~10 s (docs/benchmarks.md)
+  'held-push': heldPush,
   // a lab cluster, ferry against keepalived: root, ~10 min; run it by name (docs/benchmarks.md)
   failover,
   // 3 nodes x 5000 services in namespaces: root, ~2 min (docs/benchmarks.md)

@@ -36,9 +36,10 @@ export function syncReceiver(d: ReceiverDeps): StreamServer {
     const at = Date.now();
     return {
       ok: true, key: svc.svcname, file: g.file, args: g.args, timeoutMs: g.timeoutMs,
-      done: (ok) => {
+      done: (ok, _code, dataAt) => {
         if (!ok) return;
-        g.record(at, open.final);
+        // a pre-opened final stream is opened before the owner's stop: its data is as of when it came
+        g.record(Math.max(at, dataAt ?? at), open.final);
         d.received(svc.svcname);
       },
     };

@@ -8,11 +8,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
-import type { DataSync, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import { holdTransport, sendGo, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import { BTRFS, BTRFS_MAGIC, checkReceiveArgs, chooseParent, KEEP_DEFAULT, ourSnapshots, pruneList, snapDir, snapName, SUBVOL_INO } from './sync-btrfs-state.js';
 import { copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -25,7 +25,8 @@ export const btrfsKeywords: Keyword[] = [
   { name: 'bwlimit', type: 'integer', default: 0, types: [BTRFS], description: "Rate limit of the send stream to a peer, in KiB/s (1024 bytes), as rsync's --bwlimit (an rsync resource sets that in options). 0: no limit." },
 ];
 
-const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
+/** bound on the pre-open of a final push (node's start, the config, the handshake, the peer's btrfs receive) */
+const PREOPEN_MS = 30_000;
 
 /** Why `p` is not a btrfs subvolume; undefined when it is one. */
 export function notSubvolume(p: string): string | undefined {
@@ -69,11 +70,35 @@ interface PipeResult {
   why: string;
 }
 
-/** `btrfs send args` | transport argv, bounded; bytes of the stream counted on the way; at most bytesPerS (0: no limit). */
-function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number, bytesPerS: number): Promise<PipeResult> {
+/** the receiving end of a send: the transport, started here or held (pre-opened) */
+interface TransportEnd {
+  stdin: NodeJS.WritableStream & { on(e: 'error', f: () => void): unknown };
+  exit: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function spawnTransport(transport: string[], grab: (d: Buffer) => void): TransportEnd {
+  const tr = spawn(process.execPath, transport, { stdio: ['pipe', 'ignore', 'pipe'] });
+  tr.stderr.on('data', grab);
+  tr.on('error', (e) => grab(Buffer.from(`${e.message}\n`)));
+  return { stdin: tr.stdin, exit: new Promise((r) => tr.on('close', (c) => r(c))), kill: (sig) => tr.kill(sig) };
+}
+
+function heldEnd(h: HeldTransport, grab: (d: Buffer) => void): TransportEnd {
+  sendGo(h);
+  return {
+    stdin: h.input,
+    exit: h.exited.then((x) => {
+      grab(Buffer.from(x.stderr));
+      return x.code;
+    }),
+    kill: () => h.cancel(),
+  };
+}
+
+/** `btrfs send args` | the transport, bounded; bytes of the stream counted on the way; at most bytesPerS (0: no limit). */
+function sendThrough(sendArgs: string[], transport: string[] | HeldTransport, timeoutMs: number, bytesPerS: number): Promise<PipeResult> {
   return new Promise((resolve) => {
-    const send = spawn('btrfs', ['send', '-q', ...sendArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const tr = spawn(process.execPath, transport, { stdio: ['pipe', 'ignore', 'pipe'] });
     let bytes = 0;
     let errs = '';
     let timedOut = false;
@@ -81,8 +106,9 @@ function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number,
     const grab = (d: Buffer): void => {
       if (errs.length < 8192) errs += d.toString('utf8');
     };
+    const send = spawn('btrfs', ['send', '-q', ...sendArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tr = Array.isArray(transport) ? spawnTransport(transport, grab) : heldEnd(transport, grab);
     send.stderr.on('data', grab);
-    tr.stderr.on('data', grab);
     send.stdout.on('data', (d: Buffer) => (bytes += d.length));
     if (bytesPerS > 0) send.stdout.pipe(rateLimit(bytesPerS)).pipe(tr.stdin);
     else send.stdout.pipe(tr.stdin);
@@ -101,12 +127,11 @@ function sendThrough(sendArgs: string[], transport: string[], timeoutMs: number,
       resolve({ ok, bytes, timedOut, why: ok ? '' : why || `exit ${codes.join('/')}` });
     };
     send.on('error', (e) => (errs += `${e.message}\n`));
-    tr.on('error', (e) => (errs += `${e.message}\n`));
     send.on('close', (c) => {
       if (c !== 0) tr.kill('SIGTERM');
       ended(c);
     });
-    tr.on('close', (c) => {
+    void tr.exit.then((c) => {
       if (c !== 0) send.kill('SIGTERM');
       ended(c);
     });
@@ -203,7 +228,38 @@ export function createBtrfs(ctx: ResourceContext): Resource {
         if (!notSubvolume(old)) void btrfs(['subvolume', 'delete', old]).catch((e: unknown) => ctx.log.warn({ event: 'btrfs_prune_failed', snap: n, err: (e as Error).message }, `delete of the replaced ${n} failed`));
       }
     },
-    async push(peer: string, peerDst: string, final: boolean): Promise<PushResult> {
+    push: (peer, peerDst, final) => push(peer, peerDst, final),
+    async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
+      // the peer's `btrfs receive` runs and waits: nothing reaches it before the go
+      const h = holdTransport([...transportOptions(true), '--held', peer, 'btrfs', 'receive', peerDst], PREOPEN_MS);
+      try {
+        await h.ready;
+      } catch (e) {
+        h.cancel();
+        throw e;
+      }
+      let used = false;
+      return {
+        push: async () => {
+          used = true;
+          try {
+            return await push(peer, peerDst, true, h);
+          } finally {
+            h.cancel();
+          }
+        },
+        cancel: () => {
+          if (!used) h.cancel();
+        },
+      };
+    },
+  };
+
+  function transportOptions(final: boolean): string[] {
+    return ['--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
+  }
+
+  async function push(peer: string, peerDst: string, final: boolean, held?: HeldTransport): Promise<PushResult> {
       const at = Date.now();
       const why = notSubvolume(src);
       if (why) throw new Error(`src ${src} is not a btrfs subvolume: ${why}`);
@@ -212,9 +268,9 @@ export function createBtrfs(ctx: ResourceContext): Resource {
       await btrfs(['subvolume', 'snapshot', '-r', src, snap]);
       const rec = readRecord(file);
       let parent = chooseParent(base, rec, peer, local().filter((n) => n !== name));
-      const transport = [transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : []), peer, 'btrfs', 'receive', peerDst];
-      ctx.log.info({ event: 'btrfs_push', peer, snap: name, parent, dst: peerDst, final }, `btrfs send ${name} to ${peer}:${peerDst}${parent ? ` (parent ${parent})` : ' (full)'}`);
-      let r = await sendThrough([...(parent ? ['-p', path.join(dir, parent)] : []), snap], transport, timeoutMs, bytesPerS);
+      const transport = [transportScript(), ...transportOptions(final), peer, 'btrfs', 'receive', peerDst];
+      ctx.log.info({ event: 'btrfs_push', peer, snap: name, parent, dst: peerDst, final, preopened: held !== undefined }, `btrfs send ${name} to ${peer}:${peerDst}${parent ? ` (parent ${parent})` : ' (full)'}`);
+      let r = await sendThrough([...(parent ? ['-p', path.join(dir, parent)] : []), snap], held ?? transport, timeoutMs, bytesPerS);
       if (!r.ok && parent && !r.timedOut) {
         // the peer lost the common snapshot (or never had it): a full send
         ctx.log.warn({ event: 'btrfs_full_send', peer, parent, why: r.why }, `incremental send to ${peer} failed, sending in full`);
@@ -236,8 +292,7 @@ export function createBtrfs(ctx: ResourceContext): Resource {
       if (final) void prune().catch(() => undefined);
       else await prune();
       return res;
-    },
-  };
+  }
 
   return {
     rid: ctx.rid,

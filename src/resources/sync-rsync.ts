@@ -3,13 +3,14 @@
 // which asks the peer's daemon, over the authenticated state channel, to run `rsync --server`
 // there. No ssh. Only the node running the service pushes (the service layer and the daemon
 // decide when); the receiving daemon refuses a push into a node that runs the service.
+import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
-import { run } from '../util/exec.js';
+import { run, type RunResult } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
-import type { DataSync, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
+import { holdTransport, sendGo, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -31,7 +32,60 @@ export const rsyncKeywords: Keyword[] = [
 /** the options every push uses; `options` come after them */
 const BASE_OPTIONS = ['-a', '--delete', '--numeric-ids'];
 
-const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
+/**
+ * rsync's remote shell for a pre-opened final push (`sh <this> <dir> host command...`): rsync's
+ * command line into the held transport's FIFO dir/go, then its stdin into dir/in and dir/out
+ * to its stdout (FIFOs: the daemon's own pipe ends are non-blocking, which cat cannot read).
+ */
+export const HELD_SHIM = [
+  '# ferry: remote shell of a pre-opened rsync push (src/resources/sync-rsync.ts)',
+  'd=$1',
+  'shift',
+  "printf '%s\\0' \"$@\" '' > \"$d/go\" || exit 255",
+  'exec 6<&0',
+  'cat <&6 > "$d/in" &',
+  'exec cat < "$d/out"',
+  '',
+].join('\n');
+
+/** bound on the pre-open of a final push (node's start, the config, the handshake) */
+const PREOPEN_MS = 30_000;
+/** rsync still running this long after its held transport ended: killed */
+const HELD_GRACE_MS = 10_000;
+
+/** The FIFOs of a held rsync transport, in a new directory under `parent` (only the daemon writes there). */
+export async function makeFifos(parent: string, rid = 'sync'): Promise<string> {
+  fs.mkdirSync(parent, { recursive: true });
+  // one relocation of a service at a time: a directory of this resource left by a daemon that died goes
+  const prefix = `held-${rid.replace(/[^A-Za-z0-9#._-]/g, '_')}-`;
+  for (const n of fs.readdirSync(parent)) if (n.startsWith(prefix)) fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+  const dir = fs.mkdtempSync(path.join(parent, prefix));
+  const r = await run('mkfifo', ['-m', '600', ...['go', 'in', 'out'].map((n) => path.join(dir, n))], { timeout: 10_000 });
+  if (!r.ok) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mkfifo in ${dir}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  }
+  return dir;
+}
+
+/** rsync through a held transport (its FIFOs in `dir`, the shim file `shim`): the go, then rsync; the transport never outlives it. */
+export async function runHeld(args: string[], h: HeldTransport, shim: string, dir: string, timeoutMs: number): Promise<RunResult> {
+  if (h.proc.exitCode !== null || h.proc.signalCode !== null) throw new Error('the pre-opened stream ended before the final push');
+  sendGo(h);
+  const at = args.indexOf('-e');
+  const withShim = [...args.slice(0, at), '-e', `/bin/sh ${shim} ${dir}`, ...args.slice(at + 2)];
+  const ac = new AbortController();
+  // rsync ends within moments of its transport; one left waiting on a FIFO nobody opens (the
+  // transport died) is ended
+  let grace: NodeJS.Timeout | undefined;
+  void h.exited.then(() => (grace = setTimeout(() => ac.abort(), HELD_GRACE_MS)));
+  try {
+    return await run('rsync', withShim, { timeout: timeoutMs, signal: ac.signal });
+  } finally {
+    if (grace) clearTimeout(grace);
+    h.cancel();
+  }
+}
 
 /** `target` as node names: `nodes` is the other nodes of the service. */
 export function resolveTargets(target: readonly string[], serviceNodes: readonly string[], self: string): string[] {
@@ -112,13 +166,60 @@ export function createRsync(ctx: ResourceContext): Resource {
     received(from, at, final) {
       updateRecord(file, (rec) => (rec.received = { from, at, final }));
     },
-    async push(peer: string, peerDst: string, final: boolean): Promise<PushResult> {
+    push: (peer, peerDst, final) => push(peer, peerDst, final),
+    async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
+      const dir = await makeFifos(serviceVarDir(ctx.paths, ctx.svcname), ctx.rid);
+      const h = holdTransport([...transportOptions(true), '--held', '--fifo', dir, peer], PREOPEN_MS);
+      const drop = (): void => {
+        h.cancel();
+        fs.rmSync(dir, { recursive: true, force: true });
+      };
+      try {
+        await h.ready;
+      } catch (e) {
+        drop();
+        throw e;
+      }
+      let used = false;
+      return {
+        push: async () => {
+          used = true;
+          try {
+            return await push(peer, peerDst, true, { h, dir });
+          } finally {
+            drop();
+          }
+        },
+        cancel: () => {
+          if (!used) drop();
+        },
+      };
+    },
+  };
+
+  function transportOptions(final: boolean): string[] {
+    return ['--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
+  }
+
+  /** the held transport's remote shell, written where only the daemon writes */
+  function shimFile(): string {
+    const f = path.join(serviceVarDir(ctx.paths, ctx.svcname), 'rsync-held-shim.sh');
+    const cur = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+    if (cur !== HELD_SHIM) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(`${f}.tmp`, HELD_SHIM, { mode: 0o600 });
+      fs.renameSync(`${f}.tmp`, f);
+    }
+    return f;
+  }
+
+  async function push(peer: string, peerDst: string, final: boolean, held?: { h: HeldTransport; dir: string }): Promise<PushResult> {
       const at = Date.now();
-      const transport = [process.execPath, transportScript(), '--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])].join(' ');
+      const transport = [process.execPath, transportScript(), ...transportOptions(final)].join(' ');
       const extra = shlexSplit(ctx.kw.string('options') ?? '');
       const args = [...BASE_OPTIONS, '--stats', `--timeout=${Math.max(30, Math.ceil(timeoutMs / 1000))}`, '-e', transport, ...extra, '--', `${src.replace(/\/+$/, '')}/`, `${peer}:${peerDst.replace(/\/+$/, '')}/`];
-      ctx.log.info({ event: 'rsync_push', peer, src, dst: peerDst, final }, `rsync ${src} to ${peer}:${peerDst}${final ? ' (final)' : ''}`);
-      const r = await run('rsync', args, { timeout: timeoutMs });
+      ctx.log.info({ event: 'rsync_push', peer, src, dst: peerDst, final, preopened: held !== undefined }, `rsync ${src} to ${peer}:${peerDst}${final ? ' (final)' : ''}`);
+      const r = held ? await runHeld(args, held.h, shimFile(), held.dir, timeoutMs) : await run('rsync', args, { timeout: timeoutMs });
       // 24: files vanished while copying (the service writes): the pass is still complete for the rest
       if (!r.ok && r.exitCode !== 24) {
         const why = (r.stderr.trim().split('\n').filter((l) => l.trim()).pop() ?? '').slice(0, 300);
@@ -133,8 +234,7 @@ export function createRsync(ctx: ResourceContext): Resource {
       });
       ctx.log.info({ event: 'rsync_done', peer, final, bytes: st.bytes, fileBytes: st.fileBytes, ms: res.ms }, `rsync to ${peer} done`);
       return res;
-    },
-  };
+  }
 
   return {
     rid: ctx.rid,

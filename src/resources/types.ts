@@ -134,11 +134,21 @@ export interface PushResult {
   fileBytes: number;
 }
 
+/** A final push whose stream was opened before the service's stop (nothing sent yet). */
+export interface PreparedPush {
+  /** send the final delta now (the service is stopped); throws on failure */
+  push(): Promise<PushResult>;
+  /** not pushed after all (the stop failed): close the stream on both ends, nothing applied */
+  cancel(): void;
+}
+
 export interface DataSync {
   /** peers to push to (resolved `target`) */
   readonly targets: string[];
   /** push the data to peer, into its `dst` (resolved for that peer); throws on failure */
   push(peer: string, dst: string, final: boolean): Promise<PushResult>;
+  /** open the stream of a final push while the service still runs; throws when it cannot be opened */
+  prepareFinal?(peer: string, dst: string): Promise<PreparedPush>;
   /** this node's records (sync-rsync-state.ts) */
   readonly recordFile: string;
   /** scheduled pushes (src/resources/schedule.ts); undefined: only on relocation */

@@ -3,7 +3,7 @@
 // runs, stop, phase 2 the final delta), the records of what each node holds, the takeover
 // gate built on them, and the checks of an incoming push. docs/data-mobility.md.
 import { loadServiceConfig, locateService } from '../config/load.js';
-import type { PushResult } from '../resources/types.js';
+import type { PreparedPush, PushResult } from '../resources/types.js';
 import type { CopyState, GateVerdict } from '../resources/sync-rsync-state.js';
 import { anotherPass, copyState, readRecord, takeoverGate, updateRecord } from '../resources/sync-rsync-state.js';
 import { checkServerArgs } from '../resources/sync-rsync.js';
@@ -43,7 +43,7 @@ export interface PassReport {
  * other. `dsts`: the peers' dst already resolved (peerDst, keyed rid\0peer), filled as it goes:
  * a relocation resolves them in phase 1, not again while the service is down.
  */
-export async function pushAll(svc: Service, peers: readonly string[], final: boolean, dsts = new Map<string, string>()): Promise<PassReport> {
+export async function pushAll(svc: Service, peers: readonly string[], final: boolean, dsts = new Map<string, string>(), prepared = new Map<string, PreparedPush>()): Promise<PassReport> {
   const t0 = Date.now();
   const pushes: PushResult[] = [];
   for (const r of dataResources(svc)) {
@@ -52,7 +52,9 @@ export async function pushAll(svc: Service, peers: readonly string[], final: boo
       const k = `${r.rid}\0${p}`;
       const dst = dsts.get(k) ?? peerDst(svc, r.rid, p);
       dsts.set(k, dst);
-      pushes.push(await d.push(p, dst, final));
+      const pre = final ? prepared.get(k) : undefined;
+      prepared.delete(k);
+      pushes.push(await (pre ? pre.push() : d.push(p, dst, final)));
     }
   }
   return { bytes: pushes.reduce((a, p) => a + p.bytes, 0), fileBytes: pushes.reduce((a, p) => a + p.fileBytes, 0), ms: Date.now() - t0, pushes };
@@ -102,28 +104,67 @@ export async function relocateWithData(svc: Service, intent: string, target: str
     throw Object.assign(new Error(tr.error), { transfer: tr });
   }
   tr.phase1.ms = Date.now() - t1;
+  // the final pushes' streams opened while the service runs: after the stop only the data flows
+  const prepared = await preopenFinals(svc, target, dsts);
+  const cancel = (why: string): void => {
+    if (!prepared.size) return;
+    for (const p of prepared.values()) p.cancel();
+    log.info({ event: 'relocate_final_cancelled', streams: prepared.size, why }, `pre-opened final stream to ${target} closed: ${why}`);
+    prepared.clear();
+  };
   tr.stoppedAt = Date.now();
-  const report = await stop();
+  let report: ActionReport;
+  try {
+    report = await stop();
+  } catch (e) {
+    cancel('the stop failed');
+    throw e;
+  }
   tr.stopMs = Date.now() - tr.stoppedAt;
   if (!report.ok) {
+    cancel('the stop failed');
     tr.error = `stop failed at ${report.failed?.rid}: ${report.failed?.error}`;
     return { report, transfer: tr };
   }
   const t2 = Date.now();
   try {
-    const p = await pushAll(svc, [target], true, dsts);
+    const p = await pushAll(svc, [target], true, dsts, prepared);
     tr.phase2 = { bytes: p.bytes, fileBytes: p.fileBytes, ms: Date.now() - t2 };
     tr.finalAt = Date.now();
     tr.ok = true;
     log.info({ event: 'relocate_phase2_done', ...tr.phase2, downtimeSoFar: tr.finalAt - tr.stoppedAt }, `phase 2 to ${target} done`);
     return { report, transfer: tr };
   } catch (e) {
+    cancel('phase 2 failed');
     tr.phase2 = { bytes: 0, fileBytes: 0, ms: Date.now() - t2 };
     tr.error = `phase 2 to ${target} failed, starting again here: ${(e as Error).message.split('\n')[0]}`;
     log.error({ event: 'relocate_phase2_failed', err: tr.error }, tr.error);
     const again = await svc.start({ operator: false, force: true });
     throw Object.assign(new Error(again.ok ? tr.error : `${tr.error}; the start here failed too: ${again.failed?.error ?? ''}`), { transfer: tr });
   }
+}
+
+/**
+ * Open the stream of each final push to `target` (resources that can: prepareFinal), keyed
+ * rid\0peer as pushAll's dsts. One that cannot be opened is pushed the ordinary way.
+ */
+async function preopenFinals(svc: Service, target: string, dsts: Map<string, string>): Promise<Map<string, PreparedPush>> {
+  const out = new Map<string, PreparedPush>();
+  for (const r of dataResources(svc)) {
+    const d = r.impl.data!;
+    if (!d.prepareFinal || !d.targets.includes(target)) continue;
+    const k = `${r.rid}\0${target}`;
+    const t0 = Date.now();
+    try {
+      const dst = dsts.get(k) ?? peerDst(svc, r.rid, target);
+      dsts.set(k, dst);
+      out.set(k, await d.prepareFinal(target, dst));
+      svc.log.info({ event: 'relocate_final_preopened', rid: r.rid, target, ms: Date.now() - t0 }, `${r.rid}: final stream to ${target} open`);
+    } catch (e) {
+      svc.log.warn({ event: 'relocate_final_preopen_failed', rid: r.rid, target, err: (e as Error).message.split('\n')[0] }, `${r.rid}: final stream to ${target} not pre-opened, pushed after the stop`);
+    }
+  }
+  return out;
 }
 
 /**

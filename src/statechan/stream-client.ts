@@ -14,7 +14,12 @@ export interface StreamClientOptions {
   peer: string;
   nodes: readonly string[];
   routes: readonly { addr: string; port: number }[];
-  open: StreamOpen;
+  /** the OPEN; a promise: sent once it resolves, the connection already authenticated (a pre-opened stream) */
+  open: StreamOpen | Promise<StreamOpen>;
+  /** the connection is authenticated (before the OPEN is sent) */
+  connected?: () => void;
+  /** the peer's command runs (READY) */
+  streaming?: () => void;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   errors: NodeJS.WritableStream;
@@ -38,6 +43,7 @@ const writableLength = (w: NodeJS.WritableStream): number => {
 function attempt(o: StreamClientOptions, route: { addr: string; port: number }): Promise<StreamExit> {
   return new Promise<StreamExit>((resolve, reject) => {
     let ready = false;
+    let authed = false;
     let done = false;
     let outPaused = false;
     let ping: NodeJS.Timeout | undefined;
@@ -65,8 +71,19 @@ function attempt(o: StreamClientOptions, route: { addr: string; port: number }):
     const conn: SecureConn = new SecureConn(socket, {
       keys: o.keys, self: o.self, nodes: o.nodes, role: 'client', expectPeer: o.peer, handshakeTimeoutMs: HANDSHAKE_MS, idleTimeoutMs: IDLE_MS,
       onReady: () => {
-        conn.send(STREAM.OPEN, jsonBody(o.open));
         ping = setInterval(() => conn.send(MSG.PING, Buffer.alloc(0)), PING_MS);
+        authed = true;
+        o.connected?.();
+        Promise.resolve(o.open).then(
+          (open) => {
+            if (!done) conn.send(STREAM.OPEN, jsonBody(open));
+          },
+          (e: unknown) => {
+            // not a connect error: no other route is tried
+            finish(() => reject(new Error(`${o.peer}: no stream opened: ${(e as Error).message}`)));
+            conn.close('closed', 'no stream opened');
+          },
+        );
       },
       onMessage: (type, body) => {
         switch (type) {
@@ -75,6 +92,7 @@ function attempt(o: StreamClientOptions, route: { addr: string; port: number }):
           case STREAM.READY:
             if (ready) return conn.close('malformed', 'READY twice');
             ready = true;
+            o.streaming?.();
             o.input.on('data', onInput);
             o.input.once('end', onEnd);
             o.input.resume();
@@ -113,7 +131,9 @@ function attempt(o: StreamClientOptions, route: { addr: string; port: number }):
         }
       },
       onClose: (reason, detail) => {
-        finish(() => reject(new StreamError(`${ready ? '' : 'connect: '}${o.peer} ${route.addr}:${route.port}: ${reason}: ${detail}`)));
+        // a pre-opened stream that was authenticated is not tried again on another route
+        const retry = !ready && !(authed && o.open instanceof Promise);
+        finish(() => reject(new StreamError(`${retry ? 'connect: ' : ''}${o.peer} ${route.addr}:${route.port}: ${reason}: ${detail}`)));
       },
     });
     socket.once('connect', () => conn.startClient());

@@ -16,8 +16,8 @@ export type StreamGrant =
       file: string;
       args: string[];
       timeoutMs: number;
-      /** the command exited (code 0: ok) */
-      done: (ok: boolean, code: number | null) => void;
+      /** the command exited (code 0: ok); dataAt: epoch ms of the first data in (a pre-opened stream waits for it), undefined: none came */
+      done: (ok: boolean, code: number | null, dataAt: number | undefined) => void;
     }
   | { ok: false; error: string };
 
@@ -34,6 +34,8 @@ interface Active {
   timer: NodeJS.Timeout | undefined;
   stderr: number;
   eof: boolean;
+  /** epoch ms of the first DATA or EOF from the client */
+  dataAt: number | undefined;
   /** the socket is paused until the command's stdin drains */
   paused: boolean;
 }
@@ -70,12 +72,13 @@ export class StreamServer implements StreamHandler {
       if (a) return conn.close('malformed', 'OPEN twice');
       const open = parseOpen(body);
       if (!open) return conn.close('malformed', 'bad OPEN');
-      const st: Active = { key: undefined, child: undefined, timer: undefined, stderr: 0, eof: false, paused: false };
+      const st: Active = { key: undefined, child: undefined, timer: undefined, stderr: 0, eof: false, paused: false, dataAt: undefined };
       this.byConn.set(conn, st);
       void this.start(conn, st, open);
       return;
     }
     if (!a?.child) return conn.close('malformed', `stream message ${type} before the stream runs`);
+    a.dataAt ??= Date.now();
     if (type === STREAM.DATA) {
       if (body.length > STREAM_CHUNK || a.eof) return conn.close('malformed', 'bad DATA');
       // a deep buffer (HIGH_WATER) before the socket is paused: pausing at each full pipe made
@@ -152,7 +155,7 @@ export class StreamServer implements StreamHandler {
       // the client closes its end)
       const ok = code === 0;
       this.log(ok ? 'info' : 'warn', 'stream_ended', `${open.purpose} stream from ${peer} for ${open.svc} ended (${ok ? 'ok' : `exit ${code ?? signal ?? error}`})`, { peer, svc: open.svc, rid: open.rid, code, signal, ok, ms: Date.now() - t0, final: open.final });
-      grant.done(ok, code);
+      grant.done(ok, code, st.dataAt);
       conn.send(STREAM.EXIT, jsonBody({ code, ...(signal ? { signal } : {}), ...(error ? { error } : {}) }));
       endSoon(conn);
     };

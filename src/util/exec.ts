@@ -14,6 +14,8 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   log?: Logger;
+  /** aborted: the child is killed (SIGKILL) */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -75,6 +77,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
       child.kill('SIGTERM');
       killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
     }, opts.timeout ?? 60_000);
+    opts.signal?.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
     if (opts.input !== undefined) {

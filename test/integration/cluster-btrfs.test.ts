@@ -48,6 +48,21 @@ async function keptAndContinued(t: { log: (s: string) => void }, from: string, t
   t.log(`${from} stopped at record ${before.length}; ${to} carried on from it (now ${after.length})`);
 }
 
+
+/** the events `name` of the service's log on node n (pino JSON lines) */
+function logEvents(root: string, svc: string, name: string): Record<string, unknown>[] {
+  const f = `${root}/log/${svc}.log`;
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').split('\n').flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      return e.event === name ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 test.serial('btrfs sync: two-phase relocate there and back keeps every record, incremental the second time', async (t) => {
   requireRoot();
   const loops: LoopDev[] = [];
@@ -107,6 +122,9 @@ test.serial('btrfs sync: two-phase relocate there and back keeps every record, i
 
   const there = await relocateJson(cl, 'n1', ['relocate', '--to', 'n2']);
   t.log(`relocate to n2: ${JSON.stringify(there)}`);
+  // the final push's stream was opened before the stop, and the final push went through it
+  t.true(logEvents(lab.root('n1'), svc, 'relocate_final_preopened').length >= 1, 'final stream pre-opened');
+  t.true(logEvents(lab.root('n1'), svc, 'btrfs_push').some((e) => e.final === true && e.preopened === true), 'final push through the pre-opened stream');
   t.truthy(there.transfer);
   t.true(there.transfer!.phase2.bytes > 0);
   t.truthy(record(cl, 'n1').sent.n2?.parent, 'phase 2 is incremental from phase 1');

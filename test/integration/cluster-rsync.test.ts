@@ -51,6 +51,21 @@ async function keptAndContinued(t: { log: (s: string) => void }, cl: ClusterLab,
   t.log(`${from} stopped at record ${before.length}; ${to} carried on from it (now ${after.length})`);
 }
 
+
+/** the events `name` of the service's log on node n (pino JSON lines) */
+function logEvents(root: string, svc: string, name: string): Record<string, unknown>[] {
+  const f = `${root}/log/${svc}.log`;
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').split('\n').flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      return e.event === name ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 test.serial('rsync sync: two-phase relocate there and back keeps every record; failover starts from the last synced copy', async (t) => {
   requireRoot();
   const cl = await startCluster(t, {
@@ -102,6 +117,9 @@ test.serial('rsync sync: two-phase relocate there and back keeps every record; f
   // there: phase 1 while it runs, stop, phase 2, start on n2 from a current copy
   const there = await relocateJson(cl, 'n1', ['relocate', '--to', 'n2']);
   t.log(`relocate to n2: ${JSON.stringify(there)}`);
+  // the final push's stream was opened before the stop, and the final push went through it
+  t.true(logEvents(lab.root('n1'), svc, 'relocate_final_preopened').length >= 1, 'final stream pre-opened');
+  t.true(logEvents(lab.root('n1'), svc, 'rsync_push').some((e) => e.final === true && e.preopened === true), 'final push through the pre-opened stream');
   t.truthy(there.transfer, 'the two phases are reported');
   t.true(there.transfer!.phase1.passes >= 1);
   t.true(there.transfer!.phase2.bytes > 0);

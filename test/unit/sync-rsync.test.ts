@@ -7,6 +7,7 @@ import { anotherPass, copyState, emptyRecord, parseRecord, PHASE1, syncDue, take
 import { checkServerArgs, parseStats, resolveTargets } from '../../src/resources/sync-rsync.js';
 import { ARGV_MAX, OPEN_MAX, parseOpen } from '../../src/statechan/stream-protocol.js';
 import { parseTransportArgs } from '../../src/cli/sync-transport-args.js';
+import { shimCommand } from '../../src/cli/sync-transport-held.js';
 import { drivers } from '../../src/resources/registry.js';
 
 const H = 3_600_000;
@@ -94,8 +95,17 @@ test('stream OPEN: bounded and typed', (t) => {
 });
 
 test('transport arguments as rsync gives them', (t) => {
-  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--timeout', '60', '--final', 'n2', 'rsync', '--server', '.', '/d/']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: 60_000, peer: 'n2', remote: ['rsync', '--server', '.', '/d/'] });
+  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--timeout', '60', '--final', 'n2', 'rsync', '--server', '.', '/d/']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: 60_000, peer: 'n2', remote: ['rsync', '--server', '.', '/d/'], held: false });
   t.is(typeof parseTransportArgs(['n2', 'rsync']), 'string');
+  // pre-opened: the command may come later (fd 4)
+  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--final', '--held', '--fifo', '/v/held-1', 'n2']), { svc: 's', rid: 'sync#1', final: true, timeoutMs: H, peer: 'n2', remote: [], held: true, fifo: '/v/held-1' });
+  t.deepEqual(parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--held', 'n2', 'btrfs', 'receive', '/d']), { svc: 's', rid: 'sync#1', final: false, timeoutMs: H, peer: 'n2', remote: ['btrfs', 'receive', '/d'], held: true });
+  // held without the command needs its FIFOs; with them, no command; no FIFOs unless held
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--held', 'n2']), 'string');
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--held', '--fifo', '/v', 'n2', 'rsync', '--server']), 'string');
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--fifo', '/v', 'n2', 'rsync', '--server']), 'string');
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', '--held', 'n2', 'btrfs']), 'string');
+  t.is(typeof parseTransportArgs(['--svc', 's', '--rid', 'sync#1', 'n2']), 'string');
 });
 
 const check = (text: string) => validateText(text, 'svc.env', { svcname: 'svc', nodename: 'n1', drivers }).errors.map(String);
@@ -108,4 +118,13 @@ test('bad input: a target outside nodes, a missing src, a bad schedule: file:lin
   t.deepEqual(check(`${head}[sync#1]\ntype = rsync\nsrc = data\nschedule = 5m\n`), ['svc.env:6: [sync#1] src "data" must be an absolute path', 'svc.env:7: [sync#1] bad schedule "5m": expected @<interval> (at least 1s, like @5m) or HH:MM-HH:MM[@<interval>]']);
   // the rsync keywords are not those of type config
   t.deepEqual(check(`${head}[sync#1]\nsrc = /x\nschedule = @5m\n`), ['svc.env:6: keyword "schedule" is not valid for type "config" of [sync#1] (only for type rsync, btrfs)']);
+});
+
+test('held rsync: the remote command from the shim\'s command line; another host or no command refused', (t) => {
+  const nul = (...a: string[]) => Buffer.from([...a, ''].map((x) => `${x}\0`).join(''));
+  t.deepEqual(shimCommand(nul('n2', 'rsync', '--server', '-logDtpre.iLsfxCIvu', '.', '/d/'), 'n2'), ['rsync', '--server', '-logDtpre.iLsfxCIvu', '.', '/d/']);
+  t.deepEqual(shimCommand(nul('-l', 'root', 'n2', 'rsync', '--server', '.', '/d/'), 'n2'), ['rsync', '--server', '.', '/d/']);
+  t.throws(() => shimCommand(nul('n3', 'rsync', '--server', '.', '/d/'), 'n2'), { message: /held for n2/ });
+  t.throws(() => shimCommand(nul('n2', 'rsync'), 'n2'), { message: /without a remote command/ });
+  t.throws(() => shimCommand(Buffer.from('n2\0rsync\0--server'), 'n2'), { message: /not terminated/ });
 });
