@@ -14,6 +14,7 @@ import { cli, startCluster, view, waitFor, waitRunning } from '../helpers/cluste
 import { createLoop, type LoopDev } from '../helpers/loop-dev.js';
 import type { RelocateResult } from '../../src/cli/relocate.js';
 import { readRecord } from '../../src/resources/sync-rsync-state.js';
+import { logEvents } from '../helpers/service-log.js';
 
 const ROOT = `/var/tmp/ferry-btrfs-test-${process.pid}`;
 const mnt = (node: string): string => `${ROOT}/${node}`;
@@ -48,20 +49,6 @@ async function keptAndContinued(t: { log: (s: string) => void }, from: string, t
   t.log(`${from} stopped at record ${before.length}; ${to} carried on from it (now ${after.length})`);
 }
 
-
-/** the events `name` of the service's log on node n (pino JSON lines) */
-function logEvents(root: string, svc: string, name: string): Record<string, unknown>[] {
-  const f = `${root}/log/${svc}.log`;
-  if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').split('\n').flatMap((l) => {
-    try {
-      const e = JSON.parse(l) as Record<string, unknown>;
-      return e.event === name ? [e] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 test.serial('btrfs sync: two-phase relocate there and back keeps every record, incremental the second time', async (t) => {
   requireRoot();

@@ -11,6 +11,7 @@ import type { ClusterLab } from '../helpers/cluster-lab.js';
 import { cli, startCluster, view, waitFor, waitRunning } from '../helpers/cluster-lab.js';
 import type { RelocateResult } from '../../src/cli/relocate.js';
 import { schemaErrors } from '../helpers/schemas.js';
+import { logEvents } from '../helpers/service-log.js';
 
 /** outside the lab's own directory (not known before the lab exists); named after the service */
 const ROOT = '/var/tmp/ferry-rsync-test';
@@ -51,20 +52,6 @@ async function keptAndContinued(t: { log: (s: string) => void }, cl: ClusterLab,
   t.log(`${from} stopped at record ${before.length}; ${to} carried on from it (now ${after.length})`);
 }
 
-
-/** the events `name` of the service's log on node n (pino JSON lines) */
-function logEvents(root: string, svc: string, name: string): Record<string, unknown>[] {
-  const f = `${root}/log/${svc}.log`;
-  if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').split('\n').flatMap((l) => {
-    try {
-      const e = JSON.parse(l) as Record<string, unknown>;
-      return e.event === name ? [e] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 test.serial('rsync sync: two-phase relocate there and back keeps every record; failover starts from the last synced copy', async (t) => {
   requireRoot();
