@@ -8,8 +8,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { PreparedPush, PushResult } from './types.js';
 
 export const transportScript = (): string => fileURLToPath(new URL('../cli/sync-transport.js', import.meta.url));
+
+/** the transport's options of one push of a sync resource (before `--held` and the peer) */
+export function transportOptions(svc: string, rid: string, timeoutMs: number, final: boolean): string[] {
+  return ['--svc', svc, '--rid', rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
+}
 
 export interface HeldTransport {
   readonly proc: ChildProcess;
@@ -68,4 +74,32 @@ export function holdTransport(args: readonly string[], readyMs: number, env: Nod
 /** The daemon's go (one NUL on fd 4): the stop succeeded, the input may flow (rsync: its remote shell may come). */
 export function sendGo(h: HeldTransport): void {
   h.go.write(Buffer.from([0]));
+}
+
+/**
+ * The held transport as a driver's PreparedPush, once it is ready (undo() and the error if it
+ * never gets there): push() runs once through it and undoes after, cancel() undoes unless it
+ * was pushed. undo: kill the transport and drop what the driver made for it.
+ */
+export async function preparedPush(h: HeldTransport, undo: () => void, push: () => Promise<PushResult>): Promise<PreparedPush> {
+  try {
+    await h.ready;
+  } catch (e) {
+    undo();
+    throw e;
+  }
+  let used = false;
+  return {
+    push: async () => {
+      used = true;
+      try {
+        return await push();
+      } finally {
+        undo();
+      }
+    },
+    cancel: () => {
+      if (!used) undo();
+    },
+  };
 }

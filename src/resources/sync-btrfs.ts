@@ -12,7 +12,7 @@ import type { Keyword } from '../vocab/keywords.js';
 import { serviceVarDir } from '../paths.js';
 import { run } from '../util/exec.js';
 import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
-import { holdTransport, sendGo, transportScript, type HeldTransport } from './held-transport.js';
+import { holdTransport, preparedPush, sendGo, transportOptions as transportArgs, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import { BTRFS, BTRFS_MAGIC, checkReceiveArgs, chooseParent, KEEP_DEFAULT, ourSnapshots, pruneList, snapDir, snapName, SUBVOL_INO } from './sync-btrfs-state.js';
 import { copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -232,32 +232,11 @@ export function createBtrfs(ctx: ResourceContext): Resource {
     async prepareFinal(peer: string, peerDst: string): Promise<PreparedPush> {
       // the peer's `btrfs receive` runs and waits: nothing reaches it before the go
       const h = holdTransport([...transportOptions(true), '--held', peer, 'btrfs', 'receive', peerDst], PREOPEN_MS);
-      try {
-        await h.ready;
-      } catch (e) {
-        h.cancel();
-        throw e;
-      }
-      let used = false;
-      return {
-        push: async () => {
-          used = true;
-          try {
-            return await push(peer, peerDst, true, h);
-          } finally {
-            h.cancel();
-          }
-        },
-        cancel: () => {
-          if (!used) h.cancel();
-        },
-      };
+      return preparedPush(h, () => h.cancel(), () => push(peer, peerDst, true, h));
     },
   };
 
-  function transportOptions(final: boolean): string[] {
-    return ['--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
-  }
+  const transportOptions = (final: boolean): string[] => transportArgs(ctx.svcname, ctx.rid, timeoutMs, final);
 
   async function push(peer: string, peerDst: string, final: boolean, held?: HeldTransport): Promise<PushResult> {
       const at = Date.now();

@@ -10,7 +10,7 @@ import { serviceVarDir } from '../paths.js';
 import { run, type RunResult } from '../util/exec.js';
 import { shlexSplit } from '../util/shlex.js';
 import type { DataSync, PreparedPush, PushResult, Resource, ResourceContext, StatusReport } from './types.js';
-import { holdTransport, sendGo, transportScript, type HeldTransport } from './held-transport.js';
+import { holdTransport, preparedPush, sendGo, transportOptions as transportArgs, transportScript, type HeldTransport } from './held-transport.js';
 import type { DriverCheck, KeywordValues } from '../vocab/keywords.js';
 import type { CopyState, RsyncRecord } from './sync-rsync-state.js';
 import { ageText, copyState, readRecord, recordFile, updateRecord } from './sync-rsync-state.js';
@@ -174,32 +174,11 @@ export function createRsync(ctx: ResourceContext): Resource {
         h.cancel();
         fs.rmSync(dir, { recursive: true, force: true });
       };
-      try {
-        await h.ready;
-      } catch (e) {
-        drop();
-        throw e;
-      }
-      let used = false;
-      return {
-        push: async () => {
-          used = true;
-          try {
-            return await push(peer, peerDst, true, { h, dir });
-          } finally {
-            drop();
-          }
-        },
-        cancel: () => {
-          if (!used) drop();
-        },
-      };
+      return preparedPush(h, drop, () => push(peer, peerDst, true, { h, dir }));
     },
   };
 
-  function transportOptions(final: boolean): string[] {
-    return ['--svc', ctx.svcname, '--rid', ctx.rid, '--timeout', String(Math.ceil(timeoutMs / 1000)), ...(final ? ['--final'] : [])];
-  }
+  const transportOptions = (final: boolean): string[] => transportArgs(ctx.svcname, ctx.rid, timeoutMs, final);
 
   /** the held transport's remote shell, written where only the daemon writes */
   function shimFile(): string {
