@@ -12,13 +12,26 @@ export function recordPath(id: string): string {
   return path.join(registryDir, `${id}.json`);
 }
 
-/** Atomic write (tmp + rename): a reader never sees half a record. */
+/**
+ * The nodes' power facts, one line per node (`name state initPid initStart`, `-` for none),
+ * beside the record: the lab fence agent's shell fast path (scripts/fence_ferry_lab) answers
+ * `status` and an `off` of a node already off from it without starting Node.
+ */
+export function powerPath(id: string): string {
+  return path.join(registryDir, `${id}.power`);
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Atomic writes (tmp + rename): a reader never sees half a record. The power facts first: they are what a fence reads. */
 export function saveRecord(rec: LabRecord): void {
   fs.mkdirSync(registryDir, { recursive: true });
-  const file = recordPath(rec.id);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeAtomic(powerPath(rec.id), rec.nodes.map((n) => `${n.name} ${n.state} ${n.initPid ?? '-'} ${n.initStart ?? '-'}\n`).join(''));
+  writeAtomic(recordPath(rec.id), `${JSON.stringify(rec, null, 2)}\n`);
 }
 
 export function loadRecord(id: string): LabRecord | null {
@@ -32,6 +45,7 @@ export function loadRecord(id: string): LabRecord | null {
 
 export function removeRecord(id: string): void {
   fs.rmSync(recordPath(id), { force: true });
+  fs.rmSync(powerPath(id), { force: true });
 }
 
 export function listRecords(): LabRecord[] {

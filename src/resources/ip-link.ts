@@ -4,7 +4,7 @@
 import type { Logger } from '../log.js';
 import { run, runOk } from '../util/exec.js';
 import type { Family } from '../util/inet.js';
-import { checkInterfaceName, ipCommand, type NsPrefix } from './ip-tools.js';
+import { checkInterfaceName, ipCommand, type DeviceInfo, type NsPrefix } from './ip-tools.js';
 
 export interface Carrier {
   carrier: boolean;
@@ -13,27 +13,17 @@ export interface Carrier {
 }
 
 /**
- * The carrier of `dev`, from netlink (`ip -j link show`): LOWER_UP is the kernel's carrier
- * bit, the one /sys/class/net/<dev>/carrier shows, and operstate the one of
- * /sys/class/net/<dev>/operstate. Netlink rather than sysfs: a sysfs mount shows the network
- * namespace of whoever mounted it, which is not ours when only the network namespace was
- * entered (the lab's nodes, `ip netns exec` aside). An administratively down device has no
- * carrier. Undefined when the device does not exist; throws when `ip` itself fails.
+ * The carrier of a device as netlink reports it (`ip -j addr show` or `ip -j link show`):
+ * LOWER_UP is the kernel's carrier bit, the one /sys/class/net/<dev>/carrier shows, and
+ * operstate the one of /sys/class/net/<dev>/operstate. Netlink rather than sysfs: a sysfs
+ * mount shows the network namespace of whoever mounted it, which is not ours when only the
+ * network namespace was entered (the lab's nodes, `ip netns exec` aside). An administratively
+ * down device has no carrier.
  */
-export async function readCarrier(dev: string, via: NsPrefix = []): Promise<Carrier | undefined> {
-  checkInterfaceName(dev);
-  const [file, args] = ipCommand(via, ['-j', 'link', 'show', 'dev', dev]);
-  const r = await run(file, args, { timeout: 10_000 });
-  if (!r.ok) {
-    if (/does not exist/.test(r.stderr)) return undefined;
-    throw new Error(`ip link show dev ${dev}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-  }
-  const link = (JSON.parse(r.stdout) as { flags?: string[]; operstate?: string }[])[0];
-  if (!link) return undefined;
-  const flags = link.flags ?? [];
-  const operstate = (link.operstate ?? 'unknown').toLowerCase();
+export function carrierOf(dev: Pick<DeviceInfo, 'flags' | 'operstate'>): Carrier {
+  const operstate = (dev.operstate ?? 'unknown').toLowerCase();
   // "unknown" is what drivers without operstate support (dummy, some tunnels) say while up
-  const carrier = flags.includes('UP') && flags.includes('LOWER_UP') && !['down', 'lowerlayerdown', 'notpresent'].includes(operstate);
+  const carrier = dev.flags.includes('UP') && dev.flags.includes('LOWER_UP') && !['down', 'lowerlayerdown', 'notpresent'].includes(operstate);
   return { carrier, operstate };
 }
 

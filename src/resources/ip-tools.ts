@@ -25,6 +25,8 @@ export interface DeviceAddress {
 export interface DeviceInfo {
   name: string;
   flags: string[];
+  /** the kernel's operstate as iproute2 prints it (UP, DOWN, LOWERLAYERDOWN, UNKNOWN...) */
+  operstate?: string;
   addresses: DeviceAddress[];
 }
 
@@ -73,6 +75,7 @@ export function ipCommand(via: NsPrefix, args: readonly string[]): [string, stri
 interface IpJsonLink {
   ifname?: string;
   flags?: string[];
+  operstate?: string;
   addr_info?: IpJsonAddr[];
 }
 
@@ -119,7 +122,7 @@ export async function readDevice(dev: string, via: NsPrefix = []): Promise<Devic
     const family = a.family === 'inet6' ? 6 : a.family === 'inet' ? 4 : undefined;
     if (family) addresses.push({ family, local: a.local, prefixlen: a.prefixlen, ...(typeof a.label === 'string' ? { label: a.label } : {}) });
   }
-  return { name: link.ifname ?? dev, flags: link.flags ?? [], addresses };
+  return { name: link.ifname ?? dev, flags: link.flags ?? [], ...(typeof link.operstate === 'string' ? { operstate: link.operstate } : {}), addresses };
 }
 
 /** Add the address; `label` (IPv4 only: the kernel labels IPv4 addresses) makes it an alias such as eth0:1. */

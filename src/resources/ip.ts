@@ -6,7 +6,7 @@ import type { Family } from '../util/inet.js';
 import { familyOf, inSubnet, parseNetmask, sameAddress } from '../util/inet.js';
 import type { EngineTarget } from './container-engine.js';
 import { privateEngine } from './container-private.js';
-import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, nextAliasLabel, readCarrier } from './ip-link.js';
+import { addDefaultRoute, carrierOf, carrierProblem, delDefaultRoute, hasDefaultRoute, nextAliasLabel } from './ip-link.js';
 import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
@@ -106,10 +106,9 @@ class IpResource implements Resource {
     return { via: enterNetns(pid), dev: this.nsdev };
   }
 
-  private async carrierMessage(): Promise<string | undefined> {
-    if (!this.checkCarrier) return undefined;
-    const c = await readCarrier(this.ipdev);
-    return c === undefined ? undefined : carrierProblem(this.ipdev, c);
+  /** the host device's carrier problem, from the same netlink read as its addresses (one `ip` run, not two) */
+  private carrierMessage(host: DeviceInfo): string | undefined {
+    return this.checkCarrier ? carrierProblem(this.ipdev, carrierOf(host)) : undefined;
   }
 
   async start(opts: StartOptions = {}): Promise<void> {
@@ -119,28 +118,41 @@ class IpResource implements Resource {
     const res = await resolveAddress(this.ipname);
     if ('error' in res) throw new Error(res.error);
     if (this.gateway !== undefined && familyOf(this.gateway) !== res.family) throw new Error(`gateway ${this.gateway} is not an IPv${res.family} address like ${res.address}`);
-    const host = await readDevice(this.ipdev);
-    if (!host) throw new Error(`device ${this.ipdev} does not exist`);
-    let place = await this.place();
-    if ('missing' in place) throw new Error(`${place.missing} (it must start first)`);
-    const current = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
-    if (current && findOnDevice(current, res.address)) {
-      this.log.info(`${res.address} is already on ${place.dev}`);
-      if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
-      return;
-    }
-    const prefix = choosePrefix(current && current.addresses.length > 0 ? current : host, res.address, res.family, this.netmask);
-    // an administratively down device can neither probe for duplicates nor serve the address
-    if (!host.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
-    const noCarrier = await this.carrierMessage();
-    if (noCarrier !== undefined) throw new Error(noCarrier);
     const windowMs = probeWindowMs(opts.prior, this.probeTimeoutMs, this.handoverProbeMs);
-    const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     // a probe prepared while the previous owner was suspect: used only if its evidence is as
-    // long and as recent as the normal probe's would be (ip-prepared-probe.ts), else the normal probe
-    const taken = takeProbe(host.name, res.address);
+    // long and as recent as the normal probe's would be (ip-prepared-probe.ts), else the normal
+    // probe. What is left of its window runs out beside the device checks below, which read
+    // and change nothing it proves; any way out before its verdict is used kills it.
+    const taken = takeProbe(this.ipdev, res.address);
     const began = Date.now();
-    const prepared: PreparedVerdict | undefined = taken ? await consumeProbe(taken, windowMs) : undefined;
+    const verdict = taken ? consumeProbe(taken, windowMs) : undefined;
+    let host: DeviceInfo;
+    let place: Place;
+    let prefix: number;
+    try {
+      const read = await readDevice(this.ipdev);
+      if (!read) throw new Error(`device ${this.ipdev} does not exist`);
+      host = read;
+      place = await this.place();
+      if ('missing' in place) throw new Error(`${place.missing} (it must start first)`);
+      const current = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
+      if (current && findOnDevice(current, res.address)) {
+        taken?.kill();
+        this.log.info(`${res.address} is already on ${place.dev}`);
+        if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
+        return;
+      }
+      prefix = choosePrefix(current && current.addresses.length > 0 ? current : host, res.address, res.family, this.netmask);
+      // an administratively down device can neither probe for duplicates nor serve the address
+      if (!host.flags.includes('UP')) throw new Error(`device ${this.ipdev} is down`);
+      const noCarrier = this.carrierMessage(host);
+      if (noCarrier !== undefined) throw new Error(noCarrier);
+    } catch (e) {
+      taken?.kill();
+      throw e;
+    }
+    const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
+    const prepared: PreparedVerdict | undefined = await verdict;
     const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
     this.log.info(
       { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs: Date.now() - began } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
@@ -182,7 +194,7 @@ class IpResource implements Resource {
     try {
       const host = await readDevice(this.ipdev);
       const usable = host !== undefined && host.name === this.ipdev && host.flags.includes('UP') && !host.flags.includes('NOARP') && !host.flags.includes('LOOPBACK');
-      if (!usable || (this.ctx.type !== 'netns' && findOnDevice(host, res.address)) || (await this.carrierMessage()) !== undefined) {
+      if (!usable || (this.ctx.type !== 'netns' && findOnDevice(host, res.address)) || this.carrierMessage(host) !== undefined) {
         cancel();
         return undefined;
       }
@@ -234,7 +246,7 @@ class IpResource implements Resource {
       }
       const host = await readDevice(this.ipdev);
       if (!host) return { status: 'down', label, messages: [`device ${this.ipdev} does not exist`] };
-      const noCarrier = await this.carrierMessage();
+      const noCarrier = this.carrierMessage(host);
       const place = await this.place();
       if ('missing' in place) return { status: 'down', label, messages: noCarrier !== undefined ? [noCarrier] : [] };
       const dev = place.via.length === 0 ? host : await readDevice(place.dev, place.via);

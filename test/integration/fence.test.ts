@@ -167,6 +167,19 @@ test('lab agent: off from n1 really powers n2 off, status answers, on boots it',
 
   const input = (action: string): string => `action=${action}\nplug=n2\nlab=${lab.id}\n`;
   t.is((await run(labAgent, [], { input: input('status') })).exitCode, 2);
+  // the script answers status (and an off of a node already off) in the shell: it must say what the Node agent says
+  const nodeAgent = path.join(repoRoot, 'dist', 'src', 'lab', 'fence-agent.js');
+  const agree = async (args: string[], stdin?: string): Promise<void> => {
+    const fast = await run(labAgent, args, { ...(stdin !== undefined ? { input: stdin } : {}) });
+    const slow = await run('node', [nodeAgent, ...args], { ...(stdin !== undefined ? { input: stdin } : {}) });
+    t.deepEqual([fast.exitCode, fast.stdout], [slow.exitCode, slow.stdout], `${args.join(' ')} ${stdin ?? ''}`);
+  };
+  await agree([], input('status'));
+  await agree([], input('off'));
+  await agree(['-o', 'status', '-n', 'n2', `--lab=${lab.id}`]);
+  await agree(['--action=status', '--plug=n1', `--lab=${lab.id}`]);
+  await agree(['-o', 'status', '-n', 'n9', `--lab=${lab.id}`]);
+  await agree([], `action=status\nplug=n2\nlab=nosuchlab\n`);
   const again = await lab.exec('n1', labAgent, [], { input: 'action=off\nplug=n2\n' });
   t.is(again.exitCode, 0);
   t.is(again.stdout.trim(), 'Success: Already OFF');
@@ -180,4 +193,5 @@ test('lab agent: off from n1 really powers n2 off, status answers, on boots it',
   t.is(on.exitCode, 0, on.stderr);
   t.true(Lab.attach(lab.id).isUp('n2'));
   t.is((await run(labAgent, [], { input: input('status') })).exitCode, 0);
+  await agree([], input('status'));
 });
