@@ -125,7 +125,8 @@ class IpResource implements Resource {
     // and change nothing it proves; any way out before its verdict is used kills it.
     const taken = takeProbe(this.ipdev, res.address);
     const began = Date.now();
-    const verdict = taken ? consumeProbe(taken, windowMs) : undefined;
+    let waitedMs = 0;
+    const verdict = taken ? consumeProbe(taken, windowMs).then((v) => ((waitedMs = Date.now() - began), v)) : undefined;
     let host: DeviceInfo;
     let place: Place;
     let prefix: number;
@@ -155,7 +156,7 @@ class IpResource implements Resource {
     const prepared: PreparedVerdict | undefined = await verdict;
     const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
     this.log.info(
-      { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs: Date.now() - began } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
+      { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
       used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict})` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
     );
     if (prepared?.verdict === 'reply') throw duplicate();
