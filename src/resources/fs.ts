@@ -13,6 +13,7 @@ import { isBelow, readMountinfo } from '../util/mountinfo.js';
 import type { DeviceIdentity } from './fs-device.js';
 import { entryMatches, identify } from './fs-device.js';
 import { fsck, mount, umount } from './fs-ops.js';
+import { waitDeviceReleased } from './device-release.js';
 import { isNetType, NET_TYPES, netEntryMatches, parseNetDev } from './fs-net.js';
 import { netMount, netUmount } from './fs-net-ops.js';
 import { run } from '../util/exec.js';
@@ -119,6 +120,8 @@ class FsResource implements Resource {
       this.log.info(`mounted ${this.dev} on ${st.target}`);
       return;
     }
+    // a mount of this host still being released (a namespace whose last process just died)
+    if (st.id.kind === 'block') await waitDeviceReleased(st.id.real, this.log);
     if (this.check && st.id.kind !== 'name') await fsck(this.fsType, this.dev, this.log);
     // a regular file is mounted through a loop device, released again by umount (autoclear)
     const options = st.id.kind === 'file' && !this.options.includes('loop') ? ['loop', ...this.options] : this.options;

@@ -200,6 +200,46 @@ test('a filesystem e2fsck cannot repair is not mounted; fsck = false skips the c
   t.regex(e2?.message ?? '', /^mount /, 'fails in mount, not in fsck');
 });
 
+/** Mount dev in a new private mount namespace held by one sleeping process (the lab's dying node, a container). */
+async function holdInOtherNamespace(t: ExecutionContext, dev: string, dir: string): Promise<{ pid: number }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -- "$0" "$1" && echo held && exec sleep 60`, dev, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+  });
+  return { pid: child.pid! };
+}
+
+test('a device still held by a mount of this host (a dying namespace) is waited for, then checked and mounted; held for good: refused', async (t) => {
+  requireRoot();
+  const p = uniquePrefix('f');
+  const loop = await loopWithFs(t, p, ['mkfs.ext4', '-q']);
+  const root = mountRoot(t, p);
+  const mnt = path.join(root, 'data');
+  const { exclusivelyFree, RELEASE_WAIT_MS } = await import('../../src/resources/device-release.js');
+  t.true(exclusivelyFree(loop.dev));
+  const holder = await holdInOtherNamespace(t, loop.dev, path.join(root, 'other'));
+  t.false(exclusivelyFree(loop.dev), 'a mount in another namespace holds it');
+  // the holder dies 300 ms into the start: its namespace's mount goes with it, asynchronously
+  setTimeout(() => process.kill(holder.pid, 'SIGKILL'), 300);
+  const r = makeResource('fs', { dev: loop.dev, mnt });
+  const t0 = Date.now();
+  await r.start();
+  t.true(Date.now() - t0 >= 250, 'it waited for the release');
+  t.is(await mountedAt(mnt), loop.dev);
+  await r.stop();
+
+  const again = await holdInOtherNamespace(t, loop.dev, path.join(root, 'other2'));
+  const t1 = Date.now();
+  const e = await t.throwsAsync(() => r.start());
+  t.true(Date.now() - t1 >= RELEASE_WAIT_MS);
+  t.is(e?.message, `${loop.dev} is in use on this host (a mount or an exclusive opener holds it) after waiting ${RELEASE_WAIT_MS} ms: refusing to check and mount it`);
+  t.is(await mountedAt(mnt), undefined, 'nothing mounted');
+  process.kill(again.pid, 'SIGKILL');
+});
+
 test('a missing device is down without a message (passive node); start fails', async (t) => {
   requireRoot();
   const p = uniquePrefix('f');
