@@ -1,6 +1,6 @@
 // The liveness instants: down when every heartbeat is silent past its timeout (the latest of
 // their down instants), suspect before that, and the engine's one timer due at the next change.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { isSuspect, nextChange, peerDownAt, peerSuspectAt, rxDownAt, suspectAfter, type RxView } from '../../src/heartbeat/liveness.js';
 import type { ClusterConfig, HbConfig } from '../../src/cluster/config.js';
 import { Engine } from '../../src/heartbeat/engine.js';
@@ -46,9 +46,10 @@ const hb = (id: string, interval: number, timeout: number): HbConfig => ({ id, t
 const cluster = (hbs: HbConfig[]): ClusterConfig => ({ file: 'x', name: 'lab', nodes: ['a', 'b'], secret: SECRET, quorum: false, splitAction: 'crash', heartbeats: hbs, stonith: [], arbitrators: [] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('the engine declares the peer down at its last message + timeout (a timer, not a poll), suspect before, and not suspect when heard again', async (t) => {
+/** Two engines over an in-memory medium; b's messages are recorded with their arrival time. */
+async function pair(t: ExecutionContext, intervalMs: number, timeoutMs: number) {
   const bus = new MemoryBus();
-  const c = cluster([hb('hb#1', 100, 300), hb('hb#2', 100, 300)]);
+  const c = cluster([hb('hb#1', intervalMs, timeoutMs), hb('hb#2', intervalMs, timeoutMs)]);
   const got: { m: FromWorker; at: number }[] = [];
   const mk = (name: string, emit: (m: FromWorker) => void) =>
     new Engine({ cluster: c, nodename: name, incarnation: BigInt(Date.now()) << 16n, payload: '{}', emit, makeTransport: (cfg, host) => bus.transport(cfg, host, name) });
@@ -57,37 +58,46 @@ test('the engine declares the peer down at its last message + timeout (a timer, 
   await a.start();
   await b.start();
   t.teardown(() => Promise.all([a.stop(false), b.stop(false)]));
-  await sleep(400);
-  t.truthy(got.find((g) => g.m.t === 'peer' && g.m.state === 'up'));
-  // the last message b accepts from a: read from b's own view when the cut happens
-  bus.cut.add('hb#1');
-  bus.cut.add('hb#2');
-  const cutAt = performance.now();
-  await sleep(600);
-  const down = got.find((g) => g.m.t === 'peer' && g.m.state === 'down');
-  const suspect = got.find((g) => g.m.t === 'suspect' && g.m.suspect);
-  t.truthy(down);
-  t.truthy(suspect);
-  // never before the last accepted message + timeout; just after it (a timer; generous for a loaded machine)
-  const last = Math.max(...b.snapshot().heartbeats.map((h) => h.peers.a!.lastSeen ?? 0));
-  const late = (down!.m as { at: number }).at - last;
-  t.true(late > 300 && late <= 300 + 150, `down ${late} ms after the last accepted message`);
-  t.true(suspect!.at < down!.at && suspect!.at - cutAt <= 120 + 150, `suspect ${(suspect!.at - cutAt).toFixed(1)} ms after the cut`);
-  t.falsy(got.find((g) => g.m.t === 'suspect' && !g.m.suspect), 'going down is no "no longer suspect"');
-  // heard again while suspect: suspicion ends with a message, no down
-  got.length = 0;
-  bus.cut.clear();
-  await sleep(400);
-  got.length = 0;
-  bus.cut.add('hb#1');
-  bus.cut.add('hb#2');
   const until = async (f: () => boolean, ms: number) => {
     const end = performance.now() + ms;
     while (!f() && performance.now() < end) await sleep(2);
     return f();
   };
-  t.true(await until(() => got.some((g) => g.m.t === 'suspect' && g.m.suspect), 2_000), 'suspect');
+  t.true(await until(() => got.some((g) => g.m.t === 'peer' && g.m.state === 'up'), 5_000), 'peer up');
+  // every heartbeat has heard the peer (a peer some heartbeat never heard is never suspect)
+  t.true(await until(() => b.snapshot().heartbeats.every((h) => h.peers.a?.lastSeen !== undefined), 5_000), 'heard on both');
+  await sleep(2 * intervalMs);
+  return { bus, got, b, until };
+}
+
+// The bounds on lateness are loose on purpose (a loaded 2-core machine delays any timer): what
+// is exact is the rule, never before last message + timeout, and suspicion before the verdict.
+test('the engine declares the peer down at its last message + timeout (a timer, not a poll), suspect before', async (t) => {
+  const { bus, got, b, until } = await pair(t, 100, 300);
+  bus.cut.add('hb#1');
+  bus.cut.add('hb#2');
+  const cutAt = performance.now();
+  t.true(await until(() => got.some((g) => g.m.t === 'peer' && g.m.state === 'down'), 5_000), 'down');
+  const down = got.find((g) => g.m.t === 'peer' && g.m.state === 'down');
+  const suspect = got.find((g) => g.m.t === 'suspect' && g.m.suspect);
+  t.truthy(suspect);
+  // never before the last accepted message + timeout; after it by a timer's delay only
+  const last = Math.max(...b.snapshot().heartbeats.map((h) => h.peers.a!.lastSeen ?? 0));
+  const late = (down!.m as { at: number }).at - last;
+  t.true(late > 300 && late <= 300 + 1_000, `down ${late} ms after the last accepted message`);
+  t.true(suspect!.at < down!.at && suspect!.at - cutAt <= 120 + 1_000, `suspect ${(suspect!.at - cutAt).toFixed(1)} ms after the cut`);
+  t.falsy(got.find((g) => g.m.t === 'suspect' && !g.m.suspect), 'going down is no "no longer suspect"');
+});
+
+test('a suspect peer heard again is no longer suspect, and never down', async (t) => {
+  // a long timeout (suspect at 40 % = 1.2 s, down at 3 s): the test's own reaction to the
+  // suspicion has seconds of margin before the verdict, even on a loaded machine
+  const { bus, got, until } = await pair(t, 100, 3_000);
+  got.length = 0;
+  bus.cut.add('hb#1');
+  bus.cut.add('hb#2');
+  t.true(await until(() => got.some((g) => g.m.t === 'suspect' && g.m.suspect), 5_000), 'suspect');
   bus.cut.clear();
-  t.true(await until(() => got.some((g) => g.m.t === 'suspect' && !g.m.suspect), 2_000), 'no longer suspect once heard again');
+  t.true(await until(() => got.some((g) => g.m.t === 'suspect' && !g.m.suspect), 5_000), 'no longer suspect once heard again');
   t.falsy(got.find((g) => g.m.t === 'peer' && g.m.state === 'down'));
 });
