@@ -35,14 +35,64 @@ function memKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   return Number(m?.[1] ?? 0);
 }
 
-function dirBytes(dir: string): number {
-  let n = 0;
+/** PSS (kB): the node binary's text pages shared with other node processes counted in part */
+function pssKb(pid: number): number {
+  const m = /^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+/** CPU ticks (utime + stime) per thread: main thread, heartbeat worker, V8 platform threads, libuv's pool */
+function threadTicks(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // every thread of node is named "node": the main one by its id, the others by theirs (the
+    // heartbeat worker is the busiest of them)
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const key = Number(tid) === pid ? 'main' : `tid${tid}`;
+    out[key] = (out[key] ?? 0) + Number(f[11]) + Number(f[12]);
+  }
+  return out;
+}
+
+function fileSizes(dir: string, out: Record<string, number> = {}, rel = ''): Record<string, number> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) n += dirBytes(p);
-    else if (e.isFile()) n += fs.statSync(p).size;
+    if (e.isDirectory()) fileSizes(p, out, path.join(rel, e.name));
+    else if (e.isFile()) out[path.join(rel, e.name)] = fs.statSync(p).size;
   }
-  return n;
+  return out;
+}
+
+const dirBytes = (dir: string): number => Object.values(fileSizes(dir)).reduce((a, b) => a + b, 0);
+
+/** the log lines written in [from, to) in the log dir, counted by file and event (bytes) */
+function logBreakdown(dir: string, before: Record<string, number>): string[] {
+  const rows: [string, number][] = [];
+  const byEvent = new Map<string, number>();
+  for (const [f, size] of Object.entries(fileSizes(dir))) {
+    const grew = size - (before[f] ?? 0);
+    if (grew <= 0) continue;
+    rows.push([f, grew]);
+    const fd = fs.openSync(path.join(dir, f), 'r');
+    const buf = Buffer.alloc(Math.min(grew, 4 << 20));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    fs.closeSync(fd);
+    for (const line of buf.toString('utf8').split('\n')) {
+      if (!line) continue;
+      const ev = /"event":"([^"]+)"/.exec(line)?.[1] ?? (line.startsWith('{') ? '(no event)' : `(text) ${line.slice(0, 60)}`);
+      const key = `${f} ${ev}`;
+      byEvent.set(key, (byEvent.get(key) ?? 0) + line.length + 1);
+    }
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  const top = [...byEvent].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return [...rows.slice(0, 6).map(([f, n]) => `file ${f}: ${n} B`), ...top.map(([k, n]) => `event ${k}: ${n} B`)];
 }
 
 const name = (i: number) => `idle${String(i).padStart(3, '0')}`;
@@ -107,7 +157,7 @@ export async function idle(): Promise<Record<string, number>> {
     const startedS = (Date.now() - t0) / 1000;
     await sleep(SETTLE_S * 1000);
     const logDir = (n: string) => path.join(lab.root(n), 'log');
-    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)) }]));
+    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)), files: fileSizes(logDir(n)), threads: threadTicks(pids[n]!) }]));
     const load0 = os.loadavg()[0]!;
     const w0 = Date.now();
     await sleep(WINDOW_S * 1000);
@@ -118,7 +168,16 @@ export async function idle(): Promise<Record<string, number>> {
       out[`${n}_cpu_pct`] = Math.round(((cpuTicks(pid) - before[n]!.cpu) / CLK_TCK / secs) * 1000) / 10;
       out[`${n}_rss_mb`] = Math.round(memKb(pid, 'VmRSS') / 102.4) / 10;
       out[`${n}_rss_peak_mb`] = Math.round(memKb(pid, 'VmHWM') / 102.4) / 10;
+      out[`${n}_pss_mb`] = Math.round(pssKb(pid) / 102.4) / 10;
       out[`${n}_log_bytes_per_s`] = Math.round((dirBytes(logDir(n)) - before[n]!.log) / secs);
+      const th = threadTicks(pid);
+      const t0 = before[n]!.threads;
+      const perThread = Object.entries(th)
+        .map(([k, v]) => [k, Math.round(((v - (t0[k] ?? 0)) / CLK_TCK / secs) * 1000) / 10] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [k, v] of perThread.slice(0, 4)) out[`${n}_thread_${k}_cpu_pct`] = v;
+      console.error(`[idle] ${n} log growth in the window:\n  ${logBreakdown(logDir(n), before[n]!.files).join('\n  ')}`);
     }
     // the idle figures first: they stand even if the detection part fails
     console.error(JSON.stringify({ bench: 'idle', part: 'idle', ...out }));
