@@ -12,15 +12,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Lab } from '../src/lab/lab.js';
+import { Lab, defaultAgentCommand } from '../src/lab/lab.js';
 import { cli, sleep } from './common.js';
 import { defaultKeywords } from '../src/config/keywords.js';
 import { findKeyword } from '../src/vocab/keywords.js';
+import { DAEMON_NODE_FLAGS } from '../src/util/daemon-node-flags.js';
 
 const SERVICES = Number(process.env.IDLE_SERVICES ?? 100);
 const WINDOW_S = Number(process.env.IDLE_WINDOW_S ?? 120);
 const SETTLE_S = Number(process.env.IDLE_SETTLE_S ?? 45);
 const KILLS = Number(process.env.IDLE_KILLS ?? 2);
+/** a directory: the agents run with --cpu-prof into <dir>/<node> (written at their graceful stop, the bench's end) */
+const CPU_PROF = process.env.IDLE_CPU_PROF;
+/** the agents' node flags instead of DAEMON_NODE_FLAGS (space separated), to measure others */
+const NODE_FLAGS = process.env.IDLE_NODE_FLAGS;
 const CLK_TCK = 100;
 
 function cpuTicks(pid: number): number {
@@ -35,14 +40,68 @@ function memKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   return Number(m?.[1] ?? 0);
 }
 
-function dirBytes(dir: string): number {
-  let n = 0;
+/**
+ * From smaps_rollup (kB): Pss, the node binary's text pages shared with the other node
+ * processes counted in part (it depends on how many run); Anonymous, the process's own memory
+ * (V8 heaps, malloc), which does not.
+ */
+function rollupKb(pid: number, key: 'Pss' | 'Anonymous'): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
+/** CPU ticks (utime + stime) per thread: main thread, heartbeat worker, V8 platform threads, libuv's pool */
+function threadTicks(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // every thread of node is named "node": the main one by its id, the others by theirs (the
+    // heartbeat worker is the busiest of them)
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const key = Number(tid) === pid ? 'main' : `tid${tid}`;
+    out[key] = (out[key] ?? 0) + Number(f[11]) + Number(f[12]);
+  }
+  return out;
+}
+
+function fileSizes(dir: string, out: Record<string, number> = {}, rel = ''): Record<string, number> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) n += dirBytes(p);
-    else if (e.isFile()) n += fs.statSync(p).size;
+    if (e.isDirectory()) fileSizes(p, out, path.join(rel, e.name));
+    else if (e.isFile()) out[path.join(rel, e.name)] = fs.statSync(p).size;
   }
-  return n;
+  return out;
+}
+
+const dirBytes = (dir: string): number => Object.values(fileSizes(dir)).reduce((a, b) => a + b, 0);
+
+/** the log lines written in [from, to) in the log dir, counted by file and event (bytes) */
+function logBreakdown(dir: string, before: Record<string, number>): string[] {
+  const rows: [string, number][] = [];
+  const byEvent = new Map<string, number>();
+  for (const [f, size] of Object.entries(fileSizes(dir))) {
+    const grew = size - (before[f] ?? 0);
+    if (grew <= 0) continue;
+    rows.push([f, grew]);
+    const fd = fs.openSync(path.join(dir, f), 'r');
+    const buf = Buffer.alloc(Math.min(grew, 4 << 20));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    fs.closeSync(fd);
+    for (const line of buf.toString('utf8').split('\n')) {
+      if (!line) continue;
+      const ev = /"event":"([^"]+)"/.exec(line)?.[1] ?? (line.startsWith('{') ? '(no event)' : `(text) ${line.slice(0, 60)}`);
+      const key = `${f} ${ev}`;
+      byEvent.set(key, (byEvent.get(key) ?? 0) + line.length + 1);
+    }
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  const top = [...byEvent].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return [...rows.slice(0, 6).map(([f, n]) => `file ${f}: ${n} B`), ...top.map(([k, n]) => `event ${k}: ${n} B`)];
 }
 
 const name = (i: number) => `idle${String(i).padStart(3, '0')}`;
@@ -57,11 +116,13 @@ function serviceText(lab: Lab, i: number): string {
   if (i === 0) {
     // the one whose app process is killed: a real process, checked by its pid, in its own
     // session (setsid: nothing that ends the start action's process group takes it along);
-    // the pid written is the sleep's (exec)
+    // the pid written is the sleep's (exec). The check says down (exit 1) where there is no
+    // pid file: a bare `kill -0` exits 2 there, a check's `warn`, which the standby counted as
+    // active (multiple-active) and stopped once a second: its 1.4 KB/s of log and ~5 % of CPU
     const pid = pidFileOf(lab, '{nodename}');
     const script = `${lab.dir}/idle-app.sh`;
     fs.writeFileSync(script, `setsid sh -c 'echo $$ > "$0"; exec sleep 1000000' "$1" </dev/null >/dev/null 2>&1 &\n`);
-    lines.push('[app#1]', `start = /bin/sh ${script} ${pid}`, `stop = /bin/sh -c "kill $(cat ${pid}) 2>/dev/null; rm -f ${pid}"`, `check = /bin/sh -c "kill -0 $(cat ${pid} 2>/dev/null) 2>/dev/null"`, 'monitor = true', 'restart = 1000', '');
+    lines.push('[app#1]', `start = /bin/sh ${script} ${pid}`, `stop = /bin/sh -c "kill $(cat ${pid}) 2>/dev/null; rm -f ${pid}"`, `check = /bin/sh -c "test -s ${pid} && kill -0 $(cat ${pid}) 2>/dev/null"`, 'monitor = true', 'restart = 1000', '');
   } else {
     const flag = `${lab.dir}/idle-app-{nodename}-${i}`;
     lines.push('[app#1]', `start = /bin/touch ${flag}`, `stop = /bin/rm -f ${flag}`, `check = /usr/bin/test -e ${flag}`, 'monitor = true', '');
@@ -98,7 +159,14 @@ export async function idle(): Promise<Record<string, number>> {
     lab.writeClusterConf({ interval: '1s', timeout: '3s', cluster: ['quorum = false'] });
     for (const n of lab.nodeNames) for (let i = 0; i < SERVICES; i++) fs.writeFileSync(path.join(lab.root(n), 'etc', 'services', `${name(i)}.env`), serviceText(lab, i));
     const pids: Record<string, number> = {};
-    for (const n of lab.nodeNames) pids[n] = lab.startAgent(n);
+    for (const n of lab.nodeNames) {
+      const [node, ...rest] = defaultAgentCommand();
+      // rest: DAEMON_NODE_FLAGS, then the script and its arguments
+      const script = rest.slice(DAEMON_NODE_FLAGS.length);
+      const flags = NODE_FLAGS === undefined ? [...DAEMON_NODE_FLAGS] : NODE_FLAGS.split(' ').filter(Boolean);
+      const prof = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF, n)}`] : [];
+      pids[n] = CPU_PROF || NODE_FLAGS !== undefined ? lab.startAgent(n, [node!, ...flags, ...prof, ...script]) : lab.startAgent(n);
+    }
     const t0 = Date.now();
     while ((await upOn(lab, 'n1')) < SERVICES) {
       if (Date.now() - t0 > 300_000) throw new Error(`the ${SERVICES} services are not all up on n1 after 300 s`);
@@ -107,7 +175,7 @@ export async function idle(): Promise<Record<string, number>> {
     const startedS = (Date.now() - t0) / 1000;
     await sleep(SETTLE_S * 1000);
     const logDir = (n: string) => path.join(lab.root(n), 'log');
-    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)) }]));
+    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)), files: fileSizes(logDir(n)), threads: threadTicks(pids[n]!) }]));
     const load0 = os.loadavg()[0]!;
     const w0 = Date.now();
     await sleep(WINDOW_S * 1000);
@@ -118,8 +186,19 @@ export async function idle(): Promise<Record<string, number>> {
       out[`${n}_cpu_pct`] = Math.round(((cpuTicks(pid) - before[n]!.cpu) / CLK_TCK / secs) * 1000) / 10;
       out[`${n}_rss_mb`] = Math.round(memKb(pid, 'VmRSS') / 102.4) / 10;
       out[`${n}_rss_peak_mb`] = Math.round(memKb(pid, 'VmHWM') / 102.4) / 10;
+      out[`${n}_pss_mb`] = Math.round(rollupKb(pid, 'Pss') / 102.4) / 10;
+      out[`${n}_anon_mb`] = Math.round(rollupKb(pid, 'Anonymous') / 102.4) / 10;
       out[`${n}_log_bytes_per_s`] = Math.round((dirBytes(logDir(n)) - before[n]!.log) / secs);
+      const th = threadTicks(pid);
+      const t0 = before[n]!.threads;
+      const perThread = Object.entries(th)
+        .map(([k, v]) => [k, Math.round(((v - (t0[k] ?? 0)) / CLK_TCK / secs) * 1000) / 10] as const)
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1]);
+      for (const [k, v] of perThread.slice(0, 4)) out[`${n}_thread_${k}_cpu_pct`] = v;
+      console.error(`[idle] ${n} log growth in the window:\n  ${logBreakdown(logDir(n), before[n]!.files).join('\n  ')}`);
     }
+    console.error(`[idle] node flags of the agents: ${(NODE_FLAGS ?? DAEMON_NODE_FLAGS.join(' ')) || '(none)'}${CPU_PROF ? ' --cpu-prof' : ''}`);
     // the idle figures first: they stand even if the detection part fails
     console.error(JSON.stringify({ bench: 'idle', part: 'idle', ...out }));
     // detection: kill the app process of idle000 (inside n1: its /tmp and pids are its own)
@@ -166,6 +245,7 @@ export async function idle(): Promise<Record<string, number>> {
     out.detect_max_s = Math.max(...detect) / 1000;
     out.detect_min_s = Math.min(...detect) / 1000;
     out.detect_max_over_interval_plus_1s = Math.round((Math.max(...detect) / 1000 / (intervalS + 1)) * 100) / 100;
+    if (CPU_PROF) for (const n of lab.nodeNames) await lab.stopAgent(n, 20_000);
     return out;
   } finally {
     const problems = await lab.destroy();

@@ -33,6 +33,7 @@ import type { ClusterState } from '../statechan/index.js';
 import { CLUSTER_SUM_CHARS } from '../statechan/facts.js';
 import { EVENT } from '../events.js';
 import { drivers } from '../resources/registry.js';
+import { sumPeers, type LastConfigs } from './config-sum-peers.js';
 
 /** a conflict stays in the announced state (svcmon note, print status) this long */
 export const CONFLICT_SHOW_MS = 10 * 60_000;
@@ -73,6 +74,8 @@ export class ConfigReplication {
   private readonly installing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly peersWritten = new Map<string, string>();
+  /** per peer: its configs in its last complete state (src/daemon/config-sum-peers.ts) */
+  private readonly lastConfigs: LastConfigs = new Map();
   private chan: ClusterState | undefined;
   private watcher: fs.FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -321,6 +324,7 @@ export class ConfigReplication {
     if (this.stopped || !this.chan) return;
     const self = this.o.nodename;
     const peers = this.livePeers().filter(([, p]) => p.configs !== undefined);
+    const forSums = sumPeers(peers, this.chan.peers(), this.lastConfigs);
     const names = new Set<string>(this.held.keys());
     // a peer's word is checked before it names a file here: a service name, a generation
     for (const [, p] of peers) for (const s of Object.keys(p.configs!)) if (SVC_FILE.test(`${s}.env`)) names.add(s);
@@ -343,7 +347,7 @@ export class ConfigReplication {
           from = peer;
         }
       }
-      if (mine && !mine.gen.deleted) this.writePeers(svc, mine, peers);
+      if (mine && !mine.gen.deleted) this.writePeers(svc, mine, forSums);
       if (!best || from === self || (mine && mine.gen.sum === best.sum)) continue;
       if (!best.nodes.includes(self)) {
         if (mine && !mine.gen.deleted) this.warnOnce(`member:${svc}:${best.sum}`, { event: 'config.not-member', svc, from, sum: shortSum(best.sum) }, `${svc}: the newer configuration on ${from} does not list ${self} in its nodes: not installed here`);
