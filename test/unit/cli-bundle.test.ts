@@ -33,6 +33,9 @@ for (const name of ['svcmgr', 'svcmon']) {
     const id = bundleId(fs.readFileSync(path.join(dir, `${name}.bundle.js`), 'utf8'));
     t.truthy(id, 'the bundle starts with its build id');
     t.truthy(cacheFor(id, fs.readFileSync(path.join(dir, `${name}.bundle.cache`))), 'the cache is of this build');
+    // a default import of a Node module is not copied per importer (scripts/bundle-cli.mjs, nodeDefaults):
+    // esbuild's interop call on it is `<helper>(require("node:fs"),1)`
+    t.deepEqual(fs.readFileSync(path.join(dir, `${name}.bundle.js`), 'utf8').match(/\(require\("node:[a-z_/]+"\),1\)/g) ?? [], []);
   });
 }
 
