@@ -23,7 +23,6 @@ export { mountDepth } from '../util/mountinfo.js';
 /** Filesystem types with a device to check and mount; the others (tmpfs) take a source name. */
 const deviceTypes = new Set(['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat']);
 
-
 interface MountState {
   id: DeviceIdentity;
   target: string;
