@@ -8,7 +8,7 @@ import { commaList } from './main.js';
 /** The services and format of a plain `print status` command line, or undefined for anything else. */
 export function printStatusArgs(argv: readonly string[]): { services: string[]; format: 'json' | 'text' } | undefined {
   const [, script = 'svcmgr', ...rest] = argv;
-  const invokedAs = path.basename(script).replace(/\.js$/, '');
+  const invokedAs = path.basename(script).replace(/\.c?js$/, '');
   const services: string[] = invokedAs === 'svcmgr' ? [] : [invokedAs];
   let format: 'json' | 'text' | undefined;
   let serviceGiven = false;

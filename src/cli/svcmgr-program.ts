@@ -33,7 +33,7 @@ for (const a of ['clear', 'enable', 'disable', 'boot', 'shutdown', 'logs', 'prst
 /** Turn the v1 calling forms into `-s <svc>`. */
 export function normalizeArgv(argv: string[], ctx: CliContext): string[] {
   const [node = 'node', script = 'svcmgr', ...rest] = argv;
-  const invokedAs = path.basename(script).replace(/\.js$/, '');
+  const invokedAs = path.basename(script).replace(/\.c?js$/, '');
   if (invokedAs !== 'svcmgr') return [node, script, '-s', invokedAs, ...rest];
   const first = rest[0];
   if (first && !first.startsWith('-') && !ACTIONS.has(first)) {

@@ -2,7 +2,7 @@
 // its notes, the node table, the heartbeats) and the JSON model (src/daemon/svcmon-model.ts).
 // The JSON is one compact line (docs/svcmon.md): pretty-printed, 3 nodes x 5000 services made
 // 22 MB, most of it indentation, and its stringify and write were a third of svcmon's time.
-import { randomUUID } from 'node:crypto';
+import { crypto } from '../util/lazy-crypto.js';
 import type { ClusterView, PayloadSpans } from '../daemon/control-protocol.js';
 import { modelOfView } from '../daemon/svcmon-model.js';
 import { renderClusterSvcmon } from './render-cluster.js';
@@ -28,7 +28,7 @@ export function svcmonJson(view: ClusterView, wanted: readonly string[] = [], ra
   const model = modelOfView(view, wanted);
   if (!raw || wanted.length) return JSON.stringify(model) + '\n';
   const copied: [string, string][] = [];
-  const tag = randomUUID();
+  const tag = crypto().randomUUID();
   for (const n in model.nodes) {
     const e = model.nodes[n]!;
     const span = raw.spans[n];

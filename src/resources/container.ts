@@ -1,21 +1,14 @@
 // container resources: one container run by the node's Docker or Podman engine (`type`), as the
 // OpenSVC v1 docker driver did. Stop removes the container, so every start runs a fresh one
 // from the current configuration; the container name ties a resource to its container.
-import type { DriverSpec, Resource, ResourceContext, StartResult, StatusReport } from './types.js';
-import type { Keyword, KeywordValue } from '../vocab/keywords.js';
+import type { Resource, ResourceContext, StartResult, StatusReport } from './types.js';
 import { shlexSplit } from '../util/shlex.js';
+import { checkRunArgs, keywords } from './container-driver.js';
 import { EVENT } from '../events.js';
 import { ensureVolume, mountedVolumes, nodeVolumePlugin, undeclaredVolumeProblems } from './container-volumes.js';
 import { inspectBatched } from './container-batch.js';
 import { privateEngine, type PrivateEngine } from './container-private.js';
 import {
-  checkDevice,
-  checkEntrypoint,
-  checkEnvironment,
-  checkHostname,
-  checkNetns,
-  checkUser,
-  checkVolumeMount,
   NAME_RE,
   networkOption,
   parseNetns,
@@ -38,11 +31,6 @@ import {
   type ContainerState,
 } from './container-engine.js';
 
-const DEFAULT_START_TIMEOUT = 60_000;
-const DEFAULT_STOP_TIMEOUT = 10_000;
-// long enough for a container whose command fails at once to be seen exited even on a loaded
-// machine (its exit takes the engine tens of ms there), short enough for the takeover path
-const DEFAULT_START_SETTLE = 500;
 // lines of the container's output quoted in a failed start
 const FAILED_START_LOG_LINES = 3;
 // status must stay cheap, but a busy engine can take a few seconds to answer inspect
@@ -51,27 +39,6 @@ const POLL_INTERVAL = 100;
 // lines of `ps` a rid lookup reads (one is expected)
 const MAX_PS_LINES = 16;
 
-const keywords: Keyword[] = [
-  { name: 'run_image', aliases: ['image'], type: 'string', required: true, scopable: true, description: 'Image to run, as the engine knows it (name:tag or id).' },
-  { name: 'run_args', type: 'shlex', scopable: true, check: checkRunArgs, description: 'Extra arguments of the engine `run` command (volumes, ports, environment...), shell-quoted. `-d` and `--name` are set by ferry.' },
-  { name: 'run_command', aliases: ['command'], type: 'shlex', scopable: true, description: 'Command and arguments run in the container, shell-quoted (no shell involved unless you call one). Empty: the image default.' },
-  { name: 'name', type: 'string', check: (v) => (String(v) === '' || NAME_RE.test(String(v)) ? undefined : `letters, digits, _ . - only, not starting with . or -`), description: 'Container name. Default: <svcname>.container.<index>.' },
-  { name: 'netns', type: 'string', scopable: true, check: checkNetns, description: 'Network namespace of the container (`run --network`): host, none, bridge; container#<index>: share the one of that container resource of this service (running, so it must start first: lower index or earlier subset); container:<name>: of that container; an absolute path such as /var/run/netns/blue: that named namespace (podman only, docker cannot join one by path). Empty: the engine default.' },
-  { name: 'volume_mounts', type: 'shlex', scopable: true, check: checkVolumeMount, description: 'Volumes, shell-quoted list of <host path or volume>:<container path>[:options] (`run --volume` each), e.g. `pgdata:/var/lib/postgresql/data /srv/conf:/conf:ro`. A host path is absolute; a volume is one the service declares in [DEFAULT] volumes (docs/volume-plugin.md): start creates it through the node\'s volume plugin ([cluster] volume_plugin) when the engine lacks it, so it lives in the service\'s volumes_dir and follows the service. The container path is absolute.' },
-  { name: 'environment', type: 'shlex', scopable: true, check: checkEnvironment, description: 'Environment of the container, shell-quoted list of KEY=value (`run --env` each).' },
-  { name: 'entrypoint', type: 'shlex', scopable: true, check: checkEntrypoint, description: 'Entrypoint, shell-quoted words: the first is `run --entrypoint`, the others are put before run_command. Empty: the image entrypoint.' },
-  { name: 'hostname', type: 'string', scopable: true, check: checkHostname, description: 'Host name inside the container (`run --hostname`). The engines refuse it with a shared netns (container#<index>, host).' },
-  { name: 'privileged', type: 'boolean', default: false, scopable: true, description: 'Run the container privileged (`run --privileged`).' },
-  { name: 'interactive', type: 'boolean', default: false, scopable: true, description: 'Keep the container stdin open (`run --interactive`).' },
-  { name: 'tty', type: 'boolean', default: false, scopable: true, description: 'Give the container a terminal (`run --tty`).' },
-  { name: 'rm', type: 'boolean', default: false, scopable: true, description: 'The engine removes the container when it exits (`run --rm`); stop removes it anyway.' },
-  { name: 'devices', type: 'shlex', scopable: true, check: checkDevice, description: 'Host devices given to the container, shell-quoted list of /dev/<host>[:<container path>][:<permissions rwm>] (`run --device` each).' },
-  { name: 'user', type: 'string', scopable: true, check: checkUser, description: 'User (and group) the container command runs as, user[:group] by name or id (`run --user`). Empty: the image user.' },
-  { name: 'start_timeout', type: 'duration', default: DEFAULT_START_TIMEOUT, description: 'How long start waits for the container to be running (image pull included) before failing.' },
-  { name: 'start_settle', type: 'duration', default: DEFAULT_START_SETTLE, description: 'How long the container must stay running after `run` for the start to succeed: one that exits (or is restarted by the engine) within it fails the start with its exit code and last output lines. 0: running once is enough.' },
-  { name: 'stop_timeout', type: 'duration', default: DEFAULT_STOP_TIMEOUT, description: 'Grace period between SIGTERM and SIGKILL on stop (engine `stop -t`).' },
-  { name: 'docker_host', type: 'string', scopable: true, description: 'Engine socket, e.g. unix:///run/docker.sock: sets DOCKER_HOST (docker) or CONTAINER_HOST (podman, remote mode). Default: the node engine.' },
-];
 
 interface Settings {
   target: EngineTarget;
@@ -164,28 +131,12 @@ function readSettings(ctx: ResourceContext): Settings | { error: string } {
   };
 }
 
-export const driver: DriverSpec = {
-  section: 'container',
-  kind: 'container',
-  types: ['docker', 'podman'],
-  keywords,
-  description:
-    'A container run by the node engine (docker or podman CLI). Up when the container named `name` is running; stop removes it. Every container is labelled ferry.svc, ferry.rid and ferry.node; one labelled for another node (an engine shared between nodes) is never adopted: it shows down here with a message, start refuses while it runs and stop leaves it alone.',
-  check(kw, ctx) {
-    let mounts: string[];
-    try {
-      mounts = shlexSplit(kw.string('volume_mounts') ?? '');
-    } catch {
-      return []; // the shlex type check reports it
-    }
-    return undeclaredVolumeProblems(mounts, ctx.defaults.list('volumes'), ctx.defaults.string('volumes_dir') ?? '').map((message) => ({ keyword: 'volume_mounts', message }));
-  },
-  create(ctx): Resource {
-    const s = readSettings(ctx);
-    if ('error' in s) return brokenResource(ctx, s.error);
-    return new ContainerResource(ctx, s);
-  },
-};
+/** A resource of this driver (its schema, the keyword table: container-driver.ts). */
+export function createResource(ctx: ResourceContext): Resource {
+  const s = readSettings(ctx);
+  if ('error' in s) return brokenResource(ctx, s.error);
+  return new ContainerResource(ctx, s);
+}
 
 class ContainerResource implements Resource {
   readonly kind = 'container' as const;
@@ -395,16 +346,6 @@ class ContainerResource implements Resource {
   }
 }
 
-function checkRunArgs(v: KeywordValue | string[]): string | undefined {
-  let words: string[];
-  try {
-    words = Array.isArray(v) ? v : shlexSplit(String(v));
-  } catch {
-    return undefined; // the shlex type check reports it
-  }
-  // a bare `--` would end the options early and make the image a word of run_args
-  return words.includes('--') ? 'run_args must not hold a bare "--": the image and run_command follow it' : undefined;
-}
 
 /** The table's value checks, for values that did not come through validation (tests, API). */
 function firstProblem(ctx: ResourceContext): string | undefined {

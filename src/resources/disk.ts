@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
 import type { FerryPaths } from '../paths.js';
-import { acquire, inspect, noPreemptAbortKeyword, relinquish } from './pr-disks.js';
+import { acquire, inspect, relinquish } from './pr-disks.js';
 import { nodePrKey, storedPrKey } from './scsi-pr-key.js';
-import type { DriverSpec, Resource, ResourceContext, ResourceDevices, StartOptions, StatusReport } from './types.js';
+import type { Resource, ResourceContext, ResourceDevices, StartOptions, StatusReport } from './types.js';
 
 class DiskResource implements Resource {
   readonly kind = 'disk' as const;
@@ -92,31 +92,7 @@ class DiskResource implements Resource {
   }
 }
 
-export const driver: DriverSpec = {
-  section: 'disk',
-  kind: 'disk',
-  types: [],
-  keywords: [
-    {
-      name: 'disks',
-      type: 'list',
-      required: true,
-      scopable: true,
-      description: 'Block devices of the resource, whitespace separated (e.g. `/dev/sdb /dev/sdc`); scope per node (`disks@n2 = ...`) when nodes name the same LUN differently.',
-    },
-    {
-      name: 'scsireserv',
-      aliases: ['scsi_reserve'],
-      type: 'boolean',
-      default: true,
-      scopable: true,
-      description: 'Hold a SCSI-3 persistent reservation (type 5, Write Exclusive - Registrants Only, with this node\'s key from `<var>/scsi_pr_key`) on every disk. Start registers and reserves; a disk held by another node is preempted only when the start is forced (the daemon\'s failover, `svcmgr start --force`), otherwise the start fails. Stop releases and unregisters. Status is up only when this node holds every disk. Default true: without it a disk resource does nothing (status n/a).',
-    },
-    noPreemptAbortKeyword,
-  ],
-  description:
-    'Raw shared disks guarded by a SCSI-3 persistent reservation: start reserves them for this node (taking them from another node only when forced), stop releases them. Ordered with the other disk resources, before fs.',
-  create(ctx: ResourceContext): Resource {
-    return new DiskResource(ctx);
-  },
-};
+/** A resource of this driver (its schema, the keyword table: disk-driver.ts). */
+export function createResource(ctx: ResourceContext): Resource {
+  return new DiskResource(ctx);
+}

@@ -7,18 +7,11 @@
 //  - inspect: which disks this node holds, and a message for every other one.
 // Type 5 lets every *registrant* write, so an unforced start reads every disk first and does
 // not even register while another node holds one of them.
-import type { Keyword } from '../vocab/keywords.js';
 import type { Logger } from '../log.js';
 import { isType5, preempt, readKeys, readReservation, register, release, reserve, sameKey, unregister, type PrReservation } from './scsi-pr.js';
 
 /** The keyword of every driver that holds reservations (vg, disk). */
-export const noPreemptAbortKeyword: Keyword = {
-  name: 'no_preempt_abort',
-  type: 'boolean',
-  default: false,
-  scopable: true,
-  description: 'With reservations: take a disk over from another node with PREEMPT instead of PREEMPT AND ABORT (which also aborts the commands the old holder has in flight, but hangs on some targets, e.g. Linux tcm_loop).',
-};
+export { noPreemptAbortKeyword } from './pr-keywords.js';
 
 export interface AcquireOptions {
   /** take the disks over from another holder (preempt) */

@@ -1,10 +1,12 @@
-// Every resource driver ferry knows, by section group name.
+// Every resource driver ferry knows, by section group name. ip, vg, disk, fs and container are
+// lazy (lazy-driver.ts): their schemas here, their implementations loaded by a resource's first
+// use. app, sync (sync#i0 is in every service) and task are small and stay eager.
 import type { DriverSpec } from './types.js';
-import { driver as ip } from './ip.js';
-import { driver as vg } from './vg.js';
-import { driver as disk } from './disk.js';
-import { driver as fs } from './fs.js';
-import { driver as container } from './container.js';
+import { driver as ip } from './ip-driver.js';
+import { driver as vg } from './vg-driver.js';
+import { driver as disk } from './disk-driver.js';
+import { driver as fs } from './fs-driver.js';
+import { driver as container } from './container-driver.js';
 import { driver as app } from './app.js';
 import { driver as sync } from './sync.js';
 import { driver as task } from './task.js';

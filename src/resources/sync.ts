@@ -2,7 +2,7 @@
 // kept identical on all its nodes ("rsync svc config to drpnodes, nodes" in v1). On a single
 // node it is up when the local configuration file is present and readable; with the daemon,
 // up only when every live peer of the service holds the same bytes (config-sync-status.ts).
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { configSyncStatus } from './config-sync-status.js';
 import type { DriverSpec, Resource, StatusReport } from './types.js';
 import { checkRsync, createRsync, RSYNC, rsyncKeywords } from './sync-rsync.js';
@@ -35,12 +35,9 @@ export const driver: DriverSpec = {
         const label = ctx.rid === internalSyncRid ? 'rsync svc config to drpnodes, nodes' : `sync ${src ?? ''}`;
         if (!src) return { status: 'n/a', label, messages: [] };
         if (ctx.rid === internalSyncRid) return configSyncStatus(ctx.paths, ctx.svcname, src, label);
-        try {
-          await fs.access(src, fs.constants.R_OK);
-          return { status: 'up', label, messages: [] };
-        } catch {
-          return { status: 'down', label, messages: [`${src} is not readable`] };
-        }
+        // the callback form, not fs.promises: see config-sync-status.ts
+        const readable = await new Promise<boolean>((resolve) => fs.access(src, fs.constants.R_OK, (e) => resolve(!e)));
+        return readable ? { status: 'up', label, messages: [] } : { status: 'down', label, messages: [`${src} is not readable`] };
       },
     };
   },

@@ -3,7 +3,7 @@
 // directory, fsync, rename over, fsync the directory.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { crypto } from './lazy-crypto.js';
 
 export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   const dir = path.dirname(file);
@@ -16,7 +16,7 @@ export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', mode);

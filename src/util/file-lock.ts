@@ -12,11 +12,11 @@
 //     judged, so two breakers can never remove a live holder's lock.
 // A holder in another pid namespace cannot be looked up by pid: its lock is taken as live
 // until it is FOREIGN_NS_STALE_MS old (a config write holds its lock for milliseconds).
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
+import { crypto } from './lazy-crypto.js';
 
 export interface LockHolder {
   pid: number;
@@ -184,7 +184,7 @@ export async function acquireLockFile(lockFile: string, opts: LockOptions): Prom
     boot: bootId(),
     pidns: pidNamespace(),
     purpose: opts.purpose,
-    token: crypto.randomBytes(8).toString('hex'),
+    token: crypto().randomBytes(8).toString('hex'),
   };
   const tmp = `${lockFile}.${process.pid}.${me.token}.tmp`;
   const started = Date.now();

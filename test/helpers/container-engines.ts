@@ -7,7 +7,7 @@ import { TableValues } from '../../src/config/values.js';
 import { defaultKeywords } from '../../src/config/keywords.js';
 import { silentLogger } from '../../src/log.js';
 import { ferryPaths } from '../../src/paths.js';
-import { driver } from '../../src/resources/container.js';
+import { driver } from '../../src/resources/container-driver.js';
 import type { Resource } from '../../src/resources/types.js';
 import { sh, testImage } from './env.js';
 

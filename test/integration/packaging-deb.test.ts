@@ -54,8 +54,10 @@ test('build-deb.sh: the package installs into a clean root and its commands, pag
   // no source maps, declarations or sources among the command modules (folders of modules are
   // fine); the code caches of the svcmgr and svcmon bundles are (scripts/bundle-cli.mjs)
   const cliFiles = fs.readdirSync(path.join(lib, 'dist', 'src', 'cli'), { recursive: true, encoding: 'utf8' });
-  t.deepEqual(cliFiles.filter((f) => !f.endsWith('.js') && !f.endsWith('.bundle.cache') && !fs.statSync(path.join(lib, 'dist', 'src', 'cli', f)).isDirectory()), []);
-  for (const c of ['svcmgr', 'svcmon']) for (const f of [`${c}.bundle.js`, `${c}.bundle.cache`]) t.true(cliFiles.includes(f), f);
+  t.deepEqual(cliFiles.filter((f) => !f.endsWith('.js') && !f.endsWith('.bundle.cache') && !f.endsWith('.cjs') && !fs.statSync(path.join(lib, 'dist', 'src', 'cli', f)).isDirectory()), []);
+  for (const c of ['svcmgr', 'svcmon']) for (const f of [`${c}.cjs`, `${c}.bundle.js`, `${c}.bundle.cache`]) t.true(cliFiles.includes(f), f);
+  // the CommonJS launchers (scripts/bundle-cli.mjs), and <c>.js made again as a link to them (npm pack drops links)
+  for (const c of ['svcmgr', 'svcmon']) t.is(fs.readlinkSync(path.join(lib, 'dist', 'src', 'cli', `${c}.js`)), `${c}.cjs`);
 
   // the commands from the package's /usr/bin, with this machine's node, nothing from the checkout
   const env = { PATH: `${path.join(root, 'usr', 'bin')}:/usr/bin:/bin`, FERRY_ROOT: path.join(work, 'ferry'), FERRY_NODENAME: 'debtest' };

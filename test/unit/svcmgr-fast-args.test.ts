@@ -6,6 +6,8 @@ import { printStatusArgs } from '../../src/cli/svcmgr-args.js';
 test('the plain print status forms are recognised', (t) => {
   t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '-s', 'a,b', 'print', 'status']), { services: ['a', 'b'], format: 'text' });
   t.deepEqual(printStatusArgs(['node', '/x/svcmgr.js', '--service=a', 'print', 'status', '--format', 'json']), { services: ['a'], format: 'json' });
+  // the CommonJS launcher run by its own name (scripts/bundle-cli.mjs) is svcmgr, not a service
+  t.deepEqual(printStatusArgs(['node', '/x/svcmgr.cjs', '-s', 'a', 'print', 'status']), { services: ['a'], format: 'text' });
   // the v1 symlink named after the service
   t.deepEqual(printStatusArgs(['node', '/usr/bin/web', 'print', 'status']), { services: ['web'], format: 'text' });
 });
