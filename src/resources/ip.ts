@@ -10,7 +10,7 @@ import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, next
 import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
-import type { DriverSpec, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { DriverSpec, PrepareOptions, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
 import { consumeProbe, prepareProbe, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
 import { EVENT } from '../events.js';
 
@@ -47,6 +47,8 @@ type Place = { via: NsPrefix; dev: string } | { missing: string };
 
 class IpResource implements Resource {
   readonly kind = 'ip' as const;
+  /** a handover's release is awaited after the device checks, before the duplicate-address probe */
+  readonly awaitsRelease = true;
   readonly rid: string;
   private readonly ipname: string;
   private readonly ipdev: string;
@@ -135,12 +137,15 @@ class IpResource implements Resource {
     const noCarrier = await this.carrierMessage();
     if (noCarrier !== undefined) throw new Error(noCarrier);
     const windowMs = probeWindowMs(opts.prior, this.probeTimeoutMs, this.handoverProbeMs);
+    // a handover: the checks above ran while the owner still stopped the service; nothing is
+    // probed for nor added before it announced the address removed
+    const releasedAt = opts.released ? await opts.released() : undefined;
     const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
     // a probe prepared while the previous owner was suspect: used only if its evidence is as
     // long and as recent as the normal probe's would be (ip-prepared-probe.ts), else the normal probe
     const taken = takeProbe(host.name, res.address);
     const began = Date.now();
-    const prepared: PreparedVerdict | undefined = taken ? await consumeProbe(taken, windowMs) : undefined;
+    const prepared: PreparedVerdict | undefined = taken ? await consumeProbe(taken, windowMs, releasedAt) : undefined;
     const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
     this.log.info(
       { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs: Date.now() - began } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
@@ -172,13 +177,13 @@ class IpResource implements Resource {
    * address is already here, the device is down or has no carrier, no ARP on it: the start
    * then fails or probes as usual).
    */
-  async prepareStart(ttlMs: number): Promise<PreparedStart | undefined> {
+  async prepareStart(ttlMs: number, opts: PrepareOptions = {}): Promise<PreparedStart | undefined> {
     if (interfaceNameProblem(this.ipdev) !== undefined) return undefined;
     const res = await resolveAddress(this.ipname);
     if ('error' in res || res.family !== 4) return undefined;
     // the probe first (arping takes ~40 ms to open its capture, and its evidence only counts
     // from then), the device checks beside it: a probe they rule out is killed at once
-    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs);
+    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs, undefined, opts.handover === true);
     try {
       const host = await readDevice(this.ipdev);
       const usable = host !== undefined && host.name === this.ipdev && host.flags.includes('UP') && !host.flags.includes('NOARP') && !host.flags.includes('LOOPBACK');
@@ -190,7 +195,7 @@ class IpResource implements Resource {
       cancel();
       return undefined;
     }
-    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}`, cancel };
+    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}${opts.handover ? ' (handover)' : ''}`, cancel };
   }
 
   async stop(): Promise<void> {
