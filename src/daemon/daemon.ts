@@ -158,7 +158,7 @@ export class Daemon {
     // a preparation lives until the start that follows the peer's timeout has had its chance
     const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
     this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl, o) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl, o), ttlMs: prepareTtl, handoverTtlMs: Math.max(prepareTtl, 30_000) });
-    this.gates = new HandoverGates(() => this.peerInfo());
+    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from }, `${svc}: ${group} released by ${from.join(', ')}`));
     this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
       if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);
@@ -577,11 +577,13 @@ export class Daemon {
       releaseNotice: (group) => {
         progress.released.push(group);
         this.publish(true);
+        this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group, to: intent.target }, `${s.svcname}: ${group} released to ${intent.target}`);
       },
     });
     if (report.ok) {
       progress.done = true;
       this.publish(true);
+      this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group: 'all', to: intent.target }, `${s.svcname}: all released to ${intent.target}`);
     }
     return report;
   }

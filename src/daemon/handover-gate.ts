@@ -26,7 +26,11 @@ interface Handover {
 export class HandoverGates {
   private readonly active = new Map<string, Handover>();
 
-  constructor(private readonly peers: () => Record<string, PeerInfo>) {}
+  constructor(
+    private readonly peers: () => Record<string, PeerInfo>,
+    /** a group seen released (first time), for the log */
+    private readonly opened: (svc: string, group: string, owners: string[]) => void = () => undefined,
+  ) {}
 
   /** The gate of a start of svc handed over by `owners` under `intent`; end() it after the action. */
   begin(svc: string, owners: string[], intent: string): ReleaseGate {
@@ -70,7 +74,10 @@ export class HandoverGates {
         w.reject(new Error(`handover refused: ${refused.why}`));
       } else if (vs.every((v) => v.state === 'released')) {
         h.waiters.delete(w);
-        if (!h.seen.has(w.group)) h.seen.set(w.group, now);
+        if (!h.seen.has(w.group)) {
+          h.seen.set(w.group, now);
+          this.opened(svc, w.group, h.owners);
+        }
         w.resolve(h.seen.get(w.group)!);
       }
     }

@@ -149,7 +149,7 @@ class IpResource implements Resource {
     const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
     this.log.info(
       { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs: Date.now() - began } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
-      used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict})` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
+      used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict}, waited ${Date.now() - began} ms)` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
     );
     if (prepared?.verdict === 'reply') throw duplicate();
     if (prepared?.verdict !== 'free' && (await addressAnswers(host, res.address, res.family, this.log, windowMs))) throw duplicate();
