@@ -10,7 +10,11 @@ import { addDefaultRoute, carrierProblem, delDefaultRoute, hasDefaultRoute, next
 import { containerPid, enterNetns, NETNS_RE, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
-import type { DriverSpec, PrepareOptions, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { DriverSpec, PrepareOptions, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport, StopOptions } from './types.js';
+import { performance } from 'node:perf_hooks';
+
+/** how old the status read a stop reuses may be */
+const RECENT_READ_MS = 1_000;
 import { consumeProbe, prepareProbe, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
 import { EVENT } from '../events.js';
 
@@ -49,6 +53,8 @@ class IpResource implements Resource {
   readonly kind = 'ip' as const;
   /** a handover's release is awaited after the device checks, before the duplicate-address probe */
   readonly awaitsRelease = true;
+  /** the host device as the last status() read it (stop() after a status read uses it) */
+  private lastHostRead: { dev: DeviceInfo; at: number } | undefined;
   readonly rid: string;
   private readonly ipname: string;
   private readonly ipdev: string;
@@ -198,7 +204,7 @@ class IpResource implements Resource {
     return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}${opts.handover ? ' (handover)' : ''}`, cancel };
   }
 
-  async stop(): Promise<void> {
+  async stop(opts?: StopOptions): Promise<void> {
     checkInterfaceName(this.ipdev);
     checkInterfaceName(this.nsdev);
     const place = await this.place();
@@ -207,7 +213,11 @@ class IpResource implements Resource {
       this.log.info(`${place.missing}: nothing to stop`);
       return;
     }
-    const dev = await readDevice(place.dev, place.via);
+    // the caller's status read just before (not down) read the host device: no second `ip`
+    // process on a relocation's path (a stale read makes the del fail, never skip it)
+    const recent = opts?.checkedNotDown && place.via.length === 0 && this.lastHostRead && performance.now() - this.lastHostRead.at < RECENT_READ_MS ? this.lastHostRead.dev : undefined;
+    this.lastHostRead = undefined;
+    const dev = recent ?? (await readDevice(place.dev, place.via));
     if (!dev) {
       // no device, no address on it: nothing to take down
       this.log.info(`device ${place.dev} does not exist: nothing to stop`);
@@ -239,6 +249,7 @@ class IpResource implements Resource {
       }
       const host = await readDevice(this.ipdev);
       if (!host) return { status: 'down', label, messages: [`device ${this.ipdev} does not exist`] };
+      this.lastHostRead = { dev: host, at: performance.now() };
       const noCarrier = await this.carrierMessage();
       const place = await this.place();
       if ('missing' in place) return { status: 'down', label, messages: noCarrier !== undefined ? [noCarrier] : [] };

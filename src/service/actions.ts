@@ -9,7 +9,7 @@ import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
 import { splitStartPlan, startPlan, stopPlan, type Stage } from './ordering.js';
-import type { PriorOwner, ResourceKind } from '../resources/types.js';
+import type { PriorOwner, ResourceKind, StatusReport } from '../resources/types.js';
 import type { Status } from '../vocab/status.js';
 import { triggerKeyword, type TriggerAction } from '../config/trigger-keywords.js';
 import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
@@ -74,7 +74,7 @@ export type ReleaseNotice = (group: ResourceKind) => void;
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner, gate?: ReleaseGate): Promise<ResourceOutcome> {
+async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner, gate?: ReleaseGate, early?: Promise<StatusReport | undefined>): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'start' }, 'resource start begins');
   const fail = (error: string, changed: boolean): ResourceOutcome => {
@@ -83,7 +83,10 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
     return { rid: r.rid, action: 'start', ok: false, changed, error, startedAt, endedAt: Date.now() };
   };
   try {
-    const before = await r.impl.status();
+    // a handover's status read made while the owner was still stopping counts only when it
+    // says down (nothing here starts it meanwhile: the action holds the lock); else read again
+    const warm = early ? await early : undefined;
+    const before = warm?.status === 'down' ? warm : await r.impl.status();
     if (before.status === 'up') {
       log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: false, ms: Date.now() - startedAt }, 'resource already up');
       return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
@@ -241,7 +244,10 @@ export async function startResources(
   const pre = preGate ?? (hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined);
   let outcomes: ResourceOutcome[] = [];
   let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
-  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior, gate), log));
+  // a handover: every resource's status is read now, while the owner still stops (warm), not
+  // on the path after the release of the groups before it
+  const early = gate && !pre ? new Map(resources.map((r) => [r.rid, r.impl.status().catch(() => undefined)])) : undefined;
+  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior, gate, early?.get(r.rid)), log));
   if (!failed && hooks && service) {
     const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'start');
     if (post) failed = { rid: serviceTriggerRid, error: post };
