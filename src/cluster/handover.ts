@@ -33,9 +33,13 @@ export function releaseVerdict(peer: PeerInfo | undefined, svc: string, intent: 
   if (s?.monitor === 'stop failed') return { state: 'refused', why: `the owner's stop failed${s.error ? `: ${s.error}` : ''}` };
   // its whole stop for this intent is done (its action then reads the status again; until
   // that read it publishes its last status, still `up`, beside this word)
-  if (s?.handover?.intent === intent && s.handover.done) return { state: 'released' };
+  if (s?.handover?.intent === intent && s.handover.done) {
+    const held = s.handover.held ?? [];
+    if (held.length && (group === 'all' || held.includes(group))) return { state: 'refused', why: `the owner could not stop its ${held.join(', ')}` };
+    return { state: 'released' };
+  }
   if (!runsHere(s)) return { state: 'released' };
   if (s?.monitor !== 'stopping' || s.handover?.intent !== intent) return { state: 'refused', why: 'the owner runs the service, not handing it over' };
-  if (s.handover.done || (group !== 'all' && s.handover.released.includes(group))) return { state: 'released' };
+  if (group !== 'all' && s.handover.released.includes(group)) return { state: 'released' };
   return { state: 'wait' };
 }

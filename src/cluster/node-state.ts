@@ -57,6 +57,8 @@ export interface HandoverProgress {
   released: string[];
   /** the whole stop is done, its post_stop triggers included */
   done: boolean;
+  /** groups with a resource whose stop failed though the stop went on (an optional one): never released */
+  held?: string[];
 }
 
 /** A data copy on a node. Its age is now − asOf (an epoch, so the state does not change every refresh). */

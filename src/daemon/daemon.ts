@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
-import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
+import { isNodeState, runsHere, type HandoverProgress, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
@@ -166,11 +166,11 @@ export class Daemon {
       this.gates?.peerChanged(peer);
       this.kick();
     });
-    this.hb.on('payload', (_peer, payload) => {
+    this.hb.on('payload', (peer, payload) => {
       if (isNodeState(payload) && mergeIntents(this.intents, payload.intents)) this.publish();
       this.configs?.peerChanged();
       // a handover's announce opens the target's waiting resources here, not at the next pass
-      this.gates?.peerChanged(_peer);
+      this.gates?.peerChanged(peer);
       this.kick();
     });
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
@@ -571,7 +571,7 @@ export class Daemon {
    */
   private async handOver(s: Service, intent: { id: string; target: string }): Promise<ActionReport> {
     const state = this.local.get(s.svcname);
-    const progress = { intent: intent.id, to: intent.target, released: [] as string[], done: false };
+    const progress: HandoverProgress = { intent: intent.id, to: intent.target, released: [], done: false };
     if (state) state.handover = progress;
     const report = await s.stop({
       releaseNotice: (group) => {
@@ -581,6 +581,9 @@ export class Daemon {
       },
     });
     if (report.ok) {
+      // an optional resource whose stop failed (the stop went on): its group stays the owner's
+      const held = [...new Set(report.outcomes.filter((o) => !o.ok).map((o) => s.resources.find((r) => r.rid === o.rid)?.kind ?? 'all'))];
+      if (held.length) progress.held = held;
       progress.done = true;
       this.publish(true);
       this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group: 'all', to: intent.target }, `${s.svcname}: all released to ${intent.target}`);

@@ -43,6 +43,9 @@ test('releaseVerdict: a group is released only once announced (or the whole stop
   t.is(releaseVerdict(p(stopping(progress({ released: ['app', 'fs'] }))), 'web', 'i1', 'fs').state, 'released');
   t.is(releaseVerdict(p(stopping(progress({ released: ['app', 'fs'] }))), 'web', 'i1', 'all').state, 'wait', "'all' needs the whole stop");
   t.is(releaseVerdict(p(stopping(progress({ done: true }))), 'web', 'i1', 'ip').state, 'released');
+  t.is(releaseVerdict(p(stopping(progress({ done: true, released: ['ip'], held: ['fs'] }))), 'web', 'i1', 'fs').state, 'refused', 'an optional fs whose stop failed stays the owner\'s');
+  t.is(releaseVerdict(p(stopping(progress({ done: true, released: ['ip'], held: ['fs'] }))), 'web', 'i1', 'all').state, 'refused');
+  t.is(releaseVerdict(p(stopping(progress({ done: true, released: ['ip'], held: ['fs'] }))), 'web', 'i1', 'ip').state, 'released');
   t.is(releaseVerdict(p(svc()), 'web', 'i1', 'ip').state, 'released', 'the stop ended and was read: not running');
   t.is(releaseVerdict(p(svc({ avail: 'up', handover: progress({ done: true }) })), 'web', 'i1', 'ip').state, 'released', 'the stop done, its status not read again yet');
   t.is(releaseVerdict(p(svc({ avail: 'up', handover: progress({ released: ['ip'] }) })), 'web', 'i1', 'ip').state, 'refused', 'no longer stopping, not done: its stop ended otherwise');
