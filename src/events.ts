@@ -61,6 +61,8 @@ export const EVENT = {
   resourceEnd: 'resource.end',
   ipDupProbe: 'ip.dup-probe',
   servicePrepare: 'service.prepare',
+  /** a relocation's handover: the owner announced a group stopped (side owner), or the target read it (side target) */
+  handoverRelease: 'handover.release',
   rollback: 'action.rollback',
   triggerRun: 'service.trigger.run',
   triggerFailed: 'service.trigger.failed',
@@ -174,7 +176,8 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'daemon.loop-lag': { level: 'debug', from: 'daemon', fields: 'window_ms, p50_ms, p99_ms, max_ms', description: 'How late the main thread ran over the last window (event loop delay); at info past 250 ms, at warn past 1.5 s: the control socket and the state channel (peers\' handshakes) were starved.' },
   'heartbeat.lost': { level: 'fatal', from: 'daemon', fields: 'err', description: 'The heartbeat worker died: local services are stopped before peers take them over, then the daemon exits.' },
   'ip.dup-probe': { level: 'info', from: 'service', fields: 'rid, prepared, windowMs, verdict, waitedMs, probedMs, why', description: 'An ip start\'s duplicate-address probe: prepared = true when it used the rolling probe the daemon prepared while the previous owner was suspect (verdict free: it probed probedMs without a reply, at least windowMs; reply: a duplicate, the start fails), false when it ran a new probe (why: the prepared one was unusable).' },
-  'service.prepare': { level: 'info', from: 'daemon', fields: 'svc, peer, phase, prepared, why', description: 'A peer is suspect (every heartbeat silent past its suspect threshold) and this node would take this service over if it went down: phase begin = the start is prepared (prepared: what, e.g. the ip\'s rolling duplicate-address probe); cancel = the preparation is undone (why: the peer was heard again, the start ended, it timed out).' },
+  'service.prepare': { level: 'info', from: 'daemon', fields: 'svc, peer, intent, phase, prepared, why', description: 'A peer is suspect (every heartbeat silent past its suspect threshold) and this node would take this service over if it went down, or (intent) a relocation to this node was decided: phase begin = the start is prepared (prepared: what, e.g. the ip\'s rolling duplicate-address probe, in handover mode for a relocation); cancel = the preparation is undone (why: the peer was heard again, the start ended, it timed out).' },
+  'handover.release': { level: 'info', from: 'daemon', fields: 'svc, side, group, to, from', description: 'A relocation as a handover: side owner = the owner stopped every resource of group (a resource kind; all = its whole stop) and published it at once (to: the target); side target = the target read that announce (from: the owner) and its resources of the group may start.' },
   'peer.up': { level: 'info', from: 'daemon', fields: 'peer, state, prev', description: 'A peer is heard (again) on a heartbeat.' },
   'peer.down': { level: 'info', from: 'daemon', fields: 'peer, state, prev', description: 'A peer was declared dead: every heartbeat timed out.' },
   'peer.left': { level: 'info', from: 'daemon', fields: 'peer, state, prev', description: 'A peer said it leaves (its daemon stopped gracefully).' },

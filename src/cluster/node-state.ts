@@ -43,6 +43,22 @@ export interface ServiceState {
   data?: Record<string, DataCopyInfo>;
   /** the last two-phase relocation from this node (src/service/data.ts) */
   transfer?: TransferReport;
+  /** a relocation's stop under way here, announced group by group (src/cluster/handover.ts) */
+  handover?: HandoverProgress;
+}
+
+/** The owner's side of a relocation as a handover: what it has released so far. */
+export interface HandoverProgress {
+  /** the intent the stop is for */
+  intent: string;
+  /** the relocation's target */
+  to: string;
+  /** groups (resource kinds) every resource of which this stop has stopped */
+  released: string[];
+  /** the whole stop is done, its post_stop triggers included */
+  done: boolean;
+  /** groups with a resource whose stop failed though the stop went on (an optional one): never released */
+  held?: string[];
 }
 
 /** A data copy on a node. Its age is now − asOf (an epoch, so the state does not change every refresh). */

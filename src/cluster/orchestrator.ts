@@ -11,7 +11,9 @@
 //    state generation (state channel not pulled yet, or only its disk heartbeat reaches
 //    us): what it runs may have changed since what we hold;
 //  - never start while a live (or gracefully departed) peer reports it running, starting
-//    or stopping: a node whose daemon left still holds what it ran;
+//    or stopping: a node whose daemon left still holds what it ran; except a relocation
+//    target, whose owner stops it for that relocation announcing each group it released: the
+//    start begins and each resource waits for its group's release (src/cluster/handover.ts);
 //  - never start a service frozen on any of its nodes (as last heard from it);
 //  - never start while a live candidate holds another configuration of the service (or
 //    none yet): replication is under way (src/cluster/config-gate.ts);
@@ -29,6 +31,7 @@ import { isComplete, runsHere } from './node-state.js';
 import { childrenRunning, childrenWhy, parentsVerdict } from './dependencies.js';
 import { FAILED_MONITOR_STATES, peerUnavailable, type PeerInfo } from './takeover.js';
 import { takeoverClear, type FenceFacts } from './fence-clearance.js';
+import { handingOver } from './handover.js';
 
 export type { PeerInfo } from './takeover.js';
 
@@ -67,7 +70,7 @@ export type Blocked = { action: 'none'; why: string; blocked: 'fence'; fence: st
 export type Decision =
   | { action: 'none'; why: string }
   | Blocked
-  | { action: 'start'; why: string; intent?: string }
+  | { action: 'start'; why: string; intent?: string; handover?: string[] }
   | { action: 'stop'; why: string; intent?: string };
 
 const none = (why: string): Decision => ({ action: 'none', why });
@@ -172,7 +175,11 @@ export function decide(input: DecisionInput): Decision {
       if (!input.quorum.ok) return none(input.quorum.why);
       const behind = unsynced(input, nodes);
       if (behind.length) return none(`waiting for the state of ${behind.join(', ')}`);
-      const busy = holders(input);
+      // a holder stopping it for this intent, group by group: the start begins now, each
+      // resource waiting for its group's release (src/cluster/handover.ts)
+      const all = holders(input);
+      const from = all.filter((n) => handingOver(input.peers[n], svc, intent.id));
+      const busy = all.filter((n) => !from.includes(n));
       if (busy.length) return none(`waiting for ${busy.join(', ')} to stop it`);
       const differ = configDisagreement(input, nodes);
       if (differ.length) return none(configWaitWhy(differ));
@@ -180,6 +187,7 @@ export function decide(input: DecisionInput): Decision {
       if (waitParents) return none(waitParents);
       const blocked = startGate(input, nodes, true);
       if (blocked) return blocked;
+      if (from.length) return { action: 'start', why: `relocation target (handover from ${from.join(', ')})`, intent: intent.id, handover: from };
       return { action: 'start', why: 'relocation target', intent: intent.id };
     }
     // target died: ordinary rules decide

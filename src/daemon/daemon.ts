@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadClusterConfig, type ClusterConfig } from '../cluster/config.js';
 import { mergeIntents } from '../cluster/intents.js';
-import { isNodeState, runsHere, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
+import { isNodeState, runsHere, type HandoverProgress, type Intent, type NodeState, type ServiceState } from '../cluster/node-state.js';
 import { clusterFormed, decide, type Decision, type DecisionInput, type PeerInfo } from '../cluster/orchestrator.js';
 import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
@@ -26,6 +26,7 @@ import { MULTIPLE_ACTIVE_POLICIES, type MultipleActivePolicy } from '../cluster/
 import type { FerryPaths } from '../paths.js';
 import { Service, listServices } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
+import type { ActionReport } from '../service/actions.js';
 import { controlSocketPath, type ClusterView, type Response } from './control-protocol.js';
 import { listenControl, type ControlServer } from './control-server.js';
 import { ControlHandlers } from './control-handlers.js';
@@ -46,6 +47,8 @@ import { runsHereForTasks } from '../service/tasks.js';
 import { ServiceReads } from './service-reads.js';
 import type { RefreshKind } from './refresh-schedule.js';
 import { StartPreparer } from './start-prepare.js';
+import { HandoverGates } from './handover-gate.js';
+import { activeIntent } from '../cluster/intents.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -93,6 +96,8 @@ export class Daemon {
   private drainer!: Drainer;
   /** starts prepared while a peer is suspect (src/daemon/start-prepare.ts) */
   private preparer: StartPreparer | undefined;
+  /** a relocation target's starts waiting for the owner's per-group announces (src/daemon/handover-gate.ts) */
+  private gates: HandoverGates | undefined;
   private server: ControlServer | undefined;
   /** the recent events (records with an `event` field) for `nodemgr events` */
   private readonly events = new EventRing();
@@ -152,16 +157,20 @@ export class Daemon {
     this.split = new SplitGuard({ cluster: this.cluster, paths, nodename, log: this.log, local: this.local, instance: (n) => this.instance(n) });
     // a preparation lives until the start that follows the peer's timeout has had its chance
     const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
-    this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl), ttlMs: prepareTtl });
+    this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl, o) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl, o), ttlMs: prepareTtl, handoverTtlMs: Math.max(prepareTtl, 30_000) });
+    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from }, `${svc}: ${group} released by ${from.join(', ')}`));
     this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
       if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);
       this.membership?.peerChanged(peer, state, prev);
+      this.gates?.peerChanged(peer);
       this.kick();
     });
-    this.hb.on('payload', (_peer, payload) => {
+    this.hb.on('payload', (peer, payload) => {
       if (isNodeState(payload) && mergeIntents(this.intents, payload.intents)) this.publish();
       this.configs?.peerChanged();
+      // a handover's announce opens the target's waiting resources here, not at the next pass
+      this.gates?.peerChanged(peer);
       this.kick();
     });
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
@@ -476,7 +485,18 @@ export class Daemon {
       void this.orchestrated(inst, d, d.action === 'start' ? this.priorOwner(name, local.nodes, peers, d.intent) : undefined);
     }
     if (launched >= ORCHESTRATE_BATCH) this.kick();
+    this.prepareRelocations(now);
     this.drainer.step();
+  }
+
+  /** A relocation to this node decided: prepare its start now (src/daemon/start-prepare.ts), once per intent. */
+  private prepareRelocations(now: number): void {
+    for (const name of Object.keys(this.intents)) {
+      const intent = activeIntent(this.intents, name, now);
+      const local = this.local.get(name);
+      if (!intent || intent.target !== this.opts.nodename || !local || runsHere(local) || this.instances.get(name)?.busy || this.data.has(name)) continue;
+      this.preparer?.relocation(name, intent.id);
+    }
   }
 
   /**
@@ -530,8 +550,11 @@ export class Daemon {
     const cur = this.intents[name];
     const intent = d.action === 'stop' && d.intent !== undefined && cur?.id === d.intent ? cur : undefined;
     // a relocation of a service with data sync resources: two-phase (src/service/data.ts)
-    const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : s.stop());
-    const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true, ...(prior ? { prior } : {}) }) : stop(s)), d.why);
+    const stop = (s: Service) => (intent && this.data.has(name) ? this.data.relocateStop(s, intent.id, intent.target, () => s.stop()) : intent ? this.handOver(s, intent) : s.stop());
+    // a relocation target whose owner still stops it: each resource waits for its group's release
+    const released = d.action === 'start' && d.handover?.length && d.intent !== undefined ? this.gates?.begin(name, d.handover, d.intent) : undefined;
+    const report = await inst.run(d.action, (s) => (d.action === 'start' ? s.start({ force: true, ...(prior ? { prior } : {}), ...(released ? { released } : {}) }) : stop(s)), d.why);
+    if (released) this.gates?.end(name);
     this.preparer?.actionEnded(name);
     if (report?.ok && d.action === 'start') {
       inst.started();
@@ -539,6 +562,33 @@ export class Daemon {
       if (intent && intent.id === d.intent) intent.done = true;
       this.publish(true);
     }
+  }
+
+  /**
+   * A relocation's stop as a handover: each group announced (published at once) as soon as
+   * every resource of it is stopped, and the whole stop once done, before the status read that
+   * closes the action (src/cluster/handover.ts).
+   */
+  private async handOver(s: Service, intent: { id: string; target: string }): Promise<ActionReport> {
+    const state = this.local.get(s.svcname);
+    const progress: HandoverProgress = { intent: intent.id, to: intent.target, released: [], done: false };
+    if (state) state.handover = progress;
+    const report = await s.stop({
+      releaseNotice: (group) => {
+        progress.released.push(group);
+        this.publish(true);
+        this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group, to: intent.target }, `${s.svcname}: ${group} released to ${intent.target}`);
+      },
+    });
+    if (report.ok) {
+      // an optional resource whose stop failed (the stop went on): its group stays the owner's
+      const held = [...new Set(report.outcomes.filter((o) => !o.ok).map((o) => s.resources.find((r) => r.rid === o.rid)?.kind ?? 'all'))];
+      if (held.length) progress.held = held;
+      progress.done = true;
+      this.publish(true);
+      this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group: 'all', to: intent.target }, `${s.svcname}: all released to ${intent.target}`);
+    }
+    return report;
   }
 
   // ---------------------------------------------------------------- control

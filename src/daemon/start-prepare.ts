@@ -6,21 +6,31 @@
 // live; it never decides anything: the start still comes only from the orchestrator once the
 // peer is down, and each driver uses what was prepared only when it proves as much as the
 // work it replaces (src/resources/ip-prepared-probe.ts).
+//
+// A relocation's target prepares the same way as soon as the relocation is decided (the intent
+// names it), in handover mode: its probe runs while the owner still holds the address, and the
+// start counts only what it shows after the owner announced the address removed.
 import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
+import type { PrepareOptions } from '../resources/types.js';
 
 export interface PrepareDeps {
   log: Logger;
   /** the services this node would start if `peer` were down (read-only question to the orchestrator) */
   wouldTakeOver: (peer: string) => string[];
   /** the service layer's prepareStart of that service */
-  prepare: (svc: string, ttlMs: number) => Promise<{ prepared: string[]; cancel: () => void }>;
+  prepare: (svc: string, ttlMs: number, opts: PrepareOptions) => Promise<{ prepared: string[]; cancel: () => void }>;
   /** how long a preparation may live without being used */
   ttlMs: number;
+  /** the same for a relocation target's (its owner's stop may take longer than a peer's timeout) */
+  handoverTtlMs?: number;
 }
 
 interface Prep {
-  peer: string;
+  /** the suspect peer; undefined for a relocation target's preparation */
+  peer: string | undefined;
+  /** a relocation target's: the intent it prepares for */
+  intent?: string;
   cancel: () => void;
   timer: NodeJS.Timeout;
   /** a cancel came while prepareStart was still running */
@@ -29,6 +39,8 @@ interface Prep {
 
 export class StartPreparer {
   private readonly preps = new Map<string, Prep>();
+  /** the last relocation intent prepared for, per service */
+  private readonly relocations = new Map<string, string>();
 
   constructor(private readonly d: PrepareDeps) {}
 
@@ -47,6 +59,19 @@ export class StartPreparer {
     for (const svc of names) if (!this.preps.has(svc)) void this.begin(svc, peer);
   }
 
+  /**
+   * A relocation to this node was decided (intent): prepare its start now, in handover mode.
+   * Replaces a preparation for a suspect peer (its probe would stop at the owner's first reply).
+   */
+  relocation(svc: string, intent: string): void {
+    // once per intent: not again after it was used, undone, or found nothing to prepare
+    if (this.relocations.get(svc) === intent) return;
+    this.relocations.set(svc, intent);
+    const p = this.preps.get(svc);
+    if (p) this.cancel(svc, 'a relocation here');
+    void this.begin(svc, undefined, intent);
+  }
+
   /** the peer is up again (or left): nothing of it is to be taken over */
   cancelPeer(peer: string, why: string): void {
     for (const [svc, p] of this.preps) if (p.peer === peer) this.cancel(svc, why);
@@ -57,13 +82,14 @@ export class StartPreparer {
     this.cancel(svc, 'the action ended');
   }
 
-  private async begin(svc: string, peer: string): Promise<void> {
-    const prep: Prep = { peer, cancel: () => undefined, timer: setTimeout(() => this.cancel(svc, 'timed out'), this.d.ttlMs) };
+  private async begin(svc: string, peer: string | undefined, intent?: string): Promise<void> {
+    const ttl = intent !== undefined ? (this.d.handoverTtlMs ?? this.d.ttlMs) : this.d.ttlMs;
+    const prep: Prep = { peer, ...(intent !== undefined ? { intent } : {}), cancel: () => undefined, timer: setTimeout(() => this.cancel(svc, 'timed out'), ttl) };
     prep.timer.unref();
     this.preps.set(svc, prep);
     let r: { prepared: string[]; cancel: () => void };
     try {
-      r = await this.d.prepare(svc, this.d.ttlMs);
+      r = await this.d.prepare(svc, ttl, intent !== undefined ? { handover: true } : {});
     } catch {
       r = { prepared: [], cancel: () => undefined };
     }
@@ -77,7 +103,8 @@ export class StartPreparer {
       this.preps.delete(svc);
       return;
     }
-    this.d.log.info({ event: EVENT.servicePrepare, svc, peer, phase: 'begin', prepared: r.prepared }, `${svc}: ${peer} is suspect: start prepared (${r.prepared.join('; ')})`);
+    if (intent !== undefined) this.d.log.info({ event: EVENT.servicePrepare, svc, intent, phase: 'begin', prepared: r.prepared }, `${svc}: relocation here: start prepared (${r.prepared.join('; ')})`);
+    else this.d.log.info({ event: EVENT.servicePrepare, svc, peer, phase: 'begin', prepared: r.prepared }, `${svc}: ${peer} is suspect: start prepared (${r.prepared.join('; ')})`);
   }
 
   private cancel(svc: string, why: string): void {
@@ -87,7 +114,7 @@ export class StartPreparer {
     clearTimeout(p.timer);
     p.cancelled = why;
     p.cancel();
-    this.d.log.info({ event: EVENT.servicePrepare, svc, peer: p.peer, phase: 'cancel', why }, `${svc}: start preparation undone (${why})`);
+    this.d.log.info({ event: EVENT.servicePrepare, svc, ...(p.peer !== undefined ? { peer: p.peer } : { intent: p.intent }), phase: 'cancel', why }, `${svc}: start preparation undone (${why})`);
   }
 
   /** undo everything (daemon stop) */

@@ -8,6 +8,13 @@
 // instant, with more probes than the normal probe's three. A reply at any time is a duplicate.
 // Anything else (arping exited, failed, stalled) and the start runs the normal probe.
 //
+// Handover mode (a relocation's target, prepared as soon as the relocation is decided): the
+// owner still holds the address and answers the probes, so the probe does not exit at a reply;
+// it keeps probing and records when it last saw one. The start takes it once the owner has
+// published the address removed (its `ip` group released), and only the evidence after that
+// announce counts (handoverVerdict): a reply seen then is a duplicate, probing must cover the
+// whole window after it.
+//
 // Process-wide registry, keyed by device and address: the daemon prepares through one Service
 // object and starts through another. Every probe is killed on take, on cancel, at its time to
 // live, and at process exit: none is ever left running.
@@ -27,6 +34,8 @@ export interface ProbeEvidence {
   lastActivity: number | undefined;
   /** a reply was seen (a line `... bytes from ...`, or its statistics with replies, or exit 0) */
   replied: boolean;
+  /** when the last reply line was read (handover mode: replies from the owner before it released the address are expected) */
+  lastReplyAt?: number | undefined;
   /** the process ended (or could not start) */
   ended: boolean;
 }
@@ -47,16 +56,55 @@ export function preparedVerdict(e: ProbeEvidence, now: number, windowMs: number)
   return { verdict: 'free', probedMs: Math.round(probed) };
 }
 
+/**
+ * Replies read up to this long after the owner's announce are taken for answers to probes sent
+ * before it removed the address (the pipe's backlog, the probe in flight); the evidence of a
+ * handover probe starts after it, so that margin is never counted as probing.
+ */
+export const HANDOVER_REPLY_GRACE_MS = 10;
+
+/**
+ * The handover rule: what a probe prepared while the owner still held the address proves at
+ * `now`, the owner having announced it removed at `releasedAt` (monotonic ms, when this node
+ * read the announce). Only what came after the announce counts: the evidence starts at
+ * releasedAt + HANDOVER_REPLY_GRACE_MS (or later, when the probe got going later); a reply read
+ * after that instant is a duplicate (someone else holds the address); a reply before it is the
+ * owner's and is ignored; free once the probe has probed for the whole window after that
+ * start, recently, without such a reply. A probe that ended proves nothing about now.
+ */
+export function handoverVerdict(e: ProbeEvidence, now: number, windowMs: number, releasedAt: number): PreparedVerdict {
+  const from = releasedAt + HANDOVER_REPLY_GRACE_MS;
+  if (e.lastReplyAt !== undefined && e.lastReplyAt > from) return { verdict: 'reply' };
+  // (a reply without a time, the statistics line or exit 0, cannot be placed: a duplicate, as for a suspect probe)
+  if (e.replied && e.lastReplyAt === undefined) return { verdict: 'reply' };
+  if (e.ended) return { verdict: 'unusable', why: 'the prepared probe ended' };
+  if (e.since === undefined) return { verdict: 'wait', ms: Math.max(windowMs, from + windowMs - now) };
+  if (e.lastActivity === undefined || now - e.lastActivity > STALL_MS) return { verdict: 'unusable', why: 'the prepared probe stalled' };
+  const start = Math.max(e.since, from);
+  const probed = now - start;
+  if (probed < windowMs) return { verdict: 'wait', ms: windowMs - probed };
+  // the last line read must come from a probe sent after the evidence began
+  if (e.lastActivity <= start) return { verdict: 'wait', ms: ROLLING_INTERVAL_MS };
+  return { verdict: 'free', probedMs: Math.round(probed) };
+}
+
 /** arping's line for a reply (Habets: `42 bytes from aa:bb:.. (10.0.0.1): index=0 time=15 usec`) or its statistics */
 const REPLY_LINE = /\bbytes from\b/;
 const STATS_LINE = /(\d+) packets transmitted, (\d+) packets received/;
 
-/** Fold one line of arping's output into the evidence. */
-export function foldLine(e: ProbeEvidence, line: string, at: number): void {
+/**
+ * Fold one line of arping's output into the evidence. handover: replies are timed (the owner's
+ * are expected before its announce) and the statistics, printed at exit, are not read.
+ */
+export function foldLine(e: ProbeEvidence, line: string, at: number, handover = false): void {
   if (line.trim() === '') return;
   e.lastActivity = at;
   if (/^ARPING /.test(line)) e.since ??= at;
-  if (REPLY_LINE.test(line)) e.replied = true;
+  if (REPLY_LINE.test(line)) {
+    if (handover) e.lastReplyAt = at;
+    else e.replied = true;
+  }
+  if (handover) return;
   const m = STATS_LINE.exec(line);
   if (m && Number(m[2]) > 0) e.replied = true;
 }
@@ -76,16 +124,18 @@ export class RollingProbe {
     /** ended: out of the registry, unless it saw a reply (kept for the start to take) or `discard` (killed on purpose) */
     private readonly onGone: (p: RollingProbe, discard: boolean) => void,
     file = 'arping',
+    /** handover mode: goes on past replies (the owner's, until it releases the address) */
+    readonly handover = false,
   ) {
     // -w: arping's own deadline, the time to live: even a daemon killed with SIGKILL (no exit
     // hook) leaves no probe running past it
-    this.child = spawn(file, ['-C', '1', '-W', (ROLLING_INTERVAL_MS / 1000).toFixed(3), '-w', (Math.max(ttlMs, 1000) / 1000).toFixed(3), '-i', dev, '-S', '0.0.0.0', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(file, [...(handover ? [] : ['-C', '1']), '-W', (ROLLING_INTERVAL_MS / 1000).toFixed(3), '-w', (Math.max(ttlMs, 1000) / 1000).toFixed(3), '-i', dev, '-S', '0.0.0.0', address], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => {
       this.buf += d;
       let i;
       while ((i = this.buf.indexOf('\n')) >= 0) {
-        foldLine(this.evidence, this.buf.slice(0, i), performance.now());
+        foldLine(this.evidence, this.buf.slice(0, i), performance.now(), this.handover);
         this.buf = this.buf.slice(i + 1);
       }
       this.notify();
@@ -94,7 +144,8 @@ export class RollingProbe {
     this.child.stderr!.on('data', () => this.end());
     this.child.on('error', () => this.end());
     this.child.on('close', (code) => {
-      if (code === 0) this.evidence.replied = true;
+      // (handover: exit 0 at the deadline may be the owner's replies of long ago; an ended probe is unusable anyway)
+      if (code === 0 && !handover) this.evidence.replied = true;
       this.end();
     });
     this.ttl = setTimeout(() => this.kill(), ttlMs);
@@ -169,13 +220,19 @@ function killAllAtExit(): void {
  * Start (or keep) the rolling probe of `address` on `dev`, alive at most ttlMs from now.
  * Returns its cancel: kills it (if it is still this one and not taken).
  */
-export function prepareProbe(dev: string, address: string, ttlMs: number, file?: string): { cancel: () => void; probe: RollingProbe } {
+export function prepareProbe(dev: string, address: string, ttlMs: number, file?: string, handover = false): { cancel: () => void; probe: RollingProbe } {
   killAllAtExit();
   const k = key(dev, address);
   let p = probes.get(k);
+  // a probe of the other mode is replaced (a suspect probe stops at the owner's first reply; a
+  // handover probe is of no use to a takeover, which has no announce to count from)
+  if (p && p.handover !== handover && !p.evidence.replied) {
+    p.kill();
+    p = undefined;
+  }
   if (p?.running || p?.evidence.replied) p.extend(ttlMs);
   else {
-    p = new RollingProbe(dev, address, ttlMs, (gone, discard) => (discard || !gone.evidence.replied) && probes.get(k) === gone && probes.delete(k), file);
+    p = new RollingProbe(dev, address, ttlMs, (gone, discard) => (discard || !gone.evidence.replied) && probes.get(k) === gone && probes.delete(k), file, handover);
     probes.set(k, p);
   }
   const mine = p;
@@ -199,12 +256,15 @@ export function runningProbes(): number[] {
  * Use a taken probe for a start that wants windowMs: wait (at most windowMs) while it is young,
  * then its verdict. The probe is killed before this returns, whatever the verdict.
  */
-export async function consumeProbe(p: RollingProbe, windowMs: number): Promise<PreparedVerdict> {
+export async function consumeProbe(p: RollingProbe, windowMs: number, releasedAt?: number): Promise<PreparedVerdict> {
   try {
-    const deadline = performance.now() + windowMs + STALL_MS;
+    // a handover probe is used only with the announce it counts from; without one (a start
+    // that is no handover) its evidence cannot be placed: unusable, the normal probe runs
+    if (p.handover && releasedAt === undefined) return { verdict: 'unusable', why: 'a handover probe without the owner\'s announce' };
+    const deadline = performance.now() + windowMs + STALL_MS + HANDOVER_REPLY_GRACE_MS;
     for (;;) {
       const now = performance.now();
-      const v = preparedVerdict(p.evidence, now, windowMs);
+      const v = releasedAt !== undefined && p.handover ? handoverVerdict(p.evidence, now, windowMs, releasedAt) : preparedVerdict(p.evidence, now, windowMs);
       if (v.verdict !== 'wait') return v;
       if (now >= deadline) return { verdict: 'unusable', why: 'the prepared probe did not get going in time' };
       await p.changed(Math.min(v.ms, deadline - now) + 1);

@@ -10,7 +10,11 @@ import { addDefaultRoute, carrierOf, carrierProblem, delDefaultRoute, hasDefault
 import { containerPid, enterNetns, plugLink, unplugLink } from './ip-netns.js';
 import type { DeviceInfo, NsPrefix } from './ip-tools.js';
 import { addAddress, addressAnswers, announce, checkInterfaceName, delAddress, interfaceNameProblem, readDevice, resolveAddress } from './ip-tools.js';
-import type { PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport } from './types.js';
+import type { PrepareOptions, PreparedStart, PriorOwner, Resource, ResourceContext, StartOptions, StatusReport, StopOptions } from './types.js';
+import { performance } from 'node:perf_hooks';
+
+/** how old the status read a stop reuses may be */
+const RECENT_READ_MS = 1_000;
 import { consumeProbe, prepareProbe, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
 import { EVENT } from '../events.js';
 
@@ -47,6 +51,10 @@ type Place = { via: NsPrefix; dev: string } | { missing: string };
 
 class IpResource implements Resource {
   readonly kind = 'ip' as const;
+  /** a handover's release is awaited after the device checks, before the duplicate-address probe */
+  readonly awaitsRelease = true;
+  /** the host device as the last status() read it (stop() after a status read uses it) */
+  private lastHostRead: { dev: DeviceInfo; at: number } | undefined;
   readonly rid: string;
   private readonly ipname: string;
   private readonly ipdev: string;
@@ -126,7 +134,16 @@ class IpResource implements Resource {
     const taken = takeProbe(this.ipdev, res.address);
     const began = Date.now();
     let waitedMs = 0;
-    const verdict = taken ? consumeProbe(taken, windowMs).then((v) => ((waitedMs = Date.now() - began), v)) : undefined;
+    // a handover: the checks below run while the owner still stops the service; nothing is
+    // probed for nor added before it announced the address removed (its evidence counts from then)
+    const released = opts.released ? opts.released() : Promise.resolve(undefined);
+    const verdict = released.then(
+      (releasedAt) => (taken ? consumeProbe(taken, windowMs, releasedAt).then((v) => ((waitedMs = Date.now() - began), v)) : undefined),
+      (e: unknown) => {
+        taken?.kill();
+        throw e;
+      },
+    );
     let host: DeviceInfo;
     let place: Place;
     let prefix: number;
@@ -139,6 +156,7 @@ class IpResource implements Resource {
       const current = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
       if (current && findOnDevice(current, res.address)) {
         taken?.kill();
+        verdict.catch(() => undefined);
         this.log.info(`${res.address} is already on ${place.dev}`);
         if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
         return;
@@ -150,6 +168,7 @@ class IpResource implements Resource {
       if (noCarrier !== undefined) throw new Error(noCarrier);
     } catch (e) {
       taken?.kill();
+      verdict.catch(() => undefined);
       throw e;
     }
     const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);
@@ -157,7 +176,7 @@ class IpResource implements Resource {
     const used = prepared?.verdict === 'free' || prepared?.verdict === 'reply';
     this.log.info(
       { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
-      used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict})` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
+      used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict}, waited ${waitedMs} ms)` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
     );
     if (prepared?.verdict === 'reply') throw duplicate();
     if (prepared?.verdict !== 'free' && (await addressAnswers(host, res.address, res.family, this.log, windowMs))) throw duplicate();
@@ -185,13 +204,13 @@ class IpResource implements Resource {
    * address is already here, the device is down or has no carrier, no ARP on it: the start
    * then fails or probes as usual).
    */
-  async prepareStart(ttlMs: number): Promise<PreparedStart | undefined> {
+  async prepareStart(ttlMs: number, opts: PrepareOptions = {}): Promise<PreparedStart | undefined> {
     if (interfaceNameProblem(this.ipdev) !== undefined) return undefined;
     const res = await resolveAddress(this.ipname);
     if ('error' in res || res.family !== 4) return undefined;
     // the probe first (arping takes ~40 ms to open its capture, and its evidence only counts
     // from then), the device checks beside it: a probe they rule out is killed at once
-    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs);
+    const { cancel } = prepareProbe(this.ipdev, res.address, ttlMs, undefined, opts.handover === true);
     try {
       const host = await readDevice(this.ipdev);
       const usable = host !== undefined && host.name === this.ipdev && host.flags.includes('UP') && !host.flags.includes('NOARP') && !host.flags.includes('LOOPBACK');
@@ -203,10 +222,10 @@ class IpResource implements Resource {
       cancel();
       return undefined;
     }
-    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}`, cancel };
+    return { what: `rolling duplicate-address probe of ${res.address} on ${this.ipdev}${opts.handover ? ' (handover)' : ''}`, cancel };
   }
 
-  async stop(): Promise<void> {
+  async stop(opts?: StopOptions): Promise<void> {
     checkInterfaceName(this.ipdev);
     checkInterfaceName(this.nsdev);
     const place = await this.place();
@@ -215,7 +234,11 @@ class IpResource implements Resource {
       this.log.info(`${place.missing}: nothing to stop`);
       return;
     }
-    const dev = await readDevice(place.dev, place.via);
+    // the caller's status read just before (not down) read the host device: no second `ip`
+    // process on a relocation's path (a stale read makes the del fail, never skip it)
+    const recent = opts?.checkedNotDown && place.via.length === 0 && this.lastHostRead && performance.now() - this.lastHostRead.at < RECENT_READ_MS ? this.lastHostRead.dev : undefined;
+    this.lastHostRead = undefined;
+    const dev = recent ?? (await readDevice(place.dev, place.via));
     if (!dev) {
       // no device, no address on it: nothing to take down
       this.log.info(`device ${place.dev} does not exist: nothing to stop`);
@@ -247,6 +270,7 @@ class IpResource implements Resource {
       }
       const host = await readDevice(this.ipdev);
       if (!host) return { status: 'down', label, messages: [`device ${this.ipdev} does not exist`] };
+      this.lastHostRead = { dev: host, at: performance.now() };
       const noCarrier = this.carrierMessage(host);
       const place = await this.place();
       if ('missing' in place) return { status: 'down', label, messages: noCarrier !== undefined ? [noCarrier] : [] };

@@ -39,6 +39,20 @@ export interface StartOptions {
    * status (app's check command) need not run it a second time.
    */
   checkedNotUp?: boolean;
+  /**
+   * A relocation's handover (the start runs while the previous owner still stops the service):
+   * resolves once this node has read the owner's announce that it stopped this resource's group,
+   * with the instant it read it (performance.now() ms); rejects when the owner will not release
+   * it. Passed only to a driver with `awaitsRelease` (it awaits this before its first change,
+   * after its read-only checks); the service action awaits it for the others before start().
+   * The ip driver counts its prepared probe's evidence only from that instant.
+   */
+  released?: () => Promise<number>;
+}
+
+/** What a start is prepared for: handover, a relocation target while the owner still stops it (else a takeover while the owner is suspect). */
+export interface PrepareOptions {
+  handover?: boolean;
 }
 
 export type PriorOwner = 'fenced' | 'handover';
@@ -67,6 +81,8 @@ export interface PreparedStart {
 export interface Resource {
   readonly rid: string;
   readonly kind: ResourceKind;
+  /** the driver's start awaits StartOptions.released itself (after its read-only checks, before its first change) */
+  readonly awaitsRelease?: boolean;
   /** Bring the resource up. Idempotent: a resource already up is left as is. Throws on failure. */
   start(opts?: StartOptions): Promise<void | StartResult>;
   /** Bring the resource down. Idempotent: a resource already down is left as is. Throws on failure. */
@@ -79,7 +95,7 @@ export interface Resource {
    * src/resources/ip-prepared-probe.ts), alive at most ttlMs. undefined: nothing to prepare.
    * The returned cancel undoes it; a start that uses it undoes it too. Drivers without it leave it out.
    */
-  prepareStart?(ttlMs: number): Promise<PreparedStart | undefined>;
+  prepareStart?(ttlMs: number, opts?: PrepareOptions): Promise<PreparedStart | undefined>;
   /** Read-only: the block devices the resource uses (`svcmgr print devs`, `prstatus`). Drivers without devices leave it out. */
   devices?(): Promise<ResourceDevices>;
   /** data sync resources (sync type rsync): copies of the data on the other nodes */

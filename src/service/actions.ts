@@ -9,7 +9,7 @@ import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
 import { splitStartPlan, startPlan, stopPlan, type Stage } from './ordering.js';
-import type { PriorOwner } from '../resources/types.js';
+import type { PriorOwner, ResourceKind, StatusReport } from '../resources/types.js';
 import type { Status } from '../vocab/status.js';
 import { triggerKeyword, type TriggerAction } from '../config/trigger-keywords.js';
 import { runTriggers, type TriggerContext, type TriggerSet } from './triggers.js';
@@ -62,9 +62,19 @@ export interface ActionReport {
   rollbackFailures: { rid: string; error: string }[];
 }
 
+/**
+ * A relocation's handover, the target's side: resolves once the previous owner has announced
+ * the group stopped ('all': its whole stop done), with the instant this node read that
+ * (performance.now() ms); rejects when it will not be (its stop failed, it was lost).
+ */
+export type ReleaseGate = (group: ResourceKind | 'all') => Promise<number>;
+
+/** The owner's side: a group whose every resource in the stop has stopped (called once per group, at once). */
+export type ReleaseNotice = (group: ResourceKind) => void;
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner): Promise<ResourceOutcome> {
+async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner, gate?: ReleaseGate, early?: Promise<StatusReport | undefined>): Promise<ResourceOutcome> {
   const startedAt = Date.now();
   log.info({ event: EVENT.resourceBegin, rid: r.rid, action: 'start' }, 'resource start begins');
   const fail = (error: string, changed: boolean): ResourceOutcome => {
@@ -73,10 +83,20 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
     return { rid: r.rid, action: 'start', ok: false, changed, error, startedAt, endedAt: Date.now() };
   };
   try {
-    const before = await r.impl.status();
+    // a handover's status read made while the owner was still stopping counts only when it
+    // says down (nothing here starts it meanwhile: the action holds the lock); else read again
+    const warm = early ? await early : undefined;
+    const before = warm?.status === 'down' ? warm : await r.impl.status();
     if (before.status === 'up') {
       log.info({ event: EVENT.resourceEnd, rid: r.rid, action: 'start', ok: true, changed: false, ms: Date.now() - startedAt }, 'resource already up');
       return { rid: r.rid, action: 'start', ok: true, changed: false, startedAt, endedAt: Date.now() };
+    }
+    // a handover: nothing of this resource's group changes here before the owner released it
+    // (a driver that awaits it itself does its read-only checks first)
+    const released = gate && (() => gate(r.kind));
+    if (released && !r.impl.awaitsRelease) {
+      const refused = await released().then(() => undefined, (e: unknown) => message(e));
+      if (refused) return fail(refused, false);
     }
     if (hooks) {
       // nothing ran yet: a refusal here leaves nothing to roll back
@@ -85,7 +105,7 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
     }
     // the status read above still holds unless a pre_start trigger ran since
     const checkedNotUp = !hooks || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'start', b)));
-    const res = await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}) });
+    const res = await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}), ...(released && r.impl.awaitsRelease ? { released } : {}) });
     const servedAt = Date.now();
     if (hooks) {
       const post = await runTriggers(hooks.triggers, r.rid, r.triggers, 'post', 'start');
@@ -213,16 +233,21 @@ async function runStartPlan(
 export async function startResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
-  opts: { rollback: boolean; log: Logger; force?: boolean; hooks?: ActionHooks; prior?: PriorOwner },
+  opts: { rollback: boolean; log: Logger; force?: boolean; hooks?: ActionHooks; prior?: PriorOwner; released?: ReleaseGate },
 ): Promise<ActionReport> {
-  const { log, hooks, prior } = opts;
+  const { log, hooks, prior, released: gate } = opts;
   const force = opts.force ?? false;
-  log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}), ...(prior ? { prior } : {}) }, 'action begins');
+  log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}), ...(prior ? { prior } : {}), ...(gate ? { handover: true } : {}) }, 'action begins');
   const service = hooks?.service;
-  const pre = hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined;
+  // a handover: the service's own pre_start runs only once the owner's whole stop is done
+  const preGate = gate && service && [false, true].some((b) => service.commands.has(triggerKeyword('pre', 'start', b))) ? await gate('all').then(() => undefined, (e: unknown) => message(e)) : undefined;
+  const pre = preGate ?? (hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined);
   let outcomes: ResourceOutcome[] = [];
   let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
-  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior), log));
+  // a handover: every resource's status is read now, while the owner still stops (warm), not
+  // on the path after the release of the groups before it
+  const early = gate && !pre ? new Map(resources.map((r) => [r.rid, r.impl.status().catch(() => undefined)])) : undefined;
+  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior, gate, early?.get(r.rid)), log));
   if (!failed && hooks && service) {
     const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'start');
     if (post) failed = { rid: serviceTriggerRid, error: post };
@@ -258,9 +283,21 @@ export async function stopResources(
   resources: readonly ServiceResource[],
   subsets: readonly SubsetSection[],
   /** bestEffort: go on past a failed resource (shutdown, boot); the report names the first failure */
-  opts: { log: Logger; bestEffort?: boolean; hooks?: ActionHooks },
+  opts: { log: Logger; bestEffort?: boolean; hooks?: ActionHooks; released?: ReleaseNotice },
 ): Promise<ActionReport> {
   const { log, hooks } = opts;
+  // a handover's announces: how many resources of each group are still to stop
+  const left = new Map<ResourceKind, number>();
+  for (const r of resources) left.set(r.kind, (left.get(r.kind) ?? 0) + 1);
+  const stopNoting = async (r: ServiceResource): Promise<ResourceOutcome> => {
+    const o = await stopOne(r, log, hooks);
+    if (o.ok && opts.released) {
+      const n = left.get(r.kind)! - 1;
+      left.set(r.kind, n);
+      if (n === 0) opts.released(r.kind);
+    }
+    return o;
+  };
   log.info({ event: EVENT.actionBegin, action: 'stop', rids: resources.map((r) => r.rid), ...(opts.bestEffort ? { bestEffort: true } : {}) }, 'action begins');
   const service = hooks?.service;
   const pre = hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'stop') : undefined;
@@ -268,7 +305,7 @@ export async function stopResources(
   let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;
   // a blocking pre_stop refuses the stop, except for a best-effort one (shutdown), which goes on
   if (!pre || opts.bestEffort) {
-    const r = await runStages(stopPlan(resources, subsets), (res) => stopOne(res, log, hooks), log, opts.bestEffort);
+    const r = await runStages(stopPlan(resources, subsets), stopNoting, log, opts.bestEffort);
     outcomes = r.outcomes;
     failed ??= r.failed;
   }

@@ -8,9 +8,9 @@ import { EVENT } from '../events.js';
 import { serviceVarDir, type FerryPaths } from '../paths.js';
 import { UsageError } from '../vocab/errors.js';
 import { buildResources, type ServiceResource } from './resources.js';
-import type { DriverSpec, PriorOwner, ResourceDevices, ResourceKind } from '../resources/types.js';
+import type { DriverSpec, PrepareOptions, PriorOwner, ResourceDevices, ResourceKind } from '../resources/types.js';
 import { selectResources } from './ordering.js';
-import { servingAtOf, startResources, stopResources, type ActionHooks, type ActionReport } from './actions.js';
+import { servingAtOf, startResources, stopResources, type ActionHooks, type ActionReport, type ReleaseGate, type ReleaseNotice } from './actions.js';
 import { scratchDirOf, triggerSetFrom, type TriggerSet } from './triggers.js';
 import { defaultTriggerTimeoutMs } from '../config/trigger-keywords.js';
 import { acquireActionLock } from './lock.js';
@@ -44,6 +44,10 @@ export interface ActionOptions {
   force?: boolean;
   /** start: how the previous owner is known to be out of the way (the daemon's takeover after a confirmed fence, a relocation) */
   prior?: PriorOwner;
+  /** start: a relocation's handover, the owner still stopping: each resource waits for its group's release (src/service/actions.ts) */
+  released?: ReleaseGate;
+  /** stop: a relocation's handover: told each group as soon as it is stopped */
+  releaseNotice?: ReleaseNotice;
   /** an operator stop made by the daemon under multiple_active = stop_only: the nodes it was up on (recorded with the stop) */
   multipleActive?: string[];
 }
@@ -124,7 +128,7 @@ export class Service {
       // a received copy (btrfs snapshot) becomes the live data before anything uses it
       const unprepared = await prepareStart(this);
       if (unprepared) return { action: 'start', ok: false, outcomes: [], failed: unprepared, rolledBack: [], rollbackFailures: [] };
-      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts), ...(opts.prior ? { prior: opts.prior } : {}) });
+      const report = await startResources(selected, this.config.subsets, { rollback: this.config.defaults.boolean('rollback'), log: this.log, force: opts.force, hooks: this.hooks(opts), ...(opts.prior ? { prior: opts.prior } : {}), ...(opts.released ? { released: opts.released } : {}) });
       // the service runs from this node's data: its synced copies are the truth from now on
       if (report.ok) markStarted(this, servingAtOf(report));
       return report;
@@ -137,9 +141,9 @@ export class Service {
    * prepared and one cancel for all of it. Never throws: a resource that cannot prepare is
    * simply not prepared (its start does the work as usual).
    */
-  async prepareStart(ttlMs: number): Promise<{ prepared: string[]; cancel: () => void }> {
+  async prepareStart(ttlMs: number, opts: PrepareOptions = {}): Promise<{ prepared: string[]; cancel: () => void }> {
     const got = await Promise.all(
-      this.resources.filter((r) => !r.disabled && r.impl.prepareStart).map((r) => r.impl.prepareStart!(ttlMs).then((p) => (p ? { rid: r.rid, p } : undefined), () => undefined)),
+      this.resources.filter((r) => !r.disabled && r.impl.prepareStart).map((r) => r.impl.prepareStart!(ttlMs, opts).then((p) => (p ? { rid: r.rid, p } : undefined), () => undefined)),
     );
     const done = got.filter((g) => g !== undefined);
     return { prepared: done.map((g) => `${g.rid}: ${g.p.what}`), cancel: () => done.forEach((g) => g.p.cancel()) };
@@ -149,7 +153,7 @@ export class Service {
     const selected = this.select(opts);
     return this.locked('stop', opts, async () => {
       if (opts.operator) await writeExpect(this.varDir, 'down', opts.multipleActive);
-      return stopResources(selected, this.config.subsets, { log: this.log, hooks: this.hooks(opts) });
+      return stopResources(selected, this.config.subsets, { log: this.log, hooks: this.hooks(opts), ...(opts.releaseNotice ? { released: opts.releaseNotice } : {}) });
     });
   }
 

@@ -5,7 +5,7 @@ import test from 'ava';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRoot } from '../helpers/env.js';
 import { Sampler, audit } from '../helpers/cluster-audit.js';
-import { cli, startCluster, view, waitFor } from '../helpers/cluster-lab.js';
+import { cli, daemonEvents, startCluster, view, waitFor } from '../helpers/cluster-lab.js';
 import { schemaErrors } from '../helpers/schemas.js';
 
 /** The refusal contract: non-zero exit, exactly one line on stderr, nothing on stdout. */
@@ -55,6 +55,16 @@ test.serial('relocate there and back: the CLI waits and exits 0; refusals exit n
   t.regex(there.stdout, new RegExp(`^${svc} relocated to n2 in \\d+\\.\\d s\n$`));
   t.log(`relocate: ${there.stdout.trim()} (CLI ${there.durationMs} ms)`);
   await audit(t, cl, 'n2');
+  // a handover: n2 started while n1 stopped, and took no group n1 had not announced stopped
+  const began = await daemonEvents(lab, 'n2', { event: 'daemon.action.begin', svc, kind: 'start' });
+  t.regex(String(began.at(-1)?.['why']), /handover from n1/);
+  const released = await daemonEvents(lab, 'n1', { event: 'handover.release', svc, side: 'owner' });
+  const taken = await daemonEvents(lab, 'n2', { event: 'handover.release', svc, side: 'target' });
+  t.true(taken.some((e) => e['group'] === 'ip') && taken.some((e) => e['group'] === 'fs'), 'n2 waited for the ip and fs releases');
+  for (const e of taken) {
+    const first = released.filter((o) => o['group'] === e['group'] || o['group'] === 'all').map((o) => o.time).sort((a, b) => a - b)[0];
+    t.true(first !== undefined && first <= e.time, `${String(e['group'])} taken at ${e.time}, released by n1 at ${String(first)}`);
+  }
   // ... and back, asked on the node that runs it
   const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback', '--wait', '60', '--format', 'json'], 90_000);
   t.is(back.exitCode, 0, back.stderr);

@@ -85,3 +85,42 @@ test.serial('cancel and time to live kill the probe', async (t) => {
   t.is(takeProbe('eth9', '10.0.0.11'), undefined, 'a cancelled probe is not there to take');
   t.deepEqual(runningProbes(), []);
 });
+
+/** a stand-in for arping in handover mode: replies every 15 ms while `owner` exists, Timeout lines after */
+function fakeOwnerArping(t: { teardown: (f: () => void) => void }): { file: string; owner: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-prep-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'arping');
+  const owner = path.join(dir, 'owner');
+  fs.writeFileSync(owner, '');
+  fs.writeFileSync(file, `#!${process.execPath}\nconst fs = require('fs'); const addr = process.argv.at(-1); if (process.argv.includes('-C')) process.exit(9); console.log('ARPING ' + addr); setInterval(() => console.log(fs.existsSync(${JSON.stringify(owner)}) ? '42 bytes from aa:bb:cc:dd:ee:ff (' + addr + '): index=0' : 'Timeout'), 15);\n`, { mode: 0o755 });
+  return { file, owner };
+}
+
+test.serial("handover mode: the owner's replies go on until it removes the address; only the evidence after its announce counts", async (t) => {
+  const { file, owner } = fakeOwnerArping(t);
+  const { probe } = prepareProbe('eth9', '10.0.0.13', 10_000, file, true);
+  const pid = probe.pid!;
+  t.true(await until(() => probe.evidence.lastReplyAt !== undefined), 'the owner answers: the probe goes on');
+  t.true(probe.running);
+  fs.rmSync(owner);
+  await new Promise((r) => setTimeout(r, 20));
+  const announcedAt = performance.now();
+  const v = await consumeProbe(takeProbe('eth9', '10.0.0.13')!, 50, announcedAt);
+  t.is(v.verdict, 'free');
+  t.true(performance.now() - announcedAt >= 50, 'the window is counted after the announce');
+  t.true(await until(() => !alive(pid)));
+  t.deepEqual(runningProbes(), []);
+});
+
+test.serial('handover mode: a reply after the announce is a duplicate; without an announce the probe is unusable', async (t) => {
+  const { file } = fakeOwnerArping(t);
+  const a = prepareProbe('eth9', '10.0.0.14', 10_000, file, true);
+  await until(() => a.probe.evidence.lastReplyAt !== undefined);
+  t.is((await consumeProbe(takeProbe('eth9', '10.0.0.14')!, 50, performance.now())).verdict, 'reply', 'still answered after the owner said it removed it');
+  const b = prepareProbe('eth9', '10.0.0.15', 10_000, file, true);
+  await until(() => b.probe.evidence.since !== undefined);
+  t.is((await consumeProbe(takeProbe('eth9', '10.0.0.15')!, 50)).verdict, 'unusable', 'a start that is no handover cannot place its evidence');
+  t.true(await until(() => !alive(a.probe.pid!) && !alive(b.probe.pid!)));
+  t.deepEqual(runningProbes(), []);
+});

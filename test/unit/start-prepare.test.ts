@@ -56,3 +56,38 @@ test('undone while still preparing: what the preparation returns is cancelled at
   await tick();
   t.deepEqual([...live.keys()], []);
 });
+
+test('a relocation here: prepared in handover mode once per intent, replacing a suspect preparation, untouched by the peer signals', async (t) => {
+  const events: Record<string, unknown>[] = [];
+  const live = new Map<string, { id: number; handover: boolean }>();
+  let n = 0;
+  const log = pino({ level: 'info' }, { write: (l: string) => void events.push(JSON.parse(l) as Record<string, unknown>) });
+  const p = new StartPreparer({
+    log, wouldTakeOver: () => ['web'], ttlMs: 10_000, handoverTtlMs: 30_000,
+    prepare: async (svc, _ttl, o) => {
+      const id = ++n;
+      live.set(svc, { id, handover: o.handover === true });
+      return { prepared: [`ip#1: probe ${id}`], cancel: () => live.get(svc)?.id === id && live.delete(svc) };
+    },
+  });
+  p.suspect('n1', true);
+  await tick();
+  t.deepEqual(live.get('web'), { id: 1, handover: false });
+  p.relocation('web', 'i1');
+  p.relocation('web', 'i1');
+  await tick();
+  t.deepEqual(live.get('web'), { id: 2, handover: true }, 'the suspect probe replaced, once');
+  p.suspect('n1', false);
+  p.cancelPeer('n1', 'the peer is up');
+  t.deepEqual(live.get('web'), { id: 2, handover: true }, 'a relocation preparation is no peer\'s');
+  p.actionEnded('web');
+  t.false(live.has('web'));
+  p.relocation('web', 'i1');
+  await tick();
+  t.false(live.has('web'), 'not again for the same intent');
+  p.relocation('web', 'i2');
+  await tick();
+  t.deepEqual(live.get('web'), { id: 3, handover: true }, 'a new intent prepares again');
+  p.stop();
+  t.false(live.has('web'));
+});
