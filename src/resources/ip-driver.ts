@@ -103,6 +103,6 @@ export const driver: DriverSpec = lazyDriver({
   },
   description:
     'A service IP address on a network device (type host, the default) or inside the network namespace of a container of the service (type netns). Start refuses an address that already answers on the network (ARP probe, ping on non-ARP devices), adds it and sends gratuitous ARP; stop removes it.',
-  has: { prepareStart: true },
+  has: { prepareStart: true, awaitsRelease: true },
   load: () => import('./ip.js').then((m) => m.createResource),
 });

@@ -12,8 +12,8 @@ export type ResourceFactory = (ctx: ResourceContext) => Resource;
 
 export interface LazyDriverSpec extends DriverSchema {
   kind: ResourceKind;
-  /** the optional methods of its resources (Resource.prepareStart, devices): known before the module is */
-  has: { prepareStart?: boolean; devices?: boolean };
+  /** the optional members of its resources (Resource.prepareStart, devices, awaitsRelease): known before the module is */
+  has: { prepareStart?: boolean; devices?: boolean; awaitsRelease?: boolean };
   /** the implementation: `() => import('./ip.js').then((m) => m.createResource)` */
   load(): Promise<ResourceFactory>;
 }
@@ -34,6 +34,7 @@ export function lazyDriver(spec: LazyDriverSpec): DriverSpec {
       const r: Resource = {
         rid: ctx.rid,
         kind: spec.kind,
+        ...(has.awaitsRelease ? { awaitsRelease: true } : {}),
         start: async (opts) => (await real()).start(opts),
         stop: async (opts) => (await real()).stop(opts),
         status: async () => {
@@ -46,7 +47,7 @@ export function lazyDriver(spec: LazyDriverSpec): DriverSpec {
           return res.status();
         },
       };
-      if (has.prepareStart) r.prepareStart = async (ttlMs) => (await real()).prepareStart?.(ttlMs);
+      if (has.prepareStart) r.prepareStart = async (ttlMs, opts) => (await real()).prepareStart?.(ttlMs, opts);
       if (has.devices) r.devices = async () => {
         const res = await real();
         if (!res.devices) throw new Error(`internal: ${ctx.rid} has no devices()`);

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { EVENT } from '../events.js';
 import type { SubsetSection } from '../config/model.js';
 import type { ServiceResource } from './resources.js';
-import { splitStartPlan, startPlan, stopPlan, type Stage } from './ordering.js';
+import { splitStartPlan, startPlan, stopPlan, storageMayStartBesideAddress, type Stage } from './ordering.js';
 import type { PriorOwner, ResourceKind, StatusReport } from '../resources/types.js';
 import type { Status } from '../vocab/status.js';
 import { triggerKeyword, type TriggerAction } from '../config/trigger-keywords.js';
@@ -209,17 +209,19 @@ async function runStages(
 }
 
 /**
- * A start plan run with its leading address stages beside the disk and fs stages (they do not
- * need the address, see splitStartPlan): each branch in its own order, the rest of the plan
- * after both. A failure in either branch stops the action once both have ended, so the
+ * A start plan, run in order unless the previous owner is proven out of the way
+ * (storageMayStartBesideAddress): then its leading address stages run beside the disk and fs
+ * stages (they do not need the address, see splitStartPlan), each branch in its own order, the
+ * rest of the plan after both. A failure in either branch stops the action once both have ended, so the
  * rollback sees every resource either branch changed.
  */
 async function runStartPlan(
   stages: Stage[],
   one: (r: ServiceResource) => Promise<ResourceOutcome>,
   log: Logger,
+  prior: PriorOwner | undefined,
 ): Promise<{ outcomes: ResourceOutcome[]; failed?: { rid: string; error: string } }> {
-  const split = splitStartPlan(stages);
+  const split = storageMayStartBesideAddress(prior) ? splitStartPlan(stages) : undefined;
   if (!split) return runStages(stages, one, log);
   const [addr, storage] = await Promise.all([runStages(split.address, one, log), runStages(split.beside, one, log)]);
   const outcomes = [...addr.outcomes, ...storage.outcomes];
@@ -247,7 +249,7 @@ export async function startResources(
   // a handover: every resource's status is read now, while the owner still stops (warm), not
   // on the path after the release of the groups before it
   const early = gate && !pre ? new Map(resources.map((r) => [r.rid, r.impl.status().catch(() => undefined)])) : undefined;
-  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior, gate, early?.get(r.rid)), log));
+  if (!pre) ({ outcomes, failed } = await runStartPlan(startPlan(resources, subsets), (r) => startOne(r, log, force, hooks, prior, gate, early?.get(r.rid)), log, prior));
   if (!failed && hooks && service) {
     const post = await runTriggers(hooks.triggers, undefined, service, 'post', 'start');
     if (post) failed = { rid: serviceTriggerRid, error: post };

@@ -4,7 +4,7 @@
 // group, subsets in name order (resources without a subset first); members of a subset whose
 // section says `parallel = true` run concurrently. Stop is the exact reverse.
 import type { SubsetSection } from '../config/model.js';
-import type { ResourceKind } from '../resources/types.js';
+import type { PriorOwner, ResourceKind } from '../resources/types.js';
 import { compareRid, type ServiceResource } from './resources.js';
 
 export const startGroupOrder: readonly ResourceKind[] = ['ip', 'disk', 'fs', 'share', 'container', 'app'];
@@ -82,7 +82,20 @@ export interface SplitPlan {
 const besideAddress: readonly ResourceKind[] = ['disk', 'fs'];
 
 /**
- * How a start runs its host addresses beside the disk and fs starts: those need no address,
+ * May the storage start beside the address, before the duplicate-address guard has spoken?
+ * Only when the previous owner is proven out of the way: confirmed fenced, or it stopped the
+ * service itself and said so (a handover). Otherwise the guard is also the evidence that the
+ * previous owner is gone — an agent that crashed on a live node stops every heartbeat, the
+ * disk's too, while its kernel still holds the address and its mounts — and a fsck (journal
+ * replay) or a mount of a shared disk must not run before it: the plan runs in order.
+ */
+export function storageMayStartBesideAddress(prior: PriorOwner | undefined): boolean {
+  return prior === 'fenced' || prior === 'handover';
+}
+
+/**
+ * How a start runs its host addresses beside the disk and fs starts (when
+ * storageMayStartBesideAddress): those need no address,
  * and an address start is mostly its duplicate-address probe, so the probe's window is spent
  * bringing the storage up. The address is still up before anything that may use it (share,
  * container, app: the stages after fs) and stops last (the stop plan is unchanged).

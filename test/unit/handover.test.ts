@@ -168,7 +168,7 @@ test('startResources with a release gate: nothing of a group starts before its r
     r.impl.start = async (o) => (await start(o), (on = true), undefined);
     return r;
   };
-  const done = startResources([down('ip#1', 'ip', true), down('fs#1', 'fs'), down('app#1', 'app')], [], { rollback: true, log: silentLogger(), released: gate });
+  const done = startResources([down('ip#1', 'ip', true), down('fs#1', 'fs'), down('app#1', 'app')], [], { rollback: true, log: silentLogger(), released: gate, prior: 'handover' });
   await new Promise((r) => setTimeout(r, 20));
   t.deepEqual(calls, ['ip#1 checks'], 'ip ran its read-only checks; fs and app wait');
   opened.get('fs')!();

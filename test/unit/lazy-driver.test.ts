@@ -34,6 +34,8 @@ for (const [section, make, kw] of impls) {
     t.is(lazy.rid, real.rid);
     t.is(lazy.kind, real.kind);
     for (const m of ['prepareStart', 'devices', 'data', 'task'] as const) t.is(typeof lazy[m], typeof real[m], m);
+    // a handover's release gate: the action awaits it unless the driver does (the ip driver, after its checks)
+    t.is(lazy.awaitsRelease ?? false, real.awaitsRelease ?? false, 'awaitsRelease');
   });
 }
 

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { silentLogger } from '../../src/log.js';
 import { startResources } from '../../src/service/actions.js';
-import { splitStartPlan, startPlan } from '../../src/service/ordering.js';
+import { splitStartPlan, startPlan, storageMayStartBesideAddress } from '../../src/service/ordering.js';
 import type { ServiceResource } from '../../src/service/resources.js';
 import { noTriggers } from '../../src/service/triggers.js';
 import type { Resource, ResourceKind, StartOptions, StatusReport } from '../../src/resources/types.js';
@@ -56,10 +56,10 @@ function fake(s: Spec, calls: string[], seen: StartOptions[] = []): ServiceResou
   } as ServiceResource;
 }
 
-test('the address starts beside disk and fs; the app waits for both', async (t) => {
+test('with the previous owner fenced, the address starts beside disk and fs; the app waits for both', async (t) => {
   const calls: string[] = [];
   const rs = [fake({ rid: 'ip#1', kind: 'ip', until: 'fs#1 up' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs' }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
-  const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
+  const r = await startResources(rs, [], { rollback: true, log: silentLogger(), prior: 'fenced' });
   t.true(r.ok);
   // the storage came up while the address was still starting (its probe)
   t.true(calls.indexOf('fs#1 up') < calls.indexOf('ip#1 up'), calls.join(', '));
@@ -71,7 +71,7 @@ test('the address starts beside disk and fs; the app waits for both', async (t) 
 test('a duplicate address found while the storage starts rolls back everything both branches brought up', async (t) => {
   const calls: string[] = [];
   const rs = [fake({ rid: 'ip#1', kind: 'ip', fail: true, until: 'fs#1 up' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs' }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
-  const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
+  const r = await startResources(rs, [], { rollback: true, log: silentLogger(), prior: 'fenced' });
   t.false(r.ok);
   t.is(r.failed?.rid, 'ip#1');
   t.false(calls.includes('app#1 start'));
@@ -84,11 +84,23 @@ test('a duplicate address found while the storage starts rolls back everything b
 test('a storage failure waits for the address start, then rolls back both', async (t) => {
   const calls: string[] = [];
   const rs = [fake({ rid: 'ip#1', kind: 'ip', until: 'fs#1 fails' }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs', fail: true }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
-  const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
+  const r = await startResources(rs, [], { rollback: true, log: silentLogger(), prior: 'fenced' });
   t.false(r.ok);
   t.is(r.failed?.rid, 'fs#1');
   t.true(calls.indexOf('ip#1 up') < calls.indexOf('ip#1 stop'));
   t.deepEqual(calls.filter((c) => c.endsWith('stop')), ['fs#1 stop', 'disk#1 stop', 'ip#1 stop']);
+});
+
+test('without proof that the previous owner is gone, the plan runs in order: a duplicate address stops the start before any storage is touched', async (t) => {
+  const calls: string[] = [];
+  const rs = [fake({ rid: 'ip#1', kind: 'ip', fail: true }, calls), fake({ rid: 'disk#1', kind: 'disk' }, calls), fake({ rid: 'fs#1', kind: 'fs' }, calls), fake({ rid: 'app#1', kind: 'app' }, calls)];
+  const r = await startResources(rs, [], { rollback: true, log: silentLogger() });
+  t.false(r.ok);
+  t.is(r.failed?.rid, 'ip#1');
+  t.deepEqual(calls.filter((c) => !c.startsWith('ip#1')), [], calls.join(', '));
+  t.true(storageMayStartBesideAddress('fenced'));
+  t.true(storageMayStartBesideAddress('handover'));
+  t.false(storageMayStartBesideAddress(undefined));
 });
 
 test('the plan is cut only when nothing ties the branches together', (t) => {
