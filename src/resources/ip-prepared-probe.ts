@@ -88,6 +88,19 @@ export function handoverVerdict(e: ProbeEvidence, now: number, windowMs: number,
   return { verdict: 'free', probedMs: Math.round(probed) };
 }
 
+/**
+ * Is a prepared probe's reply a duplicate by itself? A suspect-mode probe's is: the owner is
+ * dying, whoever answers holds the address. A handover probe's reply read after the announce
+ * may still be the owner's last one: the reply's line and the announce come through different
+ * channels (arping's pipe, the state channel), read in whatever order a loaded event loop takes
+ * them, so the grace above cannot order them for sure. Then only a new probe, started after
+ * the announce, tells: any reply to it is a duplicate (the owner removed the address before
+ * announcing it).
+ */
+export function replyIsDuplicate(p: { readonly handover: boolean }): boolean {
+  return !p.handover;
+}
+
 /** arping's line for a reply (Habets: `42 bytes from aa:bb:.. (10.0.0.1): index=0 time=15 usec`) or its statistics */
 const REPLY_LINE = /\bbytes from\b/;
 const STATS_LINE = /(\d+) packets transmitted, (\d+) packets received/;

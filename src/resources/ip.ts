@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 
 /** how old the status read a stop reuses may be */
 const RECENT_READ_MS = 1_000;
-import { consumeProbe, prepareProbe, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
+import { consumeProbe, prepareProbe, replyIsDuplicate, takeProbe, type PreparedVerdict } from './ip-prepared-probe.js';
 import { EVENT } from '../events.js';
 
 /**
@@ -178,7 +178,8 @@ class IpResource implements Resource {
       { event: EVENT.ipDupProbe, prepared: used, windowMs, ...(prepared ? { verdict: prepared.verdict, waitedMs } : {}), ...(prepared?.verdict === 'free' ? { probedMs: prepared.probedMs } : {}), ...(prepared?.verdict === 'unusable' ? { why: prepared.why } : {}) },
       used ? `duplicate-address probe of ${res.address}: the prepared probe (${prepared.verdict}, waited ${waitedMs} ms)` : `duplicate-address probe of ${res.address}: ${prepared?.verdict === 'unusable' ? `${prepared.why}, ` : ''}a new probe`,
     );
-    if (prepared?.verdict === 'reply') throw duplicate();
+    // (a handover probe's reply is not conclusive: the new probe below, started after the announce, decides)
+    if (prepared?.verdict === 'reply' && taken !== undefined && replyIsDuplicate(taken)) throw duplicate();
     if (prepared?.verdict !== 'free' && (await addressAnswers(host, res.address, res.family, this.log, windowMs))) throw duplicate();
     let dev = host;
     if (place.via.length > 0) {

@@ -4,7 +4,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { consumeProbe, foldLine, prepareProbe, preparedVerdict, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+import { consumeProbe, foldLine, prepareProbe, preparedVerdict, replyIsDuplicate, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
 import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
@@ -123,4 +123,9 @@ test.serial('handover mode: a reply after the announce is a duplicate; without a
   t.is((await consumeProbe(takeProbe('eth9', '10.0.0.15')!, 50)).verdict, 'unusable', 'a start that is no handover cannot place its evidence');
   t.true(await until(() => !alive(a.probe.pid!) && !alive(b.probe.pid!)));
   t.deepEqual(runningProbes(), []);
+});
+
+test('a reply is a duplicate by itself only for a suspect-mode probe; a handover probe\'s may be the owner\'s last one (a new probe decides)', (t) => {
+  t.true(replyIsDuplicate({ handover: false }));
+  t.false(replyIsDuplicate({ handover: true }));
 });
