@@ -144,6 +144,11 @@ class IpResource implements Resource {
         throw e;
       },
     );
+    // a way out before the verdict is used: the probe goes, and so does the wait on it
+    const abandonProbe = (): void => {
+      taken?.kill();
+      verdict.catch(() => undefined);
+    };
     let host: DeviceInfo;
     let place: Place;
     let prefix: number;
@@ -155,8 +160,7 @@ class IpResource implements Resource {
       if ('missing' in place) throw new Error(`${place.missing} (it must start first)`);
       const current = place.via.length === 0 ? host : await readDevice(place.dev, place.via);
       if (current && findOnDevice(current, res.address)) {
-        taken?.kill();
-        verdict.catch(() => undefined);
+        abandonProbe();
         this.log.info(`${res.address} is already on ${place.dev}`);
         if (this.gateway !== undefined) await addDefaultRoute(this.gateway, res.family, place.dev, this.log, place.via);
         return;
@@ -167,8 +171,7 @@ class IpResource implements Resource {
       const noCarrier = this.carrierMessage(host);
       if (noCarrier !== undefined) throw new Error(noCarrier);
     } catch (e) {
-      taken?.kill();
-      verdict.catch(() => undefined);
+      abandonProbe();
       throw e;
     }
     const duplicate = () => new Error(`${res.address} already answers on the network through ${this.ipdev}: refusing to start a duplicate address`);

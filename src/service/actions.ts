@@ -72,6 +72,9 @@ export type ReleaseGate = (group: ResourceKind | 'all') => Promise<number>;
 /** The owner's side: a group whose every resource in the stop has stopped (called once per group, at once). */
 export type ReleaseNotice = (group: ResourceKind) => void;
 
+/** a pre_start trigger (blocking or not) is set */
+const hasPreStart = (t: TriggerSet): boolean => [false, true].some((b) => t.commands.has(triggerKeyword('pre', 'start', b)));
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
 async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?: ActionHooks, prior?: PriorOwner, gate?: ReleaseGate, early?: Promise<StatusReport | undefined>): Promise<ResourceOutcome> {
@@ -104,7 +107,7 @@ async function startOne(r: ServiceResource, log: Logger, force: boolean, hooks?:
       if (refused) return fail(refused, false);
     }
     // the status read above still holds unless a pre_start trigger ran since
-    const checkedNotUp = !hooks || ![false, true].some((b) => r.triggers.commands.has(triggerKeyword('pre', 'start', b)));
+    const checkedNotUp = !hooks || !hasPreStart(r.triggers);
     const res = await r.impl.start({ force, ...(checkedNotUp ? { checkedNotUp } : {}), ...(prior ? { prior } : {}), ...(released && r.impl.awaitsRelease ? { released } : {}) });
     const servedAt = Date.now();
     if (hooks) {
@@ -242,7 +245,7 @@ export async function startResources(
   log.info({ event: EVENT.actionBegin, action: 'start', rids: resources.map((r) => r.rid), ...(force ? { force } : {}), ...(prior ? { prior } : {}), ...(gate ? { handover: true } : {}) }, 'action begins');
   const service = hooks?.service;
   // a handover: the service's own pre_start runs only once the owner's whole stop is done
-  const preGate = gate && service && [false, true].some((b) => service.commands.has(triggerKeyword('pre', 'start', b))) ? await gate('all').then(() => undefined, (e: unknown) => message(e)) : undefined;
+  const preGate = gate && service && hasPreStart(service) ? await gate('all').then(() => undefined, (e: unknown) => message(e)) : undefined;
   const pre = preGate ?? (hooks && service ? await runTriggers(hooks.triggers, undefined, service, 'pre', 'start') : undefined);
   let outcomes: ResourceOutcome[] = [];
   let failed: { rid: string; error: string } | undefined = pre ? { rid: serviceTriggerRid, error: pre } : undefined;

@@ -12,6 +12,8 @@ export function warmHttpClient(timeoutMs = 2_000): Promise<void> {
   return new Promise((resolve) => {
     const srv = net.createServer((c) => {
       c.on('error', () => undefined);
+      // (anyone on the host may connect while it listens: no connection outlives the warm-up's bound)
+      c.setTimeout(timeoutMs, () => c.destroy());
       c.once('data', () => c.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'));
     });
     const done = (): void => {
