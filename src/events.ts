@@ -201,7 +201,7 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'service.status': { level: 'info', from: 'daemon', fields: 'svc, avail, prev, overall', description: 'A refresh saw the avail status of a local instance change (also what an operator\'s svcmgr did).' },
   'service.split-freeze': { level: 'warn', from: 'daemon', fields: 'svc', description: 'Quorum lost with split_action = freeze: the service is frozen here.' },
   'service.relocate': { level: 'info', from: 'daemon', fields: 'svc, to, id', description: 'A relocation was asked on this node (svcmgr relocate/switch/takeover/giveback).' },
-  'service.multiple-active': { level: 'error', from: 'daemon', fields: 'svc, nodes, policy, confirmed, keep, why', description: 'A failover service is up on more than one live node (multiple_active keyword: docs/monitoring.md).' },
+  'service.multiple-active': { level: 'error', from: 'daemon', fields: 'svc, nodes, policy, confirmed, action, keep, why, stops, nextStopInMs', description: 'A failover service is up on more than one live node (multiple_active keyword: docs/monitoring.md). After a stop of this node that did not end it, `stops` (how many it ordered for these nodes) and `nextStopInMs` (the back-off before the next one).' },
   'service.multiple-active-ended': { level: 'info', from: 'daemon', fields: 'svc, nodes', description: 'The service is no longer seen up on more than one live node.' },
   'daemon.action.begin': { level: 'info', from: 'daemon', fields: 'svc, kind, why', description: 'The daemon starts an action on a local instance (start, stop, switch, restart-rid).' },
   'daemon.action.end': { level: 'info', from: 'daemon', fields: 'svc, kind, why, ok, ms, err', description: 'That action ended.' },

@@ -19,7 +19,11 @@
 //    saw (Expect.multipleActive). A live peer's such stop, naming this node and later than
 //    this node's own last start or stop, stops this instance too, confirmed or not: else the
 //    first node to stop would end the multiple-active before a slower node confirmed it, and
-//    leave the service up on that one.
+//    leave the service up on that one;
+//  - a stop that did not end it (the instance still `warn` after a stop that succeeded, a
+//    failed stop): while the same nodes stay active, this node orders the next stop only
+//    stopBackOffMs(stops) after the last one ended (2 s, 4 s, 8 s … 60 s), not at every
+//    refresh; a changed set of nodes, or the end of the multiple-active, starts over.
 import type { ServiceState } from './node-state.js';
 import { isComplete } from './node-state.js';
 import { FAILED_MONITOR_STATES, type PeerInfo } from './takeover.js';
@@ -29,6 +33,20 @@ export type MultipleActivePolicy = (typeof MULTIPLE_ACTIVE_POLICIES)[number];
 
 /** consecutive refreshes that must see the same nodes active before anything is stopped */
 export const CONFIRM_REFRESHES = 2;
+
+/**
+ * A stop this node ordered did not end the multiple-active (the same nodes still active after
+ * it): the next one is due this long after it ended, doubled for each further stop, up to
+ * STOP_BACKOFF_MAX_MS. Repeating the stop is the safe side (some of it may still hold
+ * resources), but at every refresh (about 1 Hz) it is a stop action and its log lines per second, for ever.
+ */
+export const STOP_BACKOFF_FIRST_MS = 2_000;
+export const STOP_BACKOFF_MAX_MS = 60_000;
+
+/** After this node's `stops`-th stop for the same nodes (stops >= 1), how long until the next one is due. */
+export function stopBackOffMs(stops: number): number {
+  return Math.min(STOP_BACKOFF_FIRST_MS * 2 ** Math.max(0, stops - 1), STOP_BACKOFF_MAX_MS);
+}
 
 /** Is this instance active (holding the service's resources)? */
 export function isActive(s: Pick<ServiceState, 'avail' | 'monitor'> | undefined): boolean {
@@ -43,12 +61,18 @@ export interface MultipleActiveInput {
   nodeFrozen: boolean;
   peers: Record<string, PeerInfo>;
   policy: MultipleActivePolicy;
+  /** the caller's clock, ms (the daemon's is monotonic): the stop back-off is timed on it */
+  now: number;
 }
 
 /** What this node remembers between refreshes: the active nodes seen, and for how many refreshes in a row. */
 export interface MultipleActiveTrack {
   nodes: string[];
   count: number;
+  /** stops this node ordered while these same nodes were active */
+  stops: number;
+  /** what the back-off runs from (input.now): the last stop ordered, or later the last refresh that saw this instance still starting or stopping */
+  since: number;
 }
 
 export interface MultipleActiveVerdict {
@@ -61,6 +85,10 @@ export interface MultipleActiveVerdict {
   /** for this node's own instance */
   action: 'none' | 'stop';
   why: string;
+  /** on a stop and its back-off: the stops this node ordered for these same nodes (this one included) */
+  stops?: number;
+  /** a stop that did not end it: the next one is due in this many ms (about: it runs from the end of the last) */
+  nextStopInMs?: number;
   /** to pass back at the next refresh (undefined: not multiple-active) */
   track: MultipleActiveTrack | undefined;
 }
@@ -96,20 +124,42 @@ export function stopOnlyBy(input: Pick<MultipleActiveInput, 'self' | 'svc' | 'lo
   })?.[0];
 }
 
+function sameNodes(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
 /** One refresh of this node: is the service multiple-active, and what does this node do with its instance. */
 export function multipleActive(input: MultipleActiveInput, prev: MultipleActiveTrack | undefined): MultipleActiveVerdict {
   const active = activeNodes(input);
   const busyHere = input.local.monitor === 'starting' || input.local.monitor === 'stopping';
   const by = input.policy === 'stop_only' && isActive(input.local) ? stopOnlyBy(input) : undefined;
+  if (active.length < 2 && !by) return { active, confirmed: false, action: 'none', why: 'active on one node at most', track: undefined };
+  const same = prev !== undefined && sameNodes(prev.nodes, active);
+  const stops = same ? prev.stops : 0;
+  // the delay runs from the end of the last stop: a refresh that sees it still under way pushes it
+  const since = !same ? input.now : busyHere && stops > 0 ? input.now : prev.since;
+  const nodesAt = (count: number) => ({ nodes: active, count });
+  /** the verdict's stop, unless a stop of these same nodes already ordered here is still in its back-off */
+  const stopOr = (confirmed: boolean, count: number, stopWhy: string, waitWhy: string, keep?: string): MultipleActiveVerdict => {
+    const k = keep ? { keep } : {};
+    if (stops > 0) {
+      const delay = stopBackOffMs(stops);
+      const left = since + delay - input.now;
+      // (left > delay: the clock went back; the stop is the safe side)
+      if (busyHere || (left > 0 && left <= delay)) return { active, confirmed, ...k, action: 'none', why: backOffWhy(waitWhy, stops, delay), stops, nextStopInMs: busyHere ? delay : left, track: { ...nodesAt(count), stops, since } };
+    }
+    if (busyHere) return { active, confirmed, ...k, action: 'none', why: waitWhy, track: { ...nodesAt(count), stops, since } };
+    return { active, confirmed, ...k, action: 'stop', why: stopWhy, stops: stops + 1, track: { ...nodesAt(count), stops: stops + 1, since: input.now } };
+  };
   if (by && active.length < 2) {
-    const stop = !busyHere && !input.nodeFrozen && !input.local.frozen && input.local.orchestrate !== 'no';
     const why = `multiple_active = stop_only: ${by} stopped it as multiple-active with this node`;
-    return { active, confirmed: true, action: stop ? 'stop' : 'none', why: stop ? `${why}, stopping it here too` : `${why}; ${busyHere ? `${input.local.monitor} here` : 'frozen or orchestrate = no here: alarm only'}`, track: { nodes: active, count: CONFIRM_REFRESHES } };
+    if (!busyHere && (input.nodeFrozen || input.local.frozen || input.local.orchestrate === 'no')) {
+      return { active, confirmed: true, action: 'none', why: `${why}; frozen or orchestrate = no here: alarm only`, track: { ...nodesAt(CONFIRM_REFRESHES), stops, since } };
+    }
+    return stopOr(true, CONFIRM_REFRESHES, `${why}, stopping it here too`, busyHere ? `${why}; ${input.local.monitor} here` : why);
   }
-  if (active.length < 2) return { active, confirmed: false, action: 'none', why: 'active on one node at most', track: undefined };
-  const same = prev !== undefined && prev.nodes.length === active.length && prev.nodes.every((n, i) => n === active[i]);
   const count = busyHere ? (same ? prev.count : 0) : same ? prev.count + 1 : 1;
-  const track = { nodes: active, count };
+  const track = { ...nodesAt(count), stops, since };
   // a peer's stop_only stop naming this node is that peer's confirmation, for every node it saw
   const confirmed = count >= CONFIRM_REFRESHES || by !== undefined;
   const none = (why: string, keep?: string): MultipleActiveVerdict => ({ active, confirmed, action: 'none', why, track, ...(keep ? { keep } : {}) });
@@ -119,8 +169,13 @@ export function multipleActive(input: MultipleActiveInput, prev: MultipleActiveT
   if (input.local.orchestrate === 'no') return none('orchestrate = no: alarm only');
   if (input.policy === 'block') return none('multiple_active = block: alarm only');
   const here = active.includes(input.self);
-  if (input.policy === 'stop_only') return here && !busyHere ? { active, confirmed, action: 'stop', why: 'multiple_active = stop_only: stopping it everywhere', track } : none('multiple_active = stop_only');
+  if (input.policy === 'stop_only') return here ? stopOr(confirmed, count, 'multiple_active = stop_only: stopping it everywhere', 'multiple_active = stop_only') : none('multiple_active = stop_only');
   const keep = active.find((n) => !failedOn(input, n)) ?? active[0]!;
-  if (!here || keep === input.self || busyHere) return none(`multiple_active = stop_start: ${keep} keeps it`, keep);
-  return { active, confirmed, keep, action: 'stop', why: `multiple_active = stop_start: ${keep} keeps it, stopping it here`, track };
+  if (!here || keep === input.self) return none(`multiple_active = stop_start: ${keep} keeps it`, keep);
+  return stopOr(confirmed, count, `multiple_active = stop_start: ${keep} keeps it, stopping it here`, `multiple_active = stop_start: ${keep} keeps it`, keep);
+}
+
+/** Stable from one refresh to the next until the next stop (the watch logs when it changes). */
+function backOffWhy(base: string, stops: number, delay: number): string {
+  return `${base}; stopped here ${stops} time${stops > 1 ? 's' : ''}, still active: next stop ${delay / 1000} s after the last one ended`;
 }

@@ -307,10 +307,12 @@ export class Daemon {
     if (this.stopped || !this.hb) return;
     const peers = this.peerInfo();
     const nodeFrozen = this.nodeFrozen;
+    // monotonic: the back-off of a repeated stop must not stretch or vanish with a wall-clock step
+    const now = performance.now();
     for (const [name, local] of this.local) {
       if (local.nodes.length < 2) continue;
       const policy = this.multipleActiveOf.get(name) ?? 'stop_start';
-      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen, peers, policy });
+      const v = this.multiActive.refresh({ self: this.opts.nodename, svc: name, local, nodeFrozen, peers, policy, now });
       // stop_only leaves it stopped, as an operator's stop would (the orchestrator starts it nowhere)
       const inst = this.instance(name);
       if (v.action === 'stop' && !inst.busy) void inst.run('stop', (s) => s.stop(policy === 'stop_only' ? { operator: true, multipleActive: v.active } : {}), v.why);

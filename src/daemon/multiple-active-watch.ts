@@ -1,7 +1,9 @@
 // Multiple-active, refresh by refresh: the pure verdict (src/cluster/multiple-active.ts) with
 // what it needs remembered between refreshes, and its events: `service.multiple-active`
 // (error) when the set of nodes, the confirmation or the verdict changes, then
-// `service.multiple-active-ended` when it is active on one node at most again.
+// `service.multiple-active-ended` when it is active on one node at most again. A stop of ours
+// that did not end it is one such event (`stops`, `nextStopInMs`: the verdict's back-off, whose
+// `why` stays the same until the next stop), not one per refresh.
 import { multipleActive, type MultipleActiveInput, type MultipleActiveTrack, type MultipleActiveVerdict } from '../cluster/multiple-active.js';
 import { EVENT } from '../events.js';
 import type { Logger } from '../log.js';
@@ -24,7 +26,7 @@ export class MultipleActiveWatch {
       if (key) {
         this.reported.set(svc, key);
         this.log.error(
-          { event: EVENT.multipleActive, svc, nodes: v.active, policy: input.policy, confirmed: v.confirmed, action: v.action, ...(v.keep ? { keep: v.keep } : {}), why: v.why },
+          { event: EVENT.multipleActive, svc, nodes: v.active, policy: input.policy, confirmed: v.confirmed, action: v.action, ...(v.keep ? { keep: v.keep } : {}), why: v.why, ...(v.stops ? { stops: v.stops } : {}), ...(v.nextStopInMs !== undefined ? { nextStopInMs: Math.round(v.nextStopInMs) } : {}) },
           `${svc}: multiple-active: up on ${v.active.join(', ')} (${v.why})`,
         );
       } else {
