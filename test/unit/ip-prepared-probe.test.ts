@@ -1,10 +1,11 @@
 // The prepared (rolling) duplicate-address probe: what its evidence proves (the rule), and that
 // no probe process survives a take, a cancel, its time to live or a reply.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { consumeProbe, foldLine, prepareProbe, preparedVerdict, replyIsDuplicate, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+import { consumeProbe, foldLine, lineBuffered, prepareProbe, preparedVerdict, replyIsDuplicate, runningProbes, takeProbe, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
 import { pidAlive as alive } from '../../src/util/pid-alive.js';
 
 const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
@@ -84,6 +85,28 @@ test.serial('cancel and time to live kill the probe', async (t) => {
   t.true(await until(() => !alive(pb)), 'timed out');
   t.is(takeProbe('eth9', '10.0.0.11'), undefined, 'a cancelled probe is not there to take');
   t.deepEqual(runningProbes(), []);
+});
+
+test.serial("arping's header is read when it is printed, not with the first probe's line (stdout line-buffered)", async (t) => {
+  t.true(fs.existsSync('/usr/bin/stdbuf'), 'coreutils stdbuf is part of every Debian host');
+  t.deepEqual(lineBuffered(['arping', '-i', 'eth0']), ['/usr/bin/stdbuf', '-oL', 'arping', '-i', 'eth0']);
+  // a stdio program that block-buffers a pipe, as arping does: sed echoing a FIFO the test
+  // writes to. Without the line buffering its header stays in sed's buffer until EOF.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-prep-'));
+  const fifo = path.join(dir, 'lines');
+  execFileSync('mkfifo', [fifo]);
+  const writer = fs.openSync(fifo, 'r+'); // (read-write: never blocks on a FIFO)
+  const file = path.join(dir, 'arping');
+  fs.writeFileSync(file, `#!/bin/sh\nexec sed '' ${fifo}\n`, { mode: 0o755 });
+  const { probe, cancel } = prepareProbe('eth9', '10.0.0.16', 10_000, file);
+  t.teardown(() => {
+    cancel();
+    fs.closeSync(writer);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  fs.writeSync(writer, 'ARPING 10.0.0.16\n');
+  t.true(await until(() => probe.evidence.since !== undefined, 4_000), 'the header is read while arping (sed here) still runs');
+  t.false(probe.evidence.ended);
 });
 
 /** a stand-in for arping in handover mode: replies every 15 ms while `owner` exists, Timeout lines after */
