@@ -49,6 +49,7 @@ import type { RefreshKind } from './refresh-schedule.js';
 import { StartPreparer } from './start-prepare.js';
 import { HandoverGates } from './handover-gate.js';
 import { activeIntent } from '../cluster/intents.js';
+import { handoversNow } from '../cluster/handover.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -158,7 +159,7 @@ export class Daemon {
     // a preparation lives until the start that follows the peer's timeout has had its chance
     const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
     this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl, o) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl, o), ttlMs: prepareTtl, handoverTtlMs: Math.max(prepareTtl, 30_000) });
-    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from }, `${svc}: ${group} released by ${from.join(', ')}`));
+    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from, via) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from, via }, `${svc}: ${group} released by ${from.join(', ')} (read from its ${via === 'beat' ? 'beat' : 'state'})`));
     this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
       if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);
@@ -173,6 +174,8 @@ export class Daemon {
       this.gates?.peerChanged(peer);
       this.kick();
     });
+    // the owner's beat carried a release: the gate reads it now, its pull comes later
+    this.hb.on('handover', (peer) => this.gates?.peerChanged(peer));
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
     this.drainer = new Drainer({
       self: nodename, log: this.log, services: () => Object.fromEntries(this.local), peers: () => this.peerInfo(), fence: () => this.fencing.snapshot(),
@@ -291,7 +294,11 @@ export class Daemon {
     const urgent = this.publishPending;
     this.publishPending = undefined;
     if (urgent === undefined) return;
-    this.hb?.publish(this.published.changes({ facts: this.facts(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
+    // the releases of the relocations handed over now ride in the beat too (src/statechan/facts.ts):
+    // read from the services at the flush, so an urgent release goes out in the beat it triggers
+    const handovers = handoversNow(this.local);
+    const facts = { ...this.facts(), ...(handovers ? { handovers } : {}) };
+    this.hb?.publish(this.published.changes({ facts, services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
   private async tick(): Promise<void> {

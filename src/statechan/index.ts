@@ -16,7 +16,7 @@ import { startHeartbeats } from '../heartbeat/index.js';
 import { newIncarnation } from '../heartbeat/envelope.js';
 import { deriveChannelKeys } from './crypto.js';
 import type { BeatFacts, StateChanges } from './facts.js';
-import { assemble, isBeatFacts } from './facts.js';
+import { assemble, readBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
 import type { ChanLog, RequestHandler, Timeouts } from './server.js';
@@ -113,11 +113,15 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
       this.emit('route', peer, hb, addr);
     });
     this.hb.on('payload', (peer, payload) => {
-      if (isBeatFacts(payload)) {
+      const facts = readBeatFacts(payload);
+      if (facts) {
         this.whole.delete(peer);
-        this.facts.set(peer, payload);
-        this.pullers.get(peer)?.announce(payload.sc);
+        const before = this.facts.get(peer);
+        this.facts.set(peer, facts);
+        this.pullers.get(peer)?.announce(facts.sc);
         this.refresh(peer);
+        // a relocation's release in the beat: read now, not after the pull it announces
+        if (facts.ho && (before?.sc.inc !== facts.sc.inc || JSON.stringify(before.ho) !== JSON.stringify(facts.ho))) this.emit('handover', peer);
       } else {
         // a peer of an earlier version: the whole state rides in its beats
         this.facts.delete(peer);
@@ -165,7 +169,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     const p = this.pullers.get(peer);
     if (!f || !p) return;
     const was = this.assembled.get(peer)?.complete;
-    const s = assemble(f, p.replica.values, p.synced);
+    const s = assemble(f, p.replica.values, p.synced, p.replica.inc);
     this.assembled.set(peer, s);
     if (was !== s.complete) this.opts.log?.debug({ event: s.complete ? 'statechan_synced' : 'statechan_behind', peer, gen: f.sc.gen, items: f.sc.n }, `state of ${peer} ${s.complete ? 'in sync' : 'behind its beats'}`);
     const pending = this.notice.get(peer);

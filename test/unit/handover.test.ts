@@ -4,8 +4,8 @@
 // announced the address removed.
 import test from 'ava';
 import { decide, type DecisionInput, type PeerInfo } from '../../src/cluster/orchestrator.js';
-import { handingOver, releaseVerdict } from '../../src/cluster/handover.js';
-import type { HandoverProgress, Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
+import { beatReleaseVerdict, combinedReleaseVerdict, handingOver, releaseVerdict } from '../../src/cluster/handover.js';
+import type { BeatRelease, HandoverProgress, Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
 import { HandoverGates } from '../../src/daemon/handover-gate.js';
 import { HANDOVER_REPLY_GRACE_MS, foldLine, handoverVerdict, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
 import { silentLogger } from '../../src/log.js';
@@ -83,6 +83,78 @@ test('HandoverGates: opens in the payload handler, keeps the first instant, refu
   const w = gate2('fs');
   g2.end('web');
   await t.throwsAsync(w, { message: /over/ });
+});
+
+/**
+ * The owner n1 as the target sees it between its release beat and the pull that beat announced:
+ * its services as pulled before (incomplete), the beat's releases beside them.
+ */
+const beatPeer = (pulled: ServiceState | undefined, release: BeatRelease | undefined, o: { inc?: string; pulledInc?: string | undefined; state?: PeerInfo['state']; complete?: boolean } = {}): PeerInfo => ({
+  state: o.state ?? 'up',
+  payload: {
+    ...node(pulled ? { web: pulled } : {}), complete: o.complete ?? false,
+    ...(release ? { beat_handovers: { inc: o.inc ?? '7', pulledInc: 'pulledInc' in o ? o.pulledInc : '7', releases: { web: release } } } : {}),
+  },
+});
+
+test('combinedReleaseVerdict: a release read from the owner\'s beat opens before its state is pulled', (t) => {
+  const v = (p: PeerInfo, group = 'ip') => combinedReleaseVerdict(p, 'web', 'i1', group);
+  const pulled = stopping(progress({ released: ['app'] }));
+  t.is(releaseVerdict(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] }), 'web', 'i1', 'ip').state, 'wait', 'the pulled state alone: wait (not pulled yet)');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] })), { state: 'released', via: 'beat' }, 'released by the beat only');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] }, { complete: true })), { state: 'released', via: 'beat' }, 'a complete pulled state that is older than the beat');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs'] })).state, 'wait', 'an older beat, fewer groups: says less, never more');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app'] }), 'all').state, 'wait', "'all' needs the whole stop");
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app'], d: 1 }), 'all'), { state: 'released', via: 'beat' }, 'the whole stop done');
+  t.is(v(beatPeer(pulled, { i: 'i0', r: ['app', 'fs', 'ip'] })).state, 'wait', 'a beat for another intent is ignored');
+  t.is(v(beatPeer(stopping(progress({ intent: 'i0' })), { i: 'i1', r: ['ip'] })).state, 'wait', 'the pulled state shows another handover: the beat is not taken');
+  t.is(v(beatPeer(svc({ avail: 'up' }), { i: 'i1', r: ['ip'] })).state, 'wait', 'the pulled state shows no handover of this intent (incomplete): not taken');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { inc: '8', pulledInc: '7' })).state, 'wait', "another incarnation's beat (a restarted owner): not taken until its state is pulled");
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { pulledInc: undefined })).state, 'wait', 'nothing pulled of it: not taken');
+  // refusals
+  const held = v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'fs');
+  t.is(held.state, 'refused', 'held in the beat refuses, as in the pulled state');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'all').state, 'refused');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'ip'), { state: 'released', via: 'beat' }, 'the other groups are released');
+  for (const state of ['down', 'left', 'unknown'] as const) {
+    t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'], d: 1 }, { state, complete: true })).state, 'refused', `a ${state} owner refuses even if its beat said released`);
+    t.is(beatReleaseVerdict(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { state }), 'web', 'i1', 'ip'), undefined);
+  }
+  t.is(v(beatPeer(svc({ monitor: 'stop failed', avail: 'up' }), { i: 'i1', r: ['app', 'fs', 'ip'] }, { complete: true })).state, 'refused', 'a failed stop (pulled) refuses whatever the beat said');
+  t.is(v(beatPeer(svc({ avail: 'up' }), { i: 'i1', r: ['ip'] }, { complete: true })).state, 'refused', 'runs it otherwise (pulled): refused');
+  t.deepEqual(v(beatPeer(stopping(progress({ released: ['app', 'fs', 'ip'] })), undefined, { complete: true })), { state: 'released' }, 'the pulled state alone, as before (no via)');
+  t.is(v(beatPeer(pulled, undefined)).state, 'wait', 'no beat releases: wait for the pull');
+});
+
+test('HandoverGates: opens on a release read from the owner\'s beat, at that read, via beat', async (t) => {
+  let peers: Record<string, PeerInfo> = { n1: beatPeer(stopping(progress()), undefined, { complete: true }) };
+  const opened: string[] = [];
+  const g = new HandoverGates(() => peers, (svcName, group, from, via) => opened.push(`${svcName} ${group} ${from.join(',')} ${via}`));
+  const gate = g.begin('web', ['n1'], 'i1');
+  let ipAt: number | undefined;
+  const ip = gate('ip').then((at) => (ipAt = at));
+  const fs = gate('fs');
+  // the release beat: a new generation announced (the state incomplete), the releases beside it
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs'] }) };
+  const before = performance.now();
+  g.peerChanged('n1');
+  t.true((await fs) >= before, 'never before the read');
+  await new Promise((r) => setTimeout(r, 5));
+  t.is(ipAt, undefined, 'ip not released yet');
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs', 'ip'] }) };
+  const read = performance.now();
+  g.peerChanged('n1');
+  await ip;
+  t.true(ipAt! >= read);
+  // the pull lands later: the instant stays the beat's
+  peers = { n1: up({ web: stopping(progress({ released: ['app', 'fs', 'ip'] })) }) };
+  g.peerChanged('n1');
+  t.is(await gate('ip'), ipAt!);
+  t.deepEqual(opened, ['web fs n1 beat', 'web ip n1 beat']);
+  // the owner lost before its whole stop: refused, whatever its beat said
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs', 'ip'], d: 1 }, { state: 'down' }) };
+  await t.throwsAsync(gate('disk'), { message: /down/ });
+  g.end('web');
 });
 
 const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
