@@ -15,8 +15,8 @@ import type { HbSnapshot, HeartbeatEvents, Heartbeats, JsonValue, PeerView, Star
 import { startHeartbeats } from '../heartbeat/index.js';
 import { newIncarnation } from '../heartbeat/envelope.js';
 import { deriveChannelKeys } from './crypto.js';
-import type { BeatFacts, StateChanges } from './facts.js';
-import { assemble, readBeatFacts } from './facts.js';
+import type { BeatFacts, FactsSource, StateChanges } from './facts.js';
+import { assemble, beatFacts, readBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
 import type { ChanLog, RequestHandler, Timeouts } from './server.js';
@@ -46,6 +46,11 @@ export type { StateChanStats, StateChanges };
 export interface ClusterState extends Heartbeats {
   /** Publish a change list (src/statechan/facts.ts StateChanges) on top of what was published before. */
   publish(changes: StateChanges, urgent?: boolean): void;
+  /**
+   * Publish new beat facts only, the items as last published (same channel mark): cheap
+   * whatever the number of services, for a fact that must leave now (a handover's release).
+   */
+  publishFacts(facts: FactsSource, urgent?: boolean): void;
   statechan(): StateChanStats;
   /** answer a request type of 0x20-0x2f (even) from peers */
   serve(type: number, h: RequestHandler): void;
@@ -203,6 +208,10 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
 
   publish(changes: StateChanges, urgent = false): void {
     this.hb.setPayload(publishChanges(this.store, changes) as unknown as JsonValue, urgent);
+  }
+
+  publishFacts(facts: FactsSource, urgent = false): void {
+    this.hb.setPayload(beatFacts(facts, this.store.mark) as unknown as JsonValue, urgent);
   }
 
   /** the heartbeats' snapshot plus the channel's counters (svcmon json shows them) */

@@ -7,7 +7,7 @@ import { decide, type DecisionInput, type PeerInfo } from '../../src/cluster/orc
 import { beatReleaseVerdict, combinedReleaseVerdict, handingOver, releaseVerdict } from '../../src/cluster/handover.js';
 import type { BeatRelease, HandoverProgress, Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
 import { HandoverGates } from '../../src/daemon/handover-gate.js';
-import { HANDOVER_REPLY_GRACE_MS, foldLine, handoverVerdict, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+import { HANDOVER_REPLY_GRACE_MS, foldLine, foldOutput, handoverVerdict, type PendingOutput, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
 import { silentLogger } from '../../src/log.js';
 import { startResources, stopResources } from '../../src/service/actions.js';
 import type { ServiceResource } from '../../src/service/resources.js';
@@ -185,6 +185,33 @@ test("foldLine, handover mode: replies are timed, not final; the exit statistics
   foldLine(e, '9 packets transmitted, 3 packets received,  66% unanswered (0 extra)', 50, true);
   t.is(e.lastReplyAt, 30);
   t.false(e.replied);
+});
+
+test("foldOutput: a reply is timed when arping flushes its text, not when its newline comes with the next line", (t) => {
+  const pending = (): PendingOutput => ({ buf: '', timed: false });
+  const e = ev({});
+  const p = pending();
+  foldOutput(e, p, 'ARPING 10.0.0.9 from 0.0.0.0 eth0\n', 10, true);
+  t.is(e.since, 10);
+  foldOutput(e, p, '42 bytes from be:7b:82:0f:bb:98 (10.0.0.9): index=0 time=15.869 usec', 30, true);
+  t.is(e.lastReplyAt, 30, 'the owner\'s reply placed when it was read');
+  foldOutput(e, p, '\nTimeout\n', 45, true);
+  t.is(e.lastReplyAt, 30, 'its newline, one interval later: not timed again');
+  t.is(e.lastActivity, 45);
+  foldOutput(e, p, '42 bytes from x (10.0.0.9): index=1', 60, true);
+  foldOutput(e, p, '\n42 bytes from x (10.0.0.9): index=2', 75, true);
+  t.is(e.lastReplyAt, 75, 'replies in a row: each at its text');
+  foldOutput(e, p, '\nTimeout\n', 90, true);
+  t.is(e.lastReplyAt, 75);
+  const q = ev({});
+  const pq = pending();
+  foldOutput(q, pq, '42 bytes fr', 5, true);
+  t.is(q.lastReplyAt, undefined, 'a text cut in two: not a reply yet');
+  foldOutput(q, pq, 'om x (10.0.0.9): index=0', 7, true);
+  t.is(q.lastReplyAt, 7);
+  const s = ev({});
+  foldOutput(s, pending(), 'ARPING 10.0.0.9\n42 bytes from x (10.0.0.9): index=0', 5);
+  t.true(s.replied, 'a suspect probe: a duplicate at once');
 });
 
 function fake(rid: string, kind: ResourceKind, calls: string[], opts: { awaits?: boolean; stopFails?: boolean } = {}): ServiceResource {
