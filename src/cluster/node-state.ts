@@ -61,6 +61,30 @@ export interface HandoverProgress {
   held?: string[];
 }
 
+/**
+ * A relocation's release as the owner's beat carries it (src/statechan/facts.ts `ho`): its
+ * HandoverProgress, compact (i: intent id, r: released groups, d: 1 once the whole stop is
+ * done, h: held groups), so the target reads it with the beat, not a state-channel pull later.
+ */
+export interface BeatRelease {
+  i: string;
+  r: string[];
+  d?: 1;
+  h?: string[];
+}
+
+/**
+ * What a peer's latest beat said of the handovers it runs, as the reader assembled it (never
+ * published): the releases, the incarnation of the beat (its channel mark's `inc`) and that of
+ * the services pulled beside it (undefined: none pulled yet). src/cluster/handover.ts takes a
+ * beat's release only when the two are the same process.
+ */
+export interface BeatHandovers {
+  inc: string;
+  pulledInc: string | undefined;
+  releases: Record<string, BeatRelease>;
+}
+
 /** A data copy on a node. Its age is now − asOf (an epoch, so the state does not change every refresh). */
 export interface DataCopyInfo {
   /** the copy is the truth: the service ran here last, or a final sync came after the owner stopped */
@@ -147,6 +171,8 @@ export interface NodeState {
    * "not running" from an incomplete state. Absent: the whole state came in the beat.
    */
   complete?: boolean;
+  /** as seen by a peer: the handover releases its latest beat carried (normally absent) */
+  beat_handovers?: BeatHandovers;
 }
 
 export function isNodeState(x: unknown): x is NodeState {

@@ -49,6 +49,7 @@ import type { RefreshKind } from './refresh-schedule.js';
 import { StartPreparer } from './start-prepare.js';
 import { HandoverGates } from './handover-gate.js';
 import { activeIntent } from '../cluster/intents.js';
+import { handoversNow } from '../cluster/handover.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -158,7 +159,7 @@ export class Daemon {
     // a preparation lives until the start that follows the peer's timeout has had its chance
     const prepareTtl = Math.max(...this.cluster.heartbeats.map((h) => h.timeout), 0) + 5_000;
     this.preparer = new StartPreparer({ log: this.log, wouldTakeOver: (p) => this.wouldTakeOver(p), prepare: (svc, ttl, o) => (this.reads.service(svc) ?? Service.open(paths, svc, nodename)).prepareStart(ttl, o), ttlMs: prepareTtl, handoverTtlMs: Math.max(prepareTtl, 30_000) });
-    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from }, `${svc}: ${group} released by ${from.join(', ')}`));
+    this.gates = new HandoverGates(() => this.peerInfo(), (svc, group, from, via) => this.log.info({ event: EVENT.handoverRelease, svc, side: 'target', group, from, via }, `${svc}: ${group} released by ${from.join(', ')} (read from its ${via === 'beat' ? 'beat' : 'state'})`));
     this.hb.on('suspect', (peer, on) => this.preparer?.suspect(peer, on));
     this.hb.on('peer', (peer, state, prev) => {
       if (state === 'up' || state === 'left') this.preparer?.cancelPeer(peer, `the peer is ${state}`);
@@ -173,6 +174,8 @@ export class Daemon {
       this.gates?.peerChanged(peer);
       this.kick();
     });
+    // the owner's beat carried a release: the gate reads it now, its pull comes later
+    this.hb.on('handover', (peer) => this.gates?.peerChanged(peer));
     this.hb.on('error', (e) => void this.heartbeatsLost(e));
     this.drainer = new Drainer({
       self: nodename, log: this.log, services: () => Object.fromEntries(this.local), peers: () => this.peerInfo(), fence: () => this.fencing.snapshot(),
@@ -287,11 +290,30 @@ export class Daemon {
     if (was === undefined) setImmediate(() => this.flushPublish());
   }
 
+  /**
+   * A handover's release: in a beat at once, the facts only (src/statechan/facts.ts `ho`),
+   * and the state as any urgent publish. Not left to the coalesced publish alone: that runs
+   * after what the stop does next on this thread (the status read closing the action spawns
+   * its checks: ~20 ms under load, measured); nor a whole publish here: its comparison of
+   * every service, once per group of every service handed over (a drain), would be the cost
+   * the coalescing exists to avoid.
+   */
+  private publishRelease(): void {
+    this.publish(true);
+    if (this.stopped || !this.hb) return;
+    const handovers = handoversNow(this.local);
+    if (handovers) this.hb.publishFacts({ ...this.facts(), handovers }, true);
+  }
+
   private flushPublish(): void {
     const urgent = this.publishPending;
     this.publishPending = undefined;
     if (urgent === undefined) return;
-    this.hb?.publish(this.published.changes({ facts: this.facts(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
+    // the releases of the relocations handed over now ride in the beat too (src/statechan/facts.ts):
+    // read from the services at the flush, so an urgent release goes out in the beat it triggers
+    const handovers = handoversNow(this.local);
+    const facts = { ...this.facts(), ...(handovers ? { handovers } : {}) };
+    this.hb?.publish(this.published.changes({ facts, services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
   private async tick(): Promise<void> {
@@ -578,7 +600,7 @@ export class Daemon {
     const report = await s.stop({
       releaseNotice: (group) => {
         progress.released.push(group);
-        this.publish(true);
+        this.publishRelease();
         this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group, to: intent.target }, `${s.svcname}: ${group} released to ${intent.target}`);
       },
     });
@@ -587,7 +609,7 @@ export class Daemon {
       const held = [...new Set(report.outcomes.filter((o) => !o.ok).map((o) => s.resources.find((r) => r.rid === o.rid)?.kind ?? 'all'))];
       if (held.length) progress.held = held;
       progress.done = true;
-      this.publish(true);
+      this.publishRelease();
       this.log.info({ event: EVENT.handoverRelease, svc: s.svcname, side: 'owner', group: 'all', to: intent.target }, `${s.svcname}: all released to ${intent.target}`);
     }
     return report;

@@ -1,11 +1,12 @@
 // The target's side of a relocation as a handover (src/cluster/handover.ts): the release gate
-// its start's resources wait on. Fed by the daemon on every peer payload and peer state
-// change, so a gate opens in the very handler that reads the owner's announce (no tick, no
-// poll); the instant it opened is that read (performance.now()), which the ip driver's prepared
-// probe counts its evidence from. An instant first seen is kept, so a resource that asks later
-// gets the same (earlier) instant — never one before the read.
+// its start's resources wait on. Fed by the daemon on every peer payload, every beat that
+// carries new releases, and every peer state change, so a gate opens in the very handler that
+// reads the owner's announce, from its beat or its pulled state (combinedReleaseVerdict; no
+// tick, no poll); the instant it opened is that read (performance.now()), which the ip
+// driver's prepared probe counts its evidence from. An instant first seen is kept, so a
+// resource that asks later gets the same (earlier) instant — never one before the read.
 import { performance } from 'node:perf_hooks';
-import { releaseVerdict } from '../cluster/handover.js';
+import { combinedReleaseVerdict } from '../cluster/handover.js';
 import type { PeerInfo } from '../cluster/takeover.js';
 import type { ReleaseGate } from '../service/actions.js';
 
@@ -28,8 +29,8 @@ export class HandoverGates {
 
   constructor(
     private readonly peers: () => Record<string, PeerInfo>,
-    /** a group seen released (first time), for the log */
-    private readonly opened: (svc: string, group: string, owners: string[]) => void = () => undefined,
+    /** a group seen released (first time), for the log; via: 'beat' when read from an owner's beat before its pulled state */
+    private readonly opened: (svc: string, group: string, owners: string[], via: 'beat' | 'state') => void = () => undefined,
   ) {}
 
   /** The gate of a start of svc handed over by `owners` under `intent`; end() it after the action. */
@@ -67,7 +68,7 @@ export class HandoverGates {
   private settle(svc: string, h: Handover, peers: Record<string, PeerInfo>): void {
     const now = performance.now();
     for (const w of h.waiters) {
-      const vs = h.owners.map((o) => releaseVerdict(peers[o], svc, h.intent, w.group));
+      const vs = h.owners.map((o) => combinedReleaseVerdict(peers[o], svc, h.intent, w.group));
       const refused = vs.find((v) => v.state === 'refused');
       if (refused?.state === 'refused') {
         h.waiters.delete(w);
@@ -76,7 +77,7 @@ export class HandoverGates {
         h.waiters.delete(w);
         if (!h.seen.has(w.group)) {
           h.seen.set(w.group, now);
-          this.opened(svc, w.group, h.owners);
+          this.opened(svc, w.group, h.owners, vs.some((v) => v.state === 'released' && v.via === 'beat') ? 'beat' : 'state');
         }
         w.resolve(h.seen.get(w.group)!);
       }

@@ -23,6 +23,11 @@ export interface HeartbeatEvents {
   suspect: [peer: string, suspect: boolean];
   /** a peer published a new state */
   payload: [peer: string, payload: unknown];
+  /**
+   * (the state layer, src/statechan, only) a peer's beat carried new handover releases: its
+   * state in peers() has them (beat_handovers) though its services may still be pulling
+   */
+  handover: [peer: string];
   /** network heartbeat `hb` hears `peer` from `addr` (first time, or the address changed) */
   route: [peer: string, hb: string, addr: string];
   /** the worker died: heartbeats are no longer sent */

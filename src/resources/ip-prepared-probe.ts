@@ -123,11 +123,41 @@ export function foldLine(e: ProbeEvidence, line: string, at: number, handover = 
   if (m && Number(m[2]) > 0) e.replied = true;
 }
 
+/** arping's output between two reads: the text after the last newline, and whether its reply was already folded */
+export interface PendingOutput {
+  buf: string;
+  timed: boolean;
+}
+
+/**
+ * Fold a chunk of arping's output read at `at`: its complete lines, and a reply still without
+ * its newline. Habets' arping (2.23, the reply printer) prints a reply's text and flushes it at
+ * once, but its newline only goes out with the next flush: the next reply, or the next probe's
+ * `Timeout`, one interval (15 ms) later. A reply is timed when its text comes, so the owner's
+ * last reply is placed when it was read, not one interval after; its line, once complete, is
+ * not folded again. (In a handover the announce is read ~2 ms after the owner removed the
+ * address since it rides in the beat; an interval late, the owner's last reply came after the
+ * grace and cost a new probe.)
+ */
+export function foldOutput(e: ProbeEvidence, p: PendingOutput, chunk: string, at: number, handover = false): void {
+  p.buf += chunk;
+  let i;
+  while ((i = p.buf.indexOf('\n')) >= 0) {
+    if (p.timed) p.timed = false;
+    else foldLine(e, p.buf.slice(0, i), at, handover);
+    p.buf = p.buf.slice(i + 1);
+  }
+  if (!p.timed && REPLY_LINE.test(p.buf)) {
+    foldLine(e, p.buf, at, handover);
+    p.timed = true;
+  }
+}
+
 export class RollingProbe {
   readonly evidence: ProbeEvidence = { since: undefined, lastActivity: undefined, replied: false, ended: false };
   private readonly child: ChildProcess;
   private ttl: NodeJS.Timeout;
-  private buf = '';
+  private readonly out: PendingOutput = { buf: '', timed: false };
   private readonly waiters = new Set<() => void>();
   readonly startedAt = performance.now();
 
@@ -147,12 +177,7 @@ export class RollingProbe {
     this.child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => {
-      this.buf += d;
-      let i;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        foldLine(this.evidence, this.buf.slice(0, i), performance.now(), this.handover);
-        this.buf = this.buf.slice(i + 1);
-      }
+      foldOutput(this.evidence, this.out, d, performance.now(), this.handover);
       this.notify();
     });
     // an error is printed before any probe: the probe cannot be trusted

@@ -15,8 +15,8 @@ import type { HbSnapshot, HeartbeatEvents, Heartbeats, JsonValue, PeerView, Star
 import { startHeartbeats } from '../heartbeat/index.js';
 import { newIncarnation } from '../heartbeat/envelope.js';
 import { deriveChannelKeys } from './crypto.js';
-import type { BeatFacts, StateChanges } from './facts.js';
-import { assemble, isBeatFacts } from './facts.js';
+import type { BeatFacts, FactsSource, StateChanges } from './facts.js';
+import { assemble, beatFacts, readBeatFacts } from './facts.js';
 import type { Route } from './puller.js';
 import { Puller } from './puller.js';
 import type { ChanLog, RequestHandler, Timeouts } from './server.js';
@@ -46,6 +46,11 @@ export type { StateChanStats, StateChanges };
 export interface ClusterState extends Heartbeats {
   /** Publish a change list (src/statechan/facts.ts StateChanges) on top of what was published before. */
   publish(changes: StateChanges, urgent?: boolean): void;
+  /**
+   * Publish new beat facts only, the items as last published (same channel mark): cheap
+   * whatever the number of services, for a fact that must leave now (a handover's release).
+   */
+  publishFacts(facts: FactsSource, urgent?: boolean): void;
   statechan(): StateChanStats;
   /** answer a request type of 0x20-0x2f (even) from peers */
   serve(type: number, h: RequestHandler): void;
@@ -113,11 +118,15 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
       this.emit('route', peer, hb, addr);
     });
     this.hb.on('payload', (peer, payload) => {
-      if (isBeatFacts(payload)) {
+      const facts = readBeatFacts(payload);
+      if (facts) {
         this.whole.delete(peer);
-        this.facts.set(peer, payload);
-        this.pullers.get(peer)?.announce(payload.sc);
+        const before = this.facts.get(peer);
+        this.facts.set(peer, facts);
+        this.pullers.get(peer)?.announce(facts.sc);
         this.refresh(peer);
+        // a relocation's release in the beat: read now, not after the pull it announces
+        if (facts.ho && (before?.sc.inc !== facts.sc.inc || JSON.stringify(before.ho) !== JSON.stringify(facts.ho))) this.emit('handover', peer);
       } else {
         // a peer of an earlier version: the whole state rides in its beats
         this.facts.delete(peer);
@@ -165,7 +174,7 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
     const p = this.pullers.get(peer);
     if (!f || !p) return;
     const was = this.assembled.get(peer)?.complete;
-    const s = assemble(f, p.replica.values, p.synced);
+    const s = assemble(f, p.replica.values, p.synced, p.replica.inc);
     this.assembled.set(peer, s);
     if (was !== s.complete) this.opts.log?.debug({ event: s.complete ? 'statechan_synced' : 'statechan_behind', peer, gen: f.sc.gen, items: f.sc.n }, `state of ${peer} ${s.complete ? 'in sync' : 'behind its beats'}`);
     const pending = this.notice.get(peer);
@@ -199,6 +208,10 @@ class ClusterStateHandle extends EventEmitter<HeartbeatEvents> implements Cluste
 
   publish(changes: StateChanges, urgent = false): void {
     this.hb.setPayload(publishChanges(this.store, changes) as unknown as JsonValue, urgent);
+  }
+
+  publishFacts(facts: FactsSource, urgent = false): void {
+    this.hb.setPayload(beatFacts(facts, this.store.mark) as unknown as JsonValue, urgent);
   }
 
   /** the heartbeats' snapshot plus the channel's counters (svcmon json shows them) */

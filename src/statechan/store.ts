@@ -6,6 +6,7 @@ import { itemHash, XorDigest } from './digest.js';
 import type { NodeState } from '../cluster/node-state.js';
 import type { BeatFacts, ChannelMark, Item, StateChanges } from './facts.js';
 import { beatFacts, changeItems, stateItems } from './facts.js';
+import { handoversNow } from '../cluster/handover.js';
 import type { StateChunk } from './protocol.js';
 import { CHUNK_BYTES } from './protocol.js';
 
@@ -104,8 +105,9 @@ export function publishChanges(store: StateStore, c: StateChanges): BeatFacts {
   return beatFacts(c.facts, store.mark);
 }
 
-/** Publish a node's whole state: its items into the store, and the facts for the beats. */
+/** Publish a node's whole state: its items into the store, and the facts for the beats (with the handovers it runs now). */
 export function publishState(store: StateStore, state: NodeState): BeatFacts {
   store.update(stateItems(state));
-  return beatFacts(state, store.mark);
+  const handovers = handoversNow(Object.entries(state.services));
+  return beatFacts(handovers ? { ...state, handovers } : state, store.mark);
 }

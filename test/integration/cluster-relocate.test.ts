@@ -61,10 +61,14 @@ test.serial('relocate there and back: the CLI waits and exits 0; refusals exit n
   const released = await daemonEvents(lab, 'n1', { event: 'handover.release', svc, side: 'owner' });
   const taken = await daemonEvents(lab, 'n2', { event: 'handover.release', svc, side: 'target' });
   t.true(taken.some((e) => e['group'] === 'ip') && taken.some((e) => e['group'] === 'fs'), 'n2 waited for the ip and fs releases');
+  // read from n1's beat (via beat: before its state was pulled) or its pulled state: either way
+  // after n1 said so
   for (const e of taken) {
     const first = released.filter((o) => o['group'] === e['group'] || o['group'] === 'all').map((o) => o.time).sort((a, b) => a - b)[0];
-    t.true(first !== undefined && first <= e.time, `${String(e['group'])} taken at ${e.time}, released by n1 at ${String(first)}`);
+    t.true(first !== undefined && first <= e.time, `${String(e['group'])} taken at ${e.time} (via ${String(e['via'])}), released by n1 at ${String(first)}`);
+    t.true(e['via'] === 'beat' || e['via'] === 'state', `how n2 read the release of ${String(e['group'])}: ${String(e['via'])}`);
   }
+  t.log(`n2 read the releases: ${taken.map((e) => `${String(e['group'])} via ${String(e['via'])} ${e.time - (released.find((o) => o['group'] === e['group'] || o['group'] === 'all')?.time ?? NaN)} ms after n1`).join(', ')}`);
   // ... and back, asked on the node that runs it
   const back = await cli(lab, 'n2', 'svcmgr', ['-s', svc, 'giveback', '--wait', '60', '--format', 'json'], 90_000);
   t.is(back.exitCode, 0, back.stderr);

@@ -4,10 +4,10 @@
 // announced the address removed.
 import test from 'ava';
 import { decide, type DecisionInput, type PeerInfo } from '../../src/cluster/orchestrator.js';
-import { handingOver, releaseVerdict } from '../../src/cluster/handover.js';
-import type { HandoverProgress, Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
+import { beatReleaseVerdict, combinedReleaseVerdict, handingOver, releaseVerdict } from '../../src/cluster/handover.js';
+import type { BeatRelease, HandoverProgress, Intent, NodeState, ServiceState } from '../../src/cluster/node-state.js';
 import { HandoverGates } from '../../src/daemon/handover-gate.js';
-import { HANDOVER_REPLY_GRACE_MS, foldLine, handoverVerdict, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
+import { HANDOVER_REPLY_GRACE_MS, foldLine, foldOutput, handoverVerdict, type PendingOutput, type ProbeEvidence } from '../../src/resources/ip-prepared-probe.js';
 import { silentLogger } from '../../src/log.js';
 import { startResources, stopResources } from '../../src/service/actions.js';
 import type { ServiceResource } from '../../src/service/resources.js';
@@ -85,6 +85,78 @@ test('HandoverGates: opens in the payload handler, keeps the first instant, refu
   await t.throwsAsync(w, { message: /over/ });
 });
 
+/**
+ * The owner n1 as the target sees it between its release beat and the pull that beat announced:
+ * its services as pulled before (incomplete), the beat's releases beside them.
+ */
+const beatPeer = (pulled: ServiceState | undefined, release: BeatRelease | undefined, o: { inc?: string; pulledInc?: string | undefined; state?: PeerInfo['state']; complete?: boolean } = {}): PeerInfo => ({
+  state: o.state ?? 'up',
+  payload: {
+    ...node(pulled ? { web: pulled } : {}), complete: o.complete ?? false,
+    ...(release ? { beat_handovers: { inc: o.inc ?? '7', pulledInc: 'pulledInc' in o ? o.pulledInc : '7', releases: { web: release } } } : {}),
+  },
+});
+
+test('combinedReleaseVerdict: a release read from the owner\'s beat opens before its state is pulled', (t) => {
+  const v = (p: PeerInfo, group = 'ip') => combinedReleaseVerdict(p, 'web', 'i1', group);
+  const pulled = stopping(progress({ released: ['app'] }));
+  t.is(releaseVerdict(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] }), 'web', 'i1', 'ip').state, 'wait', 'the pulled state alone: wait (not pulled yet)');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] })), { state: 'released', via: 'beat' }, 'released by the beat only');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'] }, { complete: true })), { state: 'released', via: 'beat' }, 'a complete pulled state that is older than the beat');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs'] })).state, 'wait', 'an older beat, fewer groups: says less, never more');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app'] }), 'all').state, 'wait', "'all' needs the whole stop");
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app'], d: 1 }), 'all'), { state: 'released', via: 'beat' }, 'the whole stop done');
+  t.is(v(beatPeer(pulled, { i: 'i0', r: ['app', 'fs', 'ip'] })).state, 'wait', 'a beat for another intent is ignored');
+  t.is(v(beatPeer(stopping(progress({ intent: 'i0' })), { i: 'i1', r: ['ip'] })).state, 'wait', 'the pulled state shows another handover: the beat is not taken');
+  t.is(v(beatPeer(svc({ avail: 'up' }), { i: 'i1', r: ['ip'] })).state, 'wait', 'the pulled state shows no handover of this intent (incomplete): not taken');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { inc: '8', pulledInc: '7' })).state, 'wait', "another incarnation's beat (a restarted owner): not taken until its state is pulled");
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { pulledInc: undefined })).state, 'wait', 'nothing pulled of it: not taken');
+  // refusals
+  const held = v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'fs');
+  t.is(held.state, 'refused', 'held in the beat refuses, as in the pulled state');
+  t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'all').state, 'refused');
+  t.deepEqual(v(beatPeer(pulled, { i: 'i1', r: ['app', 'ip'], d: 1, h: ['fs'] }), 'ip'), { state: 'released', via: 'beat' }, 'the other groups are released');
+  for (const state of ['down', 'left', 'unknown'] as const) {
+    t.is(v(beatPeer(pulled, { i: 'i1', r: ['app', 'fs', 'ip'], d: 1 }, { state, complete: true })).state, 'refused', `a ${state} owner refuses even if its beat said released`);
+    t.is(beatReleaseVerdict(beatPeer(pulled, { i: 'i1', r: ['ip'] }, { state }), 'web', 'i1', 'ip'), undefined);
+  }
+  t.is(v(beatPeer(svc({ monitor: 'stop failed', avail: 'up' }), { i: 'i1', r: ['app', 'fs', 'ip'] }, { complete: true })).state, 'refused', 'a failed stop (pulled) refuses whatever the beat said');
+  t.is(v(beatPeer(svc({ avail: 'up' }), { i: 'i1', r: ['ip'] }, { complete: true })).state, 'refused', 'runs it otherwise (pulled): refused');
+  t.deepEqual(v(beatPeer(stopping(progress({ released: ['app', 'fs', 'ip'] })), undefined, { complete: true })), { state: 'released' }, 'the pulled state alone, as before (no via)');
+  t.is(v(beatPeer(pulled, undefined)).state, 'wait', 'no beat releases: wait for the pull');
+});
+
+test('HandoverGates: opens on a release read from the owner\'s beat, at that read, via beat', async (t) => {
+  let peers: Record<string, PeerInfo> = { n1: beatPeer(stopping(progress()), undefined, { complete: true }) };
+  const opened: string[] = [];
+  const g = new HandoverGates(() => peers, (svcName, group, from, via) => opened.push(`${svcName} ${group} ${from.join(',')} ${via}`));
+  const gate = g.begin('web', ['n1'], 'i1');
+  let ipAt: number | undefined;
+  const ip = gate('ip').then((at) => (ipAt = at));
+  const fs = gate('fs');
+  // the release beat: a new generation announced (the state incomplete), the releases beside it
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs'] }) };
+  const before = performance.now();
+  g.peerChanged('n1');
+  t.true((await fs) >= before, 'never before the read');
+  await new Promise((r) => setTimeout(r, 5));
+  t.is(ipAt, undefined, 'ip not released yet');
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs', 'ip'] }) };
+  const read = performance.now();
+  g.peerChanged('n1');
+  await ip;
+  t.true(ipAt! >= read);
+  // the pull lands later: the instant stays the beat's
+  peers = { n1: up({ web: stopping(progress({ released: ['app', 'fs', 'ip'] })) }) };
+  g.peerChanged('n1');
+  t.is(await gate('ip'), ipAt!);
+  t.deepEqual(opened, ['web fs n1 beat', 'web ip n1 beat']);
+  // the owner lost before its whole stop: refused, whatever its beat said
+  peers = { n1: beatPeer(stopping(progress()), { i: 'i1', r: ['app', 'fs', 'ip'], d: 1 }, { state: 'down' }) };
+  await t.throwsAsync(gate('disk'), { message: /down/ });
+  g.end('web');
+});
+
 const ev = (e: Partial<ProbeEvidence>): ProbeEvidence => ({ since: undefined, lastActivity: undefined, replied: false, ended: false, ...e });
 
 test("handoverVerdict: the owner's replies before its announce do not count; after it they are a duplicate; the window is counted after it", (t) => {
@@ -113,6 +185,33 @@ test("foldLine, handover mode: replies are timed, not final; the exit statistics
   foldLine(e, '9 packets transmitted, 3 packets received,  66% unanswered (0 extra)', 50, true);
   t.is(e.lastReplyAt, 30);
   t.false(e.replied);
+});
+
+test("foldOutput: a reply is timed when arping flushes its text, not when its newline comes with the next line", (t) => {
+  const pending = (): PendingOutput => ({ buf: '', timed: false });
+  const e = ev({});
+  const p = pending();
+  foldOutput(e, p, 'ARPING 10.0.0.9 from 0.0.0.0 eth0\n', 10, true);
+  t.is(e.since, 10);
+  foldOutput(e, p, '42 bytes from be:7b:82:0f:bb:98 (10.0.0.9): index=0 time=15.869 usec', 30, true);
+  t.is(e.lastReplyAt, 30, 'the owner\'s reply placed when it was read');
+  foldOutput(e, p, '\nTimeout\n', 45, true);
+  t.is(e.lastReplyAt, 30, 'its newline, one interval later: not timed again');
+  t.is(e.lastActivity, 45);
+  foldOutput(e, p, '42 bytes from x (10.0.0.9): index=1', 60, true);
+  foldOutput(e, p, '\n42 bytes from x (10.0.0.9): index=2', 75, true);
+  t.is(e.lastReplyAt, 75, 'replies in a row: each at its text');
+  foldOutput(e, p, '\nTimeout\n', 90, true);
+  t.is(e.lastReplyAt, 75);
+  const q = ev({});
+  const pq = pending();
+  foldOutput(q, pq, '42 bytes fr', 5, true);
+  t.is(q.lastReplyAt, undefined, 'a text cut in two: not a reply yet');
+  foldOutput(q, pq, 'om x (10.0.0.9): index=0', 7, true);
+  t.is(q.lastReplyAt, 7);
+  const s = ev({});
+  foldOutput(s, pending(), 'ARPING 10.0.0.9\n42 bytes from x (10.0.0.9): index=0', 5);
+  t.true(s.replied, 'a suspect probe: a duplicate at once');
 });
 
 function fake(rid: string, kind: ResourceKind, calls: string[], opts: { awaits?: boolean; stopFails?: boolean } = {}): ServiceResource {

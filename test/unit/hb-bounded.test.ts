@@ -62,3 +62,19 @@ test('a small cluster keeps its quorum and fencing detail in the beat', (t) => {
   t.false('services' in facts);
   t.false('intents' in facts);
 });
+
+test('10,000 services handed over at once (a drain): the releases ride in the room left, the sealed beat still under 1 KiB', (t) => {
+  const state = bigState(10_000, { intents: true });
+  state.cluster_sum = 'f'.repeat(64);
+  for (const [name, s] of Object.entries(state.services)) {
+    s.monitor = 'stopping';
+    s.handover = { intent: state.intents[name]!.id, to: 'n2', released: ['app', 'fs'], done: false };
+  }
+  const { json, sealed } = sealedBeat(state);
+  t.true(Buffer.byteLength(json) <= BEAT_FACTS_MAX, `facts ${json.length} bytes`);
+  t.true(sealed.length <= BOUND, `sealed beat ${sealed.length} bytes`);
+  const ho = (JSON.parse(json) as { ho?: Record<string, unknown> }).ho ?? {};
+  t.deepEqual(Object.keys(ho), Object.keys(state.services).sort().slice(0, Object.keys(ho).length), 'the first names, whole entries');
+  t.true(Object.keys(ho).length > 0);
+  t.log(`10,000 handovers: ${Object.keys(ho).length} carried, beat ${sealed.length} bytes sealed`);
+});
