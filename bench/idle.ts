@@ -3,7 +3,9 @@
 // check, default status_interval / monitor_interval. All run on n1, n2 is the standby. Once
 // every service is up and IDLE_SETTLE_S have passed, over IDLE_WINDOW_S (default 120) per node:
 // the daemon's CPU as % of one core, its check processes included (utime + stime + cutime +
-// cstime of /proc/<pid>/stat: node waits for its children), its RSS (and peak), and the bytes
+// cstime of /proc/<pid>/stat: node waits for its children; plus the same four of every live
+// descendant: the command runner, src/util/command-runner.ts, is a live child whose own checks
+// are in its cutime, not the daemon's, until it exits; its share is reported apart), its RSS (and peak), and the bytes
 // per second its log directory grows by. Then the process of one monitored app is killed and
 // the time until the daemon acts on it (event monitor_restart in n1's daemon log) is reported
 // with the service's monitor_interval: the target is interval + 1 s.
@@ -33,6 +35,62 @@ function cpuTicks(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields 14..17 of stat (utime stime cutime cstime), 0-based 11..14 after the comm
   return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0);
+}
+
+/** the live descendants of a process (/proc/<pid>/task/<tid>/children, recursively) */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // gone
+  }
+  for (const tid of tids) {
+    let kids = '';
+    try {
+      kids = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const k of kids.split(' ').filter(Boolean)) out.push(Number(k), ...descendants(Number(k)));
+  }
+  return out;
+}
+
+const ticksOrZero = (pid: number): number => {
+  try {
+    return cpuTicks(pid);
+  } catch {
+    return 0; // ended between the listing and the read: its time is in its parent's cutime now
+  }
+};
+
+const isRunner = (pid: number): boolean => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ferry-command-runner');
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The daemon's CPU ticks with its live descendants' (each counted with its reaped children,
+ * none twice: a process's cutime holds only children it has waited for), and the command
+ * runner's part of it (its pid, its ticks with its own descendants).
+ */
+function treeTicks(pid: number): { total: number; runnerPid: number | undefined; runner: number } {
+  let total = cpuTicks(pid);
+  let runnerPid: number | undefined;
+  let runner = 0;
+  for (const d of descendants(pid)) {
+    total += ticksOrZero(d);
+    if (runnerPid === undefined && isRunner(d)) {
+      runnerPid = d;
+      runner = ticksOrZero(d) + descendants(d).reduce((a, k) => a + ticksOrZero(k), 0);
+    }
+  }
+  return { total, runnerPid, runner };
 }
 
 function memKb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
@@ -175,7 +233,7 @@ export async function idle(): Promise<Record<string, number>> {
     const startedS = (Date.now() - t0) / 1000;
     await sleep(SETTLE_S * 1000);
     const logDir = (n: string) => path.join(lab.root(n), 'log');
-    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: cpuTicks(pids[n]!), log: dirBytes(logDir(n)), files: fileSizes(logDir(n)), threads: threadTicks(pids[n]!) }]));
+    const before = Object.fromEntries(lab.nodeNames.map((n) => [n, { cpu: treeTicks(pids[n]!), log: dirBytes(logDir(n)), files: fileSizes(logDir(n)), threads: threadTicks(pids[n]!) }]));
     const load0 = os.loadavg()[0]!;
     const w0 = Date.now();
     await sleep(WINDOW_S * 1000);
@@ -183,7 +241,13 @@ export async function idle(): Promise<Record<string, number>> {
     const out: Record<string, number> = { services: SERVICES, window_s: Math.round(secs), all_up_after_s: startedS, load1_before: load0, load1_after: os.loadavg()[0]! };
     for (const n of lab.nodeNames) {
       const pid = pids[n]!;
-      out[`${n}_cpu_pct`] = Math.round(((cpuTicks(pid) - before[n]!.cpu) / CLK_TCK / secs) * 1000) / 10;
+      const cpu = treeTicks(pid);
+      const pct = (ticks: number) => Math.round((ticks / CLK_TCK / secs) * 1000) / 10;
+      out[`${n}_cpu_pct`] = pct(cpu.total - before[n]!.cpu.total);
+      // the runner's share when one ran through the whole window (a new one since: its
+      // predecessor's time is in the daemon's cutime, not told apart)
+      if (cpu.runnerPid !== undefined && cpu.runnerPid === before[n]!.cpu.runnerPid) out[`${n}_runner_cpu_pct`] = pct(cpu.runner - before[n]!.cpu.runner);
+      else if (cpu.runnerPid !== undefined || before[n]!.cpu.runnerPid !== undefined) out[`${n}_runner_restarted`] = 1;
       out[`${n}_rss_mb`] = Math.round(memKb(pid, 'VmRSS') / 102.4) / 10;
       out[`${n}_rss_peak_mb`] = Math.round(memKb(pid, 'VmHWM') / 102.4) / 10;
       out[`${n}_pss_mb`] = Math.round(rollupKb(pid, 'Pss') / 102.4) / 10;

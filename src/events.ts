@@ -156,6 +156,10 @@ export const EVENT = {
   taskRunEnd: 'task.run.end',
   taskOutput: 'task.output',
   taskSkipped: 'task.skipped',
+  commandRunnerStarted: 'command-runner.started',
+  commandRunnerLost: 'command-runner.lost',
+  commandRunnerFallback: 'command-runner.fallback',
+  commandRunnerStderr: 'command-runner.stderr',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
@@ -265,6 +269,10 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   'data_gate_wait': { level: 'warn', from: 'daemon', fields: 'svc, why', description: 'A takeover waits for the operator: the last completed data sync is older than max_delay.' },
   'sync_scheduled_done': { level: 'info', from: 'daemon', fields: 'svc, peers, bytes, ms', description: 'A scheduled data sync pass completed.' },
   'sync_scheduled_failed': { level: 'warn', from: 'daemon', fields: 'svc, peers, err', description: 'A scheduled data sync pass failed.' },
+  'command-runner.started': { level: 'info', from: 'daemon', fields: 'runner', description: 'The daemon started its command runner (a perl co-process, `ferry-command-runner` in ps) at the first app check, OCF monitor or app info that needs it: those commands are forked by it, not by the daemon (docs/monitoring.md).' },
+  'command-runner.lost': { level: 'warn', from: 'daemon', fields: 'why, pending', description: 'The command runner died or said something it should not (killed then): the pending commands (read-only) were run again by a direct spawn; the next one starts a new runner.' },
+  'command-runner.fallback': { level: 'warn', from: 'daemon', fields: 'why, forMs', description: 'The daemon spawns its checks directly (a fork of the daemon each): for forMs after 3 runners were lost within 10 minutes (warn), or for its whole life when /usr/bin/perl is missing (info, no forMs).' },
+  'command-runner.stderr': { level: 'warn', from: 'daemon', fields: 'runner, line, suppressed', description: 'A line the command runner wrote to its stderr (at most 20 per runner, each cut to 300 characters; the count of the others in suppressed when it ends).' },
   'log-reopen': { level: 'info', from: 'util', fields: 'files, failed', description: 'The log files were reopened (SIGHUP, after logrotate).' },
   'private-engine-kept': { level: 'info', from: 'service', fields: 'svcname, engine, containers', description: "The service's private container engine is kept running: containers are left in it." },
   'private-engine-kill': { level: 'warn', from: 'service', fields: 'svcname, engine, pid, graceMs', description: "The service's private container engine did not stop in time and was killed." },

@@ -50,6 +50,7 @@ import { StartPreparer } from './start-prepare.js';
 import { HandoverGates } from './handover-gate.js';
 import { activeIntent } from '../cluster/intents.js';
 import { handoversNow } from '../cluster/handover.js';
+import { disableCommandRunner, enableCommandRunner } from '../util/command-runner.js';
 
 export interface DaemonOptions {
   paths: FerryPaths;
@@ -116,6 +117,8 @@ export class Daemon {
   private reads!: ServiceReads;
   private kicked = false;
   private stopped = false;
+  /** this daemon holds one use of the command runner (src/util/command-runner.ts) */
+  private runnerEnabled = false;
   private done!: Promise<void>;
   private resolveDone!: () => void;
 
@@ -136,6 +139,9 @@ export class Daemon {
   async start(): Promise<void> {
     const { paths, nodename } = this.opts;
     this.done = new Promise((r) => (this.resolveDone = r));
+    // the daemon's checks are forked by a small co-process, not by the daemon (src/util/command-runner.ts)
+    enableCommandRunner(this.log.child({ part: 'runner' }));
+    this.runnerEnabled = true;
     this.untap = tapEvents((line) => this.events.pushLine(line));
     this.multiActive = new MultipleActiveWatch(this.log);
     this.cluster = loadClusterConfig(paths, nodename);
@@ -213,6 +219,11 @@ export class Daemon {
     return this.done;
   }
 
+  private releaseRunner(): void {
+    if (this.runnerEnabled) disableCommandRunner();
+    this.runnerEnabled = false;
+  }
+
   /** Graceful: peers are told we leave, so they do not fail our services over. */
   async stop(graceful = true): Promise<void> {
     if (this.stopped) return;
@@ -225,6 +236,7 @@ export class Daemon {
     await this.hb?.stop(graceful);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
+    this.releaseRunner();
     this.log.info({ event: EVENT.daemonStopped, graceful }, 'daemon stopped');
     this.untap?.();
     this.resolveDone();
@@ -245,6 +257,7 @@ export class Daemon {
     );
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });
+    this.releaseRunner();
     process.exitCode = 1;
     this.resolveDone();
   }

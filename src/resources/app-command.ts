@@ -10,10 +10,15 @@
 //     terminal's SIGINT/SIGHUP and its daemons outlive ferry;
 //   - we wait for the command's own exit, never for its descendants;
 //   - on timeout the whole process group gets SIGTERM, then SIGKILL after a grace delay.
+// In the daemon, a read-only command with scratch output (check, monitor, info) is started by
+// its command runner instead (src/util/command-runner.ts: one long-lived small process forks,
+// not the ~90 MB daemon), with the same session, environment, cwd, files and timeout; what
+// the runner cannot do or did not start is spawned here.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { commandRunnerEnabled, runThroughRunner } from '../util/command-runner.js';
 
 export interface CommandOutput {
   stdout: string;
@@ -37,6 +42,12 @@ export interface CommandOptions {
   output: OutputTarget;
   /** delay between SIGTERM and SIGKILL on timeout */
   killGraceMs?: number;
+  /**
+   * The command only reads (check, monitor, info): with scratch output, the daemon may start it
+   * through its command runner, which runs it a second time (directly) if the runner is lost
+   * while it runs.
+   */
+  readOnly?: boolean;
   log?: Logger;
 }
 
@@ -85,6 +96,39 @@ export async function runAppCommand(argv: readonly string[], opts: CommandOption
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('empty command');
   const started = Date.now();
+  if (opts.readOnly && opts.output.mode === 'scratch' && opts.uid === undefined && opts.gid === undefined && commandRunnerEnabled()) {
+    const r = await runThroughRunnerOnce(argv, file, args, opts, started);
+    if (r) return r;
+  }
+  return spawnDirect(argv, file, args, opts, started);
+}
+
+/** The runner's run, undefined when it did not run the command (then it is spawned directly). */
+async function runThroughRunnerOnce(argv: readonly string[], file: string, args: string[], opts: CommandOptions, started: number): Promise<CommandResult | undefined> {
+  const files = outputFiles(opts.output);
+  fs.mkdirSync(path.dirname(files.stdoutPath), { recursive: true });
+  fs.mkdirSync(path.dirname(files.stderrPath), { recursive: true });
+  const outcome = await runThroughRunner({ file, args, env: opts.env, cwd: opts.cwd, ...files, timeoutMs: opts.timeoutMs, killGraceMs: opts.killGraceMs ?? 2_000 });
+  const stdout = outcome.kind === 'ran' ? readBack(files.stdoutPath, 0) : '';
+  const stderr = outcome.kind === 'ran' ? readBack(files.stderrPath, 0) : '';
+  unlinkIfPresent(files.stdoutPath);
+  unlinkIfPresent(files.stderrPath);
+  if (outcome.kind !== 'ran') return undefined;
+  const result: CommandResult = {
+    command: argv.join(' '),
+    exitCode: outcome.code ?? undefined,
+    signal: outcome.signal ?? undefined,
+    timedOut: outcome.timedOut,
+    spawnError: undefined,
+    stdout,
+    stderr,
+    durationMs: Date.now() - started,
+  };
+  opts.log?.debug({ cmd: result.command, exit: result.exitCode, signal: result.signal, timedOut: result.timedOut, ms: result.durationMs, runner: true }, 'app exec');
+  return result;
+}
+
+async function spawnDirect(argv: readonly string[], file: string, args: string[], opts: CommandOptions, started: number): Promise<CommandResult> {
   const files = outputFiles(opts.output);
   fs.mkdirSync(path.dirname(files.stdoutPath), { recursive: true });
   fs.mkdirSync(path.dirname(files.stderrPath), { recursive: true });

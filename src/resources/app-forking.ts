@@ -63,6 +63,8 @@ export function createForkingApp(ctx: ResourceContext): AppResource {
       cwd: kw.string('cwd') || '/',
       ...ids,
       output: output(action),
+      // check and info only read: the daemon's command runner may start them
+      readOnly: action === 'check' || action === 'info',
       log,
     });
   }

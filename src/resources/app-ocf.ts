@@ -122,7 +122,8 @@ export function createOcfApp(ctx: ResourceContext): Resource {
     for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
     // monitor and meta-data run at every status refresh: routine, at debug
     log[action === 'start' || action === 'stop' ? 'info' : 'debug']({ action, agent: a.spec }, `ocf ${action}`);
-    return runAppCommand([a.file, action], { timeoutMs: timeouts[action], env, cwd: '/', output: output(action), log });
+    // monitor only reads (OCF): the daemon's command runner may start it
+    return runAppCommand([a.file, action], { timeoutMs: timeouts[action], env, cwd: '/', output: output(action), readOnly: action === 'monitor', log });
   }
 
   async function act(action: 'start' | 'stop'): Promise<void> {
