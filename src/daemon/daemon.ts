@@ -15,6 +15,7 @@ import type { JsonValue } from '../heartbeat/index.js';
 import { jsonCopy } from '../util/json-copy.js';
 import { type ViewTextOptions, viewAnswerText } from './view-text.js';
 import { startClusterState, type ClusterState } from '../statechan/index.js';
+import type { FactsSource } from '../statechan/facts.js';
 import { PublishedState } from './published.js';
 import { LoopLag } from './loop-lag.js';
 import { ConfigReplication } from './config-replication.js';
@@ -275,6 +276,15 @@ export class Daemon {
     };
   }
 
+  /**
+   * what its beats carry: the facts, and the releases of the relocations handed over now
+   * (src/statechan/facts.ts `ho`), read from the services when the beat is built
+   */
+  private beatFactsSource(): FactsSource {
+    const handovers = handoversNow(this.local);
+    return { ...this.facts(), ...(handovers ? { handovers } : {}) };
+  }
+
   /** this node's whole state, live objects (serialize it before anything edits them) */
   private nodeState(): NodeState {
     const { cluster_sum, ...facts } = this.facts();
@@ -314,19 +324,16 @@ export class Daemon {
   private publishRelease(): void {
     this.publish(true);
     if (this.stopped || !this.hb) return;
-    const handovers = handoversNow(this.local);
-    if (handovers) this.hb.publishFacts({ ...this.facts(), handovers }, true);
+    const facts = this.beatFactsSource();
+    if (facts.handovers) this.hb.publishFacts(facts, true);
   }
 
   private flushPublish(): void {
     const urgent = this.publishPending;
     this.publishPending = undefined;
     if (urgent === undefined) return;
-    // the releases of the relocations handed over now ride in the beat too (src/statechan/facts.ts):
-    // read from the services at the flush, so an urgent release goes out in the beat it triggers
-    const handovers = handoversNow(this.local);
-    const facts = { ...this.facts(), ...(handovers ? { handovers } : {}) };
-    this.hb?.publish(this.published.changes({ facts, services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
+    // (the releases read at the flush: an urgent release goes out in the beat it triggers)
+    this.hb?.publish(this.published.changes({ facts: this.beatFactsSource(), services: this.local, intents: this.intents, ...(this.configs ? { configs: this.configs.digests() } : {}) }), urgent);
   }
 
   private async tick(): Promise<void> {
