@@ -9,7 +9,10 @@
 //
 //   node dist/bench/failover-client.js <interval ms> <timeout ms> <name>=<host>:<port> ...
 //
-// Lines: {"target","ok":true|false,"start":epoch ms,"end":epoch ms,"body"?}
+// Lines: {"target","ok":true|false,"start":epoch ms,"end":epoch ms,"body"?,"prevOkEnd"?}: prevOkEnd
+// is when the latest success before this line ended, so a switch that no attempt saw fail (the
+// failing attempts' timeouts land after a later attempt's success: stale, not taken) still
+// shows how long the client was not served.
 import net from 'node:net';
 
 interface Target {
@@ -21,6 +24,8 @@ interface Target {
   inflight: number;
   /** start of the latest attempt whose result was taken: older results arriving late are stale */
   lastStart: number;
+  /** end of the latest success taken: a line says when the client was last served before it */
+  lastOkEnd: number | undefined;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -32,7 +37,7 @@ const MAX_INFLIGHT = Math.ceil(timeout / interval) + 4;
 const targets: Target[] = specs.map((s) => {
   const m = /^([^=]+)=([^:]+):(\d+)$/.exec(s);
   if (!m) throw new Error(`bad target ${s}: want name=host:port`);
-  return { name: m[1]!, host: m[2]!, port: Number(m[3]), ok: undefined, body: undefined, inflight: 0, lastStart: 0 };
+  return { name: m[1]!, host: m[2]!, port: Number(m[3]), ok: undefined, body: undefined, inflight: 0, lastStart: 0, lastOkEnd: undefined };
 });
 
 function fetchOnce(t: Target): Promise<{ ok: boolean; body?: string }> {
@@ -70,8 +75,12 @@ function attempt(t: Target): void {
     t.lastStart = start;
     const changed = r.ok !== t.ok || (r.ok && r.body !== t.body);
     t.ok = r.ok;
-    if (r.ok) t.body = r.body;
-    if (changed) process.stdout.write(`${JSON.stringify({ target: t.name, ok: r.ok, start, end, ...(r.ok ? { body: r.body } : {}) })}\n`);
+    const prevOkEnd = t.lastOkEnd;
+    if (r.ok) {
+      t.body = r.body;
+      t.lastOkEnd = end;
+    }
+    if (changed) process.stdout.write(`${JSON.stringify({ target: t.name, ok: r.ok, start, end, ...(r.ok ? { body: r.body } : {}), ...(prevOkEnd !== undefined ? { prevOkEnd } : {}) })}\n`);
   });
 }
 

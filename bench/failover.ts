@@ -245,7 +245,14 @@ interface ClientEvent {
   start: number;
   end: number;
   body?: string;
+  /** end of the latest success before this line (failover-client.ts) */
+  prevOkEnd?: number;
 }
+
+/** How long the client was not served before `back`, its first success by the new node: from the
+ *  end of the latest success before it (the old node's last answer) to its end. The same figure for
+ *  ferry and keepalived, whether or not an attempt was seen failing. */
+const unservedBefore = (back: ClientEvent): number | undefined => (back.prevOkEnd === undefined ? undefined : Math.round(back.end - back.prevOkEnd));
 
 class Bench {
   private owner = 'n1';
@@ -506,7 +513,11 @@ class Bench {
     // went to the resigned master) may end after the first one the new master serves
     const outage = ev().find((e) => !e.ok && e.start >= t0 - CLIENT_INTERVAL_MS);
     this.kaPids.set(from, startKeepalived(this.lab, from, this.vrrp()));
-    return { ka_switch_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0, ka_switch_client_from_cmd_ms: Math.round(back.end - t0) };
+    return {
+      ka_switch_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0,
+      ka_switch_unserved_ms: unservedBefore(back),
+      ka_switch_client_from_cmd_ms: Math.round(back.end - t0),
+    };
   }
 
   async relocateRun(): Promise<Record<string, number | undefined>> {
@@ -537,6 +548,7 @@ class Bench {
     return {
       ...ka,
       relocate_client_gap_ms: outage ? Math.round(back.end - outage.start) : 0,
+      relocate_unserved_ms: unservedBefore(back),
       relocate_cmd_ms: cmdMs,
       relocate_client_from_cmd_ms: Math.round(back.end - r0),
     };
@@ -572,7 +584,7 @@ export async function failover(): Promise<Record<string, number>> {
     const keys = Object.keys(kills[0] ?? {}).filter((k) => k !== 'victim');
     const fencing = c.fence === 'arb' ? 'stonith + arbitrator, quorum on' : c.fence === 'tie' ? `stonith, quorum on, no arbitrator (fence_delay ${c.fenceDelay ?? 'default'})` : 'none (quorum = false)';
     const fig: Record<string, unknown> = { bench: 'failover', index: ci, config: c.name, variant: c.fs ? 'ip+fs+app' : 'ip+app', heartbeats: c.disk === false ? 'unicast x2' : 'unicast x2 + disk', fencing, ...(c.extra ? { extra: true } : {}), runs, relocate_runs: relocRuns };
-    for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms', 'ka_switch_client_gap_ms', 'ka_switch_client_from_cmd_ms']) {
+    for (const k of [...keys, 'relocate_client_gap_ms', 'relocate_unserved_ms', 'relocate_cmd_ms', 'relocate_client_from_cmd_ms', 'ka_switch_client_gap_ms', 'ka_switch_unserved_ms', 'ka_switch_client_from_cmd_ms']) {
       fig[k] = stats(pick(k.startsWith('relocate') || k.startsWith('ka_switch') ? relocs : kills, k));
     }
     fig.loadavg = [Math.round(load0 * 100) / 100, Math.round(os.loadavg()[0]! * 100) / 100];
@@ -586,6 +598,8 @@ export async function failover(): Promise<Record<string, number>> {
     fig.ratio_up_vs_vip_after_last = ratio(med('ferry_up_after_last_beat_ms'), med('ka_vip_after_last_advert_ms'));
     fig.ratio_client_after_last = ratio(med('ferry_client_after_last_beat_ms'), med('ka_client_after_last_advert_ms'));
     fig.ratio_relocate_gap = ratio(med('relocate_client_gap_ms'), med('ka_switch_client_gap_ms'));
+    // the relocation target's ratio: the same "not served" figure on both sides
+    fig.ratio_relocate_unserved = ratio(med('relocate_unserved_ms'), med('ka_switch_unserved_ms'));
     if (c.fence) {
       // the tie setting pays fence_delay only when n1 died (n2 waits): figures per victim too
       const byVictim: Record<string, Record<string, Stats | undefined>> = {};
@@ -604,11 +618,11 @@ export async function failover(): Promise<Record<string, number>> {
       return st ? `${st.median} (${st.min}–${st.max})` : '–';
     };
     const m = (k: string) => (med(k) === undefined ? '–' : String(med(k)));
-    table.push(`| ${ci} | ${c.name} | ${fig.variant as string} | ${fencing} | ${cell('ferry_up_ms')} | ${cell('ferry_client_ms')} | ${cell('ka_vip_ms')} | ${m('ka_client_ms')} | ${String(fig.ratio_up_vs_vip ?? '–')} | ${String(fig.ratio_client ?? '–')} | ${m('ferry_up_after_last_beat_ms')} vs ${m('ka_vip_after_last_advert_ms')} (${String(fig.ratio_up_vs_vip_after_last ?? '–')}) | ${cell('ferry_detect_ms')} | ${cell('step_detect_to_vote_ms')} | ${cell('step_detect_to_fence_begins_ms')} | ${cell('step_fence_ms')} | ${cell('step_fenced_to_up_ms')} | ${cell('relocate_client_gap_ms')} vs ${cell('ka_switch_client_gap_ms')} (${String(fig.ratio_relocate_gap ?? '–')}) | ${cell('step_ip_added_ms')} | ${(fig.loadavg as number[] | undefined)?.join(', ') ?? ''} |`);
+    table.push(`| ${ci} | ${c.name} | ${fig.variant as string} | ${fencing} | ${cell('ferry_up_ms')} | ${cell('ferry_client_ms')} | ${cell('ka_vip_ms')} | ${m('ka_client_ms')} | ${String(fig.ratio_up_vs_vip ?? '–')} | ${String(fig.ratio_client ?? '–')} | ${m('ferry_up_after_last_beat_ms')} vs ${m('ka_vip_after_last_advert_ms')} (${String(fig.ratio_up_vs_vip_after_last ?? '–')}) | ${cell('ferry_detect_ms')} | ${cell('step_detect_to_vote_ms')} | ${cell('step_detect_to_fence_begins_ms')} | ${cell('step_fence_ms')} | ${cell('step_fenced_to_up_ms')} | ${cell('relocate_unserved_ms')} vs ${cell('ka_switch_unserved_ms')} (${String(fig.ratio_relocate_unserved ?? '–')}) | ${cell('step_ip_added_ms')} | ${(fig.loadavg as number[] | undefined)?.join(', ') ?? ''} |`);
     fig.raw = { kills, relocs };
     console.log(JSON.stringify(fig));
     const tag = `${c.interval}_${c.timeout}${c.fs ? '_fs' : ''}${c.disk === false ? '_nodisk' : ''}${c.fence ? `_fence_${c.fence}` : ''}`;
-    for (const k of ['ferry_up_ms', 'ferry_client_ms', 'ka_vip_ms', 'ka_client_ms', 'relocate_client_gap_ms']) {
+    for (const k of ['ferry_up_ms', 'ferry_client_ms', 'ka_vip_ms', 'ka_client_ms', 'relocate_client_gap_ms', 'relocate_unserved_ms', 'ka_switch_unserved_ms']) {
       const m = med(k);
       if (m !== undefined) summary[`${tag}_${k}_median`] = m;
     }
@@ -616,7 +630,7 @@ export async function failover(): Promise<Record<string, number>> {
   // the same figures as a table (stderr: stdout stays JSON lines); ms, median (min–max)
   console.error(
     [
-      '| # | setting | service | fencing | ferry: service up | ferry: client served | keepalived: VIP up | keepalived: client | ratio up / VIP | ratio client | after last beat / advert: ferry up vs VIP (ratio) | peer down | peer down → vote | peer down → fence begins | fence (off + confirm) | fenced → service up | relocate: client gap vs keepalived switch (ratio) | action begins → ip added | load avg (start, end) |',
+      '| # | setting | service | fencing | ferry: service up | ferry: client served | keepalived: VIP up | keepalived: client | ratio up / VIP | ratio client | after last beat / advert: ferry up vs VIP (ratio) | peer down | peer down → vote | peer down → fence begins | fence (off + confirm) | fenced → service up | relocate: client not served, ferry vs the keepalived planned switch (ratio) | action begins → ip added | load avg (start, end) |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...table,
       ...(victimTable.length
