@@ -234,6 +234,7 @@ export class Daemon {
     this.preparer?.stop();
     this.flushPublish();
     this.configs?.stop();
+    this.reads.close();
     await this.hb?.stop(graceful);
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     fs.rmSync(controlSocketPath(this.opts.paths), { force: true });

@@ -9,6 +9,10 @@ import { ServiceCache, fileSig } from '../service/config-cache.js';
 import type { Service } from '../service/service.js';
 import type { ServiceStatus } from '../service/status.js';
 import { RefreshSchedule, changeSignature, type RefreshKind } from './refresh-schedule.js';
+import { ChangeWatch } from './change-watch.js';
+
+/** how old a service's last stat may be even when inotify reported no change (it can drop events) */
+const RESTAT_MS = 10_000;
 
 const keywordDefault = (name: string): number => Number(findKeyword(defaultKeywords, name)?.default);
 
@@ -35,6 +39,9 @@ export class ServiceReads {
   readonly cache: ServiceCache;
   private readonly schedule: RefreshSchedule;
   private readonly last = new Map<string, { st: ServiceStatus; sig: string }>();
+  /** each service's signature as last stat'ed; stat'ed again when `watch` says so */
+  private readonly sigCache = new Map<string, { file: string | undefined; sig: string }>();
+  private readonly watch: ChangeWatch;
   /** reads since the start, by kind (the idle bench reads them in the logs' absence) */
   readonly counts = { full: 0, monitor: 0 };
 
@@ -45,12 +52,22 @@ export class ServiceReads {
   ) {
     this.cache = new ServiceCache(paths, nodename);
     this.schedule = new RefreshSchedule(tickMs);
+    this.watch = new ChangeWatch(paths.services, (name) => serviceVarDir(paths, name), RESTAT_MS);
   }
 
-  /** the file's stat and the whole signature (file and var dir): two stat calls */
-  private sigs(name: string): { file: string | undefined; sig: string } {
+  /**
+   * The file's stat and the whole signature (file and var dir): two stat calls when something
+   * may have changed, none when the watch saw nothing since the last ones.
+   */
+  private sigs(name: string, now = Date.now()): { file: string | undefined; sig: string } {
+    const hit = this.sigCache.get(name);
+    if (!this.watch.mustStat(name, now) && hit) return hit;
     const file = fileSig(locateService(this.paths, name).file);
-    return { file, sig: changeSignature(file, fileSig(serviceVarDir(this.paths, name))) };
+    const varDir = fileSig(serviceVarDir(this.paths, name));
+    this.watch.varDirStat(name, varDir === undefined ? undefined : Number(varDir.split(':')[0]));
+    const sigs = { file, sig: changeSignature(file, varDir) };
+    this.sigCache.set(name, sigs);
+    return sigs;
   }
 
   private sig(name: string): string {
@@ -67,7 +84,7 @@ export class ServiceReads {
 
   /** The read due now for a service, if any; runsHere: monitor reads apply. */
   due(name: string, runsHere: boolean, now = Date.now()): RefreshKind | undefined {
-    const { file, sig } = this.sigs(name);
+    const { file, sig } = this.sigs(name, now);
     const svc = this.cached(name, file);
     const f = facts(svc);
     return this.schedule.due(name, now, { statusMs: f.statusMs, monitorMs: f.monitorMs, monitors: runsHere && f.monitored, sig });
@@ -111,8 +128,15 @@ export class ServiceReads {
   }
 
   forget(name: string): void {
+    this.watch.forget(name);
+    this.sigCache.delete(name);
     this.schedule.forget(name);
     this.cache.forget(name);
     this.last.delete(name);
+  }
+
+  /** stop watching (the daemon's stop) */
+  close(): void {
+    this.watch.close();
   }
 }
