@@ -57,11 +57,12 @@ export class ServiceReads {
 
   /**
    * The file's stat and the whole signature (file and var dir): two stat calls when something
-   * may have changed, none when the watch saw nothing since the last ones.
+   * may have changed, none when the watch saw nothing since the last ones. `fresh`: stat
+   * anyway (an answer to a command: the event of the change it follows may still be queued).
    */
-  private sigs(name: string, now = Date.now()): { file: string | undefined; sig: string } {
+  private sigs(name: string, now = Date.now(), fresh = false): { file: string | undefined; sig: string } {
     const hit = this.sigCache.get(name);
-    if (!this.watch.mustStat(name, now) && hit) return hit;
+    if (!this.watch.mustStat(name, now) && hit && !fresh) return hit;
     const file = fileSig(locateService(this.paths, name).file);
     const varDir = fileSig(serviceVarDir(this.paths, name));
     this.watch.varDirStat(name, varDir === undefined ? undefined : Number(varDir.split(':')[0]));
@@ -124,7 +125,7 @@ export class ServiceReads {
   /** The last status read, and whether nothing changed since (file, var dir). */
   lastStatus(name: string): { st: ServiceStatus; current: boolean } | undefined {
     const l = this.last.get(name);
-    return l ? { st: l.st, current: l.sig === this.sig(name) } : undefined;
+    return l ? { st: l.st, current: l.sig === this.sigs(name, Date.now(), true).sig } : undefined;
   }
 
   forget(name: string): void {
