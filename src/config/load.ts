@@ -26,6 +26,9 @@ export function checkServiceName(svcname: string): void {
 }
 
 /** Path of a service's file. */
+/** a service's file name in the services directory; group 1 is the service's name */
+export const SERVICE_FILE_NAME = /^([a-z0-9][a-z0-9._-]*)\.env$/i;
+
 export function serviceFile(paths: FerryPaths, svcname: string): string {
   checkServiceName(svcname);
   return path.join(paths.services, `${svcname}.env`);

@@ -1,13 +1,12 @@
 // Which services may have changed on disk since their files were last stat'ed, so that the
-// daemon's tick stats only those (docs/monitoring.md, "Status reads"): inotify (fs.watch) on
+// daemon's tick stats only those (docs/monitoring.md, "Intervals"): inotify (fs.watch) on
 // the services directory and on each service's var dir. What it cannot watch (a var dir not
 // made yet, a watch that failed or ran out of inotify watches) is stat'ed at every tick, as
 // before; and every name is stat'ed again at least every `restatMs` anyway, since inotify can
 // drop events (queue overflow) without telling Node.
 import fs from 'node:fs';
+import { SERVICE_FILE_NAME } from '../config/load.js';
 
-/** a service's file name in the services directory (what config-replication watches too) */
-const SVC_FILE = /^([a-z0-9][a-z0-9._-]*)\.env$/i;
 
 export class ChangeWatch {
   private readonly dirty = new Set<string>();
@@ -15,7 +14,6 @@ export class ChangeWatch {
   private readonly lastStat = new Map<string, number>();
   /** per service: its var dir watcher and the inode it watches */
   private readonly varWatch = new Map<string, { w: fs.FSWatcher; ino: number }>();
-  private servicesWatched = false;
   private servicesWatcher: fs.FSWatcher | undefined;
 
   /** when to try watching the services directory again (it may not exist yet at the start) */
@@ -30,23 +28,21 @@ export class ChangeWatch {
   private watchServices(): void {
     try {
       const w = fs.watch(this.servicesDir, { persistent: false }, (_ev, file) => {
-        const m = typeof file === 'string' ? SVC_FILE.exec(file) : null;
+        const m = typeof file === 'string' ? SERVICE_FILE_NAME.exec(file) : null;
         if (m) this.dirty.add(m[1]!);
         // no file name: which one changed is unknown, so all are
         else if (typeof file !== 'string') this.lastStat.clear();
       });
       w.on('error', () => this.unwatchServices());
       this.servicesWatcher = w;
-      this.servicesWatched = true;
       // what changed before the watch began is found by the stats that follow
       this.lastStat.clear();
     } catch {
-      this.servicesWatched = false;
+      // not watchable yet (no such directory): retried by mustStat
     }
   }
 
   private unwatchServices(): void {
-    this.servicesWatched = false;
     this.servicesWatcher?.close();
     this.servicesWatcher = undefined;
   }
@@ -62,12 +58,12 @@ export class ChangeWatch {
    * followed by the stat, and the clock of the next forced stat starts again.
    */
   mustStat(name: string, now: number): boolean {
-    if (!this.servicesWatched && now >= this.retryAt) {
+    if (this.servicesWatcher === undefined && now >= this.retryAt) {
       this.retryAt = now + this.restatMs;
       this.watchServices();
     }
     const last = this.lastStat.get(name);
-    const must = !this.servicesWatched || !this.varWatch.has(name) || this.dirty.has(name) || last === undefined || now - last >= this.restatMs;
+    const must = this.servicesWatcher === undefined || !this.varWatch.has(name) || this.dirty.has(name) || last === undefined || now - last >= this.restatMs;
     if (must) {
       this.dirty.delete(name);
       this.lastStat.set(name, now);

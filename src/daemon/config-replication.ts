@@ -10,6 +10,7 @@
 // Also here: the peers' sums of each service, written for sync#i0 to read
 // (src/resources/config-sync-status.ts), and the cluster file's digest compared with the
 // peers' (the beat carries it).
+import { SERVICE_FILE_NAME } from '../config/load.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfigConflict, ConfigDigest, NodeState } from '../cluster/node-state.js';
@@ -41,7 +42,6 @@ const RESCAN_MS = 5_000;
 const RECONCILE_MS = 1_000;
 const DEBOUNCE_MS = 20;
 const LOCK_WAIT_MS = 2_000;
-const SVC_FILE = /^([a-z0-9][a-z0-9._-]*)\.env$/i;
 
 interface Held {
   gen: ConfigGen;
@@ -109,7 +109,7 @@ export class ConfigReplication {
     serveConfigs(chan, this.provider);
     try {
       this.watcher = fs.watch(this.o.paths.services, (_ev, name) => {
-        const m = typeof name === 'string' ? SVC_FILE.exec(name) : null;
+        const m = typeof name === 'string' ? SERVICE_FILE_NAME.exec(name) : null;
         if (m) this.markDirty(m[1]!);
       });
       this.watcher.on('error', (e) => this.log.warn({ event: 'config.watch-failed', err: e.message }, 'cannot watch the services directory: changes are noticed by the rescan only'));
@@ -207,7 +207,7 @@ export class ConfigReplication {
     return this.serial(async () => {
       let names: string[] = [];
       try {
-        names = fs.readdirSync(this.o.paths.services).map((f) => SVC_FILE.exec(f)?.[1]).filter((n): n is string => n !== undefined);
+        names = fs.readdirSync(this.o.paths.services).map((f) => SERVICE_FILE_NAME.exec(f)?.[1]).filter((n): n is string => n !== undefined);
       } catch {
         // no services directory yet
       }
@@ -228,7 +228,7 @@ export class ConfigReplication {
 
   /** Bring what we hold of `svc` up to date with its file and record; true when the generation moved. */
   private async scanOne(svc: string): Promise<boolean> {
-    if (this.stopped || !SVC_FILE.test(`${svc}.env`)) return false;
+    if (this.stopped || !SERVICE_FILE_NAME.test(`${svc}.env`)) return false;
     const file = this.file(svc);
     const cur = this.held.get(svc);
     let st: fs.Stats | undefined;
@@ -327,7 +327,7 @@ export class ConfigReplication {
     const forSums = sumPeers(peers, this.chan.peers(), this.lastConfigs);
     const names = new Set<string>(this.held.keys());
     // a peer's word is checked before it names a file here: a service name, a generation
-    for (const [, p] of peers) for (const s of Object.keys(p.configs!)) if (SVC_FILE.test(`${s}.env`)) names.add(s);
+    for (const [, p] of peers) for (const s of Object.keys(p.configs!)) if (SERVICE_FILE_NAME.test(`${s}.env`)) names.add(s);
     for (const [peer, p] of this.livePeers()) {
       const mine = this.clusterSum.slice(0, CLUSTER_SUM_CHARS);
       if (p.cluster_sum && mine && p.cluster_sum !== mine) {
